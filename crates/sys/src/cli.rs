@@ -1,0 +1,522 @@
+//! Command lines as util-linux parses them, over a clap definition.
+//!
+//! Each tool describes its options once, as a clap [`Command`]: that definition feeds the man
+//! page, the shell completions and `--help`. Parsing, though, must be glibc's `getopt_long`,
+//! byte for byte in its messages: prefix abbreviation with the ambiguity list, optional
+//! arguments only when attached, combined short flags, and either stopping at the first
+//! operand (`+` optstrings) or permuting. clap cannot be made to do all of that, so
+//! [`Getopt`] reads the definition and does the parsing itself.
+
+use std::ffi::{OsStr, OsString};
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+
+use clap::{Arg, ArgAction, Command};
+
+use crate::error::{Error, Result};
+
+/// Whether parsing stops at the first operand (getopt's `+` mode) or permutes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Order {
+    /// Stop at the first non-option: the rest belongs to the program to run.
+    StopAtOperand,
+    /// Options may follow operands.
+    Permute,
+}
+
+/// Whether an option takes an argument, in getopt's terms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum HasArg {
+    No,
+    Required,
+    /// Only when attached: `--opt=value`, and `-ovalue` if `short_optional`.
+    Optional,
+}
+
+#[derive(Debug)]
+struct Spec {
+    id: String,
+    short: Option<char>,
+    longs: Vec<String>,
+    has_arg: HasArg,
+    /// The short form takes an attached optional argument too (getopt's `o::`); otherwise
+    /// an optional argument exists only on the long form.
+    short_optional: bool,
+}
+
+/// A flag that takes no argument.
+pub fn flag(id: &'static str, short: Option<char>, long: &'static str, help: &'static str) -> Arg {
+    let arg = Arg::new(id)
+        .long(long)
+        .action(ArgAction::SetTrue)
+        .help(help);
+    match short {
+        Some(c) => arg.short(c),
+        None => arg,
+    }
+}
+
+/// An option with a required argument (`--opt VALUE`, `--opt=VALUE`, `-oVALUE`, `-o VALUE`).
+pub fn required(
+    id: &'static str,
+    short: Option<char>,
+    long: &'static str,
+    value: &'static str,
+    help: &'static str,
+) -> Arg {
+    let arg = Arg::new(id)
+        .long(long)
+        .value_name(value)
+        .num_args(1)
+        .allow_hyphen_values(true)
+        .action(ArgAction::Append)
+        .help(help);
+    match short {
+        Some(c) => arg.short(c),
+        None => arg,
+    }
+}
+
+/// An option whose argument must be attached (`--opt[=VALUE]`); the short form, if any, takes
+/// no argument at all. (Marked by clap's `require_equals`; see [`optional_short`].)
+pub fn optional(
+    id: &'static str,
+    short: Option<char>,
+    long: &'static str,
+    value: &'static str,
+    help: &'static str,
+) -> Arg {
+    let arg = Arg::new(id)
+        .long(long)
+        .value_name(value)
+        .num_args(0..=1)
+        .require_equals(true)
+        .action(ArgAction::Append)
+        .help(help);
+    match short {
+        Some(c) => arg.short(c),
+        None => arg,
+    }
+}
+
+/// Like [`optional`], but the short form takes an attached argument too (`-nFILE`).
+pub fn optional_short(
+    id: &'static str,
+    short: char,
+    long: &'static str,
+    value: &'static str,
+    help: &'static str,
+) -> Arg {
+    optional(id, Some(short), long, value, help).require_equals(false)
+}
+
+fn spec_of(arg: &Arg) -> Option<Spec> {
+    let short = arg.get_short();
+    let mut longs: Vec<String> = arg.get_long().map(str::to_owned).into_iter().collect();
+    longs.extend(
+        arg.get_all_aliases()
+            .unwrap_or_default()
+            .into_iter()
+            .map(str::to_owned),
+    );
+    if short.is_none() && longs.is_empty() {
+        return None; // a positional operand
+    }
+    let has_arg = if !arg.get_action().takes_values() {
+        HasArg::No
+    } else if arg.get_num_args().is_some_and(|n| n.min_values() == 0) {
+        HasArg::Optional
+    } else {
+        HasArg::Required
+    };
+    let short_optional = has_arg == HasArg::Optional && !arg.is_require_equals_set();
+    Some(Spec {
+        id: arg.get_id().to_string(),
+        short,
+        longs,
+        has_arg,
+        short_optional,
+    })
+}
+
+/// One parsed option: its clap id and its argument, if it has one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Opt {
+    /// The clap id of the argument definition.
+    pub id: String,
+    /// The option's argument, when given.
+    pub value: Option<OsString>,
+}
+
+impl Opt {
+    /// The argument as UTF-8, lossily (option values that name things are text).
+    pub fn text(&self) -> String {
+        self.value
+            .as_deref()
+            .map(OsStr::to_string_lossy)
+            .unwrap_or_default()
+            .into_owned()
+    }
+}
+
+/// getopt_long over a clap definition: an iterator of options in command-line order, with the
+/// operands collected for [`Getopt::operands`] afterwards.
+#[derive(Debug)]
+pub struct Getopt {
+    specs: Vec<Spec>,
+    args: std::vec::IntoIter<OsString>,
+    order: Order,
+    /// The rest of a bundle of short options (`-fpm` after `-f`).
+    pending_shorts: Vec<u8>,
+    operands: Vec<OsString>,
+    done: bool,
+}
+
+impl Getopt {
+    /// Parse `args` (without argv[0]) against the options of `cmd`.
+    pub fn new(cmd: &Command, args: Vec<OsString>, order: Order) -> Self {
+        let specs = cmd.get_arguments().filter_map(spec_of).collect();
+        Getopt {
+            specs,
+            args: args.into_iter(),
+            order,
+            pending_shorts: Vec::new(),
+            operands: Vec::new(),
+            done: false,
+        }
+    }
+
+    /// The operands: with [`Order::StopAtOperand`], the first operand and everything after it.
+    pub fn operands(mut self) -> Vec<OsString> {
+        self.operands.extend(self.args);
+        self.operands
+    }
+
+    fn short(&mut self) -> Result<Opt> {
+        let c = self.pending_shorts.remove(0);
+        let spec = self
+            .specs
+            .iter()
+            .find(|s| s.short.is_some_and(|s| s as u32 == u32::from(c)));
+        let Some(spec) = spec else {
+            self.pending_shorts.clear();
+            return Err(Error::usage(format!(
+                "invalid option -- '{}'",
+                char::from(c)
+            )));
+        };
+        let id = spec.id.clone();
+        match spec.has_arg {
+            HasArg::No => Ok(Opt { id, value: None }),
+            HasArg::Optional if !spec.short_optional => Ok(Opt { id, value: None }),
+            HasArg::Optional | HasArg::Required if !self.pending_shorts.is_empty() => {
+                let rest = std::mem::take(&mut self.pending_shorts);
+                Ok(Opt {
+                    id,
+                    value: Some(OsString::from_vec(rest)),
+                })
+            }
+            HasArg::Optional => Ok(Opt { id, value: None }),
+            HasArg::Required => match self.args.next() {
+                Some(v) => Ok(Opt { id, value: Some(v) }),
+                None => Err(Error::usage(format!(
+                    "option requires an argument -- '{}'",
+                    char::from(c)
+                ))),
+            },
+        }
+    }
+
+    fn long(&mut self, body: &[u8]) -> Result<Opt> {
+        let (name, attached) = match body.iter().position(|b| *b == b'=') {
+            Some(i) => (&body[..i], Some(OsString::from_vec(body[i + 1..].to_vec()))),
+            None => (body, None),
+        };
+        let shown = String::from_utf8_lossy(body);
+        let name_str = String::from_utf8_lossy(name);
+        let exact = self
+            .specs
+            .iter()
+            .find(|s| s.longs.iter().any(|l| l.as_bytes() == name));
+        let spec = match exact {
+            Some(s) => s,
+            None => {
+                // Every long name this prefix could mean, in definition order.
+                let candidates: Vec<(&Spec, &String)> = self
+                    .specs
+                    .iter()
+                    .flat_map(|s| s.longs.iter().map(move |l| (s, l)))
+                    .filter(|(_, l)| !name.is_empty() && l.as_bytes().starts_with(name))
+                    .collect();
+                let first = match candidates.first() {
+                    None => return Err(Error::usage(format!("unrecognized option '--{shown}'"))),
+                    Some((s, _)) => *s,
+                };
+                if candidates.iter().any(|(s, _)| s.id != first.id) {
+                    let list: String = candidates
+                        .iter()
+                        .map(|(_, l)| format!(" '--{l}'"))
+                        .collect();
+                    return Err(Error::usage(format!(
+                        "option '--{shown}' is ambiguous; possibilities:{list}"
+                    )));
+                }
+                first
+            }
+        };
+        let full = spec
+            .longs
+            .iter()
+            .find(|l| l.as_bytes().starts_with(name))
+            .cloned();
+        let full = full.unwrap_or_else(|| name_str.into_owned());
+        let id = spec.id.clone();
+        match (spec.has_arg, attached) {
+            (HasArg::No, Some(_)) => Err(Error::usage(format!(
+                "option '--{full}' doesn't allow an argument"
+            ))),
+            (HasArg::No, None) | (HasArg::Optional, None) => Ok(Opt { id, value: None }),
+            (_, Some(v)) => Ok(Opt { id, value: Some(v) }),
+            (HasArg::Required, None) => match self.args.next() {
+                Some(v) => Ok(Opt { id, value: Some(v) }),
+                None => Err(Error::usage(format!(
+                    "option '--{full}' requires an argument"
+                ))),
+            },
+        }
+    }
+}
+
+impl Iterator for Getopt {
+    type Item = Result<Opt>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if !self.pending_shorts.is_empty() {
+            return Some(self.short());
+        }
+        while !self.done {
+            let arg = self.args.next()?;
+            let bytes = arg.as_bytes();
+            if bytes == b"--" {
+                self.done = true;
+                break;
+            }
+            if let Some(body) = bytes.strip_prefix(b"--") {
+                let body = body.to_vec();
+                return Some(self.long(&body));
+            }
+            if bytes.len() > 1 && bytes[0] == b'-' {
+                self.pending_shorts = bytes[1..].to_vec();
+                return Some(self.short());
+            }
+            self.operands.push(arg);
+            if self.order == Order::StopAtOperand {
+                self.done = true;
+            }
+        }
+        None
+    }
+}
+
+/// `--help` in util-linux's layout, from the clap definition: usage, about, the options in
+/// groups (a blank line wherever the help heading changes), and a pointer to the man page.
+pub fn help(cmd: &Command, usage: &str, man: &str) -> String {
+    let mut out = format!("\nUsage:\n {usage}\n\n");
+    if let Some(about) = cmd.get_about() {
+        out.push_str(&format!("{about}\n\n"));
+    }
+    out.push_str("Options:\n");
+    let mut heading: Option<Option<&str>> = None;
+    let mut args: Vec<&Arg> = cmd.get_arguments().filter(|a| !a.is_hide_set()).collect();
+    args.sort_by_key(|a| a.get_display_order());
+    for arg in args {
+        let Some(spec) = spec_of(arg) else { continue };
+        if heading.is_some_and(|h| h != arg.get_help_heading()) {
+            out.push('\n');
+        }
+        heading = Some(arg.get_help_heading());
+        let mut left = match spec.short {
+            Some(c) => format!(" -{c}, "),
+            None => " ".to_owned(),
+        };
+        if let Some(long) = arg.get_long() {
+            left.push_str("--");
+            left.push_str(long);
+        }
+        let value = arg
+            .get_value_names()
+            .and_then(|v| v.first())
+            .map(ToString::to_string);
+        match (spec.has_arg, value) {
+            (HasArg::Required, Some(v)) => left.push_str(&format!(" <{v}>")),
+            (HasArg::Optional, Some(v)) => left.push_str(&format!("[=<{v}>]")),
+            _ => {}
+        }
+        let text = arg.get_help().map(ToString::to_string).unwrap_or_default();
+        let mut lines = text.lines();
+        let first = lines.next().unwrap_or_default();
+        if left.len() < 26 {
+            out.push_str(&format!("{left:<27}{first}\n"));
+        } else {
+            out.push_str(&format!("{left}\n{:27}{first}\n", ""));
+        }
+        for line in lines {
+            out.push_str(&format!("{:27}{line}\n", ""));
+        }
+    }
+    out.push_str(&format!("\nFor more details see {man}.\n"));
+    out
+}
+
+/// The `--version` line of every nsutils tool.
+pub fn version(name: &str, compatible: &str) -> String {
+    format!(
+        "{name} from nsutils {} ({compatible} compatible)\n",
+        env!("CARGO_PKG_VERSION")
+    )
+}
+
+/// Parse an unsigned decimal number as util-linux's `strtoul_or_err` meant to: the whole
+/// string, digits only (no sign: glibc's strtoul turns `-1` into `4294967295`), in range.
+/// On failure, the message is `what: 'arg'`, with `: Numerical result out of range` for values
+/// too large, as util-linux prints them.
+pub fn parse_u32(arg: &str, what: &str) -> Result<u32> {
+    parse_unsigned(arg, what, u64::from(u32::MAX)).map(|v| v as u32)
+}
+
+/// [`parse_u32`] for 64-bit values.
+pub fn parse_u64(arg: &str, what: &str) -> Result<u64> {
+    parse_unsigned(arg, what, u64::MAX)
+}
+
+fn parse_unsigned(arg: &str, what: &str, max: u64) -> Result<u64> {
+    let digits = arg.trim_start_matches([' ', '\t']);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(Error::msg(format!("{what}: '{arg}'")));
+    }
+    match digits.parse::<u64>() {
+        Ok(v) if v <= max => Ok(v),
+        _ => Err(Error::os(format!("{what}: '{arg}'"), libc::ERANGE)),
+    }
+}
+
+/// Parse a signed decimal number (`strtos64_or_err`): optional sign, digits, nothing else.
+pub fn parse_i64(arg: &str, what: &str) -> Result<i64> {
+    let s = arg.trim_start_matches([' ', '\t']);
+    let digits = s.strip_prefix(['-', '+']).unwrap_or(s);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(Error::msg(format!("{what}: '{arg}'")));
+    }
+    s.parse::<i64>()
+        .map_err(|_| Error::os(format!("{what}: '{arg}'"), libc::ERANGE))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cmd() -> Command {
+        Command::new("t")
+            .arg(optional("mount", Some('m'), "mount", "file", "m"))
+            .arg(optional("mount-proc", None, "mount-proc", "dir", "mp"))
+            .arg(required("map-user", None, "map-user", "uid", "mu"))
+            .arg(required("map-users", None, "map-users", "map", "mus"))
+            .arg(flag("fork", Some('f'), "fork", "f"))
+            .arg(required("setuid", Some('S'), "setuid", "uid", "s"))
+            .arg(Arg::new("program").num_args(0..))
+    }
+
+    fn parse(args: &[&str]) -> (Vec<Result<Opt>>, Vec<OsString>) {
+        let mut g = Getopt::new(
+            &cmd(),
+            args.iter().map(OsString::from).collect(),
+            Order::StopAtOperand,
+        );
+        let opts: Vec<_> = g.by_ref().collect();
+        (opts, g.operands())
+    }
+
+    fn ok(id: &str, v: Option<&str>) -> Result<Opt> {
+        Ok(Opt {
+            id: id.into(),
+            value: v.map(OsString::from),
+        })
+    }
+
+    #[test]
+    fn getopt_forms() {
+        assert_eq!(
+            parse(&["-fm", "x", "-f"]),
+            (
+                vec![ok("fork", None), ok("mount", None)],
+                vec!["x".into(), "-f".into()]
+            )
+        );
+        assert_eq!(parse(&["-mf"]).0, vec![ok("mount", None), ok("fork", None)]);
+        assert_eq!(parse(&["--mount-p"]).0, vec![ok("mount-proc", None)]);
+        assert_eq!(
+            parse(&["--mount-p=/p"]).0,
+            vec![ok("mount-proc", Some("/p"))]
+        );
+        assert_eq!(
+            parse(&["--mount", "/x"]),
+            (vec![ok("mount", None)], vec!["/x".into()])
+        );
+        assert_eq!(parse(&["-S-1"]).0, vec![ok("setuid", Some("-1"))]);
+        assert_eq!(
+            parse(&["-S", "--fork"]).0,
+            vec![ok("setuid", Some("--fork"))]
+        );
+        assert_eq!(parse(&["--setuid=5"]).0, vec![ok("setuid", Some("5"))]);
+        assert_eq!(
+            parse(&["--map-user", "0"]).0,
+            vec![ok("map-user", Some("0"))]
+        );
+        assert_eq!(parse(&["--", "-f"]), (vec![], vec!["-f".into()]));
+        assert_eq!(parse(&["-", "-f"]), (vec![], vec!["-".into(), "-f".into()]));
+    }
+
+    #[test]
+    fn getopt_errors() {
+        let msg = |args: &[&str]| match parse(args).0.pop() {
+            Some(Err(Error::Usage { message, .. })) => message,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(msg(&["--bogus"]), "unrecognized option '--bogus'");
+        assert_eq!(msg(&["-x"]), "invalid option -- 'x'");
+        assert_eq!(msg(&["-m/x"]), "invalid option -- '/'");
+        assert_eq!(msg(&["-S"]), "option requires an argument -- 'S'");
+        assert_eq!(msg(&["--setu"]), "option '--setuid' requires an argument");
+        assert_eq!(
+            msg(&["--fork=1"]),
+            "option '--fork' doesn't allow an argument"
+        );
+        assert_eq!(
+            msg(&["--m"]),
+            "option '--m' is ambiguous; possibilities: '--mount' '--mount-proc' '--map-user' '--map-users'"
+        );
+        assert_eq!(
+            msg(&["--map-us"]),
+            "option '--map-us' is ambiguous; possibilities: '--map-user' '--map-users'"
+        );
+    }
+
+    #[test]
+    fn numbers_refuse_what_strtoul_misparses() {
+        assert_eq!(parse_u32("42", "uid").ok(), Some(42));
+        assert_eq!(
+            parse_u32("-1", "failed to parse uid")
+                .unwrap_err()
+                .to_string(),
+            "failed to parse uid: '-1'"
+        );
+        assert_eq!(
+            parse_u32("4294967296", "failed to parse uid")
+                .unwrap_err()
+                .to_string(),
+            "failed to parse uid: '4294967296': Numerical result out of range"
+        );
+        assert!(parse_u32("1.5", "x").is_err());
+        assert_eq!(parse_i64("-5", "x").ok(), Some(-5));
+        assert!(parse_i64("1.5", "x").is_err());
+    }
+}

@@ -1,0 +1,452 @@
+//! User-namespace id maps: parsing, subordinate-id lookup, merging and writing.
+
+use std::ffi::OsString;
+use std::fs;
+use std::io::Write;
+use std::path::PathBuf;
+
+use crate::error::{Context, Error, Result};
+use crate::user;
+
+/// The kernel refuses a map file write larger than one page.
+pub const MAP_WRITE_LIMIT: usize = 4096;
+
+/// Users or groups.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdKind {
+    /// User ids (`uid_map`, `/etc/subuid`, `newuidmap`).
+    User,
+    /// Group ids (`gid_map`, `/etc/subgid`, `newgidmap`).
+    Group,
+}
+
+impl IdKind {
+    /// `uid_map` or `gid_map`.
+    pub fn map_file(self) -> &'static str {
+        match self {
+            IdKind::User => "uid_map",
+            IdKind::Group => "gid_map",
+        }
+    }
+
+    /// The subordinate-id file.
+    pub fn subid_file(self) -> &'static str {
+        match self {
+            IdKind::User => "/etc/subuid",
+            IdKind::Group => "/etc/subgid",
+        }
+    }
+
+    /// The setuid helper that writes maps for unprivileged users.
+    pub fn helper(self) -> &'static str {
+        match self {
+            IdKind::User => "newuidmap",
+            IdKind::Group => "newgidmap",
+        }
+    }
+
+    /// `uid` or `gid`, as messages name them.
+    pub fn word(self) -> &'static str {
+        match self {
+            IdKind::User => "uid",
+            IdKind::Group => "gid",
+        }
+    }
+}
+
+/// `count` ids starting at `inner` inside the namespace, backed by `outer` outside it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IdRange {
+    /// First id inside the namespace.
+    pub inner: u32,
+    /// First id in the parent namespace.
+    pub outer: u32,
+    /// Number of ids.
+    pub count: u32,
+}
+
+impl IdRange {
+    fn end(start: u32, count: u32) -> u64 {
+        u64::from(start) + u64::from(count)
+    }
+
+    fn overlaps(self, other: IdRange) -> bool {
+        let meet = |a: u32, b: u32| {
+            u64::from(a) < Self::end(b, other.count) && u64::from(b) < Self::end(a, self.count)
+        };
+        meet(self.inner, other.inner) || meet(self.outer, other.outer)
+    }
+}
+
+impl std::fmt::Display for IdRange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}:{}", self.inner, self.outer, self.count)
+    }
+}
+
+/// One `--map-users`/`--map-groups` argument.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RangeSpec {
+    /// An explicit range.
+    Range(IdRange),
+    /// The caller's first subordinate range, mapped from inner id 0.
+    Auto,
+    /// The caller's first subordinate range, mapped to the same ids inside.
+    Subids,
+    /// Every id of the current namespace, identity-mapped.
+    All,
+}
+
+impl RangeSpec {
+    /// Parse `inner:outer:count`, the older `outer,inner,count`, `auto`, `subids` or `all`.
+    pub fn parse(arg: &str) -> Result<Self> {
+        match arg {
+            "auto" => return Ok(RangeSpec::Auto),
+            "subids" => return Ok(RangeSpec::Subids),
+            "all" => return Ok(RangeSpec::All),
+            _ => {}
+        }
+        let triple = |sep: char| -> Option<[u32; 3]> {
+            let mut it = arg.split(sep).map(|f| {
+                (!f.is_empty() && f.bytes().all(|b| b.is_ascii_digit())).then(|| f.parse().ok())?
+            });
+            let v = [it.next()??, it.next()??, it.next()??];
+            it.next().is_none().then_some(v)
+        };
+        if let Some([inner, outer, count]) = triple(':') {
+            return Ok(RangeSpec::Range(IdRange {
+                inner,
+                outer,
+                count,
+            }));
+        }
+        if let Some([outer, inner, count]) = triple(',') {
+            return Ok(RangeSpec::Range(IdRange {
+                inner,
+                outer,
+                count,
+            }));
+        }
+        Err(Error::msg(format!("invalid mapping '{arg}'")))
+    }
+
+    /// The ranges this spec stands for, for the caller `euid` (subordinate ids are looked up
+    /// by the effective user, for groups too, as util-linux does).
+    pub fn resolve(self, kind: IdKind, euid: u32) -> Result<Vec<IdRange>> {
+        match self {
+            RangeSpec::Range(r) => Ok(vec![r]),
+            RangeSpec::Auto => {
+                let (start, count) = subid_range(kind, euid)?;
+                Ok(vec![IdRange {
+                    inner: 0,
+                    outer: start,
+                    count,
+                }])
+            }
+            RangeSpec::Subids => {
+                let (start, count) = subid_range(kind, euid)?;
+                Ok(vec![IdRange {
+                    inner: start,
+                    outer: start,
+                    count,
+                }])
+            }
+            RangeSpec::All => current_map(kind),
+        }
+    }
+}
+
+/// The first line of `/etc/subuid` (or `subgid`) for `euid`, by name or number.
+pub fn subid_range(kind: IdKind, euid: u32) -> Result<(u32, u32)> {
+    subid_ranges(kind, euid)?.into_iter().next().ok_or_else(|| {
+        let name = user::user_name(euid).unwrap_or_else(|| euid.to_string());
+        Error::msg(format!(
+            "no line matching user \"{name}\" in {}",
+            kind.subid_file()
+        ))
+    })
+}
+
+/// Every subordinate range `/etc/subuid` (or `subgid`) grants `euid`, in file order.
+pub fn subid_ranges(kind: IdKind, euid: u32) -> Result<Vec<(u32, u32)>> {
+    let Some(name) = user::user_name(euid) else {
+        return Err(Error::msg(format!("you (user {euid}) don't exist.")));
+    };
+    let path = kind.subid_file();
+    let text = match fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => return Err(Error::os(format!("could not open '{path}'"), e)),
+    };
+    let uid = euid.to_string();
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let mut f = line.split(':');
+        let Some(owner) = f.next() else { continue };
+        if owner != name && owner != uid {
+            continue;
+        }
+        let start = f.next().and_then(|s| s.trim().parse().ok());
+        let count = f.next().and_then(|s| s.trim().parse().ok());
+        match (start, count) {
+            (Some(s), Some(c)) => out.push((s, c)),
+            _ => return Err(Error::msg("failed to parse subid map")),
+        }
+    }
+    Ok(out)
+}
+
+/// The current namespace's map as identity ranges (`all`): every id we have, passed through.
+pub fn current_map(kind: IdKind) -> Result<Vec<IdRange>> {
+    let path = format!("/proc/self/{}", kind.map_file());
+    let text = fs::read_to_string(&path).context(|| format!("could not open '{path}'"))?;
+    text.lines()
+        .map(|line| {
+            let f: Vec<u32> = line
+                .split_whitespace()
+                .filter_map(|w| w.parse().ok())
+                .collect();
+            match f[..] {
+                [start, _, count] => Ok(IdRange {
+                    inner: start,
+                    outer: start,
+                    count,
+                }),
+                _ => Err(Error::msg(format!("failed to parse {path}"))),
+            }
+        })
+        .collect()
+}
+
+/// Put a single-id mapping ahead of `ranges`: the single id wins, so every range gives up the
+/// pairs that would map the same inner id or the same outer id (the kernel refuses overlaps on
+/// either side), keeping its other pairs as they were.
+pub fn merge_single(single: IdRange, ranges: &[IdRange]) -> Vec<IdRange> {
+    let mut out = vec![single];
+    for r in ranges {
+        // Offsets within `r` that collide with the single mapping.
+        let mut cut: Vec<u32> = [
+            single.inner.checked_sub(r.inner).filter(|o| *o < r.count),
+            single.outer.checked_sub(r.outer).filter(|o| *o < r.count),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        cut.sort_unstable();
+        cut.dedup();
+        let mut from = 0u32;
+        for c in cut.iter().copied().chain([r.count]) {
+            if c > from {
+                out.push(IdRange {
+                    inner: r.inner + from,
+                    outer: r.outer + from,
+                    count: c - from,
+                });
+            }
+            from = c.saturating_add(1);
+        }
+    }
+    out
+}
+
+/// Refuse ranges that overlap each other on the inner or the outer side.
+pub fn check_disjoint(kind: IdKind, ranges: &[IdRange]) -> Result<()> {
+    for (i, a) in ranges.iter().enumerate() {
+        if let Some(b) = ranges[i + 1..].iter().find(|b| a.overlaps(**b)) {
+            return Err(Error::msg(format!(
+                "{} ranges {a} and {b} overlap",
+                kind.word()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// For an unprivileged caller: refuse outer ranges that are neither the caller's own id nor
+/// inside a subordinate range `/etc/subuid` (or `subgid`) grants, before anything is changed.
+pub fn check_subordinate(kind: IdKind, euid: u32, own: u32, ranges: &[IdRange]) -> Result<()> {
+    let granted = subid_ranges(kind, euid)?;
+    for r in ranges {
+        let inside = |s: u32, c: u32| {
+            u64::from(r.outer) >= u64::from(s)
+                && IdRange::end(r.outer, r.count) <= IdRange::end(s, c)
+        };
+        if (r.count == 1 && r.outer == own) || granted.iter().any(|(s, c)| inside(*s, *c)) {
+            continue;
+        }
+        return Err(Error::msg(format!(
+            "{} range {r} exceeds the subordinate ids {} grants to user {euid}",
+            kind.word(),
+            kind.subid_file()
+        )));
+    }
+    Ok(())
+}
+
+/// The text of a map file: one `inner outer count` line per range.
+pub fn map_text(ranges: &[IdRange]) -> String {
+    ranges
+        .iter()
+        .map(|r| format!("{} {} {}\n", r.inner, r.outer, r.count))
+        .collect()
+}
+
+/// Write `ranges` to `/proc/<pid>/{uid,gid}_map` in one write, as the kernel requires.
+pub fn write_map(pid: Option<u32>, kind: IdKind, ranges: &[IdRange]) -> Result<()> {
+    let path = proc_file(pid, kind.map_file());
+    let mut text = map_text(ranges);
+    if ranges.len() == 1 {
+        text.pop(); // util-linux writes a single map without the newline
+    }
+    if text.len() > MAP_WRITE_LIMIT {
+        return Err(Error::msg(format!(
+            "{} too large for kernel 4k limit",
+            path.display()
+        )));
+    }
+    write_proc(&path, text.as_bytes())
+}
+
+/// `allow` or `deny` for `/proc/<pid>/setgroups`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SetgroupsMode {
+    /// setgroups(2) is allowed in the namespace.
+    Allow,
+    /// setgroups(2) is refused; required before an unprivileged gid_map write.
+    Deny,
+}
+
+impl SetgroupsMode {
+    /// Parse `allow` or `deny`.
+    pub fn parse(arg: &str) -> Result<Self> {
+        match arg {
+            "allow" => Ok(SetgroupsMode::Allow),
+            "deny" => Ok(SetgroupsMode::Deny),
+            _ => Err(Error::msg(format!(
+                "unsupported --setgroups argument '{arg}'"
+            ))),
+        }
+    }
+}
+
+/// Write `/proc/<pid>/setgroups`. A kernel without the file (before 3.19) needs nothing.
+pub fn write_setgroups(pid: Option<u32>, mode: SetgroupsMode) -> Result<()> {
+    let path = proc_file(pid, "setgroups");
+    let text: &[u8] = match mode {
+        SetgroupsMode::Allow => b"allow",
+        SetgroupsMode::Deny => b"deny",
+    };
+    match write_proc(&path, text) {
+        Err(e) if e.errno() == Some(libc::ENOENT) => Ok(()),
+        other => other,
+    }
+}
+
+/// The `newuidmap PID inner outer count...` command line for an unprivileged caller.
+pub fn helper_argv(pid: u32, kind: IdKind, ranges: &[IdRange]) -> Vec<OsString> {
+    let mut argv: Vec<OsString> = vec![kind.helper().into(), pid.to_string().into()];
+    for r in ranges {
+        argv.extend([r.inner, r.outer, r.count].map(|v| OsString::from(v.to_string())));
+    }
+    argv
+}
+
+fn proc_file(pid: Option<u32>, name: &str) -> PathBuf {
+    match pid {
+        Some(pid) => PathBuf::from(format!("/proc/{pid}/{name}")),
+        None => PathBuf::from(format!("/proc/self/{name}")),
+    }
+}
+
+fn write_proc(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
+    let mut f = fs::OpenOptions::new()
+        .write(true)
+        .open(path)
+        .context(|| format!("cannot open {}", path.display()))?;
+    f.write_all(bytes)
+        .context(|| format!("write failed {}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn r(inner: u32, outer: u32, count: u32) -> IdRange {
+        IdRange {
+            inner,
+            outer,
+            count,
+        }
+    }
+
+    #[test]
+    fn parses_both_range_syntaxes_and_keywords() {
+        assert_eq!(
+            RangeSpec::parse("0:100000:65536").ok(),
+            Some(RangeSpec::Range(r(0, 100000, 65536)))
+        );
+        assert_eq!(
+            RangeSpec::parse("100000,0,65536").ok(),
+            Some(RangeSpec::Range(r(0, 100000, 65536)))
+        );
+        assert_eq!(RangeSpec::parse("auto").ok(), Some(RangeSpec::Auto));
+        assert_eq!(RangeSpec::parse("subids").ok(), Some(RangeSpec::Subids));
+        assert_eq!(RangeSpec::parse("all").ok(), Some(RangeSpec::All));
+        for bad in [
+            "1,2",
+            "1:2",
+            "1:2:3:4",
+            "-1:0:1",
+            "a:b:c",
+            "",
+            "1:2:4294967296",
+        ] {
+            assert_eq!(
+                RangeSpec::parse(bad).unwrap_err().to_string(),
+                format!("invalid mapping '{bad}'")
+            );
+        }
+    }
+
+    #[test]
+    fn single_id_wins_over_ranges() {
+        // -r --map-users=0:100000:65536: inner 0 is taken by the single map.
+        assert_eq!(
+            merge_single(r(0, 1000, 1), &[r(0, 100000, 65536)]),
+            vec![r(0, 1000, 1), r(1, 100001, 65535)]
+        );
+        // A collision on the outer side in the middle splits the range.
+        assert_eq!(
+            merge_single(r(0, 100005, 1), &[r(1, 100000, 10)]),
+            vec![r(0, 100005, 1), r(1, 100000, 5), r(7, 100006, 4)]
+        );
+        // No collision: unchanged.
+        assert_eq!(
+            merge_single(r(0, 0, 1), &[r(1, 1, 10)]),
+            vec![r(0, 0, 1), r(1, 1, 10)]
+        );
+    }
+
+    #[test]
+    fn overlapping_ranges_are_refused() {
+        assert!(check_disjoint(IdKind::User, &[r(0, 100000, 10), r(10, 100010, 10)]).is_ok());
+        let e = check_disjoint(IdKind::User, &[r(0, 100000, 10), r(5, 200000, 10)]).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "uid ranges 0:100000:10 and 5:200000:10 overlap"
+        );
+        assert!(check_disjoint(IdKind::Group, &[r(0, 100000, 10), r(50, 100009, 1)]).is_err());
+    }
+
+    #[test]
+    fn map_text_and_helper_argv() {
+        assert_eq!(
+            map_text(&[r(0, 1000, 1), r(1, 100000, 5)]),
+            "0 1000 1\n1 100000 5\n"
+        );
+        assert_eq!(
+            helper_argv(7, IdKind::Group, &[r(0, 1, 2)]),
+            ["newgidmap", "7", "0", "1", "2"]
+        );
+    }
+}

@@ -1,0 +1,72 @@
+//! The one internal crate of nsutils: every syscall, every `/proc` parser, the command-line
+//! layer and the error type the tools share.
+//!
+//! It is the only crate in the workspace with `unsafe` code or raw `libc` calls; the tools
+//! (`unshare`, and later `nsenter`, `lsns`, the cgroup tools, `ovlmount`, `pivot`) build a
+//! plan from their arguments and carry it out with the small typed functions here.
+//!
+//! | module | what it covers |
+//! |---|---|
+//! | [`cli`] | getopt_long over a clap definition, `--help` layout, strict number parsing |
+//! | [`error`] | [`Error`], rendered as util-linux prints failures, with its exit status |
+//! | [`ns`] | namespace kinds, `unshare(2)`, `setns(2)` |
+//! | [`idmap`] | user-namespace id maps, `/etc/subuid`, `newuidmap` |
+//! | [`mount`] | propagation, proc and binfmt_misc mounts, binds, mountinfo |
+//! | [`signal`] | signal names, masks, forwarding, dying by a child's signal |
+//! | [`process`] | exec rules, fork and wait, credentials, capabilities, time offsets |
+//! | [`user`] | passwd and group lookups |
+//!
+//! Deliberately absent so far: cgroups, the new mount API, pivot_root and lsns' process
+//! table; the issues that need them add them here.
+
+pub mod cli;
+pub mod errno;
+pub mod error;
+pub mod idmap;
+pub mod mount;
+pub mod ns;
+pub mod process;
+pub mod signal;
+pub mod user;
+
+use std::ffi::OsString;
+use std::io::Write;
+use std::process::ExitCode;
+
+pub use error::{Context, Errno, Error, Prog, Result};
+
+/// What a tool's `run` hands back when it returns instead of exec'ing.
+pub type Status = u8;
+
+/// The whole life of a tool binary: name it from argv[0], give SIGPIPE back its default (a
+/// closed pipe ends us quietly, as it ends util-linux), run, report the error if any, and
+/// make sure stdout reached its destination.
+pub fn main(default_name: &str, run: fn(&Prog, Vec<OsString>) -> Result<Status>) -> ExitCode {
+    signal::restore_sigpipe();
+    let mut args = std::env::args_os();
+    let prog = Prog::new(args.next().as_deref(), default_name);
+    let result = run(&prog, args.collect()).and_then(|status| flush_stdout().map(|()| status));
+    match result {
+        Ok(status) => ExitCode::from(status),
+        Err(e) => {
+            e.report(&prog);
+            ExitCode::from(e.status())
+        }
+    }
+}
+
+/// Write to stdout; a failure is util-linux's `write error`.
+pub fn print(text: &str) -> Result<()> {
+    std::io::stdout()
+        .lock()
+        .write_all(text.as_bytes())
+        .map_err(write_error)
+}
+
+fn flush_stdout() -> Result<()> {
+    std::io::stdout().lock().flush().map_err(write_error)
+}
+
+fn write_error(e: std::io::Error) -> Error {
+    Error::os("write error", e)
+}

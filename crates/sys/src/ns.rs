@@ -1,0 +1,160 @@
+//! Namespace kinds, `unshare(2)` and `setns(2)`.
+
+use std::fs::File;
+use std::os::fd::AsFd;
+use std::path::PathBuf;
+
+use rustix::thread::{LinkNameSpaceType, UnshareFlags};
+
+use crate::error::{Context, Result};
+
+/// One kind of Linux namespace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum NsKind {
+    /// Mount points (`CLONE_NEWNS`).
+    Mount,
+    /// Hostname and domain name (`CLONE_NEWUTS`).
+    Uts,
+    /// System V IPC and POSIX message queues (`CLONE_NEWIPC`).
+    Ipc,
+    /// Network stack (`CLONE_NEWNET`).
+    Net,
+    /// Process ids (`CLONE_NEWPID`).
+    Pid,
+    /// User and group ids, capabilities (`CLONE_NEWUSER`).
+    User,
+    /// cgroup root (`CLONE_NEWCGROUP`).
+    Cgroup,
+    /// Monotonic and boot-time clocks (`CLONE_NEWTIME`).
+    Time,
+}
+
+impl NsKind {
+    /// Every kind, in the order util-linux binds persistence files: user first (so the others
+    /// can be made inside it), mount late, the `*_for_children` kinds where they fit.
+    pub const BIND_ORDER: [NsKind; 8] = [
+        NsKind::User,
+        NsKind::Cgroup,
+        NsKind::Ipc,
+        NsKind::Uts,
+        NsKind::Net,
+        NsKind::Pid,
+        NsKind::Mount,
+        NsKind::Time,
+    ];
+
+    /// The name under `/proc/<pid>/ns/` (`mnt` for the mount namespace).
+    pub fn proc_name(self) -> &'static str {
+        match self {
+            NsKind::Mount => "mnt",
+            NsKind::Uts => "uts",
+            NsKind::Ipc => "ipc",
+            NsKind::Net => "net",
+            NsKind::Pid => "pid",
+            NsKind::User => "user",
+            NsKind::Cgroup => "cgroup",
+            NsKind::Time => "time",
+        }
+    }
+
+    /// The `CLONE_NEW*` flag.
+    pub fn clone_flag(self) -> UnshareFlags {
+        match self {
+            NsKind::Mount => UnshareFlags::NEWNS,
+            NsKind::Uts => UnshareFlags::NEWUTS,
+            NsKind::Ipc => UnshareFlags::NEWIPC,
+            NsKind::Net => UnshareFlags::NEWNET,
+            NsKind::Pid => UnshareFlags::NEWPID,
+            NsKind::User => UnshareFlags::NEWUSER,
+            NsKind::Cgroup => UnshareFlags::NEWCGROUP,
+            NsKind::Time => UnshareFlags::NEWTIME,
+        }
+    }
+
+    /// For pid and time namespaces `unshare()` changes only what children are born into,
+    /// exposed as `ns/pid_for_children` and `ns/time_for_children`.
+    pub fn has_for_children(self) -> bool {
+        matches!(self, NsKind::Pid | NsKind::Time)
+    }
+
+    /// `/proc/<pid>/ns/<name>`.
+    pub fn proc_path(self, pid: u32) -> PathBuf {
+        PathBuf::from(format!("/proc/{pid}/ns/{}", self.proc_name()))
+    }
+
+    /// `/proc/<pid>/ns/<name>_for_children` for pid and time, else [`NsKind::proc_path`].
+    pub fn for_children_path(self, pid: u32) -> PathBuf {
+        if self.has_for_children() {
+            PathBuf::from(format!("/proc/{pid}/ns/{}_for_children", self.proc_name()))
+        } else {
+            self.proc_path(pid)
+        }
+    }
+
+    fn link_type(self) -> LinkNameSpaceType {
+        match self {
+            NsKind::Mount => LinkNameSpaceType::Mount,
+            NsKind::Uts => LinkNameSpaceType::HostNameAndNISDomainName,
+            NsKind::Ipc => LinkNameSpaceType::InterProcessCommunication,
+            NsKind::Net => LinkNameSpaceType::Network,
+            NsKind::Pid => LinkNameSpaceType::ProcessID,
+            NsKind::User => LinkNameSpaceType::User,
+            NsKind::Cgroup => LinkNameSpaceType::ControlGroup,
+            NsKind::Time => LinkNameSpaceType::Time,
+        }
+    }
+}
+
+/// A set of namespace kinds, as the `CLONE_NEW*` bits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct NsSet(u8);
+
+impl NsSet {
+    fn bit(kind: NsKind) -> u8 {
+        1 << (kind as u8)
+    }
+
+    /// Add a kind.
+    pub fn insert(&mut self, kind: NsKind) {
+        self.0 |= Self::bit(kind);
+    }
+
+    /// Whether the set has `kind`.
+    pub fn contains(self, kind: NsKind) -> bool {
+        self.0 & Self::bit(kind) != 0
+    }
+
+    /// Whether the set is empty.
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    /// The combined `CLONE_NEW*` flags.
+    pub fn clone_flags(self) -> UnshareFlags {
+        NsKind::BIND_ORDER
+            .iter()
+            .filter(|k| self.contains(**k))
+            .fold(UnshareFlags::empty(), |f, k| f | k.clone_flag())
+    }
+}
+
+/// `unshare(2)` the namespaces in `set`. Errors read `unshare failed: <strerror>`.
+pub fn unshare(set: NsSet) -> Result<()> {
+    // SAFETY: the flags are only CLONE_NEW* bits, never CLONE_FILES or CLONE_FS-style bits that
+    // would change the meaning of file descriptors this process holds.
+    unsafe { rustix::thread::unshare_unsafe(set.clone_flags()) }
+        .context(|| "unshare failed".to_owned())
+}
+
+/// `setns(2)` into the namespace that `file` (an nsfs file) refers to.
+pub fn setns(file: &File, kind: NsKind) -> Result<()> {
+    rustix::thread::move_into_link_name_space(file.as_fd(), Some(kind.link_type()))
+        .context(|| format!("reassociate to namespace '{}' failed", kind.proc_name()))
+}
+
+/// The inode number that identifies the namespace of `kind` that `pid` is in.
+pub fn ns_inode(pid: u32, kind: NsKind) -> Result<u64> {
+    let path = kind.proc_path(pid);
+    let st = rustix::fs::stat(&path).context(|| format!("cannot stat {}", path.display()))?;
+    Ok(st.st_ino)
+}

@@ -1,0 +1,336 @@
+//! Running programs: exec with util-linux's rules, fork, waiting, and turning a child's end
+//! into our own; credentials, root and working directory; capabilities; time offsets.
+
+use std::ffi::{CString, OsStr, OsString};
+use std::fs::File;
+use std::io::{Read, Write};
+use std::os::fd::{AsFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+use nix::sys::wait::{WaitStatus, waitpid};
+use nix::unistd::{ForkResult, Pid};
+
+use crate::error::{Context, Error, Result};
+use crate::signal;
+
+/// How a child process ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChildEnd {
+    /// It called exit with this status.
+    Exited(i32),
+    /// This signal killed it.
+    Signaled(i32),
+}
+
+/// A process we forked: the parent's view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Child(pub i32);
+
+/// Which side of a fork we are on.
+#[derive(Debug)]
+pub enum Forked {
+    /// The parent, with the child's pid.
+    Parent(Child),
+    /// The child.
+    Child,
+}
+
+/// fork(2). Errors read `fork failed`.
+pub fn fork() -> Result<Forked> {
+    // SAFETY: nsutils tools are single-threaded, so the child may do anything the parent could.
+    match unsafe { nix::unistd::fork() }.context(|| "fork failed".to_owned())? {
+        ForkResult::Parent { child } => Ok(Forked::Parent(Child(child.as_raw()))),
+        ForkResult::Child => Ok(Forked::Child),
+    }
+}
+
+impl Child {
+    /// Wait for the child to end (through EINTR). Errors read `waitpid failed`.
+    pub fn wait(self) -> Result<ChildEnd> {
+        loop {
+            match waitpid(Pid::from_raw(self.0), None) {
+                Ok(WaitStatus::Exited(_, code)) => return Ok(ChildEnd::Exited(code)),
+                Ok(WaitStatus::Signaled(_, s, _)) => return Ok(ChildEnd::Signaled(s as i32)),
+                Ok(_) | Err(nix::errno::Errno::EINTR) => {}
+                Err(e) => return Err(Error::os("waitpid failed", e)),
+            }
+        }
+    }
+
+    /// SIGKILL the child and reap it: clean-up when the parent cannot go on.
+    pub fn kill_and_reap(self) {
+        let _ = nix::sys::signal::kill(Pid::from_raw(self.0), nix::sys::signal::Signal::SIGKILL);
+        let _ = self.wait();
+    }
+
+    /// Wait for a helper: `Ok` if it exited 0, else an error that exits with its status
+    /// (it has already said why).
+    pub fn wait_success(self) -> Result<()> {
+        match self.wait()? {
+            ChildEnd::Exited(0) => Ok(()),
+            ChildEnd::Exited(code) => Err(Error::Silent(code as u8)),
+            ChildEnd::Signaled(s) => Err(Error::Silent(128u8.wrapping_add(s as u8))),
+        }
+    }
+}
+
+/// End this process the way the child ended: its status, or death by the same signal.
+pub fn exit_like(end: ChildEnd) -> ! {
+    match end {
+        ChildEnd::Exited(code) => std::process::exit(code),
+        ChildEnd::Signaled(s) => signal::die_by_signal(s),
+    }
+}
+
+/// One end of a one-shot "go ahead" signal between a parent and a forked helper: a pipe,
+/// so that the helper sees end-of-file, and gives up, if the other side dies first.
+#[derive(Debug)]
+pub struct Gate {
+    read: OwnedFd,
+    write: OwnedFd,
+}
+
+impl Gate {
+    /// A new gate. Errors read `pipe failed`.
+    pub fn new() -> Result<Self> {
+        let (read, write) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)
+            .context(|| "pipe failed".to_owned())?;
+        Ok(Gate { read, write })
+    }
+
+    /// The waiting side: block until opened (`true`) or the other side is gone (`false`).
+    pub fn wait(self) -> bool {
+        drop(self.write);
+        let mut byte = [0u8];
+        matches!(File::from(self.read).read(&mut byte), Ok(1))
+    }
+
+    /// The opening side: let the waiter go.
+    pub fn open(self) -> Result<()> {
+        drop(self.read);
+        File::from(self.write)
+            .write_all(b"\x06")
+            .context(|| "failed to write gate".to_owned())
+    }
+}
+
+/// Exec `argv[0]` with util-linux's rules: a name without `/` is searched in `$PATH` as glibc's
+/// `execvp` does (including running a script without `#!` through `/bin/sh`). Returns only
+/// on failure: `failed to execute NAME`, with status 127 when it was not found, 126 otherwise.
+pub fn exec_program(argv: &[OsString]) -> Error {
+    let Some(name) = argv.first() else {
+        return Error::msg("no program to execute").with_status(127);
+    };
+    prepare_exec();
+    let errno = if name.as_bytes().contains(&b'/') {
+        try_exec(Path::new(name), argv)
+    } else {
+        search_path(name, argv)
+    };
+    exec_error(name, errno)
+}
+
+/// Exec the default shell as a login shell (`-sh`): `$SHELL` when set and not empty, else the
+/// user's passwd shell, else `/bin/sh`.
+pub fn exec_login_shell() -> Error {
+    let shell = default_shell();
+    let base = shell.file_name().map_or_else(|| shell.as_os_str(), |b| b);
+    let mut argv0 = OsString::from("-");
+    argv0.push(base);
+    prepare_exec();
+    let errno = exec_raw(&shell, &[argv0]);
+    exec_error(shell.as_os_str(), errno)
+}
+
+/// The shell [`exec_login_shell`] runs.
+pub fn default_shell() -> PathBuf {
+    match std::env::var_os("SHELL") {
+        Some(s) if !s.is_empty() => PathBuf::from(s),
+        _ => crate::user::user_shell(crate::user::real_uid())
+            .unwrap_or_else(|| PathBuf::from("/bin/sh")),
+    }
+}
+
+fn exec_error(name: &OsStr, errno: i32) -> Error {
+    let status = if errno == libc::ENOENT { 127 } else { 126 };
+    Error::os(
+        format!("failed to execute {}", name.to_string_lossy()),
+        errno,
+    )
+    .with_status(status)
+}
+
+/// What every program we start inherits from us: an empty signal mask and the SIGPIPE
+/// disposition our parent gave us.
+fn prepare_exec() {
+    let _ = signal::unblock_all();
+    signal::restore_sigpipe();
+}
+
+fn search_path(name: &OsStr, argv: &[OsString]) -> i32 {
+    let path = std::env::var_os("PATH").unwrap_or_else(|| "/bin:/usr/bin".into());
+    let mut seen_eacces = false;
+    let mut last = libc::ENOENT;
+    for dir in path.as_bytes().split(|b| *b == b':') {
+        // An empty element means the current directory.
+        let dir = if dir.is_empty() {
+            Path::new(".")
+        } else {
+            Path::new(OsStr::from_bytes(dir))
+        };
+        let candidate = dir.join(name);
+        last = try_exec(&candidate, argv);
+        match last {
+            libc::EACCES => seen_eacces = true,
+            libc::ENOENT | libc::ENOTDIR | libc::ESTALE | libc::ENODEV | libc::ETIMEDOUT => {}
+            _ => return last,
+        }
+    }
+    if seen_eacces { libc::EACCES } else { last }
+}
+
+/// execve, and for a file the kernel cannot run (ENOEXEC) run it with `/bin/sh` as glibc does.
+fn try_exec(path: &Path, argv: &[OsString]) -> i32 {
+    let errno = exec_raw(path, argv);
+    if errno != libc::ENOEXEC {
+        return errno;
+    }
+    let mut sh_argv: Vec<OsString> = vec!["/bin/sh".into(), path.into()];
+    sh_argv.extend(argv.iter().skip(1).cloned());
+    exec_raw(Path::new("/bin/sh"), &sh_argv);
+    errno
+}
+
+/// execve(path, argv, environ); returns the errno on failure.
+fn exec_raw(path: &Path, argv: &[OsString]) -> i32 {
+    let cstr = |s: &OsStr| CString::new(s.as_bytes()).ok();
+    let Some(cpath) = cstr(path.as_os_str()) else {
+        return libc::ENOENT;
+    };
+    let Some(cargs) = argv.iter().map(|a| cstr(a)).collect::<Option<Vec<_>>>() else {
+        return libc::EINVAL;
+    };
+    let cenv: Vec<CString> = std::env::vars_os()
+        .filter_map(|(k, v)| {
+            let mut kv = k.as_bytes().to_vec();
+            kv.push(b'=');
+            kv.extend_from_slice(v.as_bytes());
+            CString::new(kv).ok()
+        })
+        .collect();
+    let mut argp: Vec<*const libc::c_char> = cargs.iter().map(|c| c.as_ptr()).collect();
+    argp.push(std::ptr::null());
+    let mut envp: Vec<*const libc::c_char> = cenv.iter().map(|c| c.as_ptr()).collect();
+    envp.push(std::ptr::null());
+    // SAFETY: every pointer is to a NUL-terminated string that outlives the call, and both
+    // arrays end with a null pointer.
+    unsafe { libc::execve(cpath.as_ptr(), argp.as_ptr(), envp.as_ptr()) };
+    std::io::Error::last_os_error()
+        .raw_os_error()
+        .unwrap_or(libc::EIO)
+}
+
+/// Drop supplementary groups. Errors read `setgroups failed`.
+pub fn clear_groups() -> Result<()> {
+    nix::unistd::setgroups(&[]).context(|| "setgroups failed".to_owned())
+}
+
+/// setgid(2). Errors read `setgid() failed`.
+pub fn set_gid(gid: u32) -> Result<()> {
+    nix::unistd::setgid(nix::unistd::Gid::from_raw(gid)).context(|| "setgid() failed".to_owned())
+}
+
+/// setuid(2). Errors read `setuid() failed`.
+pub fn set_uid(uid: u32) -> Result<()> {
+    nix::unistd::setuid(nix::unistd::Uid::from_raw(uid)).context(|| "setuid() failed".to_owned())
+}
+
+/// chroot(2). Errors read `cannot change root directory to 'DIR'`.
+pub fn change_root(dir: &Path) -> Result<()> {
+    rustix::process::chroot(dir)
+        .context(|| format!("cannot change root directory to '{}'", dir.display()))
+}
+
+/// chdir(2). Errors read `cannot change directory to DIR`.
+pub fn change_dir(dir: &Path) -> Result<()> {
+    rustix::process::chdir(dir).context(|| format!("cannot change directory to {}", dir.display()))
+}
+
+/// Make every permitted capability inheritable and ambient, so an exec'd program keeps them
+/// (`--keep-caps` in a new user namespace, where we hold all of them).
+pub fn raise_ambient_capabilities() -> Result<()> {
+    use rustix::thread::{CapabilitySet, CapabilitySets};
+    let mut sets: CapabilitySets =
+        rustix::thread::capabilities(None).context(|| "capget failed".to_owned())?;
+    sets.inheritable = sets.permitted;
+    rustix::thread::set_capabilities(None, sets).context(|| "capset failed".to_owned())?;
+    for bit in 0..64 {
+        let Some(cap) = CapabilitySet::from_bits(1 << bit) else {
+            continue;
+        };
+        if !sets.permitted.contains(cap) {
+            continue;
+        }
+        // Capabilities newer than the running kernel fail with EINVAL: skip them.
+        match rustix::thread::configure_capability_in_ambient_set(cap, true) {
+            Ok(()) | Err(rustix::io::Errno::INVAL) => {}
+            Err(e) => return Err(Error::os("prctl(PR_CAP_AMBIENT) failed", e)),
+        }
+    }
+    Ok(())
+}
+
+/// A pidfd for this process, to let a child notice that we are gone.
+pub fn pidfd_self() -> Result<OwnedFd> {
+    rustix::process::pidfd_open(
+        rustix::process::getpid(),
+        rustix::process::PidfdFlags::empty(),
+    )
+    .context(|| "pidfd_open failed".to_owned())
+}
+
+/// Whether the process behind `pidfd` has exited (its pidfd polls readable).
+pub fn has_exited(pidfd: &OwnedFd) -> Result<bool> {
+    use rustix::event::{PollFd, PollFlags, poll};
+    let fd = pidfd.as_fd();
+    let mut fds = [PollFd::new(&fd, PollFlags::IN)];
+    let n = poll(
+        &mut fds,
+        Some(&rustix::event::Timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        }),
+    )
+    .context(|| "poll parent pidfd failed".to_owned())?;
+    Ok(n > 0)
+}
+
+/// The pid of this process.
+pub fn own_pid() -> u32 {
+    std::process::id()
+}
+
+/// A clock a time namespace can offset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeClock {
+    /// CLOCK_MONOTONIC.
+    Monotonic,
+    /// CLOCK_BOOTTIME.
+    Boottime,
+}
+
+/// Set the offset of `clock` for the time namespace our children will be born in.
+pub fn set_time_offset(clock: TimeClock, seconds: i64) -> Result<()> {
+    let path = "/proc/self/timens_offsets";
+    let id = match clock {
+        TimeClock::Monotonic => libc::CLOCK_MONOTONIC,
+        TimeClock::Boottime => libc::CLOCK_BOOTTIME,
+    };
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .open(path)
+        .context(|| format!("failed to open {path}"))?;
+    f.write_all(format!("{id} {seconds} 0").as_bytes())
+        .context(|| format!("failed to write to {path}"))
+}

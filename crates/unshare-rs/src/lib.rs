@@ -1,0 +1,369 @@
+//! `unshare`: run a program with some namespaces unshared from the parent, as util-linux 2.42's
+//! `unshare(1)` does, option for option.
+//!
+//! [`cli::command`] defines the command line, [`plan::parse`] turns it into a [`plan::Plan`],
+//! and [`execute`] carries the plan out in util-linux's order of operations.
+
+pub mod cli;
+pub mod plan;
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+
+use sys::idmap::{self, IdKind, IdRange, SetgroupsMode};
+use sys::mount::{self, Propagation};
+use sys::ns::{self, NsKind};
+use sys::process::{self, Child, ChildEnd, Forked, Gate, TimeClock};
+use sys::{Error, Prog, Result, Status, signal};
+
+use plan::{Action, Plan};
+
+/// The tool's entry point: parse, then print or execute.
+pub fn run(prog: &Prog, args: Vec<OsString>) -> Result<Status> {
+    let (euid, egid) = sys::user::effective_ids();
+    match plan::parse(prog, args, euid, egid)? {
+        Action::Print(text) => sys::print(&text).map(|()| 0),
+        Action::Run(plan) => execute(prog, &plan),
+    }
+}
+
+/// The id maps of a run, resolved to ranges, and who writes them.
+struct Maps {
+    uid: Vec<IdRange>,
+    gid: Vec<IdRange>,
+    /// A helper forked before `unshare()` writes them (range maps, or `--owner`); otherwise
+    /// the unshared process writes its single-id maps itself.
+    by_helper: bool,
+}
+
+fn resolve_maps(plan: &Plan) -> Result<Maps> {
+    let ranges = |specs: &[idmap::RangeSpec], kind| -> Result<Vec<IdRange>> {
+        let mut out = Vec::new();
+        for spec in specs {
+            out.extend(spec.resolve(kind, plan.euid)?);
+        }
+        Ok(out)
+    };
+    let uid_ranges = ranges(&plan.map_users, IdKind::User)?;
+    let gid_ranges = ranges(&plan.map_groups, IdKind::Group)?;
+    let by_helper = !uid_ranges.is_empty()
+        || !gid_ranges.is_empty()
+        || (plan.owner.is_some() && (plan.map_user.is_some() || plan.map_group.is_some()));
+    let merge = |single: Option<u32>, outer: u32, ranges: Vec<IdRange>| match single {
+        Some(inner) => idmap::merge_single(
+            IdRange {
+                inner,
+                outer,
+                count: 1,
+            },
+            &ranges,
+        ),
+        None => ranges,
+    };
+    let maps = Maps {
+        uid: merge(plan.map_user, plan.euid, uid_ranges),
+        gid: merge(plan.map_group, plan.egid, gid_ranges),
+        by_helper,
+    };
+    for (kind, ranges, own) in [
+        (IdKind::User, &maps.uid, plan.euid),
+        (IdKind::Group, &maps.gid, plan.egid),
+    ] {
+        idmap::check_disjoint(kind, ranges)?;
+        if maps.by_helper && plan.euid != 0 {
+            idmap::check_subordinate(kind, plan.euid, own, ranges)?;
+        }
+    }
+    Ok(maps)
+}
+
+/// A helper process forked before `unshare()`, so that it stays in the original namespaces,
+/// held at a gate until the parent is ready for it.
+struct Helper {
+    child: Child,
+    gate: Gate,
+}
+
+impl Helper {
+    /// Fork a helper that runs `work` once released and exits with its outcome.
+    fn spawn(prog: &Prog, work: impl FnOnce() -> Result<()>) -> Result<Helper> {
+        let gate = Gate::new()?;
+        match process::fork()? {
+            Forked::Parent(child) => Ok(Helper { child, gate }),
+            Forked::Child => {
+                // The parent failed before releasing us: there is nothing to do.
+                if !gate.wait() {
+                    std::process::exit(0);
+                }
+                let code = match work() {
+                    Ok(()) => 0,
+                    Err(e) => {
+                        e.report(prog);
+                        i32::from(e.status())
+                    }
+                };
+                std::process::exit(code)
+            }
+        }
+    }
+
+    /// Release the helper and wait for it; its failure becomes ours, with its status.
+    fn release(self) -> Result<()> {
+        self.gate.open()?;
+        self.child.wait_success()
+    }
+}
+
+/// Bind `/proc/<pid>/ns/*` onto the persistence files, user namespace first. On failure the
+/// files bound so far are unmounted again, so a failed run leaves none behind.
+fn bind_ns_files(pid: u32, persist: &[(NsKind, PathBuf)]) -> Result<()> {
+    let mut bound: Vec<&Path> = Vec::new();
+    for kind in NsKind::BIND_ORDER {
+        let Some((_, file)) = persist.iter().find(|(k, _)| *k == kind) else {
+            continue;
+        };
+        if let Err(e) = mount::bind(&kind.for_children_path(pid), file) {
+            for done in bound.iter().rev() {
+                let _ = mount::detach(done);
+            }
+            return Err(explain_shared(kind, file, e));
+        }
+        bound.push(file);
+    }
+    Ok(())
+}
+
+/// A mount namespace cannot be bound onto a shared mount (the kernel says only "Invalid
+/// argument"); say why, as a second line, when that is the case.
+fn explain_shared(kind: NsKind, file: &Path, e: Error) -> Error {
+    if kind == NsKind::Mount && e.errno() == Some(sys::errno::EINVAL) {
+        let shared = mount::mountinfo()
+            .ok()
+            .and_then(|t| mount::mount_of(&t, file))
+            .is_some_and(|m| m.is_shared());
+        if shared {
+            return Error::msg(format!(
+                "{e}\n{file} is on a mount with shared propagation, where a mount namespace \
+                 cannot be bound; make its directory a private mount first \
+                 (mount --bind DIR DIR; mount --make-private DIR)",
+                file = file.display()
+            ));
+        }
+    }
+    e
+}
+
+/// Carry out the plan, in util-linux's order of operations. Returns only on failure or, with
+/// `--fork`, never (the parent ends as its child did); otherwise the process becomes the
+/// program.
+pub fn execute(prog: &Prog, plan: &Plan) -> Result<Status> {
+    signal::default_sigchld();
+    let maps = resolve_maps(plan)?;
+    let pid = process::own_pid();
+
+    // Persistence files of a new mount or user namespace must be bound from outside them.
+    let persist_helper = if !plan.persist.is_empty()
+        && (plan.namespaces.contains(NsKind::Mount) || plan.namespaces.contains(NsKind::User))
+    {
+        let persist = plan.persist.clone();
+        Some(Helper::spawn(prog, move || bind_ns_files(pid, &persist))?)
+    } else {
+        None
+    };
+    let map_helper = if maps.by_helper {
+        let (uid, gid, euid) = (maps.uid.clone(), maps.gid.clone(), plan.euid);
+        let prog_for_helper = prog.clone();
+        Some(Helper::spawn(prog, move || {
+            write_maps_from_outside(&prog_for_helper, pid, euid, &uid, &gid)
+        })?)
+    } else {
+        None
+    };
+
+    if let Some((uid, gid)) = plan.owner {
+        process::clear_groups()?;
+        process::set_gid(gid)?;
+        process::set_uid(uid)?;
+    }
+    ns::unshare(plan.namespaces)?;
+    if let Some(helper) = map_helper {
+        helper.release()?;
+    }
+    // The boot-time offset first, as util-linux; children are born with both.
+    if let Some(secs) = plan.boottime {
+        process::set_time_offset(TimeClock::Boottime, secs)?;
+    }
+    if let Some(secs) = plan.monotonic {
+        process::set_time_offset(TimeClock::Monotonic, secs)?;
+    }
+
+    if plan.fork {
+        let held = if plan.forward_signals {
+            None
+        } else {
+            Some(signal::block_int_term()?)
+        };
+        let parent_fd = match plan.kill_child {
+            Some(_) => Some(process::pidfd_self()?),
+            None => None,
+        };
+        // The child starts the program only once the persistence files are in place, so a
+        // failure to bind them cannot leave a program running.
+        let persisted = Gate::new()?;
+        match process::fork()? {
+            Forked::Parent(child) => {
+                if plan.forward_signals {
+                    signal::forward_int_term(child.0)?;
+                }
+                if let Err(e) = persist(plan, persist_helper) {
+                    child.kill_and_reap();
+                    return Err(e);
+                }
+                persisted.open()?;
+                let end = child.wait()?;
+                process::exit_like(end)
+            }
+            Forked::Child => {
+                if let Some(old) = &held {
+                    signal::restore_mask(old)?;
+                }
+                if let Some(signo) = plan.kill_child {
+                    signal::set_parent_death_signal(signo)?;
+                    // The parent may have died before the death signal was armed.
+                    if parent_fd.as_ref().map(process::has_exited).transpose()? == Some(true) {
+                        return Err(Error::Silent(1));
+                    }
+                }
+                if !persisted.wait() {
+                    return Err(Error::Silent(1));
+                }
+            }
+        }
+    } else {
+        persist(plan, persist_helper)?;
+    }
+    Err(become_program(plan, &maps))
+}
+
+fn persist(plan: &Plan, helper: Option<Helper>) -> Result<()> {
+    match helper {
+        Some(helper) => helper.release(),
+        None if !plan.persist.is_empty() => bind_ns_files(process::own_pid(), &plan.persist),
+        None => Ok(()),
+    }
+}
+
+/// Written by the helper, from the parent user namespace: as root straight into the map
+/// files, otherwise through the setuid `newuidmap`/`newgidmap`.
+fn write_maps_from_outside(
+    prog: &Prog,
+    pid: u32,
+    euid: u32,
+    uid: &[IdRange],
+    gid: &[IdRange],
+) -> Result<()> {
+    for (kind, ranges) in [(IdKind::User, uid), (IdKind::Group, gid)] {
+        if ranges.is_empty() {
+            continue;
+        }
+        if euid == 0 {
+            idmap::write_map(Some(pid), kind, ranges)?;
+        } else {
+            run_helper(prog, &idmap::helper_argv(pid, kind, ranges))?;
+        }
+    }
+    Ok(())
+}
+
+fn run_helper(prog: &Prog, argv: &[OsString]) -> Result<()> {
+    match process::fork()? {
+        Forked::Parent(child) => match child.wait()? {
+            ChildEnd::Exited(0) => Ok(()),
+            ChildEnd::Exited(code) => Err(Error::Silent(code as u8)),
+            ChildEnd::Signaled(s) => Err(Error::Silent(128u8.wrapping_add(s as u8))),
+        },
+        Forked::Child => {
+            let e = process::exec_program(argv);
+            e.report(prog);
+            std::process::exit(i32::from(e.status()))
+        }
+    }
+}
+
+/// The steps inside the new namespaces, ending in exec. Returns the error that stopped it.
+fn become_program(plan: &Plan, maps: &Maps) -> Error {
+    match setup_inside(plan, maps) {
+        Err(e) => e,
+        Ok(()) if plan.program.is_empty() => process::exec_login_shell(),
+        Ok(()) => process::exec_program(&plan.program),
+    }
+}
+
+fn setup_inside(plan: &Plan, maps: &Maps) -> Result<()> {
+    if !maps.by_helper {
+        if !maps.uid.is_empty() {
+            idmap::write_map(None, IdKind::User, &maps.uid)?;
+        }
+        if !maps.gid.is_empty() {
+            // Needed before an unprivileged gid_map write; util-linux does it for root too.
+            idmap::write_setgroups(None, SetgroupsMode::Deny)?;
+            idmap::write_map(None, IdKind::Group, &maps.gid)?;
+        }
+    }
+    if let Some(mode) = plan.setgroups {
+        idmap::write_setgroups(None, mode)?;
+    }
+    if plan.namespaces.contains(NsKind::Mount) {
+        mount::set_root_propagation(plan.propagation)?;
+    }
+    let mut binfmt_done = false;
+    // A rule with the F flag opens its interpreter when registered: do it while the
+    // interpreter's path still resolves in the old root.
+    if let (Some(rule), Some(dir), Some(_)) = (&plan.load_interp, &plan.mount_binfmt, &plan.root) {
+        if binfmt_flags(rule).contains('F') {
+            mount::mount_binfmt(dir)?;
+            mount::binfmt_register(dir, rule.as_encoded_bytes())?;
+            binfmt_done = true;
+        }
+    }
+    if let Some(root) = &plan.root {
+        process::change_root(root)?;
+    }
+    if let Some(wd) = plan
+        .wd
+        .as_deref()
+        .or(plan.root.as_ref().map(|_| Path::new("/")))
+    {
+        process::change_dir(wd)?;
+    }
+    if let Some(dir) = &plan.mount_proc {
+        if plan.root.is_none() && plan.propagation != Propagation::Private {
+            mount::make_private(dir)?;
+        }
+        mount::mount_proc(dir)?;
+    }
+    if let (Some(dir), false) = (&plan.mount_binfmt, binfmt_done) {
+        mount::mount_binfmt(dir)?;
+        if let Some(rule) = &plan.load_interp {
+            mount::binfmt_register(dir, rule.as_encoded_bytes())?;
+        }
+    }
+    if let Some(gid) = plan.setgid {
+        process::clear_groups()?;
+        process::set_gid(gid)?;
+    }
+    if let Some(uid) = plan.setuid {
+        process::set_uid(uid)?;
+    }
+    if plan.keep_caps && plan.namespaces.contains(NsKind::User) {
+        process::raise_ambient_capabilities()?;
+    }
+    Ok(())
+}
+
+/// The flags field of a binfmt_misc rule (`:name:type:offset:magic:mask:interpreter:flags`).
+fn binfmt_flags(rule: &OsString) -> String {
+    let text = rule.to_string_lossy();
+    let sep = text.chars().next().unwrap_or(':');
+    text.split(sep).nth(7).unwrap_or_default().to_owned()
+}
