@@ -1,1 +1,262 @@
-//! Test helpers.
+//! Helpers for nsutils' integration tests: find the built binaries and the reference ones,
+//! run them as a user would (optionally as an unprivileged user, or inside a private mount
+//! namespace), and skip loudly.
+//!
+//! The tests run the binaries that `cargo build --workspace --bins` put next to the test
+//! executable's `deps/` directory, so the test command builds them first (see `.ci/run`).
+
+use std::ffi::OsStr;
+use std::io::Write;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// The uid and gid of `nobody`, an unprivileged user every Debian system has.
+pub const NOBODY: u32 = 65534;
+
+/// The path of one of our built binaries.
+pub fn ours(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().unwrap_or_default();
+    // target/<triple>/<profile>/deps/<test> -> target/<triple>/<profile>/<name>
+    let dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    let bin = dir.join(name);
+    assert!(
+        bin.exists(),
+        "{} is not built: run `cargo build --workspace --bins` before the tests",
+        bin.display()
+    );
+    bin
+}
+
+/// The reference binary at `path`, or a skip (a failure when `NSUTILS_MUST_RUN=1`, as in CI).
+pub fn reference(path: &str) -> Option<PathBuf> {
+    let p = PathBuf::from(path);
+    if p.exists() {
+        Some(p)
+    } else {
+        skip(&format!(
+            "reference {path} is not installed (apt-get install util-linux)"
+        ));
+        None
+    }
+}
+
+/// Whether an external program is on this machine; a skip when it is not.
+pub fn have(path: &str, package: &str) -> bool {
+    if Path::new(path).exists() {
+        true
+    } else {
+        skip(&format!(
+            "{path} is not installed (apt-get install {package})"
+        ));
+        false
+    }
+}
+
+/// Say why a test does not run. In CI (`NSUTILS_MUST_RUN=1`) a skip is a failure.
+pub fn skip(reason: &str) {
+    if std::env::var_os("NSUTILS_MUST_RUN").is_some_and(|v| v == "1") {
+        panic!("test would be skipped, which NSUTILS_MUST_RUN=1 forbids: {reason}");
+    }
+    eprintln!("SKIPPED: {reason}");
+}
+
+/// How a run ended, and what it printed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Output {
+    /// Exit status, if it exited.
+    pub code: Option<i32>,
+    /// The signal that killed it, if one did.
+    pub signal: Option<i32>,
+    /// Whether it dumped core.
+    pub core_dumped: bool,
+    /// Standard output.
+    pub stdout: String,
+    /// Standard error.
+    pub stderr: String,
+}
+
+impl Output {
+    /// Assert a normal exit with `code`, showing stderr if not.
+    pub fn assert_code(&self, code: i32) -> &Self {
+        assert_eq!(self.code, Some(code), "unexpected end: {self:#?}");
+        self
+    }
+
+    /// Assert success and return stdout.
+    pub fn ok(&self) -> &str {
+        self.assert_code(0);
+        &self.stdout
+    }
+}
+
+/// A command to run.
+#[derive(Debug)]
+pub struct Run {
+    cmd: Command,
+    stdin: Option<Vec<u8>>,
+}
+
+impl Run {
+    /// `program args...`.
+    pub fn new(program: impl AsRef<OsStr>) -> Self {
+        let mut cmd = Command::new(program);
+        cmd.stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        Run { cmd, stdin: None }
+    }
+
+    /// `program args...` as the unprivileged user nobody, with no supplementary groups.
+    pub fn as_nobody(program: impl AsRef<OsStr>) -> Self {
+        let mut run = Run::new("/usr/bin/setpriv");
+        run.cmd.args([
+            format!("--reuid={NOBODY}"),
+            format!("--regid={NOBODY}"),
+            "--clear-groups".into(),
+            "--".into(),
+        ]);
+        run.cmd.arg(program);
+        run
+    }
+
+    /// Add arguments.
+    pub fn args<I, S>(mut self, args: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        self.cmd.args(args);
+        self
+    }
+
+    /// Set an environment variable.
+    pub fn env(mut self, key: &str, value: impl AsRef<OsStr>) -> Self {
+        self.cmd.env(key, value);
+        self
+    }
+
+    /// Remove an environment variable.
+    pub fn env_remove(mut self, key: &str) -> Self {
+        self.cmd.env_remove(key);
+        self
+    }
+
+    /// Run with this argv[0].
+    pub fn arg0(mut self, name: &str) -> Self {
+        self.cmd.arg0(name);
+        self
+    }
+
+    /// Feed this on standard input.
+    pub fn stdin(mut self, text: &str) -> Self {
+        self.stdin = Some(text.as_bytes().to_vec());
+        self.cmd.stdin(Stdio::piped());
+        self
+    }
+
+    /// Send standard output to this file instead of capturing it.
+    pub fn stdout_to(mut self, file: std::fs::File) -> Self {
+        self.cmd.stdout(file);
+        self
+    }
+
+    /// Start it without waiting.
+    pub fn spawn(mut self) -> std::process::Child {
+        self.cmd.stdout(Stdio::null()).stderr(Stdio::null());
+        self.cmd
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {:?}: {e}", self.cmd))
+    }
+
+    /// Run to the end.
+    pub fn run(mut self) -> Output {
+        let mut child = self
+            .cmd
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {:?}: {e}", self.cmd));
+        if let (Some(text), Some(mut pipe)) = (self.stdin.take(), child.stdin.take()) {
+            let _ = pipe.write_all(&text);
+        }
+        let out = child
+            .wait_with_output()
+            .unwrap_or_else(|e| panic!("wait failed: {e}"));
+        Output {
+            code: out.status.code(),
+            signal: out.status.signal(),
+            core_dumped: out.status.core_dumped(),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+}
+
+/// Run `script` with `/bin/sh` inside a new, private mount namespace made by our `unshare`,
+/// so that whatever it mounts never reaches the host's mount table. `$U` is our `unshare`,
+/// `$D` the directory given.
+pub fn sh_in_private_mount_ns(dir: &Path, script: &str) -> Output {
+    let unshare = ours("unshare");
+    Run::new(&unshare)
+        .args(["-m", "--propagation", "private", "/bin/sh", "-c", script])
+        .env("U", &unshare)
+        .env("D", dir)
+        .run()
+}
+
+/// A scratch directory, removed at the end of the test (also when it fails).
+pub fn scratch() -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix(&format!("nsutils-test-{}-", std::process::id()))
+        .tempdir()
+        .unwrap_or_else(|e| panic!("cannot make a scratch directory: {e}"))
+}
+
+/// The mount points of this process's mount namespace.
+pub fn mount_table() -> Vec<String> {
+    std::fs::read_to_string("/proc/self/mountinfo")
+        .unwrap_or_default()
+        .lines()
+        .map(|l| l.split(' ').nth(4).unwrap_or_default().to_owned())
+        .collect()
+}
+
+/// Asserts on drop that the test process's mount table is what it was at creation.
+#[derive(Debug)]
+pub struct MountTableUnchanged(Vec<String>);
+
+impl MountTableUnchanged {
+    /// Take the snapshot.
+    pub fn new() -> Self {
+        MountTableUnchanged(mount_table())
+    }
+}
+
+impl Default for MountTableUnchanged {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Drop for MountTableUnchanged {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            let now = mount_table();
+            let added: Vec<_> = now.iter().filter(|m| !self.0.contains(m)).collect();
+            assert!(
+                added.is_empty(),
+                "mounts left behind in the host's table: {added:?}"
+            );
+        }
+    }
+}
+
+/// The target of `/proc/self/ns/<name>` of the test process, e.g. `net:[4026531833]`.
+pub fn own_ns(name: &str) -> String {
+    std::fs::read_link(format!("/proc/self/ns/{name}"))
+        .map(|p| p.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}

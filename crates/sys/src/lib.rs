@@ -26,6 +26,7 @@ pub mod idmap;
 pub mod mount;
 pub mod ns;
 pub mod process;
+pub mod rusage;
 pub mod signal;
 pub mod user;
 

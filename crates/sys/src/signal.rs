@@ -121,11 +121,9 @@ static FORWARD_TO: AtomicI32 = AtomicI32::new(0);
 extern "C" fn forward(signo: libc::c_int) {
     let pid = FORWARD_TO.load(Ordering::Relaxed);
     if pid > 0 {
-        // kill(2) is async-signal-safe; a failure (child already gone) needs no handling.
-        let _ = rustix::process::kill_process(
-            rustix::process::Pid::from_raw(pid).unwrap_or(rustix::process::Pid::INIT),
-            rustix::process::Signal::from_named_raw(signo).unwrap_or(rustix::process::Signal::TERM),
-        );
+        // SAFETY: kill(2) is async-signal-safe; a failure (child already gone) needs no
+        // handling.
+        unsafe { libc::kill(pid, signo) };
     }
 }
 
@@ -147,9 +145,19 @@ pub fn forward_int_term(child: i32) -> Result<()> {
 
 /// Ask the kernel to send `signo` to this process when its parent dies.
 pub fn set_parent_death_signal(signo: i32) -> Result<()> {
-    let s = rustix::process::Signal::from_named_raw(signo)
-        .ok_or_else(|| Error::os("prctl failed", libc::EINVAL))?;
-    rustix::process::set_parent_process_death_signal(Some(s)).context(|| "prctl failed".to_owned())
+    // rustix's typed Signal has no real-time signals, which `--kill-child=RTMIN+n` needs.
+    // SAFETY: PR_SET_PDEATHSIG takes a signal number and touches no memory.
+    let rc = unsafe {
+        libc::prctl(
+            libc::PR_SET_PDEATHSIG,
+            libc::c_ulong::try_from(signo).unwrap_or(0),
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(Error::last_os("prctl failed"))
+    }
 }
 
 /// Die of `signo`, as the child did: default disposition, no core dump (the child already

@@ -1,0 +1,1029 @@
+//! `unshare` run as a user runs it, checked against the kernel's view, and side by side with
+//! util-linux's `/usr/bin/unshare` (2.38.1 here) where the two releases agree. Where 2.42
+//! differs from 2.38.1, the test says so and checks the 2.42 behaviour.
+
+use std::fs;
+use std::time::{Duration, Instant};
+
+use tests::{
+    MountTableUnchanged, NOBODY, Output, Run, have, ours, own_ns, reference, scratch,
+    sh_in_private_mount_ns,
+};
+
+fn unshare(args: &[&str]) -> Output {
+    Run::new(ours("unshare")).args(args).run()
+}
+
+fn unshare_as_nobody(args: &[&str]) -> Output {
+    Run::as_nobody(ours("unshare")).args(args).run()
+}
+
+fn fails_with(out: &Output, code: i32, stderr: &str) {
+    assert_eq!(out.code, Some(code), "{out:#?}");
+    assert_eq!(out.stderr, stderr, "{out:#?}");
+}
+
+// ---------------------------------------------------------------- namespaces, kernel's view
+
+#[test]
+fn each_namespace_option_gives_a_new_namespace() {
+    let _mounts = MountTableUnchanged::new();
+    for (opt, name) in [
+        ("-m", "mnt"),
+        ("-u", "uts"),
+        ("-i", "ipc"),
+        ("-n", "net"),
+        ("-C", "cgroup"),
+        ("-U", "user"),
+        ("--mount", "mnt"),
+        ("--net", "net"),
+    ] {
+        let inside = unshare(&[opt, "readlink", &format!("/proc/self/ns/{name}")]);
+        let inside = inside.ok().trim();
+        assert!(inside.starts_with(&format!("{name}:[")), "{opt}: {inside}");
+        assert_ne!(
+            inside,
+            own_ns(name),
+            "{opt} did not make a new {name} namespace"
+        );
+    }
+    // pid and time namespaces are for children: the forked child is inside.
+    for (opt, name) in [
+        ("-p", "pid"),
+        ("-T", "time"),
+        ("--pid", "pid"),
+        ("--time", "time"),
+    ] {
+        let inside = unshare(&[opt, "-f", "readlink", &format!("/proc/self/ns/{name}")]);
+        assert_ne!(inside.ok().trim(), own_ns(name), "{opt}");
+    }
+    // time_for_children can be read before a child exists; pid_for_children only after.
+    let children = unshare(&["-T", "readlink", "/proc/self/ns/time_for_children"]);
+    assert_ne!(children.ok().trim(), own_ns("time"));
+}
+
+#[test]
+fn the_walkthrough_container_command() {
+    let _mounts = MountTableUnchanged::new();
+    let host_name = fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+    let out = unshare(&[
+        "-fpmuin",
+        "--mount-proc",
+        "sh",
+        "-c",
+        "echo pid=$$; hostname nsutils-test-uts; hostname; ls /proc | grep -c '^[0-9]'; \
+         readlink /proc/1/ns/net",
+    ]);
+    let lines: Vec<&str> = out.ok().lines().collect();
+    assert_eq!(lines[0], "pid=1");
+    assert_eq!(lines[1], "nsutils-test-uts");
+    // Only sh and ls (and grep) in the new pid namespace's proc.
+    assert!(lines[2].parse::<u32>().unwrap_or(99) <= 3, "{lines:?}");
+    assert_ne!(lines[3], own_ns("net"));
+    assert_eq!(
+        fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default(),
+        host_name
+    );
+}
+
+#[test]
+fn mount_proc_is_nosuid_nodev_noexec_and_stays_inside() {
+    let _mounts = MountTableUnchanged::new();
+    let out = unshare(&["--mount-proc", "grep", " /proc ", "/proc/self/mountinfo"]);
+    let last = out.ok().lines().last().unwrap_or_default().to_owned();
+    let opts = last.split(' ').nth(5).unwrap_or_default();
+    for flag in ["nosuid", "nodev", "noexec"] {
+        assert!(
+            opts.split(',').any(|o| o == flag),
+            "{flag} missing in {last}"
+        );
+    }
+    // Elsewhere, with --root-less private propagation and a custom directory.
+    let dir = scratch();
+    let d = dir.path().to_string_lossy().into_owned();
+    let out = unshare(&[
+        &format!("--mount-proc={d}"),
+        "--propagation",
+        "slave",
+        "sh",
+        "-c",
+        &format!("test -e {d}/self/ns"),
+    ]);
+    out.assert_code(0);
+    fails_with(
+        &unshare(&["--mount-proc=/nonexistent", "true"]),
+        1,
+        "unshare: mount /nonexistent failed: No such file or directory\n",
+    );
+}
+
+#[test]
+fn propagation_as_findmnt_reports_it() {
+    if !have("/usr/bin/findmnt", "util-linux") {
+        return;
+    }
+    let _mounts = MountTableUnchanged::new();
+    let prop = |args: &[&str]| {
+        let mut a = vec!["-m"];
+        a.extend_from_slice(args);
+        a.extend_from_slice(&["findmnt", "-n", "-o", "PROPAGATION", "/"]);
+        unshare(&a).ok().trim().to_owned()
+    };
+    assert_eq!(prop(&[]), "private");
+    assert_eq!(prop(&["--propagation", "private"]), "private");
+    assert_eq!(prop(&["--propagation", "shared"]), "shared");
+    assert_eq!(prop(&["--propa=shared"]), "shared");
+    // slave of a private mount is private; the host's / is private here, so check the
+    // mountinfo tag instead: no shared: tag.
+    assert!(!prop(&["--propagation", "slave"]).contains("shared"));
+    fails_with(
+        &unshare(&["--propagation", "sideways", "true"]),
+        1,
+        "unshare: unsupported propagation mode: sideways\n",
+    );
+    fails_with(
+        &unshare(&["--propagation"]),
+        1,
+        &format!(
+            "{}: option '--propagation' requires an argument\nTry 'unshare --help' for more information.\n",
+            ours("unshare").display()
+        ),
+    );
+}
+
+#[test]
+fn cgroup_namespace_roots_the_cgroup_paths() {
+    let out = unshare(&["-C", "cat", "/proc/self/cgroup"]);
+    for line in out.ok().lines() {
+        assert!(line.ends_with(":/"), "{line}");
+    }
+}
+
+// ---------------------------------------------------------------- user namespaces and maps
+
+#[test]
+fn root_maps_as_root_and_as_nobody() {
+    let files = [
+        "cat",
+        "/proc/self/uid_map",
+        "/proc/self/gid_map",
+        "/proc/self/setgroups",
+    ];
+    let mut args = vec!["-r"];
+    args.extend_from_slice(&files);
+    let out = unshare(&args);
+    let words: Vec<Vec<&str>> = out
+        .ok()
+        .lines()
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    assert_eq!(
+        words,
+        [vec!["0", "0", "1"], vec!["0", "0", "1"], vec!["deny"]]
+    );
+    let out = unshare_as_nobody(&args);
+    let words: Vec<Vec<&str>> = out
+        .ok()
+        .lines()
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    assert_eq!(
+        words,
+        [
+            vec!["0", "65534", "1"],
+            vec!["0", "65534", "1"],
+            vec!["deny"]
+        ]
+    );
+    assert_eq!(unshare_as_nobody(&["-r", "id", "-u"]).ok(), "0\n");
+}
+
+#[test]
+fn single_id_maps() {
+    assert_eq!(
+        unshare_as_nobody(&["-c", "id", "-u"]).ok(),
+        format!("{NOBODY}\n")
+    );
+    assert_eq!(
+        unshare_as_nobody(&["--map-user=5", "--map-group=6", "sh", "-c", "id -u; id -g"]).ok(),
+        "5\n6\n"
+    );
+    // A user map alone leaves groups unmapped and setgroups allowed.
+    let out = unshare_as_nobody(&[
+        "--map-user=5",
+        "sh",
+        "-c",
+        "id -g; cat /proc/self/setgroups",
+    ]);
+    assert_eq!(out.ok(), "65534\nallow\n");
+    // Names resolve through the passwd database.
+    assert_eq!(
+        unshare(&["--map-user=nobody", "id", "-u"]).ok(),
+        format!("{NOBODY}\n")
+    );
+    // -U alone: nothing mapped, the kernel's overflow ids.
+    assert_eq!(
+        unshare_as_nobody(&["-U", "sh", "-c", "id -u; cat /proc/self/setgroups"]).ok(),
+        "65534\nallow\n"
+    );
+    fails_with(
+        &unshare(&["--map-user=nsutils-no-such-user", "true"]),
+        1,
+        "unshare: failed to parse uid 'nsutils-no-such-user'\n",
+    );
+    fails_with(
+        &unshare(&["--map-group=nsutils-no-such-group", "true"]),
+        1,
+        "unshare: failed to parse gid 'nsutils-no-such-group'\n",
+    );
+    fails_with(
+        &unshare(&["-r", "--setgroups=allow", "true"]),
+        1,
+        "unshare: options --setgroups=allow and --map-group are mutually exclusive\n",
+    );
+    assert_eq!(
+        unshare(&["-U", "--setgroups", "deny", "cat", "/proc/self/setgroups"]).ok(),
+        "deny\n"
+    );
+}
+
+#[test]
+fn range_maps_as_root_are_written_directly() {
+    // 2.38.1 always ran newuidmap; 2.40+ (and we) write the maps directly as root.
+    let out = unshare(&[
+        "--map-users=0:100000:65536",
+        "--map-groups=100000,0,65536",
+        "cat",
+        "/proc/self/uid_map",
+        "/proc/self/gid_map",
+    ]);
+    let words: Vec<Vec<&str>> = out
+        .ok()
+        .lines()
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    assert_eq!(
+        words,
+        [vec!["0", "100000", "65536"], vec!["0", "100000", "65536"]]
+    );
+    // Several ranges, and a single id that takes precedence over a range.
+    let out = unshare(&[
+        "--map-users",
+        "0:100000:10",
+        "--map-users",
+        "10:200000:10",
+        "--map-user=0",
+        "cat",
+        "/proc/self/uid_map",
+    ]);
+    let words: Vec<Vec<&str>> = out
+        .ok()
+        .lines()
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    assert_eq!(
+        words,
+        [
+            vec!["0", "0", "1"],
+            vec!["1", "100001", "9"],
+            vec!["10", "200000", "10"]
+        ]
+    );
+    // all: every id of ours, passed through.
+    let out = unshare(&["--map-users=all", "cat", "/proc/self/uid_map"]);
+    assert_eq!(
+        out.ok().split_whitespace().collect::<Vec<_>>(),
+        ["0", "0", "4294967295"]
+    );
+}
+
+#[test]
+fn bad_ranges_are_refused_before_anything_changes() {
+    fails_with(
+        &unshare(&["--map-users=0:100000:10", "--map-users=5:200000:10", "true"]),
+        1,
+        "unshare: uid ranges 0:100000:10 and 5:200000:10 overlap\n",
+    );
+    fails_with(
+        &unshare(&["--map-users=1,2", "true"]),
+        1,
+        "unshare: invalid mapping '1,2'\n",
+    );
+    fails_with(
+        &unshare(&["--map-groups=a:b:c", "true"]),
+        1,
+        "unshare: invalid mapping 'a:b:c'\n",
+    );
+    // 2.38.1 printed a spurious ": Success" here.
+    let dir = scratch();
+    let out = sh_in_private_mount_ns(
+        dir.path(),
+        ": > $D/empty; mount --bind $D/empty /etc/subuid; $U --map-auto true",
+    );
+    fails_with(
+        &out,
+        1,
+        "unshare: no line matching user \"root\" in /etc/subuid\n",
+    );
+}
+
+/// Unprivileged range maps go through newuidmap/newgidmap with the caller's subordinate ids.
+/// /etc/subuid and /etc/subgid are replaced only inside a private mount namespace.
+#[test]
+fn unprivileged_range_maps_use_newuidmap_and_subids() {
+    if !have("/usr/bin/newuidmap", "uidmap") {
+        return;
+    }
+    let dir = scratch();
+    fs::write(dir.path().join("subid"), "nobody:200000:65536\n").unwrap_or_default();
+    let setup = "chmod 755 $D; mount --bind $D/subid /etc/subuid; mount --bind $D/subid /etc/subgid; \
+                 P='setpriv --reuid=65534 --regid=65534 --clear-groups';";
+    let out = sh_in_private_mount_ns(
+        dir.path(),
+        &format!("{setup} $P $U --map-auto cat /proc/self/uid_map /proc/self/gid_map"),
+    );
+    let words: Vec<Vec<&str>> = out
+        .ok()
+        .lines()
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    assert_eq!(
+        words,
+        [vec!["0", "200000", "65536"], vec!["0", "200000", "65536"]]
+    );
+    let out = sh_in_private_mount_ns(
+        dir.path(),
+        &format!("{setup} $P $U --map-subids cat /proc/self/uid_map"),
+    );
+    assert_eq!(
+        out.ok().split_whitespace().collect::<Vec<_>>(),
+        ["200000", "200000", "65536"]
+    );
+    // -r with --map-auto: root is the caller, the range gives up its inner 0.
+    let out = sh_in_private_mount_ns(
+        dir.path(),
+        &format!("{setup} $P $U -r --map-auto cat /proc/self/uid_map"),
+    );
+    let words: Vec<Vec<&str>> = out
+        .ok()
+        .lines()
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    assert_eq!(
+        words,
+        [vec!["0", "65534", "1"], vec!["1", "200001", "65535"]]
+    );
+    // More than the subordinate ids grant: refused by us before unshare().
+    let out = sh_in_private_mount_ns(
+        dir.path(),
+        &format!("{setup} $P $U --map-users=0:200000:70000 true"),
+    );
+    fails_with(
+        &out,
+        1,
+        "unshare: uid range 0:200000:70000 exceeds the subordinate ids /etc/subuid grants to user 65534\n",
+    );
+}
+
+#[test]
+fn owner_creates_the_namespace_as_another_user() {
+    let out = unshare(&[
+        "--owner=65534:65534",
+        "--map-users=0:100000:65536",
+        "--map-groups=0:100000:65536",
+        "sh",
+        "-c",
+        "cat /proc/self/uid_map; grep ^Uid: /proc/self/status",
+    ]);
+    let text = out.ok();
+    assert_eq!(
+        text.lines()
+            .next()
+            .map(|l| l.split_whitespace().collect::<Vec<_>>()),
+        Some(vec!["0", "100000", "65536"])
+    );
+    assert!(text.contains("Uid:\t65534\t65534"), "{text}");
+    fails_with(
+        &unshare(&["--owner=nobody", "true"]),
+        1,
+        "unshare: failed to parse owner 'nobody'\n",
+    );
+}
+
+#[test]
+fn keep_caps_raises_ambient_capabilities() {
+    let amb = |extra: &[&str]| {
+        let mut a = vec!["-r"];
+        a.extend_from_slice(extra);
+        a.extend_from_slice(&["grep", "^CapAmb", "/proc/self/status"]);
+        unshare_as_nobody(&a)
+            .ok()
+            .split_whitespace()
+            .nth(1)
+            .unwrap_or_default()
+            .to_owned()
+    };
+    assert_eq!(amb(&[]), "0000000000000000");
+    assert_ne!(amb(&["--keep-caps"]), "0000000000000000");
+}
+
+// ---------------------------------------------------------------- persistence
+
+#[test]
+fn persistence_files_hold_the_namespaces() {
+    let _mounts = MountTableUnchanged::new();
+    let dir = scratch();
+    let out = sh_in_private_mount_ns(
+        dir.path(),
+        "touch $D/net $D/uts $D/mnt $D/user $D/pid && \
+         $U --net=$D/net --uts=$D/uts --mount=$D/mnt -f --pid=$D/pid hostname nsutils-persisted && \
+         $U --user=$D/user --ipc true && \
+         grep \" $D/\" /proc/self/mountinfo | cut -d' ' -f4,5,9 | sort -k2 && \
+         nsenter --uts=$D/uts hostname",
+    );
+    let text = out.ok();
+    let d = dir.path().display();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 6, "{text}");
+    for (line, kind) in lines.iter().zip(["mnt", "net", "pid", "user", "uts"]) {
+        assert!(line.starts_with(&format!("{kind}:[")), "{line}");
+        assert!(line.ends_with(&format!("{d}/{kind} nsfs")), "{line}");
+    }
+    assert_eq!(lines[5], "nsutils-persisted");
+}
+
+/// util-linux 2.38.1 to 2.41 failed here with EPERM; 2.42 binds the user namespace from the
+/// helper, as we do.
+#[test]
+fn user_persistence_alone_works() {
+    let dir = scratch();
+    let out = sh_in_private_mount_ns(
+        dir.path(),
+        "touch $D/user && $U --user=$D/user true && grep -c \" $D/user \" /proc/self/mountinfo",
+    );
+    assert_eq!(out.ok(), "1\n");
+}
+
+#[test]
+fn failed_persistence_leaves_no_bind_behind() {
+    let _mounts = MountTableUnchanged::new();
+    let dir = scratch();
+    // pid_for_children does not exist without --fork: the net bind made first is undone.
+    let out = sh_in_private_mount_ns(
+        dir.path(),
+        "touch $D/net $D/pid && $U --net=$D/net --pid=$D/pid true; echo rc=$?; grep -c \" $D/\" /proc/self/mountinfo",
+    );
+    let text = &out.stdout;
+    assert!(text.starts_with("rc=1\n0\n"), "{out:#?}");
+    assert!(
+        out.stderr.contains("/ns/pid_for_children on "),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .ends_with("/pid failed: No such file or directory\n"),
+        "{}",
+        out.stderr
+    );
+
+    // A missing file, with a mount namespace (so through the helper).
+    let out = sh_in_private_mount_ns(
+        dir.path(),
+        "touch $D/uts; $U --uts=$D/uts --mount=$D/missing true; echo rc=$?; grep -c \" $D/\" /proc/self/mountinfo",
+    );
+    assert!(out.stdout.starts_with("rc=1\n0\n"), "{out:#?}");
+    assert!(
+        out.stderr
+            .ends_with("/missing failed: No such file or directory\n"),
+        "{}",
+        out.stderr
+    );
+
+    // A mount namespace file on a shared mount: EINVAL, and we say why.
+    let out = sh_in_private_mount_ns(
+        dir.path(),
+        "mkdir $D/s && mount -t tmpfs tmpfs $D/s && mount --make-shared $D/s && touch $D/s/mnt && \
+         $U --mount=$D/s/mnt true; echo rc=$?; grep -c nsfs /proc/self/mountinfo",
+    );
+    assert!(out.stdout.starts_with("rc=1\n0\n"), "{out:#?}");
+    assert!(out.stderr.contains("/ns/mnt on "), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("failed: Invalid argument\n"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("shared propagation"), "{}", out.stderr);
+}
+
+// ---------------------------------------------------------------- root, wd, credentials, time
+
+#[test]
+fn root_and_working_directory() {
+    assert_eq!(unshare(&["-w", "/tmp", "pwd"]).ok(), "/tmp\n");
+    assert_eq!(unshare(&["--wd=/usr", "pwd"]).ok(), "/usr\n");
+    fails_with(
+        &unshare(&["-R", "/nonexistent", "true"]),
+        1,
+        "unshare: cannot change root directory to '/nonexistent': No such file or directory\n",
+    );
+    // 2.38.1 said "cannot chdir to '/nonexistent'"; 2.42's wording:
+    fails_with(
+        &unshare(&["-w", "/nonexistent", "true"]),
+        1,
+        "unshare: cannot change directory to /nonexistent: No such file or directory\n",
+    );
+    if !have("/bin/busybox", "busybox-static") {
+        return;
+    }
+    let dir = scratch();
+    let root = dir.path();
+    fs::create_dir_all(root.join("bin")).unwrap_or_default();
+    fs::create_dir_all(root.join("work")).unwrap_or_default();
+    fs::copy("/bin/busybox", root.join("bin/busybox")).unwrap_or_default();
+    let r = root.to_string_lossy();
+    assert_eq!(unshare(&["-R", &r, "/bin/busybox", "pwd"]).ok(), "/\n");
+    assert_eq!(
+        unshare(&["-R", &r, "-w", "/work", "/bin/busybox", "pwd"]).ok(),
+        "/work\n"
+    );
+    assert_eq!(
+        unshare(&["-R", &r, "/bin/busybox", "ls", "/"]).ok(),
+        "bin\nwork\n"
+    );
+}
+
+#[test]
+fn setuid_and_setgid() {
+    assert_eq!(
+        unshare(&[
+            "-S",
+            "65534",
+            "-G",
+            "65534",
+            "sh",
+            "-c",
+            "id -u; id -g; id -G"
+        ])
+        .ok(),
+        "65534\n65534\n65534\n"
+    );
+    assert_eq!(unshare(&["--setuid=1", "id", "-u"]).ok(), "1\n");
+    // 2.38.1 parsed -1 as 4294967295 and 4294967296 as 0 (running as root!).
+    fails_with(
+        &unshare(&["-S", "-1", "true"]),
+        1,
+        "unshare: failed to parse uid: '-1'\n",
+    );
+    fails_with(
+        &unshare(&["-S", "4294967296", "true"]),
+        1,
+        "unshare: failed to parse uid: '4294967296': Numerical result out of range\n",
+    );
+    fails_with(
+        &unshare(&["-G", "x", "true"]),
+        1,
+        "unshare: failed to parse gid: 'x'\n",
+    );
+    fails_with(
+        &unshare(&["-G", "-1", "true"]),
+        1,
+        "unshare: failed to parse gid: '-1'\n",
+    );
+}
+
+#[test]
+fn time_namespace_offsets() {
+    let out = unshare(&[
+        "-T",
+        "--monotonic",
+        "-5",
+        "--boottime=86400",
+        "-f",
+        "cat",
+        "/proc/self/timens_offsets",
+    ]);
+    let words: Vec<Vec<&str>> = out
+        .ok()
+        .lines()
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    assert_eq!(
+        words,
+        [vec!["monotonic", "-5", "0"], vec!["boottime", "86400", "0"]]
+    );
+    let up = unshare(&["-Tf", "--boottime", "86400", "cat", "/proc/uptime"]);
+    let secs: f64 = up
+        .ok()
+        .split_whitespace()
+        .next()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0.0);
+    assert!(secs >= 86400.0, "{secs}");
+    // 2.38.1 said "(-t)".
+    fails_with(
+        &unshare(&["--monotonic", "5", "true"]),
+        1,
+        "unshare: options --monotonic and --boottime require unsharing of a time namespace (-T)\n",
+    );
+    fails_with(
+        &unshare(&["-T", "--boottime", "1.5", "true"]),
+        1,
+        "unshare: failed to parse boottime offset: '1.5'\n",
+    );
+}
+
+#[test]
+fn binfmt_misc_in_a_user_namespace() {
+    // The default directory is in proc, so a proc is mounted too: that needs a pid namespace
+    // owned by the new user namespace.
+    let out = unshare(&[
+        "-fp",
+        "--mount-binfmt",
+        "grep",
+        "binfmt_misc",
+        "/proc/self/mountinfo",
+    ]);
+    let line = out.ok().lines().last().unwrap_or_default().to_owned();
+    assert!(line.contains(" /proc/sys/fs/binfmt_misc "), "{line}");
+    let opts = line.split(' ').nth(5).unwrap_or_default();
+    for flag in ["nosuid", "nodev", "noexec"] {
+        assert!(opts.contains(flag), "{line}");
+    }
+    let out = unshare(&[
+        "-rfpl",
+        ":nsutilstest:E::nsutilstest::/bin/true:",
+        "cat",
+        "/proc/sys/fs/binfmt_misc/nsutilstest",
+    ]);
+    let text = out.ok();
+    assert!(
+        text.starts_with("enabled\ninterpreter /bin/true\n"),
+        "{text}"
+    );
+    // Only in that namespace.
+    assert!(!std::path::Path::new("/proc/sys/fs/binfmt_misc/nsutilstest").exists());
+}
+
+// ---------------------------------------------------------------- fork, signals, exit status
+
+#[test]
+fn exit_status_passes_through() {
+    unshare(&["-m", "sh", "-c", "exit 7"]).assert_code(7);
+    unshare(&["-f", "sh", "-c", "exit 7"]).assert_code(7);
+    unshare(&["-f", "sh", "-c", "exit 255"]).assert_code(255);
+    for (name, signo) in [("TERM", 15), ("INT", 2), ("SEGV", 11)] {
+        let out = unshare(&["-f", "sh", "-c", &format!("kill -{name} $$")]);
+        assert_eq!(out.signal, Some(signo), "{name}: {out:#?}");
+        assert!(!out.core_dumped, "re-raising must not dump core: {out:#?}");
+    }
+    // 2.38.1 exited 1 with "sigprocmask unblock failed"; 2.40+ dies by SIGKILL too.
+    let out = unshare(&["-f", "sh", "-c", "kill -KILL $$"]);
+    assert_eq!((out.signal, out.stderr.as_str()), (Some(9), ""), "{out:#?}");
+    // Without --fork the program itself is what ends.
+    assert_eq!(
+        unshare(&["-m", "sh", "-c", "kill -TERM $$"]).signal,
+        Some(15)
+    );
+}
+
+#[test]
+fn program_lookup_and_errors() {
+    fails_with(
+        &unshare(&["nsutils-no-such-cmd"]),
+        127,
+        "unshare: failed to execute nsutils-no-such-cmd: No such file or directory\n",
+    );
+    fails_with(
+        &unshare(&["/etc/passwd"]),
+        126,
+        "unshare: failed to execute /etc/passwd: Permission denied\n",
+    );
+    // A script without #! runs through /bin/sh, as glibc's execvp does.
+    let dir = scratch();
+    let script = dir.path().join("noshebang");
+    fs::write(&script, "echo from-script \"$1\"\n").unwrap_or_default();
+    let _ = Run::new("chmod").args(["755"]).args([&script]).run();
+    assert_eq!(
+        unshare(&[&script.to_string_lossy(), "arg"]).ok(),
+        "from-script arg\n"
+    );
+    let out = Run::new(ours("unshare"))
+        .args(["noshebang", "x"])
+        .env("PATH", dir.path())
+        .run();
+    assert_eq!(out.ok(), "from-script x\n");
+}
+
+#[test]
+fn default_program_is_a_login_shell() {
+    let run = |shell: Option<&str>| {
+        let r = Run::new(ours("unshare")).args(["-m"]).stdin("echo $0");
+        match shell {
+            Some(s) => r.env("SHELL", s),
+            None => r.env_remove("SHELL"),
+        }
+        .run()
+    };
+    assert_eq!(run(Some("/bin/sh")).ok(), "-sh\n");
+    // root's passwd shell when SHELL is unset, and (2.42; 2.38.1 failed with 127) when empty.
+    let passwd_shell = fs::read_to_string("/etc/passwd")
+        .unwrap_or_default()
+        .lines()
+        .find(|l| l.starts_with("root:"))
+        .and_then(|l| l.rsplit(':').next())
+        .map(|s| format!("-{}\n", s.rsplit('/').next().unwrap_or_default()))
+        .unwrap_or_default();
+    assert_eq!(run(None).ok(), passwd_shell);
+    assert_eq!(run(Some("")).ok(), passwd_shell);
+    fails_with(
+        &run(Some("/nonexistent/sh")),
+        127,
+        "unshare: failed to execute /nonexistent/sh: No such file or directory\n",
+    );
+}
+
+fn wait_gone(pid: u32, timeout: Duration) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < timeout {
+        let state = fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        if state.is_empty() || state.split(' ').nth(2) == Some("Z") {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    false
+}
+
+fn child_of(pid: u32) -> Option<u32> {
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(5) {
+        let children =
+            fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap_or_default();
+        if let Some(c) = children
+            .split_whitespace()
+            .next()
+            .and_then(|c| c.parse().ok())
+        {
+            // Wait until it runs the program, not a copy of us.
+            let comm = fs::read_to_string(format!("/proc/{c}/comm")).unwrap_or_default();
+            if comm.trim() == "sleep" {
+                return Some(c);
+            }
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    None
+}
+
+fn kill(pid: u32, sig: &str) {
+    Run::new("kill")
+        .args([format!("-{sig}"), pid.to_string()])
+        .run();
+}
+
+#[test]
+fn kill_child_ends_the_child_with_the_parent() {
+    for (opt, survives) in [
+        ("--kill-child", false),
+        ("--kill-child=SIGTERM", false),
+        ("-f", true),
+    ] {
+        let mut parent = Run::new(ours("unshare")).args([opt, "sleep", "60"]).spawn();
+        let child = child_of(parent.id()).expect("the child runs sleep");
+        kill(parent.id(), "KILL");
+        let _ = parent.wait();
+        let gone = wait_gone(child, Duration::from_secs(5));
+        if survives {
+            assert!(!gone, "{opt}: the child should outlive its parent");
+            kill(child, "KILL");
+        } else {
+            assert!(gone, "{opt}: the child outlived its parent");
+        }
+    }
+    fails_with(
+        &unshare(&["--kill-child=15", "true"]),
+        1,
+        "unshare: unknown signal: 15\n",
+    );
+    fails_with(
+        &unshare(&["--kill-child=FOO", "true"]),
+        1,
+        "unshare: unknown signal: FOO\n",
+    );
+    unshare(&["--kill-child=rtmin+2", "true"]).assert_code(0);
+}
+
+#[test]
+fn fork_holds_term_unless_forward_signals() {
+    // Held: the parent keeps waiting, the child is not signalled and exits 0.
+    let mut parent = Run::new(ours("unshare")).args(["-f", "sleep", "1"]).spawn();
+    let _ = child_of(parent.id()).expect("child");
+    kill(parent.id(), "TERM");
+    let status = parent.wait().map(|s| s.code());
+    assert_eq!(status.ok().flatten(), Some(0));
+    // Forwarded (2.42): the child gets SIGTERM and so does the parent's exit.
+    let mut parent = Run::new(ours("unshare"))
+        .args(["--forward-signals", "sleep", "30"])
+        .spawn();
+    let _ = child_of(parent.id()).expect("child");
+    kill(parent.id(), "TERM");
+    let status = parent
+        .wait()
+        .map(|s| std::os::unix::process::ExitStatusExt::signal(&s));
+    assert_eq!(status.ok().flatten(), Some(15));
+}
+
+// ---------------------------------------------------------------- command line
+
+#[test]
+fn command_line_contract() {
+    let bin = ours("unshare");
+    let p = bin.display();
+    let usage = |msg: &str| format!("{p}: {msg}\nTry 'unshare --help' for more information.\n");
+    fails_with(
+        &unshare(&["--bogus"]),
+        1,
+        &usage("unrecognized option '--bogus'"),
+    );
+    fails_with(&unshare(&["-x"]), 1, &usage("invalid option -- 'x'"));
+    fails_with(
+        &unshare(&["-n/x", "true"]),
+        1,
+        &usage("invalid option -- '/'"),
+    );
+    fails_with(
+        &unshare(&["-S"]),
+        1,
+        &usage("option requires an argument -- 'S'"),
+    );
+    fails_with(
+        &unshare(&["--map-root-user=1", "true"]),
+        1,
+        &usage("option '--map-root-user' doesn't allow an argument"),
+    );
+    // 2.42's option table has more --m... options than 2.38.1's.
+    fails_with(
+        &unshare(&["--m", "true"]),
+        1,
+        &usage(
+            "option '--m' is ambiguous; possibilities: '--mount' '--mount-proc' '--mount-binfmt' '--map-user' '--map-users' '--map-group' '--map-groups' '--map-root-user' '--map-current-user' '--map-auto' '--map-subids' '--monotonic'",
+        ),
+    );
+    // argv[0] verbatim in getopt's messages, its basename elsewhere.
+    let out = Run::new(&bin).arg0("/x/y/myname").args(["--bogus"]).run();
+    fails_with(
+        &out,
+        1,
+        "/x/y/myname: unrecognized option '--bogus'\nTry 'myname --help' for more information.\n",
+    );
+    let out = Run::new(&bin)
+        .arg0("myname")
+        .args(["--propagation", "x", "true"])
+        .run();
+    fails_with(&out, 1, "myname: unsupported propagation mode: x\n");
+    // Parsing stops at the program; -- ends the options.
+    assert_eq!(unshare(&["id", "-u"]).ok(), "0\n");
+    assert_eq!(unshare(&["--", "id", "-u"]).ok(), "0\n");
+    assert_eq!(
+        unshare(&["-m", "--", "sh", "-c", "echo $0 $1", "a", "b"]).ok(),
+        "a b\n"
+    );
+    // A detached optional argument is the program.
+    fails_with(
+        &unshare(&["--net", "/nonexistent/x"]),
+        127,
+        "unshare: failed to execute /nonexistent/x: No such file or directory\n",
+    );
+    // Abbreviations.
+    assert_eq!(unshare(&["--map-r", "id", "-u"]).ok(), "0\n");
+    let help = unshare(&["--help"]);
+    assert!(
+        help.ok()
+            .starts_with("\nUsage:\n unshare [options] [<program> [<argument>...]]\n")
+    );
+    assert!(help.stdout.ends_with("For more details see unshare(1).\n"));
+    assert_eq!(unshare(&["--hel"]).stdout, help.stdout);
+    assert_eq!(
+        unshare(&["-V"]).ok(),
+        format!(
+            "unshare from nsutils {} (util-linux 2.42 compatible)\n",
+            env!("CARGO_PKG_VERSION")
+        )
+    );
+    let full = fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .expect("/dev/full");
+    let out = Run::new(&bin).args(["--help"]).stdout_to(full).run();
+    fails_with(&out, 1, "unshare: write error: No space left on device\n");
+}
+
+// ---------------------------------------------------------------- side by side with 2.38.1
+
+/// Cases where util-linux 2.38.1 and 2.42 agree: same stdout, same exit status, same stderr
+/// once the program-name prefix is normalised.
+#[test]
+fn side_by_side_with_util_linux() {
+    let Some(reference) = reference("/usr/bin/unshare") else {
+        return;
+    };
+    let ours = ours("unshare");
+    let cases: &[&[&str]] = &[
+        &["-m", "true"],
+        &["--bogus"],
+        &["-x"],
+        &["-n/x", "true"],
+        &["--propagation", "bogus", "true"],
+        &["--propagation"],
+        &["--setgroups", "bogus", "true"],
+        &["--map-root-user=1", "true"],
+        &["--kill-child=FOO", "true"],
+        &["--kill-child=15", "true"],
+        &["--kill-child=SIGTERM", "true"],
+        &["-r", "id"],
+        &["-c", "id"],
+        &[
+            "-r",
+            "cat",
+            "/proc/self/uid_map",
+            "/proc/self/gid_map",
+            "/proc/self/setgroups",
+        ],
+        &["-U", "cat", "/proc/self/setgroups"],
+        &["-m", "sh", "-c", "exit 7"],
+        &["-f", "sh", "-c", "exit 7"],
+        &["-f", "sh", "-c", "exit 255"],
+        &["-f", "sh", "-c", "kill -TERM $$"],
+        &["nsutils-no-such-cmd"],
+        &["/etc/passwd"],
+        &["-R", "/nonexistent", "true"],
+        &["-T", "--monotonic", "abc", "true"],
+        &["-S", "abc", "true"],
+        &["--mount-proc=/nonexistent", "true"],
+        &[
+            "-m",
+            "--propagation",
+            "shared",
+            "findmnt",
+            "-n",
+            "-o",
+            "PROPAGATION",
+            "/",
+        ],
+        &[
+            "-m",
+            "--propagation",
+            "unchanged",
+            "findmnt",
+            "-n",
+            "-o",
+            "PROPAGATION",
+            "/",
+        ],
+        &[
+            "-pf",
+            "--mount-proc",
+            "sh",
+            "-c",
+            "echo $$; ls /proc | grep -c '^[0-9]'",
+        ],
+        &["-u", "sh", "-c", "hostname nsutils-test-x; hostname"],
+        &["--", "id", "-u"],
+        &["id", "-u", "--bogus-id-flag"],
+        &["-T", "-f", "cat", "/proc/self/timens_offsets"],
+        &["--net", "/nonexistent/x"],
+    ];
+    for args in cases {
+        let a = Run::new(&ours).args(*args).run();
+        let b = Run::new(&reference).args(*args).run();
+        let norm =
+            |o: &Output, p: &std::path::Path| o.stderr.replace(&p.display().to_string(), "unshare");
+        assert_eq!(
+            (&a.stdout, a.code, a.signal),
+            (&b.stdout, b.code, b.signal),
+            "unshare {args:?}"
+        );
+        assert_eq!(
+            norm(&a, &ours),
+            norm(&b, &reference),
+            "stderr of unshare {args:?}"
+        );
+    }
+    // As an unprivileged user, too.
+    for args in [
+        &["-r", "id"][..],
+        &["-c", "id"],
+        &["--map-user=5", "--map-group=6", "id"],
+        &["-n", "true"],
+        &["-rn", "ip", "-o", "link"],
+    ] {
+        let a = Run::as_nobody(&ours).args(args).run();
+        let b = Run::as_nobody(&reference).args(args).run();
+        assert_eq!(
+            (&a.stdout, a.code, &a.stderr),
+            (&b.stdout, b.code, &b.stderr),
+            "nobody: unshare {args:?}"
+        );
+    }
+}
