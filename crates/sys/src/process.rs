@@ -135,7 +135,7 @@ pub fn exec_program(argv: &[OsString]) -> Error {
 /// user's passwd shell, else `/bin/sh`.
 pub fn exec_login_shell() -> Error {
     let shell = default_shell();
-    let base = shell.file_name().map_or_else(|| shell.as_os_str(), |b| b);
+    let base = shell.file_name().unwrap_or(shell.as_os_str());
     let mut argv0 = OsString::from("-");
     argv0.push(base);
     prepare_exec();
