@@ -289,6 +289,16 @@ fn range_maps_as_root_are_written_directly() {
             vec!["10", "200000", "10"]
         ]
     );
+    // An explicit setgroups goes in before the helper's gid_map (util-linux 2.42 writes it
+    // after, and fails with EPERM).
+    let out = unshare(&[
+        "--map-users=0:100000:65536",
+        "--map-groups=0:100000:65536",
+        "--setgroups=deny",
+        "cat",
+        "/proc/self/setgroups",
+    ]);
+    assert_eq!(out.ok(), "deny\n");
     // all: every id of ours, passed through.
     let out = unshare(&["--map-users=all", "cat", "/proc/self/uid_map"]);
     assert_eq!(

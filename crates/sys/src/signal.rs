@@ -127,9 +127,14 @@ extern "C" fn forward(signo: libc::c_int) {
     }
 }
 
-/// Forward SIGINT and SIGTERM to `child` from now on.
-pub fn forward_int_term(child: i32) -> Result<()> {
+/// The process [`forward_int_term`]'s handlers send to.
+pub fn set_forward_target(child: i32) {
     FORWARD_TO.store(child, Ordering::Relaxed);
+}
+
+/// Forward SIGINT and SIGTERM to `child` (0: to nobody yet) from now on.
+pub fn forward_int_term(child: i32) -> Result<()> {
+    set_forward_target(child);
     let action = SigAction::new(
         SigHandler::Handler(forward),
         SaFlags::SA_RESTART,

@@ -186,6 +186,11 @@ pub fn execute(prog: &Prog, plan: &Plan) -> Result<Status> {
         process::set_uid(uid)?;
     }
     ns::unshare(plan.namespaces)?;
+    // setgroups can only be changed before gid_map is written; util-linux writes it after the
+    // helper's maps, where `--map-groups=... --setgroups=deny` then fails with EPERM.
+    if let Some(mode) = plan.setgroups {
+        idmap::write_setgroups(None, mode)?;
+    }
     if let Some(helper) = map_helper {
         helper.release()?;
     }
@@ -199,6 +204,9 @@ pub fn execute(prog: &Prog, plan: &Plan) -> Result<Status> {
 
     if plan.fork {
         let held = if plan.forward_signals {
+            // Installed before the fork so no signal finds the default action in between;
+            // until the child's pid is known the handlers do nothing.
+            signal::forward_int_term(0)?;
             None
         } else {
             Some(signal::block_int_term()?)
@@ -213,7 +221,7 @@ pub fn execute(prog: &Prog, plan: &Plan) -> Result<Status> {
         match process::fork()? {
             Forked::Parent(child) => {
                 if plan.forward_signals {
-                    signal::forward_int_term(child.0)?;
+                    signal::set_forward_target(child.0);
                 }
                 if let Err(e) = persist(plan, persist_helper) {
                     child.kill_and_reap();
@@ -309,9 +317,6 @@ fn setup_inside(plan: &Plan, maps: &Maps) -> Result<()> {
             idmap::write_setgroups(None, SetgroupsMode::Deny)?;
             idmap::write_map(None, IdKind::Group, &maps.gid)?;
         }
-    }
-    if let Some(mode) = plan.setgroups {
-        idmap::write_setgroups(None, mode)?;
     }
     if plan.namespaces.contains(NsKind::Mount) {
         mount::set_root_propagation(plan.propagation)?;
