@@ -5,7 +5,7 @@ use std::ffi::{CString, OsStr, OsString};
 use std::fs::File;
 use std::io::{Read, Write};
 use std::os::fd::{AsFd, OwnedFd};
-use std::os::unix::ffi::OsStrExt;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
 
 use nix::sys::wait::{WaitStatus, waitpid};
@@ -123,10 +123,10 @@ pub fn exec_program(argv: &[OsString]) -> Error {
         return Error::msg("no program to execute").with_status(127);
     };
     prepare_exec();
-    let errno = if name.as_bytes().contains(&b'/') {
-        try_exec(Path::new(name), argv)
-    } else {
-        search_path(name, argv)
+    let errno = match ExecArgs::new(argv) {
+        None => libc::EINVAL,
+        Some(args) if name.as_bytes().contains(&b'/') => args.exec_or_sh(Path::new(name)),
+        Some(args) => args.search_path(name),
     };
     exec_error(name, errno)
 }
@@ -139,7 +139,7 @@ pub fn exec_login_shell() -> Error {
     let mut argv0 = OsString::from("-");
     argv0.push(base);
     prepare_exec();
-    let errno = exec_raw(&shell, &[argv0]);
+    let errno = ExecArgs::new(&[argv0]).map_or(libc::EINVAL, |args| args.exec(&shell));
     exec_error(shell.as_os_str(), errno)
 }
 
@@ -168,67 +168,87 @@ fn prepare_exec() {
     signal::restore_sigpipe();
 }
 
-fn search_path(name: &OsStr, argv: &[OsString]) -> i32 {
-    let path = std::env::var_os("PATH").unwrap_or_else(|| "/bin:/usr/bin".into());
-    let mut seen_eacces = false;
-    let mut last = libc::ENOENT;
-    for dir in path.as_bytes().split(|b| *b == b':') {
-        // An empty element means the current directory.
-        let dir = if dir.is_empty() {
-            Path::new(".")
-        } else {
-            Path::new(OsStr::from_bytes(dir))
-        };
-        let candidate = dir.join(name);
-        last = try_exec(&candidate, argv);
-        match last {
-            libc::EACCES => seen_eacces = true,
-            libc::ENOENT | libc::ENOTDIR | libc::ESTALE | libc::ENODEV | libc::ETIMEDOUT => {}
-            _ => return last,
+/// argv and the environment as C strings, built once however many paths are tried.
+struct ExecArgs {
+    args: Vec<CString>,
+    env: Vec<CString>,
+}
+
+impl ExecArgs {
+    /// `None` when an argument holds a NUL byte, which no exec can pass.
+    fn new(argv: &[OsString]) -> Option<Self> {
+        let args = argv
+            .iter()
+            .map(|a| CString::new(a.as_bytes()).ok())
+            .collect::<Option<_>>()?;
+        let env = std::env::vars_os()
+            .filter_map(|(k, v)| {
+                let mut kv = k.into_vec();
+                kv.push(b'=');
+                kv.extend_from_slice(v.as_bytes());
+                CString::new(kv).ok()
+            })
+            .collect();
+        Some(ExecArgs { args, env })
+    }
+
+    fn search_path(&self, name: &OsStr) -> i32 {
+        let path = std::env::var_os("PATH").unwrap_or_else(|| "/bin:/usr/bin".into());
+        let mut seen_eacces = false;
+        let mut last = libc::ENOENT;
+        for dir in path.as_bytes().split(|b| *b == b':') {
+            // An empty element means the current directory.
+            let dir = if dir.is_empty() {
+                Path::new(".")
+            } else {
+                Path::new(OsStr::from_bytes(dir))
+            };
+            last = self.exec_or_sh(&dir.join(name));
+            match last {
+                libc::EACCES => seen_eacces = true,
+                libc::ENOENT | libc::ENOTDIR | libc::ESTALE | libc::ENODEV | libc::ETIMEDOUT => {}
+                _ => return last,
+            }
         }
+        if seen_eacces { libc::EACCES } else { last }
     }
-    if seen_eacces { libc::EACCES } else { last }
-}
 
-/// execve, and for a file the kernel cannot run (ENOEXEC) run it with `/bin/sh` as glibc does.
-fn try_exec(path: &Path, argv: &[OsString]) -> i32 {
-    let errno = exec_raw(path, argv);
-    if errno != libc::ENOEXEC {
-        return errno;
+    /// execve, and for a file the kernel cannot run (ENOEXEC) run it with `/bin/sh` as glibc
+    /// does.
+    fn exec_or_sh(&self, path: &Path) -> i32 {
+        let errno = self.exec(path);
+        if errno != libc::ENOEXEC {
+            return errno;
+        }
+        let mut sh_argv: Vec<OsString> = vec!["/bin/sh".into(), path.into()];
+        sh_argv.extend(
+            self.args
+                .iter()
+                .skip(1)
+                .map(|a| OsStr::from_bytes(a.as_bytes()).to_owned()),
+        );
+        if let Some(sh) = ExecArgs::new(&sh_argv) {
+            sh.exec(Path::new("/bin/sh"));
+        }
+        errno
     }
-    let mut sh_argv: Vec<OsString> = vec!["/bin/sh".into(), path.into()];
-    sh_argv.extend(argv.iter().skip(1).cloned());
-    exec_raw(Path::new("/bin/sh"), &sh_argv);
-    errno
-}
 
-/// execve(path, argv, environ); returns the errno on failure.
-fn exec_raw(path: &Path, argv: &[OsString]) -> i32 {
-    let cstr = |s: &OsStr| CString::new(s.as_bytes()).ok();
-    let Some(cpath) = cstr(path.as_os_str()) else {
-        return libc::ENOENT;
-    };
-    let Some(cargs) = argv.iter().map(|a| cstr(a)).collect::<Option<Vec<_>>>() else {
-        return libc::EINVAL;
-    };
-    let cenv: Vec<CString> = std::env::vars_os()
-        .filter_map(|(k, v)| {
-            let mut kv = k.as_bytes().to_vec();
-            kv.push(b'=');
-            kv.extend_from_slice(v.as_bytes());
-            CString::new(kv).ok()
-        })
-        .collect();
-    let mut argp: Vec<*const libc::c_char> = cargs.iter().map(|c| c.as_ptr()).collect();
-    argp.push(std::ptr::null());
-    let mut envp: Vec<*const libc::c_char> = cenv.iter().map(|c| c.as_ptr()).collect();
-    envp.push(std::ptr::null());
-    // SAFETY: every pointer is to a NUL-terminated string that outlives the call, and both
-    // arrays end with a null pointer.
-    unsafe { libc::execve(cpath.as_ptr(), argp.as_ptr(), envp.as_ptr()) };
-    std::io::Error::last_os_error()
-        .raw_os_error()
-        .unwrap_or(libc::EIO)
+    /// execve(path, args, env); returns the errno on failure.
+    fn exec(&self, path: &Path) -> i32 {
+        let Ok(cpath) = CString::new(path.as_os_str().as_bytes()) else {
+            return libc::ENOENT;
+        };
+        let mut argp: Vec<*const libc::c_char> = self.args.iter().map(|c| c.as_ptr()).collect();
+        argp.push(std::ptr::null());
+        let mut envp: Vec<*const libc::c_char> = self.env.iter().map(|c| c.as_ptr()).collect();
+        envp.push(std::ptr::null());
+        // SAFETY: every pointer is to a NUL-terminated string that outlives the call, and both
+        // arrays end with a null pointer.
+        unsafe { libc::execve(cpath.as_ptr(), argp.as_ptr(), envp.as_ptr()) };
+        std::io::Error::last_os_error()
+            .raw_os_error()
+            .unwrap_or(libc::EIO)
+    }
 }
 
 /// Drop supplementary groups. Errors read `setgroups failed`.
