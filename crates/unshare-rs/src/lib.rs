@@ -217,7 +217,7 @@ pub fn execute(prog: &Prog, plan: &Plan) -> Result<Status> {
         };
         // The child starts the program only once the persistence files are in place, so a
         // failure to bind them cannot leave a program running.
-        let persisted = Gate::new()?;
+        let persisted = if plan.persist.is_empty() { None } else { Some(Gate::new()?) };
         match process::fork()? {
             Forked::Parent(child) => {
                 if plan.forward_signals {
@@ -227,7 +227,9 @@ pub fn execute(prog: &Prog, plan: &Plan) -> Result<Status> {
                     child.kill_and_reap();
                     return Err(e);
                 }
-                persisted.open()?;
+                if let Some(gate) = persisted {
+                    gate.open()?;
+                }
                 let end = child.wait()?;
                 process::exit_like(end)
             }
@@ -242,7 +244,7 @@ pub fn execute(prog: &Prog, plan: &Plan) -> Result<Status> {
                         return Err(Error::Silent(1));
                     }
                 }
-                if !persisted.wait() {
+                if persisted.is_some_and(|gate| !gate.wait()) {
                     return Err(Error::Silent(1));
                 }
             }
