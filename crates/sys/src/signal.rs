@@ -11,6 +11,8 @@ use crate::error::{Context, Error, Result};
 pub const RTMIN: i32 = 34;
 /// `SIGRTMAX`.
 pub const RTMAX: i32 = 64;
+/// SIGKILL, `--kill-child`'s default.
+pub const SIGKILL: i32 = libc::SIGKILL;
 
 const NAMES: &[(&str, i32)] = &[
     ("HUP", libc::SIGHUP),

@@ -145,7 +145,7 @@ pub fn parse(prog: &Prog, args: Vec<OsString>, euid: u32, egid: u32) -> Result<A
             "kill-child" => {
                 plan.fork = true;
                 plan.kill_child = Some(match value {
-                    None => libc_sigkill(),
+                    None => sys::signal::SIGKILL,
                     Some(_) => sys::signal::parse_signal_name(&text)
                         .ok_or_else(|| Error::msg(format!("unknown signal: {text}")))?,
                 });
@@ -269,10 +269,6 @@ fn parse_owner(arg: &str) -> Result<(u32, u32)> {
     let uid = user::uid_by_name_or_number(u).ok_or_else(bad)?;
     let gid = user::gid_by_name_or_number(g).ok_or_else(bad)?;
     Ok((uid, gid))
-}
-
-fn libc_sigkill() -> i32 {
-    sys::signal::parse_signal_name("KILL").unwrap_or(9)
 }
 
 #[cfg(test)]
