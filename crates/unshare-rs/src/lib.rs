@@ -217,7 +217,11 @@ pub fn execute(prog: &Prog, plan: &Plan) -> Result<Status> {
         };
         // The child starts the program only once the persistence files are in place, so a
         // failure to bind them cannot leave a program running.
-        let persisted = if plan.persist.is_empty() { None } else { Some(Gate::new()?) };
+        let persisted = if plan.persist.is_empty() {
+            None
+        } else {
+            Some(Gate::new()?)
+        };
         match process::fork()? {
             Forked::Parent(child) => {
                 if plan.forward_signals {
