@@ -92,6 +92,15 @@ impl Output {
         self.assert_code(0);
         &self.stdout
     }
+
+    /// Assert success and return stdout as lines of whitespace-separated words (map files
+    /// align their columns with spaces).
+    pub fn words(&self) -> Vec<Vec<&str>> {
+        self.ok()
+            .lines()
+            .map(|l| l.split_whitespace().collect())
+            .collect()
+    }
 }
 
 /// A command to run.

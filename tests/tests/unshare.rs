@@ -172,23 +172,13 @@ fn root_maps_as_root_and_as_nobody() {
     let mut args = vec!["-r"];
     args.extend_from_slice(&files);
     let out = unshare(&args);
-    let words: Vec<Vec<&str>> = out
-        .ok()
-        .lines()
-        .map(|l| l.split_whitespace().collect())
-        .collect();
     assert_eq!(
-        words,
+        out.words(),
         [vec!["0", "0", "1"], vec!["0", "0", "1"], vec!["deny"]]
     );
     let out = unshare_as_nobody(&args);
-    let words: Vec<Vec<&str>> = out
-        .ok()
-        .lines()
-        .map(|l| l.split_whitespace().collect())
-        .collect();
     assert_eq!(
-        words,
+        out.words(),
         [
             vec!["0", "65534", "1"],
             vec!["0", "65534", "1"],
@@ -257,13 +247,8 @@ fn range_maps_as_root_are_written_directly() {
         "/proc/self/uid_map",
         "/proc/self/gid_map",
     ]);
-    let words: Vec<Vec<&str>> = out
-        .ok()
-        .lines()
-        .map(|l| l.split_whitespace().collect())
-        .collect();
     assert_eq!(
-        words,
+        out.words(),
         [vec!["0", "100000", "65536"], vec!["0", "100000", "65536"]]
     );
     // Several ranges, and a single id that takes precedence over a range.
@@ -276,13 +261,8 @@ fn range_maps_as_root_are_written_directly() {
         "cat",
         "/proc/self/uid_map",
     ]);
-    let words: Vec<Vec<&str>> = out
-        .ok()
-        .lines()
-        .map(|l| l.split_whitespace().collect())
-        .collect();
     assert_eq!(
-        words,
+        out.words(),
         [
             vec!["0", "0", "1"],
             vec!["1", "100001", "9"],
@@ -352,13 +332,8 @@ fn unprivileged_range_maps_use_newuidmap_and_subids() {
         dir.path(),
         &format!("{setup} $P $U --map-auto cat /proc/self/uid_map /proc/self/gid_map"),
     );
-    let words: Vec<Vec<&str>> = out
-        .ok()
-        .lines()
-        .map(|l| l.split_whitespace().collect())
-        .collect();
     assert_eq!(
-        words,
+        out.words(),
         [vec!["0", "200000", "65536"], vec!["0", "200000", "65536"]]
     );
     let out = sh_in_private_mount_ns(
@@ -374,13 +349,8 @@ fn unprivileged_range_maps_use_newuidmap_and_subids() {
         dir.path(),
         &format!("{setup} $P $U -r --map-auto cat /proc/self/uid_map"),
     );
-    let words: Vec<Vec<&str>> = out
-        .ok()
-        .lines()
-        .map(|l| l.split_whitespace().collect())
-        .collect();
     assert_eq!(
-        words,
+        out.words(),
         [vec!["0", "65534", "1"], vec!["1", "200001", "65535"]]
     );
     // More than the subordinate ids grant: refused by us before unshare().
@@ -621,13 +591,8 @@ fn time_namespace_offsets() {
         "cat",
         "/proc/self/timens_offsets",
     ]);
-    let words: Vec<Vec<&str>> = out
-        .ok()
-        .lines()
-        .map(|l| l.split_whitespace().collect())
-        .collect();
     assert_eq!(
-        words,
+        out.words(),
         [vec!["monotonic", "-5", "0"], vec!["boottime", "86400", "0"]]
     );
     let up = unshare(&["-Tf", "--boottime", "86400", "cat", "/proc/uptime"]);

@@ -63,11 +63,23 @@ pub fn required(
     value: &'static str,
     help: &'static str,
 ) -> Arg {
+    valued(id, short, long, value, help)
+        .num_args(1)
+        .allow_hyphen_values(true)
+}
+
+/// The parts every option with an argument shares; each use of it wins ("last one wins" is
+/// for the plan to decide, so every occurrence is kept).
+fn valued(
+    id: &'static str,
+    short: Option<char>,
+    long: &'static str,
+    value: &'static str,
+    help: &'static str,
+) -> Arg {
     let arg = Arg::new(id)
         .long(long)
         .value_name(value)
-        .num_args(1)
-        .allow_hyphen_values(true)
         .action(ArgAction::Append)
         .help(help);
     match short {
@@ -85,17 +97,9 @@ pub fn optional(
     value: &'static str,
     help: &'static str,
 ) -> Arg {
-    let arg = Arg::new(id)
-        .long(long)
-        .value_name(value)
+    valued(id, short, long, value, help)
         .num_args(0..=1)
         .require_equals(true)
-        .action(ArgAction::Append)
-        .help(help);
-    match short {
-        Some(c) => arg.short(c),
-        None => arg,
-    }
 }
 
 /// Like [`optional`], but the short form takes an attached argument too (`-nFILE`).
