@@ -1,0 +1,92 @@
+//! The tools whose man pages and completions `cargo xtask docs` generates: one entry each.
+
+use clap::Command;
+
+/// One binary: where its documentation comes from and where it goes.
+#[derive(Debug, Clone, Copy)]
+pub struct Tool {
+    /// The binary's name: the man page is `man/<name>.<section>`, the completions are named
+    /// after it too.
+    pub name: &'static str,
+    /// The manual section: `1` for user commands, `8` for administration tools.
+    pub section: &'static str,
+    /// The tool's clap definition, the source of NAME, SYNOPSIS, OPTIONS and the completions.
+    pub command: fn() -> Command,
+    /// The SYNOPSIS line(s), when clap's own (every option, listed one by one) is not wanted;
+    /// usually the `--help` usage line.
+    pub synopsis: Option<&'static str>,
+    /// The hand-written sections, relative to the workspace root (format: `doc.rs`).
+    pub doc: &'static str,
+}
+
+/// Every tool, in the order they are generated.
+pub const TOOLS: &[Tool] = &[Tool {
+    name: "unshare",
+    section: "1",
+    command: unshare_rs::cli::command,
+    synopsis: Some(unshare_rs::cli::USAGE),
+    doc: "crates/unshare-rs/doc/unshare.1.txt",
+}];
+
+impl Tool {
+    /// The definition as the man page and the completions use it: named as the table says,
+    /// with each option's help on one line (`--help` wraps some by hand, with a newline and an
+    /// indent that would show in a man page).
+    pub fn command(&self) -> Command {
+        (self.command)()
+            .name(self.name)
+            .bin_name(self.name)
+            .mut_args(|arg| {
+                let flat = arg.get_help().map(|help| {
+                    help.to_string()
+                        .lines()
+                        .map(str::trim)
+                        .filter(|l| !l.is_empty())
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                });
+                match flat {
+                    Some(text) => arg.help(text),
+                    None => arg,
+                }
+            })
+    }
+
+    /// `man/<name>.<section>`.
+    pub fn man_path(&self) -> String {
+        format!("man/{}.{}", self.name, self.section)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_is_consistent() {
+        for tool in TOOLS {
+            assert_eq!((tool.command)().get_name(), tool.name, "{}", tool.name);
+            assert!(matches!(tool.section, "1" | "8"), "{}", tool.name);
+            assert!(
+                tool.doc
+                    .ends_with(&format!("{}.{}.txt", tool.name, tool.section)),
+                "{}: {}",
+                tool.name,
+                tool.doc
+            );
+        }
+        let mut names: Vec<_> = TOOLS.iter().map(|t| t.name).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), TOOLS.len());
+    }
+
+    #[test]
+    fn help_is_flattened() {
+        let cmd = TOOLS[0].command();
+        for arg in cmd.get_arguments() {
+            let help = arg.get_help().map(ToString::to_string).unwrap_or_default();
+            assert!(!help.contains('\n') && !help.contains("  "), "{help:?}");
+        }
+    }
+}
