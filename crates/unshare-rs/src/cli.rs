@@ -237,7 +237,7 @@ pub fn command() -> Command {
         )
         .help_heading(mnt),
         Arg::new("program")
-            .value_name("PROGRAM")
+            .value_name("program")
             .num_args(0..)
             .trailing_var_arg(true)
             .value_hint(ValueHint::CommandWithArguments)
