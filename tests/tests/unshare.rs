@@ -190,6 +190,7 @@ fn root_maps_as_root_and_as_nobody() {
 
 #[test]
 fn single_id_maps() {
+    let _mounts = MountTableUnchanged::new();
     assert_eq!(
         unshare_as_nobody(&["-c", "id", "-u"]).ok(),
         format!("{NOBODY}\n")
@@ -289,6 +290,7 @@ fn range_maps_as_root_are_written_directly() {
 
 #[test]
 fn bad_ranges_are_refused_before_anything_changes() {
+    let _mounts = MountTableUnchanged::new();
     fails_with(
         &unshare(&["--map-users=0:100000:10", "--map-users=5:200000:10", "true"]),
         1,
@@ -508,6 +510,7 @@ fn failed_persistence_leaves_no_bind_behind() {
 
 #[test]
 fn root_and_working_directory() {
+    let _mounts = MountTableUnchanged::new();
     assert_eq!(unshare(&["-w", "/tmp", "pwd"]).ok(), "/tmp\n");
     assert_eq!(unshare(&["--wd=/usr", "pwd"]).ok(), "/usr\n");
     fails_with(
@@ -543,6 +546,7 @@ fn root_and_working_directory() {
 
 #[test]
 fn setuid_and_setgid() {
+    let _mounts = MountTableUnchanged::new();
     assert_eq!(
         unshare(&[
             "-S",
@@ -582,6 +586,7 @@ fn setuid_and_setgid() {
 
 #[test]
 fn time_namespace_offsets() {
+    let _mounts = MountTableUnchanged::new();
     let out = unshare(&[
         "-T",
         "--monotonic",
@@ -767,6 +772,7 @@ fn kill(pid: u32, sig: &str) {
 
 #[test]
 fn kill_child_ends_the_child_with_the_parent() {
+    let _mounts = MountTableUnchanged::new();
     for (opt, survives) in [
         ("--kill-child", false),
         ("--kill-child=SIGTERM", false),
@@ -821,6 +827,7 @@ fn fork_holds_term_unless_forward_signals() {
 
 #[test]
 fn command_line_contract() {
+    let _mounts = MountTableUnchanged::new();
     let bin = ours("unshare");
     let p = bin.display();
     let usage = |msg: &str| format!("{p}: {msg}\nTry 'unshare --help' for more information.\n");
