@@ -269,3 +269,48 @@ pub fn own_ns(name: &str) -> String {
         .map(|p| p.to_string_lossy().into_owned())
         .unwrap_or_default()
 }
+
+/// The running kernel's (major, minor) version, for features that depend on it.
+pub fn kernel_version() -> (u32, u32) {
+    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+    let mut parts = release
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|p| p.parse().ok());
+    (parts.next().unwrap_or(0), parts.next().unwrap_or(0))
+}
+
+/// How cgroups are laid out where the tests run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CgroupMode {
+    /// cgroup2 only (`cargo xtask vm-test --mode v2`).
+    V2,
+    /// cgroup v1 only (`--mode v1`).
+    V1,
+    /// v1 hierarchies plus a cgroup2 mount (this development host, `--mode hybrid`).
+    Hybrid,
+}
+
+/// The cgroup layout: from the mount table (the VM's init also says it in
+/// `NSUTILS_CGROUP_MODE`, which must agree).
+pub fn cgroup_mode() -> CgroupMode {
+    let table = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+    let fstypes: Vec<&str> = table
+        .lines()
+        .filter_map(|l| l.split(" - ").nth(1)?.split(' ').next())
+        .collect();
+    let v1 = fstypes.contains(&"cgroup");
+    let v2 = fstypes.contains(&"cgroup2");
+    let mode = match (v1, v2) {
+        (true, true) => CgroupMode::Hybrid,
+        (true, false) => CgroupMode::V1,
+        _ => CgroupMode::V2,
+    };
+    if let Ok(said) = std::env::var("NSUTILS_CGROUP_MODE") {
+        assert_eq!(
+            format!("{mode:?}").to_lowercase(),
+            said,
+            "the VM's cgroup layout is not the one asked for"
+        );
+    }
+    mode
+}

@@ -6,12 +6,16 @@
 //! SYNOPSIS and OPTIONS come from the tool's clap definition (its `cli::command()`), the other
 //! sections from a hand-written text file in the tool's crate (format: [`doc`]).
 //!
+//! `cargo xtask vm-test` runs the integration tests in virtual machines with the cgroup
+//! layouts this host lacks: see [`vm`].
+//!
 //! `cargo xtask docs --check` generates the same files in memory and fails, naming each file,
 //! if a committed one differs; the unit test `committed_files_are_current` checks the same.
 
 mod doc;
 mod man;
 mod tools;
+mod vm;
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -28,6 +32,8 @@ usage: cargo xtask <task>
 tasks:
   docs            write man/ and completions/ from the clap definitions and crates/*/doc/
   docs --check    fail if a committed file in man/ or completions/ is out of date
+  vm-test [--mode v2|v1|hybrid|all]... [--timeout SECS] [-- TEST-ARGS...]
+                  run the integration tests in a VM per cgroup mode (default: v2 and v1)
 ";
 
 fn main() -> ExitCode {
@@ -36,6 +42,7 @@ fn main() -> ExitCode {
     let result = match args[..] {
         ["docs"] => write_docs(&root()),
         ["docs", "--check"] => check_docs(&root()),
+        ["vm-test", ref rest @ ..] => vm::parse(rest).and_then(|opts| vm::run(&root(), &opts)),
         ["help" | "--help" | "-h"] => {
             print!("{USAGE}");
             Ok(ExitCode::SUCCESS)

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Installs what the VM test harness needs, and is safe to run again:
+# - qemu-system-x86 from bookworm-backports (the machine's qemu-utils comes from there, and
+#   bookworm's qemu 7.2 would conflict with it), without recommends;
+# - busybox-static for the guest's userland, cpio to pack the initramfs;
+# - Debian bookworm's 6.1 kernel, unpacked (not installed) into target/vm/kernel: 6.1 still
+#   has cgroup v1 memory and cpuset controllers, which 6.12 dropped.
+# Prints nothing on success but the kernel image path.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+cache=target/vm/kernel
+mkdir -p "$cache"
+
+apt_updated=0
+apt_update() {
+    [ $apt_updated = 1 ] || apt-get update -qq
+    apt_updated=1
+}
+if [ ! -e /etc/apt/sources.list.d/nsutils-bookworm-backports.sources ] &&
+    grep -q bookworm /etc/os-release; then
+    cat > /etc/apt/sources.list.d/nsutils-bookworm-backports.sources <<'SRC'
+Types: deb
+URIs: http://deb.debian.org/debian
+Suites: bookworm-backports
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SRC
+fi
+if ! command -v qemu-system-x86_64 >/dev/null; then
+    apt_update
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+        -t bookworm-backports qemu-system-x86 >/dev/null
+fi
+for pkg in busybox-static cpio; do
+    if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed"; then
+        apt_update
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$pkg" >/dev/null
+    fi
+done
+
+if ! ls "$cache"/boot/vmlinuz-* >/dev/null 2>&1; then
+    apt_update
+    image=$(apt-cache depends linux-image-amd64 -t bookworm 2>/dev/null |
+        sed -n 's/.*Depends: \(linux-image-6\.1\.[^ ]*-amd64\)$/\1/p' | head -n 1)
+    [ -n "$image" ] || image=$(apt-cache depends linux-image-amd64 | sed -n 's/.*Depends: \(linux-image-[^ ]*\)$/\1/p' | head -n 1)
+    tmp=$(mktemp -d)
+    (cd "$tmp" && apt-get download -qq "$image")
+    dpkg-deb -x "$tmp"/*.deb "$cache"
+    rm -rf "$tmp"
+fi
+ls "$cache"/boot/vmlinuz-* | head -n 1

@@ -1,0 +1,576 @@
+//! `cargo xtask vm-test`: the integration tests on real kernels with the cgroup layouts this
+//! host does not have.
+//!
+//! The host is a cgroup *hybrid* machine. This boots Debian's packaged 6.1 kernel under QEMU
+//! (KVM when it works, TCG otherwise) with an initramfs built on every run: busybox, the
+//! kernel modules the tests need, our freshly built binaries and test executables at their
+//! host paths, and the reference tools the side-by-side tests compare with, each with the
+//! shared libraries it loads. `tests/vm/init.sh` lays out cgroups for the mode (v2-only with
+//! `cgroup_no_v1=all`, v1-only, or hybrid), runs the tests with `NSUTILS_MUST_RUN=1`, and
+//! reports their status on the serial console; this side streams the console and exits with
+//! that status. A guest that panics, hangs or never reports is a failure, with the console's
+//! tail printed.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::fs;
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::fs::{PermissionsExt, symlink};
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, mpsc};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+
+/// A cgroup layout of the guest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// cgroup2 only, at /sys/fs/cgroup, every controller enabled (current distributions).
+    V2,
+    /// One v1 hierarchy per controller, `cpu,cpuacct` co-mounted (older distributions).
+    V1,
+    /// The v1 layout plus an empty cgroup2 at /sys/fs/cgroup/unified (this host's layout).
+    Hybrid,
+}
+
+impl Mode {
+    fn name(self) -> &'static str {
+        match self {
+            Mode::V2 => "v2",
+            Mode::V1 => "v1",
+            Mode::Hybrid => "hybrid",
+        }
+    }
+
+    fn kernel_args(self) -> &'static str {
+        match self {
+            Mode::V2 => "cgroup_no_v1=all",
+            Mode::V1 | Mode::Hybrid => "",
+        }
+    }
+}
+
+/// What `vm-test` was asked to do.
+#[derive(Debug)]
+pub struct Options {
+    modes: Vec<Mode>,
+    timeout: Duration,
+    /// Passed to every test executable (test name filters, `--exact`, ...).
+    test_args: Vec<String>,
+}
+
+/// `cargo xtask vm-test [--mode v2|v1|hybrid|all]... [--timeout SECS] [-- TEST-ARGS...]`.
+pub fn parse(args: &[&str]) -> Result<Options> {
+    let mut modes = Vec::new();
+    let mut timeout = Duration::from_secs(1200);
+    let mut test_args = Vec::new();
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        match *arg {
+            "--mode" => match it.next().copied() {
+                Some("v2") => modes.push(Mode::V2),
+                Some("v1") => modes.push(Mode::V1),
+                Some("hybrid") => modes.push(Mode::Hybrid),
+                Some("all") => modes.extend([Mode::V2, Mode::V1, Mode::Hybrid]),
+                other => bail!("--mode takes v2, v1, hybrid or all, not {other:?}"),
+            },
+            "--timeout" => {
+                let secs = it
+                    .next()
+                    .and_then(|s| s.parse().ok())
+                    .context("--timeout SECS")?;
+                timeout = Duration::from_secs(secs);
+            }
+            "--" => test_args.extend(it.by_ref().map(|s| (*s).to_owned())),
+            other => bail!("unknown vm-test argument {other}"),
+        }
+    }
+    if modes.is_empty() {
+        modes = vec![Mode::V2, Mode::V1];
+    }
+    Ok(Options {
+        modes,
+        timeout,
+        test_args,
+    })
+}
+
+/// Build, pack, boot once per mode; the first failing mode's status is ours.
+pub fn run(root: &Path, opts: &Options) -> Result<ExitCode> {
+    let kernel = setup(root)?;
+    let built = build(root)?;
+    let work = root.join("target/vm");
+    let initrd = work.join("initrd.gz");
+    pack(
+        root,
+        &kernel,
+        &built,
+        &opts.test_args,
+        &work.join("root"),
+        &initrd,
+    )?;
+    let mut status = 0u8;
+    for mode in &opts.modes {
+        eprintln!(
+            "xtask vm-test: booting {} ({} mode)",
+            kernel.image.display(),
+            mode.name()
+        );
+        let started = Instant::now();
+        let code = boot(&kernel, &initrd, *mode, opts.timeout)?;
+        eprintln!(
+            "xtask vm-test: {} mode exited {code} after {:.1} s",
+            mode.name(),
+            started.elapsed().as_secs_f64()
+        );
+        if status == 0 {
+            status = code;
+        }
+    }
+    Ok(ExitCode::from(status))
+}
+
+struct Kernel {
+    image: PathBuf,
+    modules: PathBuf,
+}
+
+/// Install QEMU and busybox and fetch the kernel (tests/vm/setup.sh).
+fn setup(root: &Path) -> Result<Kernel> {
+    let out = Command::new("bash")
+        .arg(root.join("tests/vm/setup.sh"))
+        .stderr(Stdio::inherit())
+        .output()
+        .context("cannot run tests/vm/setup.sh")?;
+    if !out.status.success() {
+        bail!("tests/vm/setup.sh failed");
+    }
+    let image = root.join(String::from_utf8_lossy(&out.stdout).trim());
+    let version = image
+        .file_name()
+        .and_then(|n| n.to_str())
+        .and_then(|n| n.strip_prefix("vmlinuz-"))
+        .context("unexpected kernel image name")?
+        .to_owned();
+    let modules = root.join("target/vm/kernel/lib/modules").join(version);
+    Ok(Kernel { image, modules })
+}
+
+struct Built {
+    /// The integration test executables.
+    tests: Vec<PathBuf>,
+    /// Our binaries (the directory the tests find them in).
+    bins: Vec<PathBuf>,
+}
+
+/// `cargo build --workspace --bins` and the `tests` package's test executables.
+fn build(root: &Path) -> Result<Built> {
+    let status = Command::new("cargo")
+        .args(["build", "--quiet", "--workspace", "--bins"])
+        .current_dir(root)
+        .status()?;
+    if !status.success() {
+        bail!("cargo build failed");
+    }
+    let out = Command::new("cargo")
+        .args([
+            "test",
+            "--quiet",
+            "-p",
+            "tests",
+            "--no-run",
+            "--message-format=json",
+        ])
+        .current_dir(root)
+        .stderr(Stdio::inherit())
+        .output()?;
+    if !out.status.success() {
+        bail!("cargo test --no-run failed");
+    }
+    let mut tests = Vec::new();
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        if !line.contains("\"test\":true") || !line.contains("\"kind\":[\"test\"]") {
+            continue;
+        }
+        if let Some(exe) = json_string(line, "executable") {
+            tests.push(PathBuf::from(exe));
+        }
+    }
+    let Some(dir) = tests
+        .first()
+        .and_then(|t| t.parent())
+        .and_then(Path::parent)
+    else {
+        bail!("no integration test executables were built");
+    };
+    let mut bins = Vec::new();
+    for entry in fs::read_dir(dir)? {
+        let path = entry?.path();
+        let meta = fs::metadata(&path)?;
+        if meta.is_file() && meta.permissions().mode() & 0o111 != 0 && path.extension().is_none() {
+            bins.push(path);
+        }
+    }
+    Ok(Built { tests, bins })
+}
+
+fn json_string(line: &str, key: &str) -> Option<String> {
+    let start = line.find(&format!("\"{key}\":\""))? + key.len() + 4;
+    let end = line[start..].find('"')? + start;
+    Some(line[start..end].replace("\\\\", "\\"))
+}
+
+/// Host programs the tests run, packed with their libraries. Busybox provides the rest.
+const HOST_TOOLS: &[&str] = &[
+    "/usr/bin/unshare",
+    "/usr/bin/nsenter",
+    "/usr/bin/setpriv",
+    "/usr/bin/findmnt",
+    "/usr/bin/mount",
+    "/usr/bin/umount",
+    "/usr/bin/newuidmap",
+    "/usr/bin/newgidmap",
+    "/usr/bin/ip",
+];
+
+/// Modules the tests need, loaded in this order after their dependencies.
+const MODULES: &[&str] = &["overlay", "binfmt_misc"];
+
+fn pack(
+    root: &Path,
+    kernel: &Kernel,
+    built: &Built,
+    test_args: &[String],
+    stage: &Path,
+    initrd: &Path,
+) -> Result<()> {
+    if stage.exists() {
+        fs::remove_dir_all(stage)?;
+    }
+    for dir in [
+        "usr/bin",
+        "usr/sbin",
+        "usr/lib",
+        "usr/lib64",
+        "etc/nsutils-vm",
+        "root",
+        "tmp",
+    ] {
+        fs::create_dir_all(stage.join(dir))?;
+    }
+    for (link, target) in [
+        ("bin", "usr/bin"),
+        ("sbin", "usr/sbin"),
+        ("lib", "usr/lib"),
+        ("lib64", "usr/lib64"),
+    ] {
+        symlink(target, stage.join(link))?;
+    }
+    // Host tools first: a packed file wins over the busybox applet of the same name.
+    let mut libs = BTreeSet::new();
+    for tool in HOST_TOOLS {
+        let path = Path::new(tool);
+        if !path.exists() {
+            eprintln!(
+                "xtask vm-test: warning: {tool} is not installed; the tests that use it will fail"
+            );
+            continue;
+        }
+        add_file(stage, path)?;
+        libs.extend(shared_libraries(path)?);
+    }
+    for lib in &libs {
+        add_file(stage, lib)?;
+    }
+    add_file(stage, Path::new("/bin/busybox"))?;
+    let list = Command::new("/bin/busybox").arg("--list-full").output()?;
+    let packed: BTreeSet<&str> = HOST_TOOLS
+        .iter()
+        .filter_map(|t| t.rsplit('/').next())
+        .collect();
+    for applet in String::from_utf8_lossy(&list.stdout).lines() {
+        let dest = stage.join(applet.trim_start_matches('/'));
+        let name = applet.rsplit('/').next().unwrap_or_default();
+        if !packed.contains(name) && fs::symlink_metadata(&dest).is_err() {
+            let _ = symlink("/usr/bin/busybox", &dest);
+        }
+    }
+    for file in built.tests.iter().chain(&built.bins) {
+        add_file(stage, file)?;
+    }
+    // The modules, each after what it depends on.
+    let mut order = Vec::new();
+    for name in MODULES {
+        module_with_deps(&kernel.modules, name, &mut order)?;
+    }
+    let mut module_list = String::new();
+    for (i, ko) in order.iter().enumerate() {
+        let dest = format!(
+            "/lib/modules/nsutils/{i:02}-{}",
+            ko.file_name().and_then(|n| n.to_str()).unwrap_or("m.ko")
+        );
+        fs::create_dir_all(stage.join("usr/lib/modules/nsutils"))?;
+        fs::copy(
+            ko,
+            stage.join(dest.trim_start_matches('/').replacen("lib/", "usr/lib/", 1)),
+        )?;
+        module_list.push_str(&dest);
+        module_list.push('\n');
+    }
+    fs::write(stage.join("etc/nsutils-vm/modules"), module_list)?;
+    let mut run = String::from("rc=0\n");
+    for test in &built.tests {
+        run.push_str(&format!(
+            "{} --test-threads=2 {} || rc=1\n",
+            test.display(),
+            test_args.join(" ")
+        ));
+    }
+    run.push_str("exit $rc\n");
+    fs::write(stage.join("etc/nsutils-vm/run"), run)?;
+    fs::write(
+        stage.join("etc/passwd"),
+        "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n",
+    )?;
+    fs::write(stage.join("etc/group"), "root:x:0:\nnogroup:x:65534:\n")?;
+    fs::write(stage.join("etc/subuid"), "")?;
+    fs::write(stage.join("etc/subgid"), "")?;
+    fs::write(stage.join("etc/hostname"), "nsutils-vm\n")?;
+    let init = stage.join("init");
+    fs::copy(root.join("tests/vm/init.sh"), &init)?;
+    fs::set_permissions(&init, fs::Permissions::from_mode(0o755))?;
+    fs::set_permissions(stage.join("tmp"), fs::Permissions::from_mode(0o1777))?;
+
+    let status = Command::new("sh")
+        .arg("-c")
+        .arg("find . | cpio --quiet -o -H newc -R 0:0 | gzip -1 > \"$1\"")
+        .arg("sh")
+        .arg(initrd)
+        .current_dir(stage)
+        .status()?;
+    if !status.success() {
+        bail!("cannot pack the initramfs");
+    }
+    Ok(())
+}
+
+/// Copy `src` (following symlinks) to the same path in the stage, keeping its mode bits
+/// (newuidmap's setuid bit among them), and recreate the symlink chain at the original path.
+fn add_file(stage: &Path, src: &Path) -> Result<()> {
+    let real =
+        fs::canonicalize(src).with_context(|| format!("cannot resolve {}", src.display()))?;
+    let dest = staged(stage, &real);
+    if let Some(parent) = dest.parent() {
+        fs::create_dir_all(parent)?;
+    }
+    if !dest.exists() {
+        fs::copy(&real, &dest).with_context(|| format!("cannot copy {}", real.display()))?;
+        let mode = fs::metadata(&real)?.permissions().mode();
+        fs::set_permissions(&dest, fs::Permissions::from_mode(mode))?;
+    }
+    let alias = staged(stage, src);
+    if alias != dest && fs::symlink_metadata(&alias).is_err() {
+        if let Some(parent) = alias.parent() {
+            fs::create_dir_all(parent)?;
+        }
+        symlink(&real, &alias)?;
+    }
+    Ok(())
+}
+
+/// Where a host path goes in the merged-/usr stage.
+fn staged(stage: &Path, path: &Path) -> PathBuf {
+    let rel = path.strip_prefix("/").unwrap_or(path);
+    let mut parts = rel.components();
+    let first = parts
+        .next()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned());
+    let rest = parts.as_path();
+    match first.as_deref() {
+        Some(dir @ ("bin" | "sbin" | "lib" | "lib64")) => stage.join("usr").join(dir).join(rest),
+        _ => stage.join(rel),
+    }
+}
+
+/// The libraries `ldd` says `binary` loads (none for a static one).
+fn shared_libraries(binary: &Path) -> Result<Vec<PathBuf>> {
+    let out = Command::new("ldd").arg(binary).output()?;
+    let mut libs = Vec::new();
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let path = match line.split_once("=>") {
+            Some((_, rest)) => rest.split_whitespace().next(),
+            None => line.split_whitespace().next(),
+        };
+        if let Some(p) = path.filter(|p| p.starts_with('/')) {
+            libs.push(PathBuf::from(p));
+        }
+    }
+    Ok(libs)
+}
+
+/// `name.ko` and, first, the modules its `.modinfo` says it depends on.
+fn module_with_deps(tree: &Path, name: &str, order: &mut Vec<PathBuf>) -> Result<()> {
+    let index = module_index(tree)?;
+    let mut stack = vec![name.to_owned()];
+    let mut seen = BTreeMap::new();
+    while let Some(m) = stack.pop() {
+        let Some(path) = index.get(&m.replace('-', "_")) else {
+            bail!("kernel module {m} not found")
+        };
+        if seen.contains_key(&m) {
+            continue;
+        }
+        let deps = module_depends(path)?;
+        let pending: Vec<String> = deps
+            .into_iter()
+            .filter(|d| !order.iter().any(|p| stem(p) == d.replace('-', "_")))
+            .collect();
+        if pending.is_empty() {
+            seen.insert(m.clone(), ());
+            if !order.contains(path) {
+                order.push(path.clone());
+            }
+        } else {
+            stack.push(m);
+            stack.extend(pending);
+        }
+    }
+    Ok(())
+}
+
+fn stem(path: &Path) -> String {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .map(|n| n.trim_end_matches(".ko").replace('-', "_"))
+        .unwrap_or_default()
+}
+
+fn module_index(tree: &Path) -> Result<BTreeMap<String, PathBuf>> {
+    let mut index = BTreeMap::new();
+    let mut dirs = vec![tree.join("kernel")];
+    while let Some(dir) = dirs.pop() {
+        for entry in fs::read_dir(&dir).with_context(|| format!("cannot read {}", dir.display()))? {
+            let path = entry?.path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "ko") {
+                index.insert(stem(&path), path);
+            }
+        }
+    }
+    Ok(index)
+}
+
+/// The `depends=` field of a module's `.modinfo` section, read straight from the file.
+fn module_depends(path: &Path) -> Result<Vec<String>> {
+    let bytes = fs::read(path)?;
+    let key = b"depends=";
+    let Some(at) = bytes.windows(key.len()).position(|w| w == key) else {
+        return Ok(Vec::new());
+    };
+    let rest = &bytes[at + key.len()..];
+    let end = rest.iter().position(|b| *b == 0).unwrap_or(rest.len());
+    Ok(String::from_utf8_lossy(&rest[..end])
+        .split(',')
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect())
+}
+
+/// KVM only where the CPU offers hardware virtualisation and /dev/kvm opens.
+fn kvm_usable() -> bool {
+    let flags = fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let hw = flags
+        .lines()
+        .any(|l| l.starts_with("flags") && (l.contains(" vmx") || l.contains(" svm")));
+    hw && fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/kvm")
+        .is_ok()
+}
+
+/// Boot one mode and stream its console; the tests' status, or 124 (timeout) / 125 (no
+/// status: a panic or a crash) with the console's tail on stderr.
+fn boot(kernel: &Kernel, initrd: &Path, mode: Mode, timeout: Duration) -> Result<u8> {
+    let accel = if kvm_usable() { "kvm" } else { "tcg" };
+    eprintln!("xtask vm-test: accelerator {accel}");
+    let append = format!(
+        "console=ttyS0 quiet panic=-1 nsutils.mode={} {}",
+        mode.name(),
+        mode.kernel_args()
+    );
+    let mut child = Command::new("qemu-system-x86_64")
+        .args([
+            "-nodefaults",
+            "-no-user-config",
+            "-display",
+            "none",
+            "-no-reboot",
+        ])
+        .args(["-accel", accel, "-m", "1G", "-smp", "2", "-serial", "stdio"])
+        .arg("-kernel")
+        .arg(&kernel.image)
+        .arg("-initrd")
+        .arg(initrd)
+        .args(["-append", &append])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .spawn()
+        .context("cannot start qemu-system-x86_64 (tests/vm/setup.sh installs it)")?;
+    let pid = child.id();
+    let stdout = child.stdout.take().context("no console pipe")?;
+    let timed_out = Arc::new(AtomicBool::new(false));
+    let (done_tx, done_rx) = mpsc::channel::<()>();
+    let watchdog = {
+        let timed_out = Arc::clone(&timed_out);
+        std::thread::spawn(move || {
+            if done_rx.recv_timeout(timeout).is_err() {
+                timed_out.store(true, Ordering::Relaxed);
+                let _ = Command::new("kill")
+                    .args(["-KILL", &pid.to_string()])
+                    .status();
+            }
+        })
+    };
+    let mut tail: VecDeque<String> = VecDeque::new();
+    let mut code = None;
+    let mut out = std::io::stdout().lock();
+    for line in BufReader::new(stdout).split(b'\n') {
+        let line = String::from_utf8_lossy(&line?)
+            .trim_end_matches('\r')
+            .to_owned();
+        if let Some(n) = line
+            .strip_prefix("@@VM-RUN-EXIT=")
+            .and_then(|r| r.strip_suffix("@@"))
+        {
+            code = n.parse::<u8>().ok();
+        }
+        let _ = writeln!(out, "{line}");
+        tail.push_back(line);
+        if tail.len() > 60 {
+            tail.pop_front();
+        }
+    }
+    let _ = child.wait();
+    let _ = done_tx.send(());
+    let _ = watchdog.join();
+    let show_tail = |why: &str| {
+        eprintln!("xtask vm-test: {} mode: {why}; console tail:", mode.name());
+        for l in &tail {
+            eprintln!("  | {l}");
+        }
+    };
+    match code {
+        _ if timed_out.load(Ordering::Relaxed) => {
+            show_tail(&format!("no end after {} s", timeout.as_secs()));
+            Ok(124)
+        }
+        Some(c) => Ok(c),
+        None => {
+            show_tail("the guest never reported a status (kernel panic or crash)");
+            Ok(125)
+        }
+    }
+}
