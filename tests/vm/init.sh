@@ -26,7 +26,9 @@ mount -t devtmpfs devtmpfs /dev
 mkdir -p /dev/pts /dev/shm /tmp /run
 mount -t devpts devpts /dev/pts
 mount -t tmpfs tmpfs /dev/shm
-mount -t tmpfs -o mode=1777 tmpfs /tmp
+# / is already a tmpfs, and the packed files may live under /tmp (a checkout in /tmp): no
+# separate /tmp mount to hide them.
+chmod 1777 /tmp
 mount -t tmpfs -o mode=0755 tmpfs /run
 mount --make-rshared /
 ip link set lo up

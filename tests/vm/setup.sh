@@ -44,6 +44,7 @@ if ! ls "$cache"/boot/vmlinuz-* >/dev/null 2>&1; then
         sed -n 's/.*Depends: \(linux-image-6\.1\.[^ ]*-amd64\)$/\1/p' | head -n 1)
     [ -n "$image" ] || image=$(apt-cache depends linux-image-amd64 | sed -n 's/.*Depends: \(linux-image-[^ ]*\)$/\1/p' | head -n 1)
     tmp=$(mktemp -d)
+    chmod 0777 "$tmp" # apt downloads as its own _apt user
     (cd "$tmp" && apt-get download -qq "$image")
     dpkg-deb -x "$tmp"/*.deb "$cache"
     rm -rf "$tmp"
