@@ -574,3 +574,69 @@ fn boot(kernel: &Kernel, initrd: &Path, mode: Mode, timeout: Duration) -> Result
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn options() {
+        let o = parse(&[]).unwrap();
+        assert_eq!(o.modes, [Mode::V2, Mode::V1]);
+        let o = parse(&[
+            "--mode",
+            "hybrid",
+            "--timeout",
+            "5",
+            "--",
+            "binfmt",
+            "--exact",
+        ])
+        .unwrap();
+        assert_eq!(o.modes, [Mode::Hybrid]);
+        assert_eq!(o.timeout, Duration::from_secs(5));
+        assert_eq!(o.test_args, ["binfmt", "--exact"]);
+        assert_eq!(
+            parse(&["--mode", "all"]).unwrap().modes,
+            [Mode::V2, Mode::V1, Mode::Hybrid]
+        );
+        assert!(parse(&["--mode", "v3"]).is_err());
+        assert!(parse(&["--bogus"]).is_err());
+    }
+
+    #[test]
+    fn host_paths_land_in_a_merged_usr() {
+        let stage = Path::new("/s");
+        assert_eq!(
+            staged(stage, Path::new("/bin/busybox")),
+            Path::new("/s/usr/bin/busybox")
+        );
+        assert_eq!(
+            staged(stage, Path::new("/lib64/ld-linux-x86-64.so.2")),
+            Path::new("/s/usr/lib64/ld-linux-x86-64.so.2")
+        );
+        assert_eq!(
+            staged(stage, Path::new("/work/x/target/t")),
+            Path::new("/s/work/x/target/t")
+        );
+    }
+
+    #[test]
+    fn cargo_json_and_modinfo() {
+        let line =
+            r#"{"reason":"compiler-artifact","executable":"/t/deps/unshare-1","fresh":true}"#;
+        assert_eq!(
+            json_string(line, "executable").as_deref(),
+            Some("/t/deps/unshare-1")
+        );
+        assert_eq!(json_string(line, "missing"), None);
+        let dir = std::env::temp_dir().join(format!("nsutils-test-{}-modinfo", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let ko = dir.join("m.ko");
+        fs::write(&ko, b"\x7fELF...license=GPL\0depends=a,b-c\0vermagic=6.1\0").unwrap();
+        assert_eq!(module_depends(&ko).unwrap(), ["a", "b-c"]);
+        fs::write(&ko, b"\x7fELF...license=GPL\0depends=\0").unwrap();
+        assert!(module_depends(&ko).unwrap().is_empty());
+        fs::remove_dir_all(&dir).unwrap();
+    }
+}
