@@ -18,8 +18,8 @@ pub type Result<T> = std::result::Result<T, Error>;
 /// A failure, with the exit status it ends the program with.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Error {
-    /// A failed call: `what: strerror(errno)`.
-    #[error("{what}: {}", strerror(*.errno))]
+    /// A failed call: `what: strerror(errno)` (just the strerror while `what` is empty).
+    #[error("{}", os_text(what, *.errno))]
     Os {
         /// What was being done, e.g. `mount /proc failed`.
         what: String,
@@ -101,6 +101,38 @@ impl Error {
         }
     }
 
+    /// The same error with what was being done in front: `what: message`.
+    #[must_use]
+    pub fn context(self, what: impl Into<String>) -> Self {
+        let what = what.into();
+        match self {
+            Error::Os {
+                what: inner,
+                errno,
+                status,
+            } => {
+                let what = if inner.is_empty() {
+                    what
+                } else {
+                    format!("{what}: {inner}")
+                };
+                Error::Os {
+                    what,
+                    errno,
+                    status,
+                }
+            }
+            Error::Msg {
+                what: inner,
+                status,
+            } => Error::Msg {
+                what: format!("{what}: {inner}"),
+                status,
+            },
+            other => other,
+        }
+    }
+
     /// The exit status this error ends the program with.
     pub fn status(&self) -> u8 {
         match self {
@@ -133,6 +165,14 @@ impl Error {
             Error::Silent(_) => Ok(()),
             _ => writeln!(err, "{}: {self}", prog.name),
         };
+    }
+}
+
+fn os_text(what: &str, errno: i32) -> String {
+    if what.is_empty() {
+        strerror(errno).into_owned()
+    } else {
+        format!("{what}: {}", strerror(errno))
     }
 }
 

@@ -19,6 +19,7 @@
 //! Deliberately absent so far: cgroups, the new mount API, pivot_root and lsns' process
 //! table; the issues that need them add them here.
 
+pub mod cgroup;
 pub mod cli;
 pub mod errno;
 pub mod error;

@@ -1,0 +1,499 @@
+//! cgroup hierarchies, v1 and v2 behind one type.
+//!
+//! [`Hierarchies::discover`] reads the mount table the way libcgroup does (v1 mounts with
+//! their controllers, co-mounted ones as one hierarchy, named ones as `name=X`; the cgroup2
+//! mount with the controllers its `cgroup.controllers` lists, a controller already bound to
+//! v1 staying v1), and reports the mode as libcgroup does (legacy, hybrid, unified).
+//! [`Group`] is one group in one hierarchy: create (on v2 enabling the controllers in every
+//! ancestor's `cgroup.subtree_control`), delete (moving tasks to the parent, bottom-up), read
+//! and write settings, attach a process (`cgroup.procs`, or `cgroup.threads` in a threaded v2
+//! group), list children. Everything takes its paths from the mount table, so the unit tests
+//! run the same code over a fake cgroupfs directory tree.
+//!
+//! [`translate`] maps settings between v1 and v2 names and units, so one script works on any
+//! host; [`Ecg`] is libcgroup's error codes with its texts and exit statuses.
+
+mod ecg;
+mod translate;
+
+pub use ecg::Ecg;
+pub use translate::{Translated, parse_size, translate};
+
+use std::fs;
+use std::io::Write;
+use std::path::{Component, Path, PathBuf};
+
+use crate::error::{Error, Result};
+use crate::mount::MountInfo;
+
+/// A cgroup hierarchy's version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Version {
+    /// cgroup v1: one hierarchy per controller (or per co-mounted set).
+    V1,
+    /// cgroup v2: the unified hierarchy.
+    V2,
+}
+
+/// How the host's cgroups are laid out, in libcgroup's terms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// v1 only.
+    Legacy,
+    /// v1 hierarchies and a cgroup2 mount.
+    Hybrid,
+    /// cgroup2 only.
+    Unified,
+}
+
+/// One mounted hierarchy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hierarchy {
+    /// v1 or v2.
+    pub version: Version,
+    /// The controllers it carries (`name=X` for a named v1 hierarchy); on v2 those of the
+    /// root's `cgroup.controllers` not already bound to v1.
+    pub controllers: Vec<String>,
+    /// Where it is mounted.
+    pub mount_point: PathBuf,
+    /// The group the mount shows at its mount point (`/` unless a sub-tree was mounted or we
+    /// are in a cgroup namespace whose root is elsewhere).
+    pub mount_root: PathBuf,
+}
+
+impl Hierarchy {
+    /// Whether this hierarchy carries `controller`.
+    pub fn has(&self, controller: &str) -> bool {
+        self.controllers.iter().any(|c| c == controller)
+    }
+
+    /// The group `path` in this hierarchy.
+    pub fn group<'h>(&'h self, path: &GroupPath) -> Group<'h> {
+        Group {
+            hierarchy: self,
+            path: path.clone(),
+        }
+    }
+}
+
+/// Every mounted hierarchy, in mount-table order (the order libcgroup's listings use).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Hierarchies {
+    /// The hierarchies with controllers (v2 included when it has any).
+    pub list: Vec<Hierarchy>,
+    /// cgroup2 mounts, with or without controllers (decides the mode, and holds
+    /// controller-less `:path` groups).
+    pub v2_mounts: Vec<PathBuf>,
+}
+
+impl Hierarchies {
+    /// Read `/proc/self/mountinfo`, `/proc/cgroups` and the cgroup2 `cgroup.controllers`.
+    pub fn discover() -> Result<Self> {
+        let mounts = crate::mount::mountinfo()?;
+        let known = fs::read_to_string("/proc/cgroups").unwrap_or_default();
+        let kernel: Vec<&str> = known
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .filter_map(|l| l.split_whitespace().next())
+            .collect();
+        Ok(Self::from_mounts(&mounts, &kernel, |p| {
+            fs::read_to_string(p).ok()
+        }))
+    }
+
+    /// The same from given parts: a mount table, the kernel's controller names (the first
+    /// column of `/proc/cgroups`), and a reader for `cgroup.controllers` files.
+    pub fn from_mounts(
+        mounts: &[MountInfo],
+        kernel_controllers: &[&str],
+        read: impl Fn(&Path) -> Option<String>,
+    ) -> Self {
+        let mut all = Hierarchies::default();
+        let mut v2_controllers: Vec<(PathBuf, PathBuf, Vec<String>)> = Vec::new();
+        for m in mounts {
+            match m.fstype.as_str() {
+                "cgroup" => {
+                    let opts: Vec<&str> = m.super_options.split(',').collect();
+                    let mut controllers: Vec<String> = kernel_controllers
+                        .iter()
+                        .filter(|c| opts.contains(c))
+                        .map(|c| (*c).to_owned())
+                        .collect();
+                    controllers.extend(
+                        opts.iter()
+                            .filter(|o| o.starts_with("name="))
+                            .map(|o| (*o).to_owned()),
+                    );
+                    // A controller mounted twice is the same hierarchy: keep the first mount.
+                    if controllers.is_empty()
+                        || all
+                            .list
+                            .iter()
+                            .any(|h| h.version == Version::V1 && h.controllers == controllers)
+                    {
+                        continue;
+                    }
+                    all.list.push(Hierarchy {
+                        version: Version::V1,
+                        controllers,
+                        mount_point: m.mount_point.clone(),
+                        mount_root: m.root.clone(),
+                    });
+                }
+                "cgroup2" => {
+                    all.v2_mounts.push(m.mount_point.clone());
+                    let listed =
+                        read(&m.mount_point.join("cgroup.controllers")).unwrap_or_default();
+                    let names = listed.split_whitespace().map(str::to_owned).collect();
+                    v2_controllers.push((m.mount_point.clone(), m.root.clone(), names));
+                }
+                _ => {}
+            }
+        }
+        // The last cgroup2 mount wins, as in libcgroup; its controllers that a v1 hierarchy
+        // already carries stay v1.
+        if let Some((mount_point, mount_root, names)) = v2_controllers.pop() {
+            let controllers: Vec<String> = names
+                .into_iter()
+                .filter(|c| !all.list.iter().any(|h| h.has(c)))
+                .collect();
+            if !controllers.is_empty() {
+                all.list.push(Hierarchy {
+                    version: Version::V2,
+                    controllers,
+                    mount_point,
+                    mount_root,
+                });
+            }
+        }
+        all
+    }
+
+    /// Legacy, hybrid or unified.
+    pub fn mode(&self) -> Option<Mode> {
+        let v1 = self.list.iter().any(|h| h.version == Version::V1);
+        match (v1, !self.v2_mounts.is_empty()) {
+            (true, true) => Some(Mode::Hybrid),
+            (true, false) => Some(Mode::Legacy),
+            (false, true) => Some(Mode::Unified),
+            (false, false) => None,
+        }
+    }
+
+    /// The hierarchy that carries `controller`.
+    pub fn for_controller(&self, controller: &str) -> Option<&Hierarchy> {
+        self.list.iter().find(|h| h.has(controller))
+    }
+
+    /// The cgroup2 hierarchy even when it has no controllers (for `-g :path` groups).
+    pub fn unified(&self) -> Option<Hierarchy> {
+        if let Some(h) = self.list.iter().find(|h| h.version == Version::V2) {
+            return Some(h.clone());
+        }
+        self.v2_mounts.last().map(|m| Hierarchy {
+            version: Version::V2,
+            controllers: Vec::new(),
+            mount_point: m.clone(),
+            mount_root: PathBuf::from("/"),
+        })
+    }
+
+    /// The distinct hierarchies that carry `controllers`, each once (so `cpu,cpuacct` on a
+    /// co-mounted host, or `memory,cpu` on v2, is one directory): the fix for libcgroup's
+    /// `cgdelete -g memory,cpu:g` that skipped every controller after the first.
+    pub fn for_controllers(
+        &self,
+        controllers: &[&str],
+    ) -> std::result::Result<Vec<&Hierarchy>, String> {
+        let mut out: Vec<&Hierarchy> = Vec::new();
+        for c in controllers {
+            let h = self.for_controller(c).ok_or_else(|| (*c).to_owned())?;
+            if !out.iter().any(|o| std::ptr::eq(*o, h)) {
+                out.push(h);
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// A group's path relative to its hierarchy's root, checked: no `..` or `.` component, no
+/// empty segment, no NUL; one leading `/` is dropped (`memory:/g` is `memory:g`, as
+/// libcgroup reads it). The empty path is the root group.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct GroupPath(String);
+
+impl GroupPath {
+    /// Check `text`; the error says what is wrong with it.
+    pub fn parse(text: &str) -> std::result::Result<Self, String> {
+        let rel = text.strip_prefix('/').unwrap_or(text);
+        if rel.contains('\0') {
+            return Err(format!("group path '{text}' contains a NUL byte"));
+        }
+        let rel = rel.strip_suffix('/').unwrap_or(rel);
+        if rel.is_empty() {
+            return Ok(GroupPath(String::new()));
+        }
+        for segment in rel.split('/') {
+            match segment {
+                "" => return Err(format!("group path '{text}' has an empty component")),
+                "." | ".." => {
+                    return Err(format!(
+                        "group path '{text}' leaves its hierarchy ('{segment}')"
+                    ));
+                }
+                _ => {}
+            }
+        }
+        Ok(GroupPath(rel.to_owned()))
+    }
+
+    /// The root group.
+    pub fn root() -> Self {
+        GroupPath(String::new())
+    }
+
+    /// The path without a leading `/` (empty for the root).
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Whether this is the root group.
+    pub fn is_root(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The parent group, or `None` for the root.
+    pub fn parent(&self) -> Option<GroupPath> {
+        if self.is_root() {
+            return None;
+        }
+        Some(GroupPath(
+            self.0
+                .rsplit_once('/')
+                .map_or_else(String::new, |(p, _)| p.to_owned()),
+        ))
+    }
+
+    /// A child group.
+    pub fn join(&self, name: &str) -> GroupPath {
+        if self.is_root() {
+            GroupPath(name.to_owned())
+        } else {
+            GroupPath(format!("{}/{name}", self.0))
+        }
+    }
+}
+
+impl std::fmt::Display for GroupPath {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "/{}", self.0)
+    }
+}
+
+/// One group in one hierarchy.
+#[derive(Debug, Clone)]
+pub struct Group<'h> {
+    hierarchy: &'h Hierarchy,
+    path: GroupPath,
+}
+
+impl Group<'_> {
+    /// The group's directory.
+    pub fn dir(&self) -> PathBuf {
+        let dir = self.hierarchy.mount_point.join(self.path.as_str());
+        debug_assert!(dir.components().all(|c| !matches!(c, Component::ParentDir)));
+        dir
+    }
+
+    /// The group's path.
+    pub fn path(&self) -> &GroupPath {
+        &self.path
+    }
+
+    /// Whether the group exists.
+    pub fn exists(&self) -> bool {
+        self.dir().is_dir()
+    }
+
+    /// Create the group and any missing ancestors. On v2, first enable `controllers` in the
+    /// `cgroup.subtree_control` of the root and of every ancestor, so that they show in the new
+    /// group's `cgroup.controllers`. Returns the directories it made, deepest last, for
+    /// [`Group::undo_create`]. An existing group is not an error (as in libcgroup).
+    pub fn create(&self, controllers: &[&str]) -> Result<Vec<PathBuf>> {
+        let mut made = Vec::new();
+        let mut ancestry = vec![GroupPath::root()];
+        let mut p = self.path.clone();
+        let mut chain = Vec::new();
+        while let Some(parent) = p.parent() {
+            chain.push(p.clone());
+            p = parent;
+        }
+        chain.reverse();
+        for group in chain {
+            if self.hierarchy.version == Version::V2 {
+                let parent = ancestry.last().cloned().unwrap_or_else(GroupPath::root);
+                if let Err(e) = self.hierarchy.group(&parent).enable(controllers) {
+                    Self::undo(&made);
+                    return Err(e);
+                }
+            }
+            let dir = self.hierarchy.group(&group).dir();
+            match fs::create_dir(&dir) {
+                Ok(()) => made.push(dir),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(e) => {
+                    Self::undo(&made);
+                    return Err(Error::os(format!("can't create cgroup {}", self.path), e));
+                }
+            }
+            ancestry.push(group);
+        }
+        Ok(made)
+    }
+
+    /// Remove directories [`Group::create`] made, deepest first.
+    pub fn undo_create(made: &[PathBuf]) {
+        Self::undo(made);
+    }
+
+    fn undo(made: &[PathBuf]) {
+        for dir in made.iter().rev() {
+            let _ = fs::remove_dir(dir);
+        }
+    }
+
+    /// `+controller` into this group's `cgroup.subtree_control` for each one not yet there.
+    pub fn enable(&self, controllers: &[&str]) -> Result<()> {
+        let file = self.dir().join("cgroup.subtree_control");
+        let current = fs::read_to_string(&file).unwrap_or_default();
+        for c in controllers {
+            if current.split_whitespace().any(|e| e == *c) {
+                continue;
+            }
+            write_file(&file, &format!("+{c}"))?;
+        }
+        Ok(())
+    }
+
+    /// Read a setting file, without its trailing newline. A missing file (or group) is
+    /// libcgroup's "requested group parameter does not exist".
+    pub fn read(&self, setting: &str) -> Result<String> {
+        let file = self.setting_file(setting)?;
+        match fs::read_to_string(&file) {
+            Ok(mut text) => {
+                if text.ends_with('\n') {
+                    text.pop();
+                }
+                Ok(text)
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(Ecg::ValueNotExist.error()),
+            Err(e) => Err(Ecg::Other.with_errno(e)),
+        }
+    }
+
+    /// Write a setting. A value with a newline inside is refused (libcgroup splits it into
+    /// several writes); the kernel's refusal comes back with its errno text.
+    pub fn write(&self, setting: &str, value: &str) -> Result<()> {
+        if value.trim_end_matches('\n').contains('\n') {
+            return Err(Error::msg(format!("value of {setting} contains a newline"))
+                .with_status(Ecg::Inval.status()));
+        }
+        let file = self.setting_file(setting)?;
+        if !file.exists() {
+            return Err(Ecg::ValueNotExist.error());
+        }
+        write_file(&file, value)
+    }
+
+    fn setting_file(&self, setting: &str) -> Result<PathBuf> {
+        if setting.is_empty() || setting.contains('/') || setting.starts_with('.') {
+            return Err(Ecg::ValueNotExist.error());
+        }
+        Ok(self.dir().join(setting))
+    }
+
+    /// Move process `pid` (all its threads) into the group: `cgroup.procs`, or on v2
+    /// `cgroup.threads` when the group is `threaded`.
+    pub fn attach(&self, pid: u32) -> Result<()> {
+        if !self.exists() {
+            return Err(Ecg::GroupNotExist.error());
+        }
+        let threaded = self.hierarchy.version == Version::V2
+            && fs::read_to_string(self.dir().join("cgroup.type"))
+                .is_ok_and(|t| t.trim() == "threaded");
+        let file = self.dir().join(if threaded {
+            "cgroup.threads"
+        } else {
+            "cgroup.procs"
+        });
+        write_file(&file, &pid.to_string())
+    }
+
+    /// The pids in the group.
+    pub fn procs(&self) -> Result<Vec<u32>> {
+        let text = fs::read_to_string(self.dir().join("cgroup.procs"))
+            .map_err(|e| Ecg::Other.with_errno(e))?;
+        Ok(text.lines().filter_map(|l| l.trim().parse().ok()).collect())
+    }
+
+    /// The direct children, sorted by name.
+    pub fn children(&self) -> Result<Vec<GroupPath>> {
+        let mut out = Vec::new();
+        let entries = fs::read_dir(self.dir()).map_err(|e| Ecg::Other.with_errno(e))?;
+        for entry in entries.flatten() {
+            if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                out.push(self.path.join(&entry.file_name().to_string_lossy()));
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+
+    /// Delete the group: its processes go to the parent first. With `recursive`, every
+    /// descendant goes too, deepest first, all their processes to this group's parent. The
+    /// root group cannot be deleted (recursively, its descendants are).
+    pub fn delete(&self, recursive: bool) -> Result<()> {
+        if !self.exists() {
+            return Err(Ecg::Other.with_errno(std::io::Error::from_raw_os_error(libc::ENOENT)));
+        }
+        let target = self.path.parent().unwrap_or_else(GroupPath::root);
+        let target = self.hierarchy.group(&target);
+        if recursive {
+            for child in self.children()? {
+                self.hierarchy.group(&child).delete_into(&target)?;
+            }
+        }
+        if self.path.is_root() {
+            return Ok(());
+        }
+        self.delete_into(&target)
+    }
+
+    fn delete_into(&self, target: &Group<'_>) -> Result<()> {
+        for child in self.children()? {
+            self.hierarchy.group(&child).delete_into(target)?;
+        }
+        for pid in self.procs()? {
+            match target.attach(pid) {
+                // The process ended meanwhile.
+                Err(e) if e.errno() == Some(libc::ESRCH) => {}
+                other => other?,
+            }
+        }
+        fs::remove_dir(self.dir()).map_err(|e| Ecg::Other.with_errno(e))
+    }
+}
+
+fn write_file(file: &Path, value: &str) -> Result<()> {
+    // O_TRUNC changes nothing on cgroupfs, and makes a fake tree show the last write.
+    let mut f = fs::OpenOptions::new()
+        .write(true)
+        .truncate(true)
+        .open(file)
+        .map_err(|e| Ecg::Other.with_errno(e))?;
+    f.write_all(value.as_bytes())
+        .map_err(|e| Ecg::Other.with_errno(e))
+}
+
+#[cfg(test)]
+mod tests;
