@@ -314,3 +314,96 @@ pub fn cgroup_mode() -> CgroupMode {
     }
     mode
 }
+
+/// A test cgroup, `nsutils-test-<pid>-<name>`, removed from every hierarchy when the guard is
+/// dropped, also when the test fails: descendants first, any process still inside moved to
+/// the root group first. Only groups with this test process's prefix are ever touched.
+#[derive(Debug)]
+pub struct TestGroup {
+    /// The group's name (a path relative to each hierarchy's root).
+    pub name: String,
+}
+
+impl TestGroup {
+    /// A fresh name for this test; nothing is created.
+    pub fn new(name: &str) -> Self {
+        let group = TestGroup {
+            name: format!("nsutils-test-{}-{name}", std::process::id()),
+        };
+        group.remove();
+        group
+    }
+
+    /// The group's directory in the hierarchy of `controller` on this host's layout.
+    pub fn dir(&self, controller: &str) -> PathBuf {
+        cgroup_dir(controller).join(&self.name)
+    }
+
+    fn remove(&self) {
+        for mount in cgroup_mounts() {
+            remove_tree(&mount.join(&self.name), &mount);
+        }
+    }
+}
+
+impl Drop for TestGroup {
+    fn drop(&mut self) {
+        self.remove();
+    }
+}
+
+fn remove_tree(dir: &Path, root: &Path) {
+    if !dir.is_dir() {
+        return;
+    }
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            if e.file_type().is_ok_and(|t| t.is_dir()) {
+                remove_tree(&e.path(), root);
+            }
+        }
+    }
+    let procs = std::fs::read_to_string(dir.join("cgroup.procs")).unwrap_or_default();
+    for pid in procs.lines() {
+        let _ = std::fs::write(root.join("cgroup.procs"), pid);
+    }
+    let _ = std::fs::remove_dir(dir);
+}
+
+/// Every cgroup (v1 and v2) mount point.
+pub fn cgroup_mounts() -> Vec<PathBuf> {
+    std::fs::read_to_string("/proc/self/mountinfo")
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| {
+            matches!(
+                l.split(" - ").nth(1).and_then(|r| r.split(' ').next()),
+                Some("cgroup" | "cgroup2")
+            )
+        })
+        .filter_map(|l| l.split(' ').nth(4).map(PathBuf::from))
+        .collect()
+}
+
+/// The directory of the hierarchy that carries `controller` (`/sys/fs/cgroup` on v2).
+pub fn cgroup_dir(controller: &str) -> PathBuf {
+    let table = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+    for line in table.lines() {
+        let Some((left, right)) = line.split_once(" - ") else {
+            continue;
+        };
+        let mut r = right.split(' ');
+        let (fstype, super_options) = (r.next(), r.nth(1).unwrap_or_default());
+        if fstype == Some("cgroup") && super_options.split(',').any(|o| o == controller) {
+            return PathBuf::from(left.split(' ').nth(4).unwrap_or_default());
+        }
+    }
+    // Not on v1: the v2 mount whose root lists it.
+    cgroup_mounts()
+        .into_iter()
+        .find(|m| {
+            std::fs::read_to_string(m.join("cgroup.controllers"))
+                .is_ok_and(|c| c.split_whitespace().any(|x| x == controller))
+        })
+        .unwrap_or_else(|| PathBuf::from("/sys/fs/cgroup"))
+}

@@ -20,13 +20,43 @@ pub struct Tool {
 }
 
 /// Every tool, in the order they are generated.
-pub const TOOLS: &[Tool] = &[Tool {
-    name: "unshare",
-    section: "1",
-    command: unshare_rs::cli::command,
-    synopsis: Some(unshare_rs::cli::USAGE),
-    doc: "crates/unshare-rs/doc/unshare.1.txt",
-}];
+pub const TOOLS: &[Tool] = &[
+    Tool {
+        name: "unshare",
+        section: "1",
+        command: unshare_rs::cli::command,
+        synopsis: Some(unshare_rs::cli::USAGE),
+        doc: "crates/unshare-rs/doc/unshare.1.txt",
+    },
+    Tool {
+        name: "cgcreate",
+        section: "1",
+        command: cgtools::cgcreate::command,
+        synopsis: Some(cgtools::cgcreate::USAGE),
+        doc: "crates/cgtools/doc/cgcreate.1.txt",
+    },
+    Tool {
+        name: "cgdelete",
+        section: "1",
+        command: cgtools::cgdelete::command,
+        synopsis: Some(cgtools::cgdelete::USAGE),
+        doc: "crates/cgtools/doc/cgdelete.1.txt",
+    },
+    Tool {
+        name: "cgset",
+        section: "1",
+        command: cgtools::cgset::command,
+        synopsis: Some(cgtools::cgset::USAGE),
+        doc: "crates/cgtools/doc/cgset.1.txt",
+    },
+    Tool {
+        name: "cgexec",
+        section: "1",
+        command: cgtools::cgexec::command,
+        synopsis: Some(cgtools::cgexec::USAGE),
+        doc: "crates/cgtools/doc/cgexec.1.txt",
+    },
+];
 
 impl Tool {
     /// The definition as the man page and the completions use it: named as the table says,

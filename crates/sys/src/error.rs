@@ -47,6 +47,14 @@ pub enum Error {
     /// Exit with this status and print nothing: whoever failed has reported it.
     #[error("exit status {0}")]
     Silent(u8),
+    /// A message printed as it is, with no program-name prefix (libcgroup's usage lines).
+    #[error("{text}")]
+    Plain {
+        /// The whole message.
+        text: String,
+        /// Exit status.
+        status: u8,
+    },
 }
 
 impl Error {
@@ -98,6 +106,7 @@ impl Error {
                 status: new,
             },
             Error::Silent(_) => Error::Silent(new),
+            Error::Plain { text, .. } => Error::Plain { text, status: new },
         }
     }
 
@@ -136,9 +145,10 @@ impl Error {
     /// The exit status this error ends the program with.
     pub fn status(&self) -> u8 {
         match self {
-            Error::Os { status, .. } | Error::Msg { status, .. } | Error::Usage { status, .. } => {
-                *status
-            }
+            Error::Os { status, .. }
+            | Error::Msg { status, .. }
+            | Error::Usage { status, .. }
+            | Error::Plain { status, .. } => *status,
             Error::Silent(status) => *status,
         }
     }
@@ -163,6 +173,7 @@ impl Error {
                 prog.name
             ),
             Error::Silent(_) => Ok(()),
+            Error::Plain { text, .. } => writeln!(err, "{text}"),
             _ => writeln!(err, "{}: {self}", prog.name),
         };
     }

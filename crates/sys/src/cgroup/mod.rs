@@ -14,6 +14,8 @@
 //! host; [`Ecg`] is libcgroup's error codes with its texts and exit statuses.
 
 mod ecg;
+pub mod read;
+pub mod rules;
 mod translate;
 
 pub use ecg::Ecg;
@@ -290,6 +292,21 @@ impl std::fmt::Display for GroupPath {
     }
 }
 
+/// Who owns a group's files and with which modes (`cgcreate -a -t -d -f -s`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Access {
+    /// Owner of the directory and its files.
+    pub owner: Option<(u32, u32)>,
+    /// Owner of the task files.
+    pub task_owner: Option<(u32, u32)>,
+    /// Mode of the directory.
+    pub dir_mode: Option<u32>,
+    /// Mode of the setting files.
+    pub file_mode: Option<u32>,
+    /// Mode of the task files.
+    pub task_mode: Option<u32>,
+}
+
 /// One group in one hierarchy.
 #[derive(Debug, Clone)]
 pub struct Group<'h> {
@@ -297,12 +314,17 @@ pub struct Group<'h> {
     path: GroupPath,
 }
 
-impl Group<'_> {
+impl<'h> Group<'h> {
     /// The group's directory.
     pub fn dir(&self) -> PathBuf {
         let dir = self.hierarchy.mount_point.join(self.path.as_str());
         debug_assert!(dir.components().all(|c| !matches!(c, Component::ParentDir)));
         dir
+    }
+
+    /// The hierarchy the group is in.
+    pub fn hierarchy(&self) -> &'h Hierarchy {
+        self.hierarchy
     }
 
     /// The group's path.
@@ -343,7 +365,7 @@ impl Group<'_> {
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
                 Err(e) => {
                     Self::undo(&made);
-                    return Err(Error::os(format!("can't create cgroup {}", self.path), e));
+                    return Err(Ecg::Other.with_errno(e));
                 }
             }
             ancestry.push(group);
@@ -371,6 +393,68 @@ impl Group<'_> {
                 continue;
             }
             write_file(&file, &format!("+{c}"))?;
+        }
+        Ok(())
+    }
+
+    /// Give the group's directory and files to `owner` (uid, gid), the task files
+    /// (`tasks`, `cgroup.procs`, `cgroup.threads`) to `task_owner` when given; then apply the
+    /// modes: `dir_mode` to the directory, `file_mode` and `task_mode` to the files, each
+    /// masked as libcgroup does so that a file the kernel made read-only stays read-only.
+    pub fn set_access(&self, access: &Access) -> Result<()> {
+        let dir = self.dir();
+        let fail = |e: rustix::io::Errno| Ecg::Other.with_errno(e);
+        let ids = |o: (u32, u32)| {
+            (
+                Some(rustix::fs::Uid::from_raw(o.0)),
+                Some(rustix::fs::Gid::from_raw(o.1)),
+            )
+        };
+        if let Some(owner) = access.owner {
+            let (u, g) = ids(owner);
+            rustix::fs::chown(&dir, u, g).map_err(fail)?;
+        }
+        if let Some(mode) = access.dir_mode {
+            rustix::fs::chmod(&dir, rustix::fs::Mode::from_raw_mode(mode)).map_err(fail)?;
+        }
+        for entry in fs::read_dir(&dir)
+            .map_err(|e| Ecg::Other.with_errno(e))?
+            .flatten()
+        {
+            let path = entry.path();
+            let name = entry.file_name();
+            let is_task = matches!(
+                name.to_str(),
+                Some("tasks" | "cgroup.procs" | "cgroup.threads")
+            );
+            if !entry.file_type().is_ok_and(|t| t.is_file()) {
+                continue;
+            }
+            let owner = if is_task {
+                access.task_owner.or(access.owner)
+            } else {
+                access.owner
+            };
+            if let Some(o) = owner {
+                let (u, g) = ids(o);
+                rustix::fs::chown(&path, u, g).map_err(fail)?;
+            }
+            let mode = if is_task {
+                access.task_mode
+            } else {
+                access.file_mode
+            };
+            if let Some(mode) = mode {
+                let current = entry
+                    .metadata()
+                    .map(|m| std::os::unix::fs::PermissionsExt::mode(&m.permissions()))
+                    .unwrap_or(0o644);
+                // The owner's bits decide what group and others may get.
+                let owner_bits = (current >> 6) & 0o7;
+                let mask = (owner_bits << 6) | (owner_bits << 3) | owner_bits;
+                let new = mode & mask;
+                rustix::fs::chmod(&path, rustix::fs::Mode::from_raw_mode(new)).map_err(fail)?;
+            }
         }
         Ok(())
     }

@@ -1,0 +1,4 @@
+//! `cgcreate`: see the `cgtools` library crate.
+fn main() -> std::process::ExitCode {
+    sys::main("cgcreate", cgtools::cgcreate::run)
+}

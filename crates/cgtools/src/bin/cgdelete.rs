@@ -1,0 +1,4 @@
+//! `cgdelete`: see the `cgtools` library crate.
+fn main() -> std::process::ExitCode {
+    sys::main("cgdelete", cgtools::cgdelete::run)
+}

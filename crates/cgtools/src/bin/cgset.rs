@@ -1,0 +1,4 @@
+//! `cgset`: see the `cgtools` library crate.
+fn main() -> std::process::ExitCode {
+    sys::main("cgset", cgtools::cgset::run)
+}

@@ -1,0 +1,4 @@
+//! `cgxset`: see the `cgtools` library crate.
+fn main() -> std::process::ExitCode {
+    sys::main("cgxset", cgtools::cgxset::run)
+}

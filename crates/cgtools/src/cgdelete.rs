@@ -1,0 +1,118 @@
+//! `cgdelete`: remove groups; their processes move to the parent group first.
+
+use std::ffi::OsString;
+
+use clap::{Arg, Command};
+use sys::cgroup::Ecg;
+use sys::cli::{self, Order, flag, required};
+use sys::{Error, Prog, Result, Status};
+
+use crate::common::{self, Action, Spec, usage};
+
+const HINT: &str = "Wrong input parameters, try cgdelete --help for more information.";
+
+/// The usage line of `-h` and the man page.
+pub const USAGE: &str = "cgdelete [-h] [-r] [[-g] <controllers>:<path>] ...";
+
+/// The command-line definition.
+pub fn command() -> Command {
+    Command::new("cgdelete")
+        .about("Remove control groups.")
+        .disable_help_flag(true)
+        .disable_version_flag(true)
+        .args([
+            required(
+                "group",
+                Some('g'),
+                "group",
+                "controllers:path",
+                "the group to remove (repeatable; the -g may be left out)",
+            ),
+            flag(
+                "recursive",
+                Some('r'),
+                "recursive",
+                "remove the group's descendants too, deepest first",
+            ),
+            flag("help", Some('h'), "help", "display this help"),
+            Arg::new("groups")
+                .value_name("controllers:path")
+                .num_args(0..)
+                .help("more groups to remove"),
+        ])
+}
+
+/// What one run does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    /// The groups, in order.
+    pub specs: Vec<Spec>,
+    /// Remove descendants too.
+    pub recursive: bool,
+}
+
+/// Build the plan, or the help text.
+pub fn parse(prog: &Prog, args: Vec<OsString>) -> Result<Action<Plan>> {
+    if args.is_empty() {
+        return Err(usage(HINT));
+    }
+    let cmd = command();
+    let (opts, operands) = common::getopt(&cmd, prog, args, Order::Permute, HINT)?;
+    let mut plan = Plan {
+        specs: Vec::new(),
+        recursive: false,
+    };
+    let mut texts = Vec::new();
+    for opt in opts {
+        match opt.id.as_str() {
+            "help" => {
+                return Ok(Action::Print(cli::help(&cmd, USAGE, "cgdelete(1)")));
+            }
+            "group" => texts.push(opt.text()),
+            "recursive" => plan.recursive = true,
+            _ => {}
+        }
+    }
+    texts.extend(operands.iter().map(|o| o.to_string_lossy().into_owned()));
+    for text in texts {
+        match Spec::parse(&text) {
+            Ok(Some(spec)) => plan.specs.push(spec),
+            Ok(None) => return Err(usage(format!("cgdelete: error parsing cgroup '{text}'"))),
+            Err(why) => return Err(usage(format!("cgdelete: {why}"))),
+        }
+    }
+    if plan.specs.is_empty() {
+        return Err(usage(HINT));
+    }
+    Ok(Action::Run(plan))
+}
+
+/// The tool's entry point.
+pub fn run(prog: &Prog, args: Vec<OsString>) -> Result<Status> {
+    match parse(prog, args)? {
+        Action::Print(help) => sys::print(&help).map(|()| 0),
+        Action::Run(plan) => execute(prog, &plan),
+    }
+}
+
+/// Remove every group from every hierarchy its controllers name (libcgroup removed it from
+/// the first only). A failure is reported and the rest still tried; the last failure's
+/// status is the exit status.
+pub fn execute(prog: &Prog, plan: &Plan) -> Result<Status> {
+    let all = common::hierarchies()?;
+    let mut status = 0;
+    for spec in &plan.specs {
+        let targets = spec.hierarchies(&all).map_err(|name| {
+            Error::msg(format!("controller {name} can't be added")).with_status(Ecg::Fail.status())
+        })?;
+        for (hierarchy, _) in targets {
+            let group = hierarchy.group(&spec.path);
+            if let Err(e) = group.delete(plan.recursive) {
+                let e = e.context(format!("cannot remove group '{}'", spec.path.as_str()));
+                e.report(prog);
+                status = e.status();
+            }
+        }
+    }
+    Ok(status)
+}

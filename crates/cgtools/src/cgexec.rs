@@ -1,0 +1,146 @@
+//! `cgexec`: run a program in given groups.
+
+use std::ffi::OsString;
+use std::path::Path;
+
+use clap::{Arg, Command, ValueHint};
+use sys::cgroup::Ecg;
+use sys::cli::{self, Order, flag, required};
+use sys::{Error, Prog, Result, Status, process};
+
+use crate::common::{self, Action, Spec, usage};
+
+const HINT: &str = "Wrong input parameters, try cgexec --help for more information.";
+
+/// The usage line of `-h` and the man page.
+pub const USAGE: &str = "cgexec [-h] [-g <controllers>:<path>] [--sticky] command [arguments] ...";
+
+/// The command-line definition.
+pub fn command() -> Command {
+    Command::new("cgexec")
+        .about("Run a program in the given control groups.")
+        .disable_help_flag(true)
+        .disable_version_flag(true)
+        .args([
+            required(
+                "group",
+                Some('g'),
+                "group",
+                "controllers:path",
+                "the group to run in (repeatable; * for all hierarchies)",
+            ),
+            flag(
+                "sticky",
+                Some('s'),
+                "sticky",
+                "keep the rules daemon from moving the program (accepted; no daemon is used)",
+            ),
+            flag("help", Some('h'), "help", "display this help"),
+            Arg::new("command")
+                .value_name("command")
+                .num_args(0..)
+                .trailing_var_arg(true)
+                .value_hint(ValueHint::CommandWithArguments)
+                .help("the program to run, with its arguments"),
+        ])
+}
+
+/// What one run does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    /// The groups; empty means the rules of /etc/cgrules.conf.
+    pub specs: Vec<Spec>,
+    /// The program and its arguments.
+    pub command: Vec<OsString>,
+}
+
+/// Build the plan, or the help text.
+pub fn parse(prog: &Prog, args: Vec<OsString>) -> Result<Action<Plan>> {
+    let cmd = command();
+    let (opts, operands) = common::getopt(&cmd, prog, args, Order::StopAtOperand, HINT)?;
+    let mut specs = Vec::new();
+    for opt in opts {
+        let text = opt.text();
+        match opt.id.as_str() {
+            "help" => {
+                return Ok(Action::Print(cli::help(&cmd, USAGE, "cgexec(1)")));
+            }
+            "group" => match Spec::parse(&text) {
+                Ok(Some(spec)) => specs.push(spec),
+                Ok(None) => return Err(usage("cgroup controller and path parsing failed")),
+                Err(why) => return Err(usage(format!("cgexec: {why}"))),
+            },
+            _ => {}
+        }
+    }
+    if operands.is_empty() {
+        return Err(usage(HINT));
+    }
+    Ok(Action::Run(Plan {
+        specs,
+        command: operands,
+    }))
+}
+
+/// The tool's entry point.
+pub fn run(prog: &Prog, args: Vec<OsString>) -> Result<Status> {
+    match parse(prog, args)? {
+        Action::Print(help) => sys::print(&help).map(|()| 0),
+        Action::Run(plan) => Err(execute(&plan)),
+    }
+}
+
+/// Move this process into every group, then become the program. Returns only on failure.
+pub fn execute(plan: &Plan) -> Error {
+    if let Err(e) = enter(plan) {
+        return e;
+    }
+    let e = process::exec_program(&plan.command);
+    match e.errno() {
+        Some(errno) => Error::Plain {
+            text: format!("exec failed:{}", sys::errno::strerror(errno)),
+            status: 255,
+        },
+        None => e,
+    }
+}
+
+fn enter(plan: &Plan) -> Result<()> {
+    if plan.specs.is_empty() {
+        return Err(rules_unavailable());
+    }
+    let all = common::hierarchies()?;
+    let pid = process::own_pid();
+    for spec in &plan.specs {
+        let failed = |status: u8| Error::Plain {
+            text: "cgroup change of group failed".into(),
+            status,
+        };
+        let targets = spec
+            .hierarchies(&all)
+            .map_err(|_| failed(Ecg::NotAllowed.status()))?;
+        for (hierarchy, _) in targets {
+            hierarchy
+                .group(&spec.path)
+                .attach(pid)
+                .map_err(|e| failed(e.status()))?;
+        }
+    }
+    Ok(())
+}
+
+/// Without `-g`, libcgroup follows /etc/cgrules.conf; with no rules at all it fails as here.
+/// Rules themselves are not implemented yet (issue 4), and say so.
+fn rules_unavailable() -> Error {
+    let have_rules =
+        Path::new("/etc/cgrules.conf").exists() || Path::new("/etc/cgrules.d").exists();
+    let text = if have_rules {
+        "cgexec: /etc/cgrules.conf rules are not supported yet; give the groups with -g"
+    } else {
+        "Error: failed to parse the configuration rules\ncgroup change of group failed"
+    };
+    Error::Plain {
+        text: text.into(),
+        status: Ecg::ParseFail.status(),
+    }
+}

@@ -1,0 +1,275 @@
+//! `cgset`: write settings of groups, by v1 or v2 name on any host.
+
+use std::ffi::OsString;
+use std::fs;
+
+use clap::{Arg, Command};
+use sys::cgroup::{Ecg, Group, GroupPath, Hierarchies, Hierarchy, translate};
+use sys::cli::{self, Order, flag, required};
+use sys::{Error, Prog, Result, Status};
+
+use crate::common::{self, Action, usage, usage_msg};
+
+const HINT: &str = "Wrong input parameters, try cgset --help for more information.";
+
+/// The usage line of `-h` and the man page.
+pub const USAGE: &str =
+    "cgset [-R] -r <name=value> ... <path> ... | cgset --copy-from <path> <path> ...";
+
+/// The command-line definition.
+pub fn command() -> Command {
+    Command::new("cgset")
+        .about("Set parameters of control groups.")
+        .disable_help_flag(true)
+        .disable_version_flag(true)
+        .args([
+            required(
+                "rule",
+                Some('r'),
+                "rule",
+                "name=value",
+                "the setting to write (repeatable); v1 and v2 names both work",
+            ),
+            required(
+                "copy-from",
+                None,
+                "copy-from",
+                "path",
+                "copy every writable setting of the group at <path>",
+            ),
+            flag(
+                "recursive",
+                Some('R'),
+                "recursive",
+                "set the group's descendants too",
+            ),
+            flag("help", Some('h'), "help", "display this help"),
+            Arg::new("groups")
+                .value_name("path")
+                .num_args(0..)
+                .help("the groups to set (paths, without controllers)"),
+        ])
+}
+
+/// Where the values come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// `-r name=value`, in order.
+    Rules(Vec<(String, String)>),
+    /// `--copy-from path`.
+    CopyFrom(GroupPath),
+}
+
+/// What one run does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    /// The values.
+    pub source: Source,
+    /// The groups, in order.
+    pub groups: Vec<GroupPath>,
+    /// Descendants too.
+    pub recursive: bool,
+}
+
+/// Build the plan, or the help text.
+pub fn parse(prog: &Prog, args: Vec<OsString>) -> Result<Action<Plan>> {
+    if args.is_empty() {
+        return Err(usage(
+            "Usage is cgset -r <name=value> <relative path to cgroup>",
+        ));
+    }
+    let cmd = command();
+    let (opts, operands) = common::getopt(&cmd, prog, args, Order::Permute, HINT)?;
+    let (mut rules, mut copy_from, mut recursive) = (Vec::new(), None, false);
+    for opt in opts {
+        let text = opt.text();
+        match opt.id.as_str() {
+            "help" => {
+                return Ok(Action::Print(cli::help(&cmd, USAGE, "cgset(1)")));
+            }
+            "rule" => rules.push(parse_rule(&text)?),
+            "copy-from" => copy_from = Some(group_path(&text)?),
+            "recursive" => recursive = true,
+            _ => {}
+        }
+    }
+    let source = match (rules.is_empty(), copy_from) {
+        (false, Some(_)) => return Err(usage(HINT)),
+        (true, None) => return Err(usage_msg("no name-value pair was set").context_plain("cgset")),
+        (false, None) => Source::Rules(rules),
+        (true, Some(from)) => Source::CopyFrom(from),
+    };
+    if operands.is_empty() {
+        return Err(usage_msg("no cgroup specified").context_plain("cgset"));
+    }
+    let groups = operands
+        .iter()
+        .map(|o| group_path(&o.to_string_lossy()))
+        .collect::<Result<_>>()?;
+    Ok(Action::Run(Plan {
+        source,
+        groups,
+        recursive,
+    }))
+}
+
+trait Plain {
+    fn context_plain(self, prog: &str) -> Error;
+}
+
+impl Plain for Error {
+    fn context_plain(self, prog: &str) -> Error {
+        usage(format!("{prog}: {self}"))
+    }
+}
+
+fn group_path(text: &str) -> Result<GroupPath> {
+    GroupPath::parse(text).map_err(|why| usage(format!("cgset: {why}")))
+}
+
+/// `name=value`: the name needs a controller prefix (`memory.max`), the value may contain
+/// `=` but not be empty, or hold a newline.
+fn parse_rule(arg: &str) -> Result<(String, String)> {
+    let bad = || usage(format!("cgset: wrong parameter of option -r: {arg}"));
+    let (name, value) = arg.split_once('=').ok_or_else(bad)?;
+    if name.is_empty() || value.is_empty() || !name.contains('.') || name.starts_with('.') {
+        return Err(bad());
+    }
+    if value.trim_end_matches('\n').contains('\n') {
+        return Err(Error::msg(format!("the value of {name} holds a newline"))
+            .with_status(Ecg::Inval.status()));
+    }
+    Ok((name.to_owned(), value.to_owned()))
+}
+
+/// The tool's entry point.
+pub fn run(prog: &Prog, args: Vec<OsString>) -> Result<Status> {
+    match parse(prog, args)? {
+        Action::Print(help) => sys::print(&help).map(|()| 0),
+        Action::Run(plan) => execute(&plan).map(|()| 0),
+    }
+}
+
+/// The hierarchy of a setting's controller (`cgroup.*` is the v2 hierarchy's own).
+fn hierarchy_of(all: &Hierarchies, name: &str) -> Result<Hierarchy> {
+    let controller = name.split('.').next().unwrap_or_default();
+    let found = if controller == "cgroup" {
+        all.unified()
+    } else {
+        all.for_controller(controller).cloned()
+    };
+    found.ok_or_else(|| {
+        Error::msg(format!("controller {controller} can't be added"))
+            .with_status(Ecg::SubsysNotMounted.status())
+    })
+}
+
+/// Write the values to every group (and, with `-R`, every descendant first-to-last); the
+/// first failure stops the run, as in libcgroup.
+pub fn execute(plan: &Plan) -> Result<()> {
+    let all = common::hierarchies()?;
+    let rules = match &plan.source {
+        Source::Rules(rules) => rules.clone(),
+        Source::CopyFrom(from) => copied_settings(&all, from)?,
+    };
+    for path in &plan.groups {
+        for (name, value) in &rules {
+            let hierarchy = hierarchy_of(&all, name)?;
+            let mut targets = vec![path.clone()];
+            if plan.recursive {
+                descendants(&hierarchy.group(path), &mut targets);
+            }
+            for target in targets {
+                set(&hierarchy.group(&target), hierarchy.version, name, value)
+                    .map_err(|e| e.context("cgroup modify error"))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn set(group: &Group<'_>, version: sys::cgroup::Version, name: &str, value: &str) -> Result<()> {
+    if !group.exists() {
+        return Err(Ecg::ValueNotExist.error());
+    }
+    for write in translate(name, value, version, |setting| group.read(setting).ok())? {
+        group.write(&write.name, &write.value)?;
+    }
+    Ok(())
+}
+
+fn descendants(group: &Group<'_>, out: &mut Vec<GroupPath>) {
+    for child in group.children().unwrap_or_default() {
+        out.push(child.clone());
+        descendants(&group.hierarchy().group(&child), out);
+    }
+}
+
+/// Every owner-writable setting file of `from`, in every hierarchy where it exists.
+fn copied_settings(all: &Hierarchies, from: &GroupPath) -> Result<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    let mut found = false;
+    for hierarchy in &all.list {
+        let group = hierarchy.group(from);
+        if !group.exists() {
+            continue;
+        }
+        found = true;
+        let mut names: Vec<String> = fs::read_dir(group.dir())
+            .map_err(|e| Ecg::Other.with_errno(e))?
+            .flatten()
+            .filter(|e| {
+                e.metadata().is_ok_and(|m| {
+                    m.is_file()
+                        && std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o200 != 0
+                })
+            })
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| {
+                hierarchy
+                    .controllers
+                    .iter()
+                    .any(|c| n.starts_with(&format!("{c}.")))
+            })
+            .collect();
+        names.sort();
+        for name in names {
+            if let Ok(value) = group.read(&name) {
+                if !value.is_empty() {
+                    out.push((name, value));
+                }
+            }
+        }
+    }
+    if !found {
+        return Err(Ecg::GroupNotExist
+            .error()
+            .context(format!("cgroup {} error", from.as_str())));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rules() {
+        assert_eq!(
+            parse_rule("memory.limit_in_bytes=15M").ok(),
+            Some(("memory.limit_in_bytes".into(), "15M".into()))
+        );
+        assert_eq!(
+            parse_rule("a.b=c=d").ok(),
+            Some(("a.b".into(), "c=d".into()))
+        );
+        for bad in ["memory.max", "=5", "memory.max=", "foo=1", ".x=1"] {
+            let e = parse_rule(bad).unwrap_err();
+            assert_eq!(
+                (e.to_string(), e.status()),
+                (format!("cgset: wrong parameter of option -r: {bad}"), 129)
+            );
+        }
+        assert_eq!(parse_rule("memory.max=1\n2").unwrap_err().status(), 91);
+    }
+}

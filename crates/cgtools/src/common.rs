@@ -1,0 +1,272 @@
+//! What the cgroup tools share: the `-g controllers:path` argument, `user:group` and mode
+//! arguments, and libcgroup's usage errors (exit status 129).
+
+use std::ffi::OsString;
+
+use clap::Command;
+use sys::cgroup::{GroupPath, Hierarchies, Hierarchy};
+use sys::cli::{Getopt, Opt, Order};
+use sys::{Error, Result, user};
+
+/// What a command line asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action<P> {
+    /// Print this (`-h`) and exit 0.
+    Print(String),
+    /// Carry out the plan.
+    Run(P),
+}
+
+/// libcgroup's status for a bad command line.
+pub const USAGE_STATUS: u8 = 129;
+
+/// A usage error printed as it is (libcgroup's lines carry their own wording).
+pub fn usage(text: impl Into<String>) -> Error {
+    Error::Plain {
+        text: text.into(),
+        status: USAGE_STATUS,
+    }
+}
+
+/// A usage error in the `prog: message` form.
+pub fn usage_msg(text: impl Into<String>) -> Error {
+    Error::msg(text).with_status(USAGE_STATUS)
+}
+
+/// Which controllers a `-g` names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Controllers {
+    /// `memory,cpu:path`.
+    Named(Vec<String>),
+    /// `*:path`: every hierarchy.
+    All,
+    /// `:path`: a cgroup v2 group with no controllers.
+    Unified,
+}
+
+/// One `-g controllers:path`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Spec {
+    /// The controllers.
+    pub controllers: Controllers,
+    /// The group.
+    pub path: GroupPath,
+}
+
+impl Spec {
+    /// Parse `controllers:path` as libcgroup does: empty list items vanish, repeated `:` count
+    /// as one. Unlike libcgroup, a third `:`-separated field is refused instead of dropped, and
+    /// the path is checked (no `..`, no empty component). `None` means the spec is malformed;
+    /// a bad path is an `Err` naming the problem.
+    pub fn parse(text: &str) -> std::result::Result<Option<Spec>, String> {
+        let (list, rest) = match text.split_once(':') {
+            Some(parts) => parts,
+            None => return Ok(None),
+        };
+        let path = rest.trim_start_matches(':');
+        if path.is_empty() || path.contains(':') {
+            return Ok(None);
+        }
+        let controllers = if list.is_empty() {
+            Controllers::Unified
+        } else if list == "*" {
+            Controllers::All
+        } else {
+            let names: Vec<String> = list
+                .split(',')
+                .filter(|c| !c.is_empty())
+                .map(str::to_owned)
+                .collect();
+            if names.is_empty() {
+                return Ok(None);
+            }
+            Controllers::Named(names)
+        };
+        Ok(Some(Spec {
+            controllers,
+            path: GroupPath::parse(path)?,
+        }))
+    }
+
+    /// The distinct hierarchies this spec's group lives in (co-mounted controllers once), and
+    /// the controllers to enable on a v2 one. `Err` names an unknown controller.
+    pub fn hierarchies(
+        &self,
+        all: &Hierarchies,
+    ) -> std::result::Result<Vec<(Hierarchy, Vec<String>)>, String> {
+        match &self.controllers {
+            Controllers::Unified => all
+                .unified()
+                .map(|h| vec![(h, Vec::new())])
+                .ok_or_else(String::new),
+            Controllers::All => Ok(all
+                .list
+                .iter()
+                .map(|h| {
+                    let names = h
+                        .controllers
+                        .iter()
+                        .filter(|c| !c.starts_with("name="))
+                        .cloned()
+                        .collect();
+                    (h.clone(), names)
+                })
+                .collect()),
+            Controllers::Named(names) => {
+                let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+                let found = all.for_controllers(&refs)?;
+                Ok(found
+                    .into_iter()
+                    .map(|h| {
+                        let wanted = names
+                            .iter()
+                            .filter(|c| h.has(c) && !c.starts_with("name="))
+                            .cloned()
+                            .collect();
+                        (h.clone(), wanted)
+                    })
+                    .collect())
+            }
+        }
+    }
+}
+
+/// `user:group`, `user`, `user:` or `:group`, each a name or a number. `Err` says which part
+/// is unknown.
+pub fn parse_owner(prog: &str, arg: &str) -> Result<(Option<u32>, Option<u32>)> {
+    let (u, g) = arg.split_once(':').unwrap_or((arg, ""));
+    let uid = match u {
+        "" => None,
+        name => Some(user::uid_by_name_or_number(name).ok_or_else(|| {
+            usage_msg(format!("can't find uid of user {name}.")).context_prog(prog)
+        })?),
+    };
+    let gid = match g {
+        "" => None,
+        name => Some(user::gid_by_name_or_number(name).ok_or_else(|| {
+            usage_msg(format!("can't find gid of group {name}.")).context_prog(prog)
+        })?),
+    };
+    Ok((uid, gid))
+}
+
+/// Fill an owner's missing half with the caller's id.
+pub fn complete_owner(owner: (Option<u32>, Option<u32>)) -> (u32, u32) {
+    let (uid, gid) = sys::user::effective_ids();
+    (owner.0.unwrap_or(uid), owner.1.unwrap_or(gid))
+}
+
+/// An octal mode of 3 or 4 digits, as libcgroup's `-d/-f/-s` take it; a bad one exits 255.
+pub fn parse_mode(prog: &str, arg: &str) -> Result<u32> {
+    let ok = (3..=4).contains(&arg.len()) && arg.bytes().all(|b| (b'0'..=b'7').contains(&b));
+    match u32::from_str_radix(arg, 8) {
+        Ok(mode) if ok => Ok(mode),
+        _ => Err(Error::Plain {
+            text: format!("{prog}: wrong mode format {arg}"),
+            status: 255,
+        }),
+    }
+}
+
+/// Parse `args` with getopt; a getopt error becomes libcgroup's form: getopt's own line,
+/// then `hint`, exit 129.
+pub fn getopt(
+    cmd: &Command,
+    prog: &sys::Prog,
+    args: Vec<OsString>,
+    order: Order,
+    hint: &str,
+) -> Result<(Vec<Opt>, Vec<OsString>)> {
+    let mut g = Getopt::new(cmd, args, order);
+    let mut opts = Vec::new();
+    for opt in g.by_ref() {
+        match opt {
+            Ok(o) => opts.push(o),
+            Err(Error::Usage { message, .. }) => {
+                return Err(usage(format!(
+                    "{}: {message}\n{hint}",
+                    prog.argv0.to_string_lossy()
+                )));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok((opts, g.operands()))
+}
+
+trait ContextProg {
+    fn context_prog(self, prog: &str) -> Error;
+}
+
+impl ContextProg for Error {
+    fn context_prog(self, prog: &str) -> Error {
+        match self {
+            Error::Msg { what, status } => Error::Plain {
+                text: format!("{prog}: {what}"),
+                status,
+            },
+            other => other,
+        }
+    }
+}
+
+/// Read the hierarchies; none mounted is libcgroup's "Cgroup is not mounted".
+pub fn hierarchies() -> Result<Hierarchies> {
+    let all = Hierarchies::discover()?;
+    if all.mode().is_none() {
+        return Err(sys::cgroup::Ecg::NotMounted.error());
+    }
+    Ok(all)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(text: &str) -> Option<Spec> {
+        Spec::parse(text).unwrap()
+    }
+
+    #[test]
+    fn group_specs() {
+        let s = spec("memory,,cpu:/a/b").unwrap();
+        assert_eq!(
+            s.controllers,
+            Controllers::Named(vec!["memory".into(), "cpu".into()])
+        );
+        assert_eq!(s.path.as_str(), "a/b");
+        assert_eq!(spec("memory::g").unwrap().path.as_str(), "g");
+        assert_eq!(spec("*:g").unwrap().controllers, Controllers::All);
+        assert_eq!(spec(":g").unwrap().controllers, Controllers::Unified);
+        for bad in ["memory", "memory:", ",:g", "cpu:g:extra"] {
+            assert_eq!(spec(bad), None, "{bad}");
+        }
+        assert!(Spec::parse("memory:../x").is_err());
+        assert!(Spec::parse("memory:a//b").is_err());
+    }
+
+    #[test]
+    fn modes_and_owners() {
+        assert_eq!(parse_mode("cgcreate", "0775").ok(), Some(0o775));
+        assert_eq!(parse_mode("cgcreate", "644").ok(), Some(0o644));
+        for bad in ["9999", "77", "07777", "rw"] {
+            let e = parse_mode("cgcreate", bad).unwrap_err();
+            assert_eq!(
+                (e.to_string(), e.status()),
+                (format!("cgcreate: wrong mode format {bad}"), 255)
+            );
+        }
+        assert_eq!(
+            parse_owner("cgcreate", "root:root").ok(),
+            Some((Some(0), Some(0)))
+        );
+        assert_eq!(parse_owner("cgcreate", "0:").ok(), Some((Some(0), None)));
+        assert_eq!(parse_owner("cgcreate", ":0").ok(), Some((None, Some(0))));
+        let e = parse_owner("cgcreate", "nsutils-no-such-user").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "cgcreate: can't find uid of user nsutils-no-such-user."
+        );
+        assert_eq!(e.status(), 129);
+    }
+}
