@@ -100,7 +100,8 @@ pub fn parse(args: &[&str]) -> Result<Options> {
 pub fn run(root: &Path, opts: &Options) -> Result<ExitCode> {
     let kernel = setup(root)?;
     let built = build(root)?;
-    let work = root.join("target/vm");
+    // Per run, so that runs at the same time do not pack into each other's tree.
+    let work = root.join(format!("target/vm/run-{}", std::process::id()));
     let initrd = work.join("initrd.gz");
     pack(
         root,
@@ -110,6 +111,12 @@ pub fn run(root: &Path, opts: &Options) -> Result<ExitCode> {
         &work.join("root"),
         &initrd,
     )?;
+    let result = boot_modes(&kernel, &initrd, opts);
+    let _ = fs::remove_dir_all(&work);
+    result
+}
+
+fn boot_modes(kernel: &Kernel, initrd: &Path, opts: &Options) -> Result<ExitCode> {
     let mut status = 0u8;
     for mode in &opts.modes {
         eprintln!(
@@ -118,7 +125,7 @@ pub fn run(root: &Path, opts: &Options) -> Result<ExitCode> {
             mode.name()
         );
         let started = Instant::now();
-        let code = boot(&kernel, &initrd, *mode, opts.timeout)?;
+        let code = boot(kernel, initrd, *mode, opts.timeout)?;
         eprintln!(
             "xtask vm-test: {} mode exited {code} after {:.1} s",
             mode.name(),
@@ -248,6 +255,7 @@ fn pack(
     if stage.exists() {
         fs::remove_dir_all(stage)?;
     }
+    fs::create_dir_all(stage)?;
     for dir in [
         "usr/bin",
         "usr/sbin",
