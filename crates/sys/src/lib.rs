@@ -57,6 +57,23 @@ pub fn main(default_name: &str, run: fn(&Prog, Vec<OsString>) -> Result<Status>)
     }
 }
 
+/// Read a kernel pseudo-file (`/proc`, cgroupfs) whole. They report size 0, so a plain
+/// `fs::read` starts with a tiny buffer and grows it read by read; one generous buffer makes
+/// it one or two reads.
+pub fn read_pseudo_file(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut buf = Vec::with_capacity(16 * 1024);
+    std::fs::File::open(path)?.read_to_end(&mut buf)?;
+    Ok(buf)
+}
+
+/// [`read_pseudo_file`] as text (lossily).
+pub fn read_pseudo_text(path: &std::path::Path) -> std::io::Result<String> {
+    read_pseudo_file(path).map(|b| {
+        String::from_utf8(b).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+    })
+}
+
 /// Write to stdout; a failure is util-linux's `write error`.
 pub fn print(text: &str) -> Result<()> {
     std::io::stdout()

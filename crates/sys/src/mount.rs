@@ -171,7 +171,8 @@ impl MountInfo {
 /// The mount table of `/proc/self/mountinfo`.
 pub fn mountinfo() -> Result<Vec<MountInfo>> {
     let path = "/proc/self/mountinfo";
-    let bytes = std::fs::read(path).context(|| format!("cannot open {path}"))?;
+    let bytes =
+        crate::read_pseudo_file(Path::new(path)).context(|| format!("cannot open {path}"))?;
     Ok(bytes
         .split(|b| *b == b'\n')
         .filter_map(MountInfo::parse)

@@ -171,7 +171,12 @@ fn prepare_exec() {
 /// argv and the environment as C strings, built once however many paths are tried.
 struct ExecArgs {
     args: Vec<CString>,
-    env: Vec<CString>,
+    /// Kept alive for `envp`'s pointers.
+    _env: Vec<CString>,
+    /// The null-terminated pointer arrays execve takes, made once: they point into the
+    /// CStrings' heap buffers, which do not move when the vectors holding them do.
+    argp: Vec<*const libc::c_char>,
+    envp: Vec<*const libc::c_char>,
 }
 
 impl ExecArgs {
@@ -189,21 +194,35 @@ impl ExecArgs {
                 CString::new(kv).ok()
             })
             .collect();
-        Some(ExecArgs { args, env })
+        let pointers = |strings: &Vec<CString>| {
+            strings
+                .iter()
+                .map(|c| c.as_ptr())
+                .chain([std::ptr::null()])
+                .collect()
+        };
+        let (argp, envp) = (pointers(&args), pointers(&env));
+        Some(ExecArgs {
+            args,
+            _env: env,
+            argp,
+            envp,
+        })
     }
 
     fn search_path(&self, name: &OsStr) -> i32 {
         let path = std::env::var_os("PATH").unwrap_or_else(|| "/bin:/usr/bin".into());
         let mut seen_eacces = false;
         let mut last = libc::ENOENT;
+        // One buffer for every candidate: no allocation per PATH entry.
+        let mut candidate: Vec<u8> = Vec::with_capacity(path.len() + name.len() + 2);
         for dir in path.as_bytes().split(|b| *b == b':') {
             // An empty element means the current directory.
-            let dir = if dir.is_empty() {
-                Path::new(".")
-            } else {
-                Path::new(OsStr::from_bytes(dir))
-            };
-            last = self.exec_or_sh(&dir.join(name));
+            candidate.clear();
+            candidate.extend_from_slice(if dir.is_empty() { b"." } else { dir });
+            candidate.push(b'/');
+            candidate.extend_from_slice(name.as_bytes());
+            last = self.exec_or_sh(Path::new(OsStr::from_bytes(&candidate)));
             match last {
                 libc::EACCES => seen_eacces = true,
                 libc::ENOENT | libc::ENOTDIR | libc::ESTALE | libc::ENODEV | libc::ETIMEDOUT => {}
@@ -235,16 +254,15 @@ impl ExecArgs {
 
     /// execve(path, args, env); returns the errno on failure.
     fn exec(&self, path: &Path) -> i32 {
-        let Ok(cpath) = CString::new(path.as_os_str().as_bytes()) else {
+        let mut cpath = Vec::with_capacity(path.as_os_str().len() + 1);
+        cpath.extend_from_slice(path.as_os_str().as_bytes());
+        cpath.push(0);
+        let Ok(cpath) = std::ffi::CStr::from_bytes_with_nul(&cpath) else {
             return libc::ENOENT;
         };
-        let mut argp: Vec<*const libc::c_char> = self.args.iter().map(|c| c.as_ptr()).collect();
-        argp.push(std::ptr::null());
-        let mut envp: Vec<*const libc::c_char> = self.env.iter().map(|c| c.as_ptr()).collect();
-        envp.push(std::ptr::null());
         // SAFETY: every pointer is to a NUL-terminated string that outlives the call, and both
         // arrays end with a null pointer.
-        unsafe { libc::execve(cpath.as_ptr(), argp.as_ptr(), envp.as_ptr()) };
+        unsafe { libc::execve(cpath.as_ptr(), self.argp.as_ptr(), self.envp.as_ptr()) };
         std::io::Error::last_os_error()
             .raw_os_error()
             .unwrap_or(libc::EIO)

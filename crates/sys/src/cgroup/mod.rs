@@ -92,14 +92,14 @@ impl Hierarchies {
     /// Read `/proc/self/mountinfo`, `/proc/cgroups` and the cgroup2 `cgroup.controllers`.
     pub fn discover() -> Result<Self> {
         let mounts = crate::mount::mountinfo()?;
-        let known = fs::read_to_string("/proc/cgroups").unwrap_or_default();
+        let known = crate::read_pseudo_text(Path::new("/proc/cgroups")).unwrap_or_default();
         let kernel: Vec<&str> = known
             .lines()
             .filter(|l| !l.starts_with('#'))
             .filter_map(|l| l.split_whitespace().next())
             .collect();
         Ok(Self::from_mounts(&mounts, &kernel, |p| {
-            fs::read_to_string(p).ok()
+            crate::read_pseudo_text(p).ok()
         }))
     }
 
@@ -387,7 +387,7 @@ impl<'h> Group<'h> {
     /// `+controller` into this group's `cgroup.subtree_control` for each one not yet there.
     pub fn enable(&self, controllers: &[&str]) -> Result<()> {
         let file = self.dir().join("cgroup.subtree_control");
-        let current = fs::read_to_string(&file).unwrap_or_default();
+        let current = crate::read_pseudo_text(&file).unwrap_or_default();
         for c in controllers {
             if current.split_whitespace().any(|e| e == *c) {
                 continue;
@@ -463,7 +463,7 @@ impl<'h> Group<'h> {
     /// libcgroup's "requested group parameter does not exist".
     pub fn read(&self, setting: &str) -> Result<String> {
         let file = self.setting_file(setting)?;
-        match fs::read_to_string(&file) {
+        match crate::read_pseudo_text(&file) {
             Ok(mut text) => {
                 if text.ends_with('\n') {
                     text.pop();
@@ -503,7 +503,7 @@ impl<'h> Group<'h> {
             return Err(Ecg::GroupNotExist.error());
         }
         let threaded = self.hierarchy.version == Version::V2
-            && fs::read_to_string(self.dir().join("cgroup.type"))
+            && crate::read_pseudo_text(&self.dir().join("cgroup.type"))
                 .is_ok_and(|t| t.trim() == "threaded");
         let file = self.dir().join(if threaded {
             "cgroup.threads"
@@ -515,7 +515,7 @@ impl<'h> Group<'h> {
 
     /// The pids in the group.
     pub fn procs(&self) -> Result<Vec<u32>> {
-        let text = fs::read_to_string(self.dir().join("cgroup.procs"))
+        let text = crate::read_pseudo_text(&self.dir().join("cgroup.procs"))
             .map_err(|e| Ecg::Other.with_errno(e))?;
         Ok(text.lines().filter_map(|l| l.trim().parse().ok()).collect())
     }
