@@ -17,11 +17,18 @@ fn cg(tool: &str, args: &[&str]) -> Output {
 }
 
 fn fails_with(out: &Output, code: i32, stderr: &str) {
-    assert_eq!((out.code, out.stderr.as_str()), (Some(code), stderr), "{out:#?}");
+    assert_eq!(
+        (out.code, out.stderr.as_str()),
+        (Some(code), stderr),
+        "{out:#?}"
+    );
 }
 
 fn read(path: &Path) -> String {
-    fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display())).trim().to_owned()
+    fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .trim()
+        .to_owned()
 }
 
 fn v2() -> bool {
@@ -33,7 +40,11 @@ fn cgroup_line<'a>(text: &'a str, controller: &str) -> &'a str {
     text.lines()
         .find(|l| {
             let ctrls = l.split(':').nth(1).unwrap_or_default();
-            if v2() { l.starts_with("0::") } else { ctrls.split(',').any(|c| c == controller) }
+            if v2() {
+                l.starts_with("0::")
+            } else {
+                ctrls.split(',').any(|c| c == controller)
+            }
         })
         .unwrap_or_default()
 }
@@ -47,14 +58,21 @@ fn walkthrough_create_set_exec_delete() {
 
     // The v1 name works on every layout.
     cg("cgset", &["-r", "memory.limit_in_bytes=15M", &g.name]).assert_code(0);
-    let limit = if v2() { "memory.max" } else { "memory.limit_in_bytes" };
+    let limit = if v2() {
+        "memory.max"
+    } else {
+        "memory.limit_in_bytes"
+    };
     assert_eq!(read(&g.dir("memory").join(limit)), "15728640");
 
     let out = cg("cgexec", &["-g", &spec, "cat", "/proc/self/cgroup"]);
     let text = out.ok();
     for controller in ["memory", "cpu"] {
         let line = cgroup_line(text, controller);
-        assert!(line.ends_with(&format!(":/{}", g.name)), "{controller}: {text}");
+        assert!(
+            line.ends_with(&format!(":/{}", g.name)),
+            "{controller}: {text}"
+        );
     }
 
     // libcgroup left the cpu directory behind here; both go.
@@ -67,7 +85,17 @@ fn settings_translate_to_this_layout() {
     let g = TestGroup::new("translate");
     cg("cgcreate", &["-g", &format!("cpu,memory:{}", g.name)]).assert_code(0);
     let cpu = g.dir("cpu");
-    cg("cgset", &["-r", "cpu.cfs_quota_us=25000", "-r", "cpu.shares=512", &g.name]).assert_code(0);
+    cg(
+        "cgset",
+        &[
+            "-r",
+            "cpu.cfs_quota_us=25000",
+            "-r",
+            "cpu.shares=512",
+            &g.name,
+        ],
+    )
+    .assert_code(0);
     cg("cgset", &["-r", "memory.max=20M", &g.name]).assert_code(0);
     if v2() {
         assert_eq!(read(&cpu.join("cpu.max")), "25000 100000");
@@ -76,16 +104,27 @@ fn settings_translate_to_this_layout() {
     } else {
         assert_eq!(read(&cpu.join("cpu.cfs_quota_us")), "25000");
         assert_eq!(read(&cpu.join("cpu.shares")), "512");
-        assert_eq!(read(&g.dir("memory").join("memory.limit_in_bytes")), "20971520");
+        assert_eq!(
+            read(&g.dir("memory").join("memory.limit_in_bytes")),
+            "20971520"
+        );
     }
     // The v2 spelling, back on v1 (and native on v2).
     cg("cgset", &["-r", "cpu.max=50000 100000", &g.name]).assert_code(0);
-    let quota = if v2() { read(&cpu.join("cpu.max")) } else { read(&cpu.join("cpu.cfs_quota_us")) };
+    let quota = if v2() {
+        read(&cpu.join("cpu.max"))
+    } else {
+        read(&cpu.join("cpu.cfs_quota_us"))
+    };
     assert!(quota.starts_with("50000"), "{quota}");
     // -R reaches descendants.
     cg("cgcreate", &["-g", &format!("memory:{}/child", g.name)]).assert_code(0);
     cg("cgset", &["-R", "-r", "memory.limit_in_bytes=30M", &g.name]).assert_code(0);
-    let limit = if v2() { "memory.max" } else { "memory.limit_in_bytes" };
+    let limit = if v2() {
+        "memory.max"
+    } else {
+        "memory.limit_in_bytes"
+    };
     assert_eq!(read(&g.dir("memory").join("child").join(limit)), "31457280");
 }
 
@@ -95,14 +134,25 @@ fn a_memory_hog_is_oom_killed_at_15m() {
     cg("cgcreate", &["-g", &format!("memory:{}", g.name)]).assert_code(0);
     cg("cgset", &["-r", "memory.limit_in_bytes=15M", &g.name]).assert_code(0);
     // No swap to escape to: memsw equal to the limit is swap.max 0 on v2.
-    let swap = if v2() { "memory.swap.max" } else { "memory.memsw.limit_in_bytes" };
+    let swap = if v2() {
+        "memory.swap.max"
+    } else {
+        "memory.memsw.limit_in_bytes"
+    };
     if g.dir("memory").join(swap).exists() {
         cg("cgset", &["-r", "memory.memsw.limit_in_bytes=15M", &g.name]).assert_code(0);
     }
     // tail keeps every byte of a file with no newline: /dev/zero grows it without end.
-    let out = cg("cgexec", &["-g", &format!("memory:{}", g.name), "tail", "/dev/zero"]);
+    let out = cg(
+        "cgexec",
+        &["-g", &format!("memory:{}", g.name), "tail", "/dev/zero"],
+    );
     assert_eq!(out.signal, Some(9), "a shell sees 137: {out:#?}");
-    let events = if v2() { "memory.events" } else { "memory.oom_control" };
+    let events = if v2() {
+        "memory.events"
+    } else {
+        "memory.oom_control"
+    };
     let text = read(&g.dir("memory").join(events));
     let kills: u64 = text
         .lines()
@@ -117,7 +167,18 @@ fn a_cpu_quota_throttles() {
     let g = TestGroup::new("quota");
     cg("cgcreate", &["-g", &format!("cpu:{}", g.name)]).assert_code(0);
     cg("cgset", &["-r", "cpu.cfs_quota_us=25000", &g.name]).assert_code(0);
-    let out = cg("cgexec", &["-g", &format!("cpu:{}", g.name), "timeout", "0.5", "sh", "-c", "while :; do :; done"]);
+    let out = cg(
+        "cgexec",
+        &[
+            "-g",
+            &format!("cpu:{}", g.name),
+            "timeout",
+            "0.5",
+            "sh",
+            "-c",
+            "while :; do :; done",
+        ],
+    );
     // coreutils' timeout exits 124; busybox's (in the VM) has the loop killed by SIGTERM.
     assert!(out.code == Some(124) || out.signal == Some(15), "{out:#?}");
     let stat = read(&g.dir("cpu").join("cpu.stat"));
@@ -133,8 +194,21 @@ fn a_cpu_quota_throttles() {
 fn a_cpuset_pins_the_process() {
     let g = TestGroup::new("cpuset");
     cg("cgcreate", &["-g", &format!("cpuset:{}", g.name)]).assert_code(0);
-    cg("cgset", &["-r", "cpuset.cpus=0", "-r", "cpuset.mems=0", &g.name]).assert_code(0);
-    let out = cg("cgexec", &["-g", &format!("cpuset:{}", g.name), "grep", "Cpus_allowed_list", "/proc/self/status"]);
+    cg(
+        "cgset",
+        &["-r", "cpuset.cpus=0", "-r", "cpuset.mems=0", &g.name],
+    )
+    .assert_code(0);
+    let out = cg(
+        "cgexec",
+        &[
+            "-g",
+            &format!("cpuset:{}", g.name),
+            "grep",
+            "Cpus_allowed_list",
+            "/proc/self/status",
+        ],
+    );
     assert_eq!(out.ok().split_whitespace().nth(1), Some("0"));
 }
 
@@ -142,12 +216,37 @@ fn a_cpuset_pins_the_process() {
 fn owners_and_modes() {
     let g = TestGroup::new("access");
     let spec = format!("memory:{}", g.name);
-    cg("cgcreate", &["-a", "nobody:65534", "-t", "0:0", "-d", "750", "-f", "0640", "-g", &spec]).assert_code(0);
+    cg(
+        "cgcreate",
+        &[
+            "-a",
+            "nobody:65534",
+            "-t",
+            "0:0",
+            "-d",
+            "750",
+            "-f",
+            "0640",
+            "-g",
+            &spec,
+        ],
+    )
+    .assert_code(0);
     let dir = fs::metadata(g.dir("memory")).unwrap();
-    assert_eq!((dir.uid(), dir.gid(), dir.permissions().mode() & 0o7777), (65534, 65534, 0o750));
-    let setting = if v2() { "memory.max" } else { "memory.limit_in_bytes" };
+    assert_eq!(
+        (dir.uid(), dir.gid(), dir.permissions().mode() & 0o7777),
+        (65534, 65534, 0o750)
+    );
+    let setting = if v2() {
+        "memory.max"
+    } else {
+        "memory.limit_in_bytes"
+    };
     let file = fs::metadata(g.dir("memory").join(setting)).unwrap();
-    assert_eq!((file.uid(), file.permissions().mode() & 0o777), (65534, 0o640));
+    assert_eq!(
+        (file.uid(), file.permissions().mode() & 0o777),
+        (65534, 0o640)
+    );
     // A read-only file stays read-only whatever -f says.
     let stat = fs::metadata(g.dir("memory").join("memory.stat")).unwrap();
     assert_eq!(stat.permissions().mode() & 0o222, 0);
@@ -160,7 +259,9 @@ fn recursive_delete_moves_tasks_up_and_goes_bottom_up() {
     let g = TestGroup::new("tree");
     let deep = format!("memory:{}/a/b", g.name);
     cg("cgcreate", &["-g", &deep]).assert_code(0);
-    let mut sleeper = Run::new(ours("cgexec")).args(["-g", &deep, "sleep", "30"]).spawn();
+    let mut sleeper = Run::new(ours("cgexec"))
+        .args(["-g", &deep, "sleep", "30"])
+        .spawn();
     let pid = sleeper.id();
     let procs = g.dir("memory").join("a/b/cgroup.procs");
     let start = std::time::Instant::now();
@@ -180,7 +281,11 @@ fn recursive_delete_moves_tasks_up_and_goes_bottom_up() {
 fn bad_input_creates_nothing() {
     let g = TestGroup::new("bad");
     let name = g.name.clone();
-    let nowhere = || tests::cgroup_mounts().iter().all(|m| !m.join(&name).exists());
+    let nowhere = || {
+        tests::cgroup_mounts()
+            .iter()
+            .all(|m| !m.join(&name).exists())
+    };
     let escape = cgroup_dir("memory").join("..").join(&name);
     fails_with(
         &cg("cgcreate", &["-g", &format!("memory:../{name}")]),
@@ -188,27 +293,74 @@ fn bad_input_creates_nothing() {
         &format!("cgcreate: group path '../{name}' leaves its hierarchy ('..')\n"),
     );
     assert!(!escape.exists() && nowhere());
-    fails_with(&cg("cgcreate", &["-g", "memory:a//b"]), 129, "cgcreate: group path 'a//b' has an empty component\n");
     fails_with(
-        &cg("cgcreate", &["-g", &format!("memory:{name}"), "-g", &format!("nsutilsnosuch:{name}")]),
+        &cg("cgcreate", &["-g", "memory:a//b"]),
+        129,
+        "cgcreate: group path 'a//b' has an empty component\n",
+    );
+    fails_with(
+        &cg(
+            "cgcreate",
+            &[
+                "-g",
+                &format!("memory:{name}"),
+                "-g",
+                &format!("nsutilsnosuch:{name}"),
+            ],
+        ),
         91,
         "cgcreate: controller nsutilsnosuch can't be added\n",
     );
-    assert!(nowhere(), "a failing cgcreate must not leave the first group");
+    assert!(
+        nowhere(),
+        "a failing cgcreate must not leave the first group"
+    );
     fails_with(
-        &cg("cgcreate", &["-a", "nsutils-no-such-user", "-g", &format!("memory:{name}")]),
+        &cg(
+            "cgcreate",
+            &[
+                "-a",
+                "nsutils-no-such-user",
+                "-g",
+                &format!("memory:{name}"),
+            ],
+        ),
         129,
         "cgcreate: can't find uid of user nsutils-no-such-user.\n",
     );
     fails_with(
-        &cg("cgcreate", &["-t", "root:nsutils-no-such-group", "-g", &format!("memory:{name}")]),
+        &cg(
+            "cgcreate",
+            &[
+                "-t",
+                "root:nsutils-no-such-group",
+                "-g",
+                &format!("memory:{name}"),
+            ],
+        ),
         129,
         "cgcreate: can't find gid of group nsutils-no-such-group.\n",
     );
-    fails_with(&cg("cgcreate", &["-d", "9999", "-g", &format!("memory:{name}")]), 255, "cgcreate: wrong mode format 9999\n");
-    fails_with(&cg("cgcreate", &["-g", "memory"]), 129, "cgcreate: cgroup controller and path parsing failed (memory)\n");
-    fails_with(&cg("cgcreate", &[]), 129, "Wrong input parameters, try cgcreate -h for more information.\n");
-    fails_with(&cg("cgcreate", &["-g", &format!("memory:{name}"), "extra"]), 129, "cgcreate: wrong arguments (extra)\n");
+    fails_with(
+        &cg("cgcreate", &["-d", "9999", "-g", &format!("memory:{name}")]),
+        255,
+        "cgcreate: wrong mode format 9999\n",
+    );
+    fails_with(
+        &cg("cgcreate", &["-g", "memory"]),
+        129,
+        "cgcreate: cgroup controller and path parsing failed (memory)\n",
+    );
+    fails_with(
+        &cg("cgcreate", &[]),
+        129,
+        "Wrong input parameters, try cgcreate -h for more information.\n",
+    );
+    fails_with(
+        &cg("cgcreate", &["-g", &format!("memory:{name}"), "extra"]),
+        129,
+        "cgcreate: wrong arguments (extra)\n",
+    );
     assert!(nowhere());
 
     // A missing group.
@@ -218,15 +370,31 @@ fn bad_input_creates_nothing() {
         95,
         "cgset: cgroup modify error: Cgroup, requested group parameter does not exist\n",
     );
-    fails_with(&cg("cgexec", &["-g", &format!("memory:{missing}"), "true"]), 82, "cgroup change of group failed\n");
+    fails_with(
+        &cg("cgexec", &["-g", &format!("memory:{missing}"), "true"]),
+        82,
+        "cgroup change of group failed\n",
+    );
     fails_with(
         &cg("cgdelete", &["-g", &format!("memory:{missing}")]),
         96,
         &format!("cgdelete: cannot remove group '{missing}': No such file or directory\n"),
     );
-    fails_with(&cg("cgexec", &["-g", &format!("nsutilsnosuch:{name}"), "true"]), 87, "cgroup change of group failed\n");
-    fails_with(&cg("cgexec", &[]), 129, "Wrong input parameters, try cgexec --help for more information.\n");
-    fails_with(&cg("cgexec", &["-g", &format!("memory:{name}")]), 129, "Wrong input parameters, try cgexec --help for more information.\n");
+    fails_with(
+        &cg("cgexec", &["-g", &format!("nsutilsnosuch:{name}"), "true"]),
+        87,
+        "cgroup change of group failed\n",
+    );
+    fails_with(
+        &cg("cgexec", &[]),
+        129,
+        "Wrong input parameters, try cgexec --help for more information.\n",
+    );
+    fails_with(
+        &cg("cgexec", &["-g", &format!("memory:{name}")]),
+        129,
+        "Wrong input parameters, try cgexec --help for more information.\n",
+    );
     assert!(nowhere());
 
     // Settings of an existing group.
@@ -246,15 +414,31 @@ fn bad_input_creates_nothing() {
         91,
         "cgset: the value of memory.limit_in_bytes holds a newline\n",
     );
-    fails_with(&cg("cgset", &["-r", "memory.limit_in_bytes", &name]), 129, "cgset: wrong parameter of option -r: memory.limit_in_bytes\n");
-    fails_with(&cg("cgset", &["-r", "nsutilsnosuch.x=1", &name]), 84, "cgset: controller nsutilsnosuch can't be added\n");
-    fails_with(&cg("cgset", &["-r", "memory.limit_in_bytes=1M"]), 129, "cgset: no cgroup specified\n");
+    fails_with(
+        &cg("cgset", &["-r", "memory.limit_in_bytes", &name]),
+        129,
+        "cgset: wrong parameter of option -r: memory.limit_in_bytes\n",
+    );
+    fails_with(
+        &cg("cgset", &["-r", "nsutilsnosuch.x=1", &name]),
+        84,
+        "cgset: controller nsutilsnosuch can't be added\n",
+    );
+    fails_with(
+        &cg("cgset", &["-r", "memory.limit_in_bytes=1M"]),
+        129,
+        "cgset: no cgroup specified\n",
+    );
     fails_with(
         &cg("cgset", &[]),
         129,
         "Usage is cgset -r <name=value> <relative path to cgroup>\n",
     );
-    fails_with(&cg("cgdelete", &[]), 129, "Wrong input parameters, try cgdelete --help for more information.\n");
+    fails_with(
+        &cg("cgdelete", &[]),
+        129,
+        "Wrong input parameters, try cgdelete --help for more information.\n",
+    );
 }
 
 /// Where libcgroup 2.0.2 (Debian) and 3.2 agree: same stdout, same exit status. 2.0.2's
@@ -266,7 +450,9 @@ fn side_by_side_with_libcgroup() {
     if std::env::var_os("NSUTILS_VM").is_some() {
         return;
     }
-    let Some(_) = tests::reference("/usr/bin/cgcreate") else { return };
+    let Some(_) = tests::reference("/usr/bin/cgcreate") else {
+        return;
+    };
     let g = TestGroup::new("sbs");
     let name = g.name.clone();
     for (label, dir) in [("ours", None), ("libcgroup", Some("/usr/bin"))] {
@@ -275,14 +461,47 @@ fn side_by_side_with_libcgroup() {
         run("cgcreate", &["-g", &format!("memory:{name}")]).assert_code(0);
         assert!(g.dir("memory").is_dir(), "{label}");
         run("cgset", &["-r", "memory.limit_in_bytes=15M", &name]).assert_code(0);
-        assert_eq!(read(&g.dir("memory").join("memory.limit_in_bytes")), "15728640", "{label}");
-        let out = run("cgexec", &["-g", &format!("memory:{name}"), "sh", "-c", "grep -c memory:/nsutils /proc/self/cgroup; exit 3"]);
+        assert_eq!(
+            read(&g.dir("memory").join("memory.limit_in_bytes")),
+            "15728640",
+            "{label}"
+        );
+        let out = run(
+            "cgexec",
+            &[
+                "-g",
+                &format!("memory:{name}"),
+                "sh",
+                "-c",
+                "grep -c memory:/nsutils /proc/self/cgroup; exit 3",
+            ],
+        );
         assert_eq!((out.stdout.as_str(), out.code), ("1\n", Some(3)), "{label}");
-        assert_eq!(run("cgset", &["-r", "memory.limit_in_bytes=1M", &format!("{name}-missing")]).code, Some(95), "{label}");
-        assert_eq!(run("cgexec", &["-g", &format!("memory:{name}-missing"), "true"]).code, Some(82), "{label}");
-        assert_eq!(run("cgset", &["-r", "memory.limit_in_bytes=abc", &name]).code, Some(96), "{label}");
+        assert_eq!(
+            run(
+                "cgset",
+                &["-r", "memory.limit_in_bytes=1M", &format!("{name}-missing")]
+            )
+            .code,
+            Some(95),
+            "{label}"
+        );
+        assert_eq!(
+            run("cgexec", &["-g", &format!("memory:{name}-missing"), "true"]).code,
+            Some(82),
+            "{label}"
+        );
+        assert_eq!(
+            run("cgset", &["-r", "memory.limit_in_bytes=abc", &name]).code,
+            Some(96),
+            "{label}"
+        );
         run("cgdelete", &["-g", &format!("memory:{name}")]).assert_code(0);
         assert!(!g.dir("memory").exists(), "{label}");
-        assert_eq!(run("cgdelete", &["-g", &format!("memory:{name}")]).code, Some(96), "{label}");
+        assert_eq!(
+            run("cgdelete", &["-g", &format!("memory:{name}")]).code,
+            Some(96),
+            "{label}"
+        );
     }
 }
