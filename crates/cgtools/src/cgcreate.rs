@@ -139,3 +139,78 @@ fn unknown(name: &str) -> Error {
 fn display(path: &GroupPath) -> &str {
     if path.is_root() { "/" } else { path.as_str() }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::common::Controllers;
+
+    fn plan(args: &[&str]) -> Result<Plan> {
+        match parse(
+            &Prog::new(None, "cgcreate"),
+            args.iter().map(OsString::from).collect(),
+        )? {
+            Action::Run(plan) => Ok(plan),
+            Action::Print(_) => panic!("printed help"),
+        }
+    }
+
+    #[test]
+    fn options() {
+        let p = plan(&[
+            "-g",
+            "memory,cpu:/a/b",
+            "-g",
+            ":v2only",
+            "-a",
+            "0:0",
+            "-t",
+            "root",
+            "-d",
+            "755",
+            "-f",
+            "0644",
+            "-s",
+            "664",
+        ])
+        .unwrap();
+        assert_eq!(p.specs.len(), 2);
+        assert_eq!(
+            p.specs[0].controllers,
+            Controllers::Named(vec!["memory".into(), "cpu".into()])
+        );
+        assert_eq!(p.specs[0].path.as_str(), "a/b");
+        assert_eq!(p.specs[1].controllers, Controllers::Unified);
+        assert_eq!(p.access.owner, Some((0, 0)));
+        assert_eq!(p.access.task_owner.map(|o| o.0), Some(0));
+        assert_eq!(
+            (p.access.dir_mode, p.access.file_mode, p.access.task_mode),
+            (Some(0o755), Some(0o644), Some(0o664))
+        );
+        // Options may follow each other in any order (getopt permutes).
+        assert_eq!(
+            plan(&["-gmemory:x", "-d755"]).unwrap().access.dir_mode,
+            Some(0o755)
+        );
+        assert!(matches!(
+            parse(&Prog::new(None, "cgcreate"), vec!["-h".into()]),
+            Ok(Action::Print(_))
+        ));
+    }
+
+    #[test]
+    fn refusals() {
+        let status = |args: &[&str]| plan(args).unwrap_err().status();
+        assert_eq!(status(&[]), 129);
+        assert_eq!(status(&["-g", "memory"]), 129);
+        assert_eq!(status(&["-g", "memory:../x"]), 129);
+        assert_eq!(status(&["-g", "memory:x", "extra"]), 129);
+        assert_eq!(
+            status(&["-a", "nsutils-no-such-user", "-g", "memory:x"]),
+            129
+        );
+        assert_eq!(status(&["-d", "999", "-g", "memory:x"]), 255);
+        assert_eq!(status(&["-a", "root"]), 129);
+        assert_eq!(status(&["--bogus"]), 129);
+    }
+}

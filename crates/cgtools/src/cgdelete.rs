@@ -116,3 +116,32 @@ pub fn execute(prog: &Prog, plan: &Plan) -> Result<Status> {
     }
     Ok(status)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(args: &[&str]) -> Result<Plan> {
+        match parse(
+            &Prog::new(None, "cgdelete"),
+            args.iter().map(OsString::from).collect(),
+        )? {
+            Action::Run(plan) => Ok(plan),
+            Action::Print(_) => panic!("printed help"),
+        }
+    }
+
+    #[test]
+    fn groups_with_and_without_g() {
+        let p = plan(&["-r", "memory:a", "-g", "cpu,memory:b"]).unwrap();
+        assert!(p.recursive);
+        let paths: Vec<&str> = p.specs.iter().map(|s| s.path.as_str()).collect();
+        assert_eq!(paths, ["b", "a"]);
+        assert_eq!(plan(&[]).unwrap_err().status(), 129);
+        assert_eq!(
+            plan(&["a"]).unwrap_err().to_string(),
+            "cgdelete: error parsing cgroup 'a'"
+        );
+        assert_eq!(plan(&["-r"]).unwrap_err().status(), 129);
+    }
+}

@@ -144,3 +144,29 @@ fn rules_unavailable() -> Error {
         status: Ecg::ParseFail.status(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(args: &[&str]) -> Result<Plan> {
+        match parse(
+            &Prog::new(None, "cgexec"),
+            args.iter().map(OsString::from).collect(),
+        )? {
+            Action::Run(plan) => Ok(plan),
+            Action::Print(_) => panic!("printed help"),
+        }
+    }
+
+    #[test]
+    fn stops_at_the_command() {
+        let p = plan(&["-g", "memory:a", "-g", "cpu:b", "--sticky", "sh", "-g", "x"]).unwrap();
+        assert_eq!(p.specs.len(), 2);
+        assert_eq!(p.command, ["sh", "-g", "x"]);
+        assert!(plan(&["sh"]).unwrap().specs.is_empty());
+        assert_eq!(plan(&[]).unwrap_err().status(), 129);
+        assert_eq!(plan(&["-g", "memory:a"]).unwrap_err().status(), 129);
+        assert_eq!(plan(&["-g", "memory", "true"]).unwrap_err().status(), 129);
+    }
+}

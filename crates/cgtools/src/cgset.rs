@@ -273,3 +273,46 @@ mod tests {
         assert_eq!(parse_rule("memory.max=1\n2").unwrap_err().status(), 91);
     }
 }
+
+#[cfg(test)]
+mod plan_tests {
+    use super::*;
+
+    fn plan(args: &[&str]) -> Result<Plan> {
+        match parse(
+            &Prog::new(None, "cgset"),
+            args.iter().map(OsString::from).collect(),
+        )? {
+            Action::Run(plan) => Ok(plan),
+            Action::Print(_) => panic!("printed help"),
+        }
+    }
+
+    #[test]
+    fn options() {
+        let p = plan(&["-r", "memory.max=1M", "-R", "g", "-r", "cpu.weight=5", "/h"]).unwrap();
+        let rules = vec![
+            ("memory.max".to_owned(), "1M".to_owned()),
+            ("cpu.weight".to_owned(), "5".to_owned()),
+        ];
+        assert_eq!(p.source, Source::Rules(rules));
+        assert!(p.recursive);
+        assert_eq!(
+            p.groups.iter().map(GroupPath::as_str).collect::<Vec<_>>(),
+            ["g", "h"]
+        );
+        assert_eq!(
+            plan(&["--copy-from", "a", "b"]).unwrap().source,
+            Source::CopyFrom(GroupPath::parse("a").unwrap())
+        );
+        let status = |args: &[&str]| plan(args).unwrap_err().status();
+        assert_eq!(status(&[]), 129);
+        assert_eq!(
+            status(&["-r", "memory.max=1", "--copy-from", "a", "b"]),
+            129
+        );
+        assert_eq!(status(&["-r", "memory.max=1"]), 129);
+        assert_eq!(status(&["g"]), 129);
+        assert_eq!(status(&["-r", "memory.max=1", "../g"]), 129);
+    }
+}
