@@ -1,10 +1,570 @@
-//! `cgget`: being written (issue 4).
+//! `cgget`: print settings of groups, by v1 or v2 name on any host; also the host's cgroup
+//! mode (`-m`) and its controllers with their versions (`-c`). `cgxget` is this tool with
+//! an explicit dialect (see [`crate::cgxget`]).
 
 use std::ffi::OsString;
 
+use clap::{Arg, ArgAction, Command};
+use sys::cgroup::read::{self, OPAQUE};
+use sys::cgroup::{Ecg, Group, GroupPath, Hierarchies, Hierarchy, Mode, Version};
+use sys::cli::{self, Order, flag, required};
 use sys::{Error, Prog, Result, Status};
 
+use crate::common::{self, Action, usage};
+
+/// The usage line of `-h` and the man page.
+pub const USAGE: &str = "cgget [-nv] [-r <name>] [-g <controllers>] [-a] <path> ...\n       cgget [-nv] -g <controllers>:<path> ...\n       cgget -m | -c";
+
+/// A flag with only a short form.
+pub(crate) fn short(id: &'static str, c: char, help: &'static str) -> Arg {
+    Arg::new(id).short(c).action(ArgAction::SetTrue).help(help)
+}
+
+/// The options cgget and cgxget share.
+pub(crate) fn common_args() -> Vec<Arg> {
+    vec![
+        required(
+            "variable",
+            Some('r'),
+            "variable",
+            "name",
+            "print this setting (repeatable); v1 and v2 names both work",
+        ),
+        Arg::new("group")
+            .short('g')
+            .value_name("controllers[:path]")
+            .num_args(1)
+            .allow_hyphen_values(true)
+            .action(ArgAction::Append)
+            .help("print every setting of these controllers, of the groups given as operands\n  or of <path> (repeatable)"),
+        flag("all", Some('a'), "all", "print the settings of every controller"),
+        short("no-name", 'n', "do not print the group names"),
+        flag("values-only", Some('v'), "values-only", "print the values only, without the setting names"),
+        short("ignore-default", 'b', "accepted for compatibility; there is no default systemd scope"),
+        flag("help", Some('h'), "help", "display this help"),
+        Arg::new("groups")
+            .value_name("path")
+            .num_args(0..)
+            .help("the groups to read (paths, without controllers)"),
+    ]
+}
+
+/// The command-line definition.
+pub fn command() -> Command {
+    Command::new("cgget")
+        .about("Print parameters of control groups.")
+        .disable_help_flag(true)
+        .disable_version_flag(true)
+        .args(common_args())
+        .args([
+            short(
+                "mode",
+                'm',
+                "print the host's cgroup mode (legacy, hybrid or unified)",
+            ),
+            short(
+                "controllers",
+                'c',
+                "list the mounted controllers with their cgroup versions",
+            ),
+        ])
+}
+
+/// What to print of one group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ask {
+    /// These settings (`-r`), in order.
+    Settings(Vec<String>),
+    /// Every setting of these controllers (`-g`).
+    Controllers(Vec<String>),
+    /// Every setting of every controller (`-a`, or no option).
+    All,
+}
+
+/// One group to print.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    /// The name as typed, for the header.
+    pub name: String,
+    /// The group.
+    pub path: GroupPath,
+    /// What of it.
+    pub ask: Ask,
+}
+
+/// What one run prints.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum What {
+    /// `-m`.
+    Mode,
+    /// `-c`.
+    Controllers,
+    /// Settings of groups.
+    Groups(Vec<Request>),
+}
+
+/// What one run does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    /// What to print.
+    pub what: What,
+    /// Group headers and the blank line after each group (no `-n`).
+    pub headers: bool,
+    /// Values without names (`-v`).
+    pub values_only: bool,
+    /// cgxget's `-1`/`-2`: the version the setting names are given and printed in. `None`:
+    /// as cgget, names of either version are read from whatever the hierarchy has.
+    pub dialect: Option<Version>,
+    /// cgxget's `-i`: skip settings with no counterpart instead of failing.
+    pub ignore_unmappable: bool,
+}
+
+/// Build the plan, or the help text.
+pub fn parse(prog: &Prog, args: Vec<OsString>) -> Result<Action<Plan>> {
+    parse_as("cgget", USAGE, &command(), prog, args)
+}
+
+/// The parser cgget and cgxget share: `tool` names the messages.
+pub(crate) fn parse_as(
+    tool: &str,
+    usage_line: &str,
+    cmd: &Command,
+    prog: &Prog,
+    args: Vec<OsString>,
+) -> Result<Action<Plan>> {
+    let hint = format!("Wrong input parameters, try {tool} -h' for more information.");
+    if args.is_empty() {
+        return Err(usage(hint));
+    }
+    let (opts, operands) = common::getopt(cmd, prog, args, Order::Permute, &hint)?;
+    let mut settings: Vec<String> = Vec::new();
+    let mut controllers: Vec<String> = Vec::new();
+    let mut specs: Vec<(Vec<String>, String)> = Vec::new();
+    let (mut all, mut mode, mut list) = (false, false, false);
+    let mut plan = Plan {
+        what: What::Mode,
+        headers: true,
+        values_only: false,
+        dialect: None,
+        ignore_unmappable: false,
+    };
+    for opt in opts {
+        let text = opt.text();
+        match opt.id.as_str() {
+            "help" => {
+                return Ok(Action::Print(cli::help(
+                    cmd,
+                    usage_line,
+                    &format!("{tool}(1)"),
+                )));
+            }
+            "variable" => {
+                if read::controller_of(&text).is_none() {
+                    return Err(Error::Plain {
+                        text: format!("{tool}: error parsing parameter name '{text}'"),
+                        status: Ecg::Inval.status(),
+                    });
+                }
+                if settings.contains(&text) {
+                    return Err(Error::Plain {
+                        text: format!("{tool}: setting {text} is given twice"),
+                        status: 90,
+                    });
+                }
+                settings.push(text);
+            }
+            "group" => match text.split_once(':') {
+                Some((list, path)) => specs.push((names(list), path.to_owned())),
+                None => controllers.extend(names(&text)),
+            },
+            "all" => all = true,
+            "no-name" => plan.headers = false,
+            "values-only" => plan.values_only = true,
+            "mode" => mode = true,
+            "controllers" => list = true,
+            "v1" => plan.dialect = Some(Version::V1),
+            "v2" => plan.dialect = Some(Version::V2),
+            "ignore" => plan.ignore_unmappable = true,
+            _ => {}
+        }
+    }
+    let grouped = !controllers.is_empty() || !specs.is_empty();
+    if (!settings.is_empty() && (grouped || all))
+        || ((mode || list) && (!settings.is_empty() || grouped || all))
+    {
+        return Err(usage(hint));
+    }
+    if mode {
+        plan.what = What::Mode;
+        return Ok(Action::Run(plan));
+    }
+    if list {
+        plan.what = What::Controllers;
+        return Ok(Action::Run(plan));
+    }
+    let bad_path = |why: String| usage(format!("{tool}: {why}"));
+    let mut requests = Vec::new();
+    if !specs.is_empty() {
+        let with_path = specs.iter().any(|(_, p)| !p.is_empty());
+        let without_path = specs.iter().any(|(_, p)| p.is_empty());
+        if (with_path && !operands.is_empty()) || (without_path && operands.is_empty()) {
+            return Err(usage(hint));
+        }
+        for (list, path) in specs {
+            let targets: Vec<String> = if path.is_empty() {
+                operands
+                    .iter()
+                    .map(|o| o.to_string_lossy().into_owned())
+                    .collect()
+            } else {
+                vec![path]
+            };
+            for name in targets {
+                let mut wanted = list.clone();
+                wanted.extend(controllers.iter().cloned());
+                requests.push(Request {
+                    path: GroupPath::parse(&name).map_err(bad_path)?,
+                    name,
+                    ask: Ask::Controllers(wanted),
+                });
+            }
+        }
+    } else {
+        let mut names: Vec<String> = operands
+            .iter()
+            .map(|o| o.to_string_lossy().into_owned())
+            .collect();
+        if names.is_empty() {
+            if !settings.is_empty() || !controllers.is_empty() {
+                return Err(usage(hint));
+            }
+            // `cgget -a` alone: the root group.
+            names.push("/".to_owned());
+        }
+        let ask = if !settings.is_empty() {
+            Ask::Settings(settings)
+        } else if !controllers.is_empty() {
+            Ask::Controllers(controllers)
+        } else {
+            Ask::All
+        };
+        for name in names {
+            requests.push(Request {
+                path: GroupPath::parse(&name).map_err(bad_path)?,
+                name,
+                ask: ask.clone(),
+            });
+        }
+    }
+    plan.what = What::Groups(requests);
+    Ok(Action::Run(plan))
+}
+
+fn names(list: &str) -> Vec<String> {
+    list.split(',')
+        .filter(|c| !c.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
 /// The tool's entry point.
-pub fn run(_prog: &Prog, _args: Vec<OsString>) -> Result<Status> {
-    Err(Error::msg("cgget is not implemented yet").with_status(1))
+pub fn run(prog: &Prog, args: Vec<OsString>) -> Result<Status> {
+    match parse(prog, args)? {
+        Action::Print(help) => sys::print(&help).map(|()| 0),
+        Action::Run(plan) => execute("cgget", &plan).map(|()| 0),
+    }
+}
+
+/// The mode line of `-m`.
+pub fn mode_text(mode: Mode) -> &'static str {
+    match mode {
+        Mode::Legacy => "Legacy Mode (Cgroup v1 only).",
+        Mode::Hybrid => "Hybrid mode (Cgroup v1/v2).",
+        Mode::Unified => "Unified Mode (Cgroup v2 only).",
+    }
+}
+
+/// Whether a hierarchy shows in listings: not systemd's named one.
+pub(crate) fn listed(h: &Hierarchy) -> bool {
+    !h.controllers.iter().all(|c| c == OPAQUE)
+}
+
+/// Print what the plan asks for. Every value is read before anything is printed, so a
+/// failure prints nothing but its message.
+pub fn execute(tool: &str, plan: &Plan) -> Result<()> {
+    let requests = match &plan.what {
+        What::Mode => {
+            let all = Hierarchies::discover()?;
+            return match all.mode() {
+                Some(mode) => sys::print(&format!("{}\n", mode_text(mode))),
+                None => Err(Error::Plain {
+                    text: "Unable to determine the Cgroup setup mode.".into(),
+                    status: 1,
+                }),
+            };
+        }
+        What::Controllers => {
+            let all = common::hierarchies()?;
+            let mut out = String::from("#Controller\tVersion\n");
+            for h in all.list.iter().filter(|h| listed(h)) {
+                let v = if h.version == Version::V1 { 1 } else { 2 };
+                for c in h.controllers.iter().filter(|c| *c != OPAQUE) {
+                    out.push_str(&format!("{c:<11}\t{v}\n"));
+                }
+            }
+            return sys::print(&out);
+        }
+        What::Groups(requests) => requests,
+    };
+    let all = common::hierarchies()?;
+    let mut out = String::new();
+    for request in requests {
+        let settings = gather(tool, plan, &all, request)?;
+        if plan.headers {
+            out.push_str(&format!("{}:\n", request.name));
+        }
+        for (name, value) in settings {
+            let value = read::display(&value);
+            if plan.values_only {
+                out.push_str(&format!("{value}\n"));
+            } else {
+                out.push_str(&format!("{name}: {value}\n"));
+            }
+        }
+        if plan.headers {
+            out.push('\n');
+        }
+    }
+    sys::print(&out)
+}
+
+/// The settings of one request, as (name, value) in print order.
+fn gather(
+    tool: &str,
+    plan: &Plan,
+    all: &Hierarchies,
+    request: &Request,
+) -> Result<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    match &request.ask {
+        Ask::Settings(names) => {
+            // Grouped by controller, in the order each controller first appears.
+            let mut order: Vec<&str> = Vec::new();
+            for n in names {
+                let c = read::controller_of(n).unwrap_or_default();
+                if !order.contains(&c) {
+                    order.push(c);
+                }
+            }
+            for c in order {
+                let h = if c == "cgroup" {
+                    all.unified()
+                } else {
+                    all.for_controller(c).cloned()
+                };
+                let Some(h) = h else {
+                    return Err(Error::Plain {
+                        text: format!("{tool}: cannot find controller '{c}'"),
+                        status: Ecg::Other.status(),
+                    });
+                };
+                let group = h.group(&request.path);
+                for n in names.iter().filter(|n| read::controller_of(n) == Some(c)) {
+                    if let Some(value) = read_one(tool, plan, &group, n)? {
+                        out.push((n.clone(), value));
+                    }
+                }
+            }
+        }
+        Ask::Controllers(controllers) => {
+            for c in controllers {
+                if let Some(h) = all.for_controller(c) {
+                    out.extend(controller_settings(tool, plan, &h.group(&request.path), c)?);
+                }
+            }
+        }
+        Ask::All => {
+            for h in all.list.iter().filter(|h| listed(h)) {
+                let group = h.group(&request.path);
+                if !group.exists() {
+                    continue;
+                }
+                for c in group.enabled_controllers() {
+                    out.extend(controller_settings(tool, plan, &group, &c)?);
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn version_digit(v: Version) -> u8 {
+    if v == Version::V1 { 1 } else { 2 }
+}
+
+fn no_counterpart(tool: &str, name: &str, to: Version) -> Error {
+    Error::Plain {
+        text: format!(
+            "{tool}: {name} has no counterpart in cgroup v{}",
+            version_digit(to)
+        ),
+        status: Ecg::Inval.status(),
+    }
+}
+
+fn unmappable(tool: &str, name: &str) -> Error {
+    Error::Plain {
+        text: format!("{tool}: {name}: {}", Ecg::NoVersionConvert.text()),
+        status: Ecg::NoVersionConvert.status(),
+    }
+}
+
+/// One `-r` setting; `None` when cgxget `-i` skips it.
+fn read_one(tool: &str, plan: &Plan, group: &Group<'_>, name: &str) -> Result<Option<String>> {
+    let disk = group.hierarchy().version;
+    let failed = |e: Error| match e {
+        Error::Os { errno, .. } => Error::Plain {
+            text: format!(
+                "variable file read failed {}",
+                std::io::Error::from_raw_os_error(errno)
+                    .to_string()
+                    .split(" (os error")
+                    .next()
+                    .unwrap_or_default()
+            ),
+            status: Ecg::Other.status(),
+        },
+        other => other,
+    };
+    match plan.dialect {
+        None => group.read_as(name).map(Some).map_err(failed),
+        Some(user) if user == disk => group.read_raw(name).map(Some).map_err(failed),
+        Some(user) => {
+            if read::unmappable(name) {
+                return if plan.ignore_unmappable {
+                    Ok(None)
+                } else {
+                    Err(unmappable(tool, name))
+                };
+            }
+            if read::counterpart(name, user).is_none() {
+                return Err(no_counterpart(tool, name, disk));
+            }
+            group.read_as(name).map(Some).map_err(failed)
+        }
+    }
+}
+
+/// Every setting of one controller, converted to the plan's dialect when it differs from
+/// the hierarchy's.
+fn controller_settings(
+    tool: &str,
+    plan: &Plan,
+    group: &Group<'_>,
+    controller: &str,
+) -> Result<Vec<(String, String)>> {
+    let disk = group.hierarchy().version;
+    let settings = group.settings(controller)?;
+    let Some(user) = plan.dialect.filter(|u| *u != disk) else {
+        return Ok(settings.into_iter().map(|s| (s.name, s.value)).collect());
+    };
+    let mut out: Vec<(String, String)> = Vec::new();
+    for s in settings {
+        if read::unmappable(&s.name) {
+            if plan.ignore_unmappable {
+                continue;
+            }
+            return Err(unmappable(tool, &s.name));
+        }
+        let Some(targets) = read::counterpart(&s.name, disk) else {
+            if plan.ignore_unmappable {
+                continue;
+            }
+            return Err(no_counterpart(tool, &s.name, user));
+        };
+        for t in targets {
+            if out.iter().any(|(n, _)| n == t) {
+                continue;
+            }
+            let value = group.read_as(t)?;
+            out.push(((*t).to_owned(), value));
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(args: &[&str]) -> Result<Action<Plan>> {
+        let prog = Prog::new(None, "cgget");
+        parse(&prog, args.iter().map(OsString::from).collect())
+    }
+
+    fn requests(args: &[&str]) -> Vec<Request> {
+        match plan(args) {
+            Ok(Action::Run(Plan {
+                what: What::Groups(r),
+                ..
+            })) => r,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn usage_errors() {
+        for bad in [
+            &[][..],
+            &["-r", "cpu.shares", "-g", "cpu", "/"],
+            &["-r", "cpu.shares"],
+            &["-g", "cpu"],
+            &["-g", "cpu:/", "/"],
+            &["-g", "cpu:"],
+            &["-m", "-a"],
+            &["-c", "-r", "cpu.shares", "/"],
+            &["-x"],
+        ] {
+            let e = plan(bad).unwrap_err();
+            assert_eq!(e.status(), 129, "{bad:?}");
+        }
+        let e = plan(&["-r", "nodot", "/"]).unwrap_err();
+        assert_eq!(
+            (e.to_string(), e.status()),
+            ("cgget: error parsing parameter name 'nodot'".into(), 91)
+        );
+        assert_eq!(
+            plan(&["-r", "a.b", "-r", "a.b", "/"]).unwrap_err().status(),
+            90
+        );
+    }
+
+    #[test]
+    fn requests_as_typed() {
+        let r = requests(&["-r", "cpu.shares", "x/", "/y"]);
+        assert_eq!(r.len(), 2);
+        assert_eq!((r[0].name.as_str(), r[0].path.as_str()), ("x/", "x"));
+        assert_eq!(r[1].ask, Ask::Settings(vec!["cpu.shares".into()]));
+        let r = requests(&["-g", "cpu:a:b", "-g", "memory,pids:/"]);
+        assert_eq!(r[0].path.as_str(), "a:b");
+        assert_eq!(
+            r[1].ask,
+            Ask::Controllers(vec!["memory".into(), "pids".into()])
+        );
+        let r = requests(&["-g", "cpu:", "g"]);
+        assert_eq!(
+            (r[0].name.as_str(), &r[0].ask),
+            ("g", &Ask::Controllers(vec!["cpu".into()]))
+        );
+        assert_eq!(requests(&["g"])[0].ask, Ask::All);
+        assert_eq!(requests(&["-a"])[0].path, GroupPath::root());
+        assert!(matches!(
+            plan(&["-m"]),
+            Ok(Action::Run(Plan {
+                what: What::Mode,
+                ..
+            }))
+        ));
+        assert_eq!(plan(&["-g", "cpu:../x"]).unwrap_err().status(), 129);
+    }
 }
