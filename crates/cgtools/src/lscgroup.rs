@@ -1,10 +1,183 @@
-//! `lscgroup`: being written (issue 4).
+//! `lscgroup`: list groups, `controllers:/path` per line, each hierarchy's tree pre-order.
 
 use std::ffi::OsString;
 
+use clap::{Arg, Command};
+use sys::cgroup::read::OPAQUE;
+use sys::cgroup::{Ecg, GroupPath, Hierarchies, Hierarchy};
+use sys::cli::{self, Order, flag, required};
 use sys::{Error, Prog, Result, Status};
 
+use crate::cgget::{listed, short};
+use crate::common::{self, Action, Controllers, Spec, usage};
+
+const HINT: &str = "Wrong input parameters, try lscgroup -h' for more information.";
+
+/// The usage line of `-h` and the man page.
+pub const USAGE: &str = "lscgroup [[-g] <controllers>:<path> ...]";
+
+/// The command-line definition.
+pub fn command() -> Command {
+    Command::new("lscgroup")
+        .about("List control groups.")
+        .disable_help_flag(true)
+        .disable_version_flag(true)
+        .args([
+            required(
+                "group",
+                Some('g'),
+                "group",
+                "controllers:path",
+                "list this group and its descendants (repeatable; the -g may be left out)",
+            ),
+            short(
+                "ignore-default",
+                'b',
+                "accepted for compatibility; there is no default systemd scope",
+            ),
+            flag("help", Some('h'), "help", "display this help"),
+            Arg::new("groups")
+                .value_name("controllers:path")
+                .num_args(0..)
+                .help("more groups to list, as with -g"),
+        ])
+}
+
+/// What one run does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    /// The sub-trees to list, in order, each with the text it was given as; none: every
+    /// hierarchy from its root.
+    pub specs: Vec<(String, Spec)>,
+}
+
+/// Build the plan, or the help text.
+pub fn parse(prog: &Prog, args: Vec<OsString>) -> Result<Action<Plan>> {
+    let cmd = command();
+    let (opts, operands) = common::getopt(&cmd, prog, args, Order::Permute, HINT)?;
+    let mut texts = Vec::new();
+    for opt in opts {
+        match opt.id.as_str() {
+            "help" => return Ok(Action::Print(cli::help(&cmd, USAGE, "lscgroup(1)"))),
+            "group" => texts.push(opt.text()),
+            _ => {}
+        }
+    }
+    texts.extend(operands.iter().map(|o| o.to_string_lossy().into_owned()));
+    let mut specs = Vec::new();
+    for text in texts {
+        match Spec::parse(&text) {
+            Ok(Some(spec)) => specs.push((text, spec)),
+            Ok(None) => {
+                return Err(usage(format!(
+                    "lscgroup: cgroup controller and path parsing failed ({text})"
+                )));
+            }
+            Err(why) => return Err(usage(format!("lscgroup: {why}"))),
+        }
+    }
+    Ok(Action::Run(Plan { specs }))
+}
+
 /// The tool's entry point.
-pub fn run(_prog: &Prog, _args: Vec<OsString>) -> Result<Status> {
-    Err(Error::msg("lscgroup is not implemented yet").with_status(1))
+pub fn run(prog: &Prog, args: Vec<OsString>) -> Result<Status> {
+    match parse(prog, args)? {
+        Action::Print(help) => sys::print(&help).map(|()| 0),
+        Action::Run(plan) => execute(&plan).map(|()| 0),
+    }
+}
+
+/// The lines of one hierarchy's sub-tree at `path`: the base line keeps a trailing `/`
+/// when the base is not the root.
+fn list(h: &Hierarchy, path: &GroupPath, out: &mut String) {
+    let prefix: Vec<&str> = h
+        .controllers
+        .iter()
+        .filter(|c| *c != OPAQUE)
+        .map(String::as_str)
+        .collect();
+    let prefix = prefix.join(",");
+    for (i, group) in h.group(path).walk().iter().enumerate() {
+        if i == 0 && !group.is_root() {
+            out.push_str(&format!("{prefix}:{group}/\n"));
+        } else {
+            out.push_str(&format!("{prefix}:{group}\n"));
+        }
+    }
+}
+
+/// The hierarchies of a spec, in mount-table order, each once.
+fn hierarchies_of(all: &Hierarchies, text: &str, spec: &Spec) -> Result<Vec<Hierarchy>> {
+    let fail = || {
+        Error::msg(format!("cannot find group {text}: {}", Ecg::Fail.text()))
+            .with_status(Ecg::Fail.status())
+    };
+    match &spec.controllers {
+        Controllers::Unified => all.unified().map(|h| vec![h]).ok_or_else(fail),
+        Controllers::All => Ok(all.list.iter().filter(|h| listed(h)).cloned().collect()),
+        Controllers::Named(names) => {
+            let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+            let found = all.for_controllers(&refs).map_err(|_| fail())?;
+            Ok(all
+                .list
+                .iter()
+                .filter(|h| found.iter().any(|f| std::ptr::eq(*f, *h)))
+                .cloned()
+                .collect())
+        }
+    }
+}
+
+/// List the groups. An unknown controller stops the run after what was listed before it.
+pub fn execute(plan: &Plan) -> Result<()> {
+    let all = common::hierarchies()?;
+    let mut out = String::new();
+    if plan.specs.is_empty() {
+        for h in all.list.iter().filter(|h| listed(h)) {
+            list(h, &GroupPath::root(), &mut out);
+        }
+        return sys::print(&out);
+    }
+    for (text, spec) in &plan.specs {
+        match hierarchies_of(&all, text, spec) {
+            Ok(found) => {
+                for h in found {
+                    list(&h, &spec.path, &mut out);
+                }
+            }
+            Err(e) => {
+                sys::print(&out)?;
+                return Err(e);
+            }
+        }
+    }
+    sys::print(&out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn specs() {
+        let prog = Prog::new(None, "lscgroup");
+        let parse = |a: &[&str]| parse(&prog, a.iter().map(OsString::from).collect());
+        match parse(&["-g", "cpu:/a", "memory:b"]) {
+            Ok(Action::Run(plan)) => {
+                assert_eq!(plan.specs.len(), 2);
+                assert_eq!(plan.specs[1].1.path.as_str(), "b");
+            }
+            other => panic!("{other:?}"),
+        }
+        let e = parse(&["x"]).unwrap_err();
+        assert_eq!(
+            (e.to_string(), e.status()),
+            (
+                "lscgroup: cgroup controller and path parsing failed (x)".into(),
+                129
+            )
+        );
+        assert_eq!(parse(&["cpu:../x"]).unwrap_err().status(), 129);
+        assert_eq!(parse(&["-q"]).unwrap_err().status(), 129);
+    }
 }

@@ -1,10 +1,167 @@
-//! `lssubsys`: being written (issue 4).
+//! `lssubsys`: list the hierarchies and their controllers, with hierarchy ids and mount
+//! points.
 
 use std::ffi::OsString;
 
-use sys::{Error, Prog, Result, Status};
+use clap::{Arg, Command};
+use sys::cgroup::read;
+use sys::cli::{self, Order, flag};
+use sys::{Prog, Result, Status};
+
+use crate::common::{self, Action};
+
+const HINT: &str = "Wrong input parameters, try lssubsys -h' for more information.";
+
+/// The usage line of `-h` and the man page.
+pub const USAGE: &str = "lssubsys [-i] [-m|-M] [-a] [<controller> ...]";
+
+/// The command-line definition.
+pub fn command() -> Command {
+    Command::new("lssubsys")
+        .about("List hierarchies and the controllers they carry.")
+        .disable_help_flag(true)
+        .disable_version_flag(true)
+        .args([
+            flag(
+                "all",
+                Some('a'),
+                "all",
+                "also list the controllers no hierarchy carries",
+            ),
+            flag(
+                "hierarchies",
+                Some('i'),
+                "hierarchies",
+                "print each hierarchy's id",
+            ),
+            flag(
+                "mount-points",
+                Some('m'),
+                "mount-points",
+                "print each hierarchy's mount point",
+            ),
+            flag(
+                "all-mount-points",
+                Some('M'),
+                "all-mount-points",
+                "print every mount point of each hierarchy, one per line",
+            ),
+            flag("help", Some('h'), "help", "display this help"),
+            Arg::new("controllers")
+                .value_name("controller")
+                .num_args(0..)
+                .help("list only the hierarchies of these controllers"),
+        ])
+}
+
+/// What one run does.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Plan {
+    /// `-a`.
+    pub all: bool,
+    /// `-i`.
+    pub ids: bool,
+    /// `-m`.
+    pub mount_point: bool,
+    /// `-M`.
+    pub all_mount_points: bool,
+    /// The controllers to restrict to; empty: all.
+    pub controllers: Vec<String>,
+}
+
+/// Build the plan, or the help text.
+pub fn parse(prog: &Prog, args: Vec<OsString>) -> Result<Action<Plan>> {
+    let cmd = command();
+    let (opts, operands) = common::getopt(&cmd, prog, args, Order::Permute, HINT)?;
+    let mut plan = Plan::default();
+    for opt in opts {
+        match opt.id.as_str() {
+            "help" => return Ok(Action::Print(cli::help(&cmd, USAGE, "lssubsys(1)"))),
+            "all" => plan.all = true,
+            "hierarchies" => plan.ids = true,
+            "mount-points" => plan.mount_point = true,
+            "all-mount-points" => plan.all_mount_points = true,
+            _ => {}
+        }
+    }
+    plan.controllers = operands
+        .iter()
+        .map(|o| o.to_string_lossy().into_owned())
+        .collect();
+    Ok(Action::Run(plan))
+}
 
 /// The tool's entry point.
-pub fn run(_prog: &Prog, _args: Vec<OsString>) -> Result<Status> {
-    Err(Error::msg("lssubsys is not implemented yet").with_status(1))
+pub fn run(prog: &Prog, args: Vec<OsString>) -> Result<Status> {
+    match parse(prog, args)? {
+        Action::Print(help) => sys::print(&help).map(|()| 0),
+        Action::Run(plan) => execute(&plan).map(|()| 0),
+    }
+}
+
+/// List: with `-a` first the controllers no hierarchy carries, one per line; then one line
+/// per hierarchy (v2's controllers as one), in mount-table order. Controllers that are not
+/// mounted never stop the listing.
+pub fn execute(plan: &Plan) -> Result<()> {
+    let all = common::hierarchies()?;
+    let ids = read::controller_ids();
+    let wanted = |c: &str| plan.controllers.is_empty() || plan.controllers.iter().any(|w| w == c);
+    let mut out = String::new();
+    if plan.all {
+        for (name, _) in &ids {
+            if all.for_controller(name).is_none() && wanted(name) {
+                out.push_str(&format!("{name}\n"));
+            }
+        }
+    }
+    for h in &all.list {
+        let names: Vec<&str> = h
+            .controllers
+            .iter()
+            .map(String::as_str)
+            .filter(|c| !c.starts_with("name="))
+            .collect();
+        if names.is_empty() || !names.iter().any(|c| wanted(c)) {
+            continue;
+        }
+        let mut line = names.join(",");
+        if plan.ids {
+            let id = ids
+                .iter()
+                .find(|(n, _)| n == names[0])
+                .map_or(0, |(_, id)| *id);
+            line.push_str(&format!(" {id}"));
+        }
+        if plan.all_mount_points {
+            for m in read::mount_points(h) {
+                out.push_str(&format!("{line} {}\n", m.display()));
+            }
+        } else if plan.mount_point {
+            out.push_str(&format!("{line} {}\n", h.mount_point.display()));
+        } else {
+            out.push_str(&format!("{line}\n"));
+        }
+    }
+    sys::print(&out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn options() {
+        let prog = Prog::new(None, "lssubsys");
+        let parse = |a: &[&str]| parse(&prog, a.iter().map(OsString::from).collect());
+        match parse(&["-am", "cpu"]) {
+            Ok(Action::Run(plan)) => {
+                assert!(plan.all && plan.mount_point && !plan.ids);
+                assert_eq!(plan.controllers, ["cpu"]);
+            }
+            other => panic!("{other:?}"),
+        }
+        let e = parse(&["-x"]).unwrap_err();
+        assert_eq!(e.status(), 129);
+        assert!(e.to_string().ends_with(HINT), "{e}");
+    }
 }
