@@ -1,2 +1,478 @@
-//! /etc/cgrules.conf and /etc/cgrules.d/*: which group a process belongs in, for cgexec and
-//! cgclassify without -g: filled in by the issue-4 work on those tools.
+//! `/etc/cgrules.conf` and `/etc/cgrules.d/*`: which groups a process belongs in, for
+//! `cgexec` and `cgclassify` without `-g`.
+//!
+//! A rule line is `who[:process] controllers destination [options]`, fields separated by
+//! blanks, `#` starting a comment anywhere:
+//!
+//! * `who` is a user name, `@group` (the group's gid, or a user listed as its member), `*`
+//!   (everybody), or `%` (one more line of the rule above: it applies when that one does);
+//! * `process`, when given, must equal the process's name as known (a command as typed, or a
+//!   full path) or its last path component;
+//! * `controllers` is a comma list, `*` meaning every hierarchy;
+//! * `destination` is a group path, in which `%u` `%U` `%g` `%G` `%p` `%P` become the user's
+//!   name and uid, the group's name and gid, the process's name and pid, and `\` takes the
+//!   next character literally; a group named with such templates is created when missing;
+//! * the only option is `ignore`: a process whose first matching rule says so stays put.
+//!
+//! The first rule that matches wins, together with its `%` lines. `/etc/cgrules.conf` is read
+//! first and must exist; then the regular files and symbolic links of `/etc/cgrules.d`, in
+//! name order (libcgroup takes directory order), until one has a match. A line with fewer
+//! than three fields before the match, or a matching rule with a bad option or no
+//! controller, makes the whole lookup fail (libcgroup's "Cgroup parsing failed"). Rules
+//! naming an unknown user or group are skipped with their `%` lines, as libcgroup does.
+//!
+//! [`ProcessInfo`] reads what the rules match on from `/proc/<pid>`; [`apply`] moves a
+//! process by the rules.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use super::{Ecg, GroupPath, Hierarchies, Hierarchy};
+use crate::error::{Error, Result};
+
+/// The user and group databases, as the rules need them (a trait so that tests can fake them).
+pub trait Directory {
+    /// The uid of user `name`.
+    fn uid(&self, name: &str) -> Option<u32>;
+    /// The gid of group `name`, and the users listed as its members.
+    fn group(&self, name: &str) -> Option<(u32, Vec<String>)>;
+    /// The name of user `uid`.
+    fn user_name(&self, uid: u32) -> Option<String>;
+    /// The name of group `gid`.
+    fn group_name(&self, gid: u32) -> Option<String>;
+}
+
+/// The system's passwd and group databases.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemDirectory;
+
+impl Directory for SystemDirectory {
+    fn uid(&self, name: &str) -> Option<u32> {
+        nix::unistd::User::from_name(name)
+            .ok()
+            .flatten()
+            .map(|u| u.uid.as_raw())
+    }
+
+    fn group(&self, name: &str) -> Option<(u32, Vec<String>)> {
+        nix::unistd::Group::from_name(name)
+            .ok()
+            .flatten()
+            .map(|g| (g.gid.as_raw(), g.mem))
+    }
+
+    fn user_name(&self, uid: u32) -> Option<String> {
+        crate::user::user_name(uid)
+    }
+
+    fn group_name(&self, gid: u32) -> Option<String> {
+        nix::unistd::Group::from_gid(nix::unistd::Gid::from_raw(gid))
+            .ok()
+            .flatten()
+            .map(|g| g.name)
+    }
+}
+
+/// What the rules match on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProcessInfo {
+    /// The pid (for `%P`).
+    pub pid: u32,
+    /// The uid matched (cgexec: the real one; cgclassify: the process's effective one).
+    pub uid: u32,
+    /// The gid matched.
+    pub gid: u32,
+    /// The process's name: a command as typed or a full path; `None` when unknown.
+    pub name: Option<String>,
+}
+
+impl ProcessInfo {
+    /// Process `pid` as cgclassify sees it: effective uid and gid from `/proc/<pid>/status`,
+    /// and as name the executable's full path when its file name agrees with the kernel's
+    /// `Name` (which is cut at 15 bytes), else `argv[0]` when that agrees, else `Name`.
+    pub fn of_pid(pid: u32) -> Result<Self> {
+        let dir = PathBuf::from(format!("/proc/{pid}"));
+        let status =
+            crate::read_pseudo_text(&dir.join("status")).map_err(|e| Ecg::Other.with_errno(e))?;
+        Self::from_proc(pid, &status, &dir)
+    }
+
+    fn from_proc(pid: u32, status: &str, dir: &Path) -> Result<Self> {
+        let field = |key: &str| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix(key))
+                .map(str::trim)
+        };
+        let second = |key: &str| -> Result<u32> {
+            field(key)
+                .and_then(|v| v.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+                .ok_or_else(|| Error::msg(format!("no {key} line in /proc/{pid}/status")))
+        };
+        let (uid, gid) = (second("Uid:")?, second("Gid:")?);
+        let comm = field("Name:").map(str::to_owned);
+        let agrees = |path: &str| {
+            comm.as_deref()
+                .is_some_and(|c| !c.is_empty() && basename(path).starts_with(c))
+        };
+        let exe = fs::read_link(dir.join("exe"))
+            .ok()
+            .map(|p| p.to_string_lossy().into_owned())
+            .map(|p| p.strip_suffix(" (deleted)").map(str::to_owned).unwrap_or(p));
+        let argv0 = crate::read_pseudo_file(&dir.join("cmdline"))
+            .ok()
+            .and_then(|b| {
+                b.split(|c| *c == 0)
+                    .next()
+                    .map(|a| String::from_utf8_lossy(a).into_owned())
+            })
+            .filter(|a| !a.is_empty());
+        let name = match (exe, argv0) {
+            (Some(e), _) if agrees(&e) => Some(e),
+            (_, Some(a)) if agrees(&a) => Some(a),
+            _ => comm,
+        };
+        Ok(ProcessInfo {
+            pid,
+            uid,
+            gid,
+            name,
+        })
+    }
+}
+
+/// The last path component of `path`.
+fn basename(path: &str) -> &str {
+    let trimmed = path.trim_end_matches('/');
+    match trimmed.rsplit_once('/') {
+        Some((_, base)) => base,
+        None => trimmed,
+    }
+}
+
+/// One line of a rules file, split but not yet looked up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Line {
+    number: usize,
+    /// The `who` part of the key.
+    who: String,
+    /// The process part of the key, if any.
+    process: Option<String>,
+    controllers: String,
+    destination: String,
+    options: Option<String>,
+}
+
+/// A rules file, line by line: a `Line`, or the number of a line too short to be a rule and
+/// whether it starts with `%`.
+fn split(text: &str) -> Vec<std::result::Result<Line, (usize, bool)>> {
+    let mut out = Vec::new();
+    for (i, raw) in text.lines().enumerate() {
+        let content = raw.split('#').next().unwrap_or_default();
+        let fields: Vec<&str> = content.split_whitespace().take(4).collect();
+        if fields.is_empty() {
+            continue;
+        }
+        if fields.len() < 3 {
+            out.push(Err((i + 1, fields[0].starts_with('%'))));
+            continue;
+        }
+        let (who, process) = match fields[0].split_once(':') {
+            Some((w, p)) => (w, (!p.is_empty()).then(|| p.to_owned())),
+            None => (fields[0], None),
+        };
+        out.push(Ok(Line {
+            number: i + 1,
+            who: who.to_owned(),
+            process,
+            controllers: fields[1].to_owned(),
+            destination: fields[2].to_owned(),
+            options: fields.get(3).map(|o| (*o).to_owned()),
+        }));
+    }
+    out
+}
+
+/// A rule that matched, ready to apply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Matched {
+    /// The file it came from, and its line.
+    pub file: PathBuf,
+    /// Its line number.
+    pub line: usize,
+    /// The controllers (`*` for every hierarchy).
+    pub controllers: Vec<String>,
+    /// The destination as written.
+    pub destination: String,
+    /// The `ignore` option.
+    pub ignore: bool,
+}
+
+/// Why the rules could not be used.
+fn parse_fail(file: &Path, line: usize, why: &str) -> Error {
+    Error::msg(format!("{}:{line}: {why}", file.display())).with_status(Ecg::ParseFail.status())
+}
+
+/// Who the current rule is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Who {
+    /// Nobody (before the first rule, or after a rule whose process did not match).
+    Invalid,
+    User(u32),
+    Group(u32, Vec<String>),
+    Any,
+}
+
+/// The rules of one file that apply to `who`: the first matching rule and its `%` lines, or
+/// an empty list.
+fn match_text(
+    text: &str,
+    file: &Path,
+    who: &ProcessInfo,
+    dir: &dyn Directory,
+) -> Result<Vec<Matched>> {
+    let mut found = Vec::new();
+    let mut current = Who::Invalid;
+    let mut matched = false;
+    let mut skipped = false;
+    for line in split(text) {
+        let line = match line {
+            Ok(l) => l,
+            // A short `%` line of a skipped rule goes with it; any other short line fails.
+            Err((_, true)) if skipped => continue,
+            Err((number, _)) => {
+                return Err(parse_fail(
+                    file,
+                    number,
+                    "a rule needs at least three fields",
+                ));
+            }
+        };
+        let continuation = line.who.starts_with('%');
+        if skipped && continuation {
+            continue;
+        }
+        skipped = false;
+        if matched && !continuation {
+            break;
+        }
+        if let Some(group) = line.who.strip_prefix('@') {
+            match dir.group(group) {
+                Some((gid, members)) => current = Who::Group(gid, members),
+                None => {
+                    skipped = true;
+                    continue;
+                }
+            }
+        } else if line.who.starts_with('*') {
+            current = Who::Any;
+        } else if !continuation {
+            match dir.uid(&line.who) {
+                Some(uid) => current = Who::User(uid),
+                None => {
+                    skipped = true;
+                    continue;
+                }
+            }
+        }
+        let applies = match &current {
+            Who::Invalid => false,
+            Who::Any => true,
+            Who::User(uid) => *uid == who.uid,
+            Who::Group(gid, members) => {
+                *gid == who.gid
+                    || dir
+                        .user_name(who.uid)
+                        .is_some_and(|name| members.contains(&name))
+            }
+        };
+        matched |= applies;
+        if !matched {
+            continue;
+        }
+        if let Some(process) = &line.process {
+            let fits = who
+                .name
+                .as_deref()
+                .is_some_and(|n| n == process || basename(n) == process);
+            if !fits {
+                current = Who::Invalid;
+                matched = false;
+                continue;
+            }
+        }
+        let mut ignore = false;
+        if let Some(options) = &line.options {
+            for option in options.split(',').filter(|o| !o.is_empty()) {
+                if option == "ignore" {
+                    ignore = true;
+                } else {
+                    return Err(parse_fail(
+                        file,
+                        line.number,
+                        &format!("unsupported option '{option}'"),
+                    ));
+                }
+            }
+            if options.split(',').all(str::is_empty) {
+                return Err(parse_fail(file, line.number, "empty option list"));
+            }
+        }
+        let controllers: Vec<String> = line
+            .controllers
+            .split(',')
+            .filter(|c| !c.is_empty())
+            .map(str::to_owned)
+            .collect();
+        if controllers.is_empty() {
+            return Err(parse_fail(file, line.number, "no controller listed"));
+        }
+        found.push(Matched {
+            file: file.to_owned(),
+            line: line.number,
+            controllers,
+            destination: line.destination,
+            ignore,
+        });
+    }
+    Ok(found)
+}
+
+/// The rules that apply to `who`, from `<root>/etc/cgrules.conf` and then
+/// `<root>/etc/cgrules.d/*` (root is `/` on a real system). A missing main file is an error,
+/// as in libcgroup; no match is an empty list.
+pub fn find(root: &Path, who: &ProcessInfo, dir: &dyn Directory) -> Result<Vec<Matched>> {
+    let etc = root.join("etc");
+    let main = etc.join("cgrules.conf");
+    let text = fs::read_to_string(&main).map_err(|e| {
+        Error::msg(format!("cannot read {}: {e}", main.display()))
+            .with_status(Ecg::ParseFail.status())
+    })?;
+    let found = match_text(&text, &main, who, dir)?;
+    if !found.is_empty() {
+        return Ok(found);
+    }
+    let Ok(entries) = fs::read_dir(etc.join("cgrules.d")) else {
+        return Ok(found);
+    };
+    let mut files: Vec<PathBuf> = entries
+        .flatten()
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file() || t.is_symlink()))
+        .map(|e| e.path())
+        .collect();
+    files.sort();
+    for file in files {
+        // A dangling link or an unreadable file fails as libcgroup's fopen() does.
+        let text = fs::read_to_string(&file).map_err(|e| {
+            Error::msg(format!("cannot read {}: {e}", file.display()))
+                .with_status(Ecg::ParseFail.status())
+        })?;
+        let found = match_text(&text, &file, who, dir)?;
+        if !found.is_empty() {
+            return Ok(found);
+        }
+    }
+    Ok(Vec::new())
+}
+
+/// A destination with its templates filled in. `%` followed by anything else (or nothing)
+/// stays as written; `\x` is `x`.
+pub fn expand(destination: &str, who: &ProcessInfo, dir: &dyn Directory) -> String {
+    let mut out = String::new();
+    let mut chars = destination.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '%' => {
+                let Some(t) = chars.next() else {
+                    out.push('%');
+                    break;
+                };
+                match t {
+                    'U' => out.push_str(&who.uid.to_string()),
+                    'u' => out.push_str(
+                        &dir.user_name(who.uid)
+                            .unwrap_or_else(|| who.uid.to_string()),
+                    ),
+                    'G' => out.push_str(&who.gid.to_string()),
+                    'g' => out.push_str(
+                        &dir.group_name(who.gid)
+                            .unwrap_or_else(|| who.gid.to_string()),
+                    ),
+                    'P' => out.push_str(&who.pid.to_string()),
+                    'p' => match &who.name {
+                        Some(name) => out.push_str(basename(name)),
+                        None => out.push_str(&who.pid.to_string()),
+                    },
+                    other => {
+                        out.push('%');
+                        out.push(other);
+                    }
+                }
+            }
+            '\\' => {
+                if let Some(next) = chars.next() {
+                    out.push(next);
+                }
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// The hierarchies a rule names; an unknown controller is libcgroup's "operation not
+/// allowed".
+fn hierarchies_of<'a>(all: &'a Hierarchies, controllers: &[String]) -> Result<Vec<&'a Hierarchy>> {
+    if controllers.iter().any(|c| c == "*") {
+        return Ok(all.list.iter().collect());
+    }
+    let names: Vec<&str> = controllers.iter().map(String::as_str).collect();
+    all.for_controllers(&names)
+        .map_err(|_| Ecg::NotAllowed.error())
+}
+
+/// Move process `who.pid` by the rules under `root` (`/` on a real system): each line of the
+/// first matching rule, in order, moves it into its destination in the hierarchies of its
+/// controllers; a destination with templates is created first when missing. Nothing
+/// matching, or a first match with `ignore`, moves nothing.
+pub fn apply(all: &Hierarchies, root: &Path, who: &ProcessInfo) -> Result<()> {
+    apply_with(all, root, who, &SystemDirectory)
+}
+
+/// [`apply`] with another user and group database.
+pub fn apply_with(
+    all: &Hierarchies,
+    root: &Path,
+    who: &ProcessInfo,
+    dir: &dyn Directory,
+) -> Result<()> {
+    let rules = find(root, who, dir)?;
+    if rules.first().is_some_and(|r| r.ignore) {
+        return Ok(());
+    }
+    for rule in rules.iter().filter(|r| !r.ignore) {
+        let dest = expand(&rule.destination, who, dir);
+        let path = GroupPath::parse(&dest)
+            .map_err(|why| Error::msg(why).with_status(Ecg::Inval.status()))?;
+        let hierarchies = hierarchies_of(all, &rule.controllers)?;
+        for hierarchy in hierarchies {
+            let group = hierarchy.group(&path);
+            if dest != rule.destination && !group.exists() {
+                let controllers: Vec<&str> = hierarchy
+                    .controllers
+                    .iter()
+                    .filter(|c| !c.starts_with("name="))
+                    .filter(|c| rule.controllers.iter().any(|r| r == "*" || r == *c))
+                    .map(String::as_str)
+                    .collect();
+                group.create(&controllers)?;
+            }
+            group.attach(who.pid)?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;
