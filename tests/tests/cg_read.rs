@@ -1,0 +1,482 @@
+//! cgget, cgxget, lscgroup and lssubsys, checked against what the kernel's cgroup files hold;
+//! side by side with Debian's libcgroup 2.0.2 tools where 2.0.2 and 3.2 agree.
+//!
+//! Modes: every test must pass on the hybrid development host and in the v2-only and
+//! v1-only VMs (`cargo xtask vm-test`); expectations follow `tests::cgroup_mode()` and
+//! `tests::cgroup_dir()`. Groups are only ever `nsutils-test-<pid>-<name>` ones, made by
+//! our cgcreate and removed by `TestGroup`, also on failure.
+
+use std::fs;
+use std::path::Path;
+
+use tests::{CgroupMode, Output, Run, TestGroup, cgroup_dir, cgroup_mode, ours, reference};
+
+fn cg(tool: &str, args: &[&str]) -> Output {
+    Run::new(ours(tool)).args(args).run()
+}
+
+fn fails_with(out: &Output, code: i32, stderr: &str) {
+    assert_eq!(
+        (out.code, out.stderr.as_str(), out.stdout.as_str()),
+        (Some(code), stderr, ""),
+        "{out:#?}"
+    );
+}
+
+fn read(path: &Path) -> String {
+    fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .trim_end_matches('\n')
+        .to_owned()
+}
+
+fn v2() -> bool {
+    cgroup_mode() == CgroupMode::V2
+}
+
+/// Whether `controller` lives in a cgroup v2 hierarchy here.
+fn on_v2(controller: &str) -> bool {
+    fs::metadata(cgroup_dir(controller).join("cgroup.controllers")).is_ok()
+}
+
+/// A group in the memory and cpu hierarchies, with a 15M memory limit, cpu.shares 512 and a
+/// 50ms-per-100ms quota, set through the v1 names (translated on v2).
+fn limited_group(name: &str) -> TestGroup {
+    let g = TestGroup::new(name);
+    cg("cgcreate", &["-g", &format!("memory,cpu:{}", g.name)]).assert_code(0);
+    cg(
+        "cgset",
+        &[
+            "-r",
+            "memory.limit_in_bytes=15M",
+            "-r",
+            "cpu.shares=512",
+            "-r",
+            "cpu.cfs_quota_us=50000",
+            &g.name,
+        ],
+    )
+    .assert_code(0);
+    g
+}
+
+#[test]
+fn cgget_prints_what_the_kernel_holds() {
+    let g = limited_group("get");
+    let (limit_file, cpu_file) = if v2() {
+        ("memory.max", "cpu.weight")
+    } else {
+        ("memory.limit_in_bytes", "cpu.shares")
+    };
+    assert_eq!(read(&g.dir("memory").join(limit_file)), "15728640");
+    let weight = read(&g.dir("cpu").join(cpu_file));
+    assert_eq!(weight, if v2() { "50" } else { "512" });
+
+    // v1 names on every layout, grouped by controller in first-seen order.
+    let out = cg(
+        "cgget",
+        &[
+            "-r",
+            "memory.limit_in_bytes",
+            "-r",
+            "cpu.shares",
+            "-r",
+            "memory.soft_limit_in_bytes",
+            &g.name,
+        ],
+    );
+    let unlimited = "9223372036854771712";
+    assert_eq!(
+        out.ok(),
+        format!(
+            "{}:\nmemory.limit_in_bytes: 15728640\nmemory.soft_limit_in_bytes: {unlimited}\ncpu.shares: 512\n\n",
+            g.name
+        )
+    );
+    // v2 names too, on every layout.
+    let out = cg("cgget", &["-r", "memory.max", "-r", "cpu.max", &g.name]);
+    assert_eq!(
+        out.ok(),
+        format!(
+            "{}:\nmemory.max: 15728640\ncpu.max: 50000 100000\n\n",
+            g.name
+        )
+    );
+    // Headers off, values only; names typed with slashes are echoed as typed.
+    let out = cg(
+        "cgget",
+        &["-n", "-v", "-r", "memory.limit_in_bytes", &g.name],
+    );
+    assert_eq!(out.ok(), "15728640\n");
+    let out = cg("cgget", &["-n", "-r", "cpu.shares", &g.name]);
+    assert_eq!(out.ok(), "cpu.shares: 512\n");
+    let typed = format!("/{}/", g.name);
+    let out = cg("cgget", &["-v", "-r", "cpu.shares", &typed, "/"]);
+    let root_shares = if v2() {
+        None
+    } else {
+        Some(read(&cgroup_dir("cpu").join("cpu.shares")))
+    };
+    let text = out.ok();
+    assert!(
+        text.starts_with(&format!("{typed}:\n512\n\n/:\n")),
+        "{text}"
+    );
+    if let Some(shares) = root_shares {
+        assert!(text.ends_with(&format!("/:\n{shares}\n\n")), "{text}");
+    }
+}
+
+#[test]
+fn cgget_lists_a_controller_in_directory_order() {
+    let g = limited_group("list");
+    let dir = g.dir("memory");
+    let names: Vec<String> = fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("memory."))
+        .collect();
+    assert!(!names.is_empty());
+    for args in [
+        vec!["-g".to_owned(), format!("memory:{}", g.name)],
+        vec!["-g".to_owned(), "memory".to_owned(), g.name.clone()],
+    ] {
+        let out = cg(
+            "cgget",
+            &args.iter().map(String::as_str).collect::<Vec<_>>(),
+        );
+        let text = out.ok();
+        let mut lines = text.lines();
+        assert_eq!(lines.next(), Some(format!("{}:", g.name).as_str()));
+        assert!(text.ends_with("\n\n"), "{text}");
+        let shown: Vec<&str> = text
+            .lines()
+            .skip(1)
+            .filter(|l| !l.starts_with('\t') && !l.is_empty())
+            .map(|l| l.split(": ").next().unwrap_or(l).trim_end_matches(':'))
+            .collect();
+        assert_eq!(shown, names, "{text}");
+        let limit = if v2() {
+            "memory.max"
+        } else {
+            "memory.limit_in_bytes"
+        };
+        assert!(
+            text.lines().any(|l| l == format!("{limit}: 15728640")),
+            "{text}"
+        );
+        // A multi-line file: its further lines start with a TAB.
+        let stat = read(&dir.join("memory.stat"));
+        let second = stat.lines().nth(1).unwrap();
+        assert!(text.contains(&format!("\n\t{second}\n")), "{text}");
+    }
+    // No option: every controller of the group, memory's and cpu's included.
+    let text = cg("cgget", &[&g.name]).ok().to_owned();
+    assert!(text.lines().any(|l| l.starts_with("memory.")), "{text}");
+    assert!(text.lines().any(|l| l.starts_with("cpu.")), "{text}");
+}
+
+#[test]
+fn cgget_errors_and_statuses() {
+    let g = limited_group("err");
+    let missing = TestGroup::new("err-missing");
+    let hint = "Wrong input parameters, try cgget -h' for more information.\n";
+    fails_with(
+        &cg(
+            "cgget",
+            &["-r", "memory.limit_in_bytes", &g.name, &missing.name],
+        ),
+        96,
+        "variable file read failed No such file or directory\n",
+    );
+    fails_with(
+        &cg("cgget", &["-r", "memory.nosuch", &g.name]),
+        96,
+        "variable file read failed No such file or directory\n",
+    );
+    fails_with(
+        &cg("cgget", &["-r", "nosuchctrl.x", &g.name]),
+        96,
+        "cgget: cannot find controller 'nosuchctrl'\n",
+    );
+    fails_with(
+        &cg("cgget", &["-r", "nodot", &g.name]),
+        91,
+        "cgget: error parsing parameter name 'nodot'\n",
+    );
+    assert_eq!(
+        cg("cgget", &["-r", "cpu.shares", "-r", "cpu.shares", &g.name]).code,
+        Some(90)
+    );
+    fails_with(&cg("cgget", &[]), 129, hint);
+    let spec = format!("memory:{}", g.name);
+    fails_with(
+        &cg("cgget", &["-g", &spec, "-r", "memory.limit_in_bytes"]),
+        129,
+        hint,
+    );
+    fails_with(&cg("cgget", &["-g", &spec, &g.name]), 129, hint);
+    fails_with(&cg("cgget", &["-r", "cpu.shares"]), 129, hint);
+    fails_with(&cg("cgget", &["-m", "-a"]), 129, hint);
+    fails_with(
+        &cg("cgget", &["-g", "memory:../x"]),
+        129,
+        "cgget: group path '../x' leaves its hierarchy ('..')\n",
+    );
+    // A missing group listed whole: its header only, as libcgroup.
+    let out = cg("cgget", &["-g", &format!("memory:{}", missing.name)]);
+    assert_eq!(out.ok(), format!("{}:\n\n", missing.name));
+    assert!(!missing.dir("memory").exists());
+}
+
+#[test]
+fn cgget_mode_and_controllers() {
+    let text = match cgroup_mode() {
+        CgroupMode::V2 => "Unified Mode (Cgroup v2 only).\n",
+        CgroupMode::V1 => "Legacy Mode (Cgroup v1 only).\n",
+        CgroupMode::Hybrid => "Hybrid mode (Cgroup v1/v2).\n",
+    };
+    assert_eq!(cg("cgget", &["-m"]).ok(), text);
+    // libcgroup exits 103 after this table; we exit 0.
+    let out = cg("cgget", &["-c"]);
+    let table = out.ok();
+    assert!(table.starts_with("#Controller\tVersion\n"), "{table}");
+    for controller in ["memory", "cpu", "pids"] {
+        let version = if on_v2(controller) { 2 } else { 1 };
+        assert!(
+            table.contains(&format!("\n{controller:<11}\t{version}\n")),
+            "{controller}: {table}"
+        );
+    }
+}
+
+#[test]
+fn cgxget_speaks_one_dialect() {
+    let g = limited_group("x");
+    let out = cg(
+        "cgxget",
+        &["-2", "-r", "cpu.max", "-r", "cpu.weight", &g.name],
+    );
+    assert_eq!(
+        out.ok(),
+        format!("{}:\ncpu.max: 50000 100000\ncpu.weight: 50\n\n", g.name)
+    );
+    let out = cg(
+        "cgxget",
+        &[
+            "-1",
+            "-r",
+            "cpu.cfs_quota_us",
+            "-r",
+            "cpu.cfs_period_us",
+            "-r",
+            "memory.limit_in_bytes",
+            &g.name,
+        ],
+    );
+    assert_eq!(
+        out.ok(),
+        format!(
+            "{}:\ncpu.cfs_quota_us: 50000\ncpu.cfs_period_us: 100000\nmemory.limit_in_bytes: 15728640\n\n",
+            g.name
+        )
+    );
+    // cpu.stat has no counterpart: the dialect that is not the cpu hierarchy's fails on it.
+    let other = if on_v2("cpu") { "-1" } else { "-2" };
+    let out = cg("cgxget", &[other, "-r", "cpu.stat", &g.name]);
+    assert_eq!(out.code, Some(111), "{out:#?}");
+    assert_eq!(out.stdout, "");
+    let out = cg("cgxget", &[other, "-i", "-r", "cpu.stat", &g.name]);
+    assert_eq!(out.ok(), format!("{}:\n\n", g.name));
+    // A whole controller in the other dialect, unmappable settings skipped.
+    let out = cg("cgxget", &[other, "-i", "-g", &format!("cpu:{}", g.name)]);
+    let text = out.ok();
+    let quota = if other == "-2" {
+        "cpu.max: 50000 100000"
+    } else {
+        "cpu.cfs_quota_us: 50000"
+    };
+    assert!(text.lines().any(|l| l == quota), "{text}");
+    fails_with(
+        &Run::new(ours("cgxget")).arg0("cgxget").args(["-m"]).run(),
+        129,
+        "cgxget: invalid option -- 'm'\nWrong input parameters, try cgxget -h' for more information.\n",
+    );
+}
+
+#[test]
+fn lscgroup_lists_sub_trees() {
+    let g = TestGroup::new("ls");
+    let a = format!("{}/a", g.name);
+    let b = format!("{}/b/c", g.name);
+    cg(
+        "cgcreate",
+        &["-g", &format!("memory:{a}"), "-g", &format!("memory:{b}")],
+    )
+    .assert_code(0);
+    assert!(g.dir("memory").join("b/c").is_dir());
+    let out = cg("lscgroup", &[&format!("memory:{}", g.name)]);
+    let text = out.ok();
+    let lines: Vec<(&str, &str)> = text
+        .lines()
+        .map(|l| l.split_once(':').unwrap_or((l, "")))
+        .collect();
+    for (prefix, _) in &lines {
+        assert!(prefix.split(',').any(|c| c == "memory"), "{text}");
+    }
+    let paths: Vec<&str> = lines.iter().map(|(_, p)| *p).collect();
+    assert_eq!(paths[0], format!("/{}/", g.name), "{text}");
+    let mut rest = paths[1..].to_vec();
+    rest.sort_unstable();
+    assert_eq!(
+        rest,
+        [format!("/{a}"), format!("/{}/b", g.name), format!("/{b}")],
+        "{text}"
+    );
+    // Pre-order: a parent before its children.
+    let pos = |p: String| paths.iter().position(|x| *x == p).unwrap();
+    assert!(pos(format!("/{}/b", g.name)) < pos(format!("/{b}")));
+    // The whole listing has them too, each hierarchy from its root.
+    let all = cg("lscgroup", &[]);
+    let text = all.ok();
+    assert!(
+        text.lines().any(|l| l.ends_with(&format!(":/{b}"))),
+        "{text}"
+    );
+    assert!(
+        text.lines()
+            .any(|l| l.ends_with(":/") && l.split(':').next().unwrap().contains("memory")),
+        "{text}"
+    );
+    // A missing group lists nothing; an unknown controller fails as libcgroup's did.
+    let missing = TestGroup::new("ls-missing");
+    assert_eq!(
+        cg("lscgroup", &["-g", &format!("memory:{}", missing.name)]).ok(),
+        ""
+    );
+    fails_with(
+        &cg("lscgroup", &["-g", "nosuchctrl:/"]),
+        93,
+        "lscgroup: cannot find group nosuchctrl:/: Cgroup operation failed\n",
+    );
+    fails_with(
+        &cg("lscgroup", &["memory"]),
+        129,
+        "lscgroup: cgroup controller and path parsing failed (memory)\n",
+    );
+}
+
+#[test]
+fn lssubsys_lists_every_hierarchy() {
+    // libcgroup stopped with status 82 when any v1 controller was not mounted (as net_cls
+    // on the hybrid host); every line comes out here.
+    let out = cg("lssubsys", &["-m"]);
+    let text = out.ok();
+    let memory = text
+        .lines()
+        .find(|l| {
+            l.split(' ')
+                .next()
+                .unwrap()
+                .split(',')
+                .any(|c| c == "memory")
+        })
+        .unwrap_or_else(|| panic!("{text}"));
+    assert_eq!(
+        memory.rsplit(' ').next().unwrap(),
+        cgroup_dir("memory").to_str().unwrap()
+    );
+    // -i: the hierarchy id of /proc/cgroups (0 on v2).
+    let ids = read(Path::new("/proc/cgroups"));
+    let id = ids
+        .lines()
+        .find(|l| l.starts_with("memory\t"))
+        .and_then(|l| l.split('\t').nth(1))
+        .unwrap();
+    let out = cg("lssubsys", &["-i", "memory"]);
+    let line = out.ok();
+    assert_eq!(line.lines().count(), 1, "{line}");
+    assert!(line.ends_with(&format!(" {id}\n")), "{line}");
+    // -a: every controller the kernel knows, mounted or not.
+    let out = cg("lssubsys", &["-a"]);
+    let listed: Vec<&str> = out.ok().lines().flat_map(|l| l.split(',')).collect();
+    for l in ids.lines().filter(|l| !l.starts_with('#')) {
+        let name = l.split('\t').next().unwrap();
+        assert!(listed.contains(&name), "{name}: {listed:?}");
+    }
+    assert_eq!(cg("lssubsys", &["nosuchctrl"]).ok(), "");
+    let out = cg("lssubsys", &["-x"]);
+    assert_eq!(out.code, Some(129));
+}
+
+/// The cases where Debian's 2.0.2 and libcgroup 3.2 print the same.
+#[test]
+fn side_by_side_with_libcgroup() {
+    // The reference tools are not packed into the VM.
+    if std::env::var_os("NSUTILS_VM").is_some() {
+        return;
+    }
+    // 2.0.2 knows v1 names only: nothing to compare on a v2-only host.
+    if v2() {
+        return;
+    }
+    let (Some(_), Some(_)) = (reference("/usr/bin/cgget"), reference("/usr/bin/lscgroup")) else {
+        return;
+    };
+    let g = limited_group("side");
+    cg("cgcreate", &["-g", &format!("memory:{}/child", g.name)]).assert_code(0);
+    let missing = TestGroup::new("side-missing");
+    let cases: Vec<(&str, Vec<String>)> = vec![
+        (
+            "cgget",
+            vec![
+                "-r".into(),
+                "memory.limit_in_bytes".into(),
+                "-r".into(),
+                "cpu.shares".into(),
+                g.name.clone(),
+                "/".into(),
+            ],
+        ),
+        (
+            "cgget",
+            vec![
+                "-n".into(),
+                "-v".into(),
+                "-r".into(),
+                "cpu.shares".into(),
+                g.name.clone(),
+            ],
+        ),
+        ("cgget", vec!["-g".into(), format!("cpu:{}", g.name)]),
+        ("cgget", vec!["-g".into(), "cpu".into(), g.name.clone()]),
+        (
+            "cgget",
+            vec!["-g".into(), format!("memory:{}", missing.name)],
+        ),
+        (
+            "cgget",
+            vec!["-r".into(), "cpu.shares".into(), missing.name.clone()],
+        ),
+        (
+            "cgget",
+            vec!["-r".into(), "cpu.nosuch".into(), g.name.clone()],
+        ),
+        (
+            "lscgroup",
+            vec![format!("memory:{}", g.name), format!("cpu:/{}", g.name)],
+        ),
+        ("lscgroup", vec![format!("memory:{}", missing.name)]),
+    ];
+    for (tool, args) in cases {
+        let ours = Run::new(ours(tool)).args(&args).run();
+        let theirs = Run::new(format!("/usr/bin/{tool}")).args(&args).run();
+        assert_eq!(
+            (ours.code, &ours.stdout, &ours.stderr),
+            (theirs.code, &theirs.stdout, &theirs.stderr),
+            "{tool} {args:?}"
+        );
+    }
+}
