@@ -56,6 +56,34 @@ pub const TOOLS: &[Tool] = &[
         synopsis: Some(cgtools::cgexec::USAGE),
         doc: "crates/cgtools/doc/cgexec.1.txt",
     },
+    Tool {
+        name: "cgget",
+        section: "1",
+        command: cgtools::cgget::command,
+        synopsis: Some(cgtools::cgget::USAGE),
+        doc: "crates/cgtools/doc/cgget.1.txt",
+    },
+    Tool {
+        name: "cgxget",
+        section: "1",
+        command: cgtools::cgxget::command,
+        synopsis: Some(cgtools::cgxget::USAGE),
+        doc: "crates/cgtools/doc/cgxget.1.txt",
+    },
+    Tool {
+        name: "lscgroup",
+        section: "1",
+        command: cgtools::lscgroup::command,
+        synopsis: Some(cgtools::lscgroup::USAGE),
+        doc: "crates/cgtools/doc/lscgroup.1.txt",
+    },
+    Tool {
+        name: "lssubsys",
+        section: "1",
+        command: cgtools::lssubsys::command,
+        synopsis: Some(cgtools::lssubsys::USAGE),
+        doc: "crates/cgtools/doc/lssubsys.1.txt",
+    },
 ];
 
 impl Tool {

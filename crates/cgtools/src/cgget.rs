@@ -13,7 +13,7 @@ use sys::{Error, Prog, Result, Status};
 use crate::common::{self, Action, usage};
 
 /// The usage line of `-h` and the man page.
-pub const USAGE: &str = "cgget [-nv] [-r <name>] [-g <controllers>] [-a] <path> ...\n       cgget [-nv] -g <controllers>:<path> ...\n       cgget -m | -c";
+pub const USAGE: &str = "cgget [-nv] [-r <name>] [-g <controllers>] [-a] <path> ...\n cgget [-nv] -g <controllers>:<path> ...\n cgget -m | -c";
 
 /// A flag with only a short form.
 pub(crate) fn short(id: &'static str, c: char, help: &'static str) -> Arg {
@@ -36,11 +36,25 @@ pub(crate) fn common_args() -> Vec<Arg> {
             .num_args(1)
             .allow_hyphen_values(true)
             .action(ArgAction::Append)
-            .help("print every setting of these controllers, of the groups given as operands\n  or of <path> (repeatable)"),
-        flag("all", Some('a'), "all", "print the settings of every controller"),
+            .help("print every setting of these controllers (repeatable)"),
+        flag(
+            "all",
+            Some('a'),
+            "all",
+            "print the settings of every controller",
+        ),
         short("no-name", 'n', "do not print the group names"),
-        flag("values-only", Some('v'), "values-only", "print the values only, without the setting names"),
-        short("ignore-default", 'b', "accepted for compatibility; there is no default systemd scope"),
+        flag(
+            "values-only",
+            Some('v'),
+            "values-only",
+            "print the values only, without the setting names",
+        ),
+        short(
+            "ignore-default",
+            'b',
+            "accepted for compatibility; there is no default systemd scope",
+        ),
         flag("help", Some('h'), "help", "display this help"),
         Arg::new("groups")
             .value_name("path")
