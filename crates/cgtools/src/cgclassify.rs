@@ -1,10 +1,226 @@
-//! `cgclassify`: being written (issue 4).
+//! `cgclassify`: move running processes into groups, given with `-g` or found by the rules of
+//! /etc/cgrules.conf.
 
 use std::ffi::OsString;
+use std::io::Write;
+use std::path::Path;
 
+use clap::{Arg, Command};
+use sys::cgroup::{Ecg, Hierarchies, rules};
+use sys::cli::{self, Order, flag, required};
 use sys::{Error, Prog, Result, Status};
 
+use crate::common::{self, Action, Spec, usage};
+
+const HINT: &str = "Wrong input parameters, try cgclassify '-h' for more information.";
+
+/// The usage line of `-h` and the man page.
+pub const USAGE: &str =
+    "cgclassify [-h] [-g <controllers>:<path>] ... [--sticky | --cancel-sticky] <pid> ...";
+
+/// The command-line definition.
+pub fn command() -> Command {
+    Command::new("cgclassify")
+        .about("Move running processes into control groups.")
+        .disable_help_flag(true)
+        .disable_version_flag(true)
+        .args([
+            required(
+                "group",
+                Some('g'),
+                "group",
+                "controllers:path",
+                "the group to move into (repeatable; * for all hierarchies);\n  without -g, the rules of /etc/cgrules.conf decide",
+            ),
+            flag(
+                "sticky",
+                Some('s'),
+                "sticky",
+                "keep the rules daemon from moving the processes (accepted; no daemon is used)",
+            ),
+            flag(
+                "cancel-sticky",
+                None,
+                "cancel-sticky",
+                "let the rules daemon move them again (accepted; no daemon is used)",
+            ),
+            flag("help", Some('h'), "help", "display this help"),
+            Arg::new("pids")
+                .value_name("pid")
+                .num_args(0..)
+                .help("the processes to move (each with all its threads)"),
+        ])
+}
+
+/// What one run does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    /// The groups; empty means the rules.
+    pub specs: Vec<Spec>,
+    /// The pid operands as given (checked one by one while moving, as libcgroup does).
+    pub pids: Vec<String>,
+}
+
+/// Build the plan, or the help text.
+pub fn parse(prog: &Prog, args: Vec<OsString>) -> Result<Action<Plan>> {
+    if args.is_empty() {
+        return Err(usage(HINT));
+    }
+    let cmd = command();
+    let (opts, operands) = common::getopt(&cmd, prog, args, Order::StopAtOperand, HINT)?;
+    let mut specs = Vec::new();
+    for opt in opts {
+        let text = opt.text();
+        match opt.id.as_str() {
+            "help" => {
+                return Ok(Action::Print(cli::help(&cmd, USAGE, "cgclassify(1)")));
+            }
+            "group" => match Spec::parse(&text) {
+                Ok(Some(spec)) => specs.push(spec),
+                Ok(None) => return Err(usage("cgroup controller and path parsing failed")),
+                Err(why) => return Err(usage(format!("cgclassify: {why}"))),
+            },
+            _ => {}
+        }
+    }
+    Ok(Action::Run(Plan {
+        specs,
+        pids: operands
+            .iter()
+            .map(|o| o.to_string_lossy().into_owned())
+            .collect(),
+    }))
+}
+
+/// A pid operand: a decimal number, optionally after blanks and a `+`, nothing after it.
+/// Unlike libcgroup, 0 and negative numbers are refused too (0 would move cgclassify itself).
+fn parse_pid(arg: &str) -> Option<u32> {
+    let t = arg.trim_start();
+    let t = t.strip_prefix('+').unwrap_or(t);
+    if t.is_empty() || !t.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    t.parse::<u32>()
+        .ok()
+        .filter(|p| *p > 0 && i32::try_from(*p).is_ok())
+}
+
 /// The tool's entry point.
-pub fn run(_prog: &Prog, _args: Vec<OsString>) -> Result<Status> {
-    Err(Error::msg("cgclassify is not implemented yet").with_status(1))
+pub fn run(prog: &Prog, args: Vec<OsString>) -> Result<Status> {
+    match parse(prog, args)? {
+        Action::Print(help) => sys::print(&help).map(|()| 0),
+        Action::Run(plan) => execute(&plan),
+    }
+}
+
+/// Move every pid; a bad operand or a failed move is reported and the others still go.
+/// Status 0, 2 for an invalid pid, 1 when a move failed (last one wins, as in libcgroup).
+pub fn execute(plan: &Plan) -> Result<Status> {
+    let all = common::hierarchies()?;
+    let mut status = 0;
+    for arg in &plan.pids {
+        let Some(pid) = parse_pid(arg) else {
+            say(&format!("Error: {arg} is not valid pid."));
+            status = 2;
+            continue;
+        };
+        let moved = if plan.specs.is_empty() {
+            by_rules(&all, pid)
+        } else {
+            into_groups(&all, &plan.specs, pid)
+        };
+        if moved.is_err() {
+            status = 1;
+        }
+    }
+    Ok(status)
+}
+
+fn into_groups(all: &Hierarchies, specs: &[Spec], pid: u32) -> std::result::Result<(), ()> {
+    for spec in specs {
+        let moved = spec
+            .hierarchies(all)
+            .map_err(|_| Ecg::NotAllowed.error())
+            .and_then(|targets| {
+                targets
+                    .iter()
+                    .try_for_each(|(h, _)| h.group(&spec.path).attach(pid))
+            });
+        if let Err(e) = moved {
+            say(&format!("Error changing group of pid {pid}: {e}"));
+            return Err(());
+        }
+    }
+    Ok(())
+}
+
+fn by_rules(all: &Hierarchies, pid: u32) -> std::result::Result<(), ()> {
+    let Ok(who) = rules::ProcessInfo::of_pid(pid) else {
+        say(&format!("Error in determining euid/egid of pid {pid}"));
+        return Err(());
+    };
+    rules::apply(all, Path::new("/"), &who).map_err(|e: Error| {
+        let text = if e.status() == Ecg::ParseFail.status() {
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "Error: failed to parse the configuration rules");
+            let _ = out.flush();
+            Ecg::ParseFail.text().to_owned()
+        } else {
+            e.to_string()
+        };
+        say(&format!(
+            "Error: change of cgroup failed for pid {pid}: {text}"
+        ));
+    })
+}
+
+fn say(line: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(args: &[&str]) -> Result<Plan> {
+        match parse(
+            &Prog::new(None, "cgclassify"),
+            args.iter().map(OsString::from).collect(),
+        )? {
+            Action::Run(plan) => Ok(plan),
+            Action::Print(_) => panic!("printed help"),
+        }
+    }
+
+    #[test]
+    fn options_stop_at_the_first_pid() {
+        let p = plan(&["-g", "memory:a", "-g", "cpu:b", "--sticky", "12", "x", "-g"]).unwrap();
+        assert_eq!(p.specs.len(), 2);
+        assert_eq!(p.pids, ["12", "x", "-g"]);
+        assert!(plan(&["--cancel-sticky", "1"]).unwrap().specs.is_empty());
+        assert!(plan(&["-g", "memory:a"]).unwrap().pids.is_empty());
+        let status = |args: &[&str]| plan(args).unwrap_err().status();
+        assert_eq!(status(&[]), 129);
+        assert_eq!(status(&["-g", "memory", "1"]), 129);
+        assert_eq!(status(&["--nosuch", "1"]), 129);
+        assert_eq!(status(&["-g", "memory:../x", "1"]), 129);
+    }
+
+    #[test]
+    fn pids() {
+        assert_eq!(parse_pid("42"), Some(42));
+        assert_eq!(parse_pid(" +7"), Some(7));
+        for bad in [
+            "",
+            "abc",
+            "12x",
+            "0",
+            "-1",
+            "4294967296",
+            "2147483648",
+            "1 ",
+        ] {
+            assert_eq!(parse_pid(bad), None, "{bad:?}");
+        }
+    }
 }

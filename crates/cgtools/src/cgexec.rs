@@ -1,10 +1,11 @@
 //! `cgexec`: run a program in given groups.
 
 use std::ffi::OsString;
+use std::io::Write;
 use std::path::Path;
 
 use clap::{Arg, Command, ValueHint};
-use sys::cgroup::Ecg;
+use sys::cgroup::{Ecg, rules};
 use sys::cli::{self, Order, flag, required};
 use sys::{Error, Prog, Result, Status, process};
 
@@ -107,7 +108,7 @@ pub fn execute(plan: &Plan) -> Error {
 
 fn enter(plan: &Plan) -> Result<()> {
     if plan.specs.is_empty() {
-        return Err(rules_unavailable());
+        return by_rules(&plan.command);
     }
     let all = common::hierarchies()?;
     let pid = process::own_pid();
@@ -129,20 +130,24 @@ fn enter(plan: &Plan) -> Result<()> {
     Ok(())
 }
 
-/// Without `-g`, libcgroup follows /etc/cgrules.conf; with no rules at all it fails as here.
-/// Rules themselves are not implemented yet (issue 4), and say so.
-fn rules_unavailable() -> Error {
-    let have_rules =
-        Path::new("/etc/cgrules.conf").exists() || Path::new("/etc/cgrules.d").exists();
-    let text = if have_rules {
-        "cgexec: /etc/cgrules.conf rules are not supported yet; give the groups with -g"
-    } else {
-        "Error: failed to parse the configuration rules\ncgroup change of group failed"
-    };
-    Error::Plain {
-        text: text.into(),
-        status: Ecg::ParseFail.status(),
-    }
+/// Without `-g`: the first matching rule of /etc/cgrules.conf (then /etc/cgrules.d) for the
+/// real uid and gid and the command as typed. No rules file, or one that does not parse, is
+/// libcgroup's line on stdout and status 99; no matching rule runs the command where it is.
+fn by_rules(command: &[OsString]) -> Result<()> {
+    let all = common::hierarchies()?;
+    let name = command.first().map(|c| c.to_string_lossy());
+    let who = rules::ProcessInfo::this_process(name.as_deref());
+    rules::apply(&all, Path::new("/"), &who).map_err(|e| {
+        if e.status() == Ecg::ParseFail.status() {
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "Error: failed to parse the configuration rules");
+            let _ = out.flush();
+        }
+        Error::Plain {
+            text: "cgroup change of group failed".into(),
+            status: e.status(),
+        }
+    })
 }
 
 #[cfg(test)]

@@ -97,6 +97,16 @@ impl ProcessInfo {
         Self::from_proc(pid, &status, &dir)
     }
 
+    /// This process as cgexec sees it: the real uid and gid, and the command as typed.
+    pub fn this_process(command: Option<&str>) -> Self {
+        ProcessInfo {
+            pid: std::process::id(),
+            uid: nix::unistd::getuid().as_raw(),
+            gid: nix::unistd::getgid().as_raw(),
+            name: command.map(str::to_owned),
+        }
+    }
+
     fn from_proc(pid: u32, status: &str, dir: &Path) -> Result<Self> {
         let field = |key: &str| {
             status
