@@ -1,0 +1,563 @@
+//! cgclassify, cgexec without -g (the rules of /etc/cgrules.conf) and cgxset, checked in the
+//! kernel's view (/proc/<pid>/cgroup and the cgroup files); side by side with Debian's
+//! libcgroup 2.0.2 where 2.0.2 and 3.2 agree.
+//!
+//! The rules tests never touch the host's /etc: each runs inside a private mount namespace
+//! in which /etc is replaced by a directory of links to the real /etc's entries (reached
+//! through a bind mount of it) plus the test's own cgrules.conf. Groups are only ever
+//! `nsutils-test-<pid>-<name>` ones (TestGroup); the processes moved are the tests' own.
+//! Every test passes on the hybrid host and in the v1-only and v2-only VMs.
+
+use std::fs;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+use tests::{CgroupMode, Output, Run, TestGroup, cgroup_mode, ours, reference, scratch};
+
+fn cg(tool: &str, args: &[&str]) -> Output {
+    Run::new(ours(tool)).args(args).run()
+}
+
+fn v2() -> bool {
+    cgroup_mode() == CgroupMode::V2
+}
+
+/// The entry of /proc/<pid>/cgroup for `controller` (v1), or the unified one (v2): the path.
+fn group_of(text: &str, controller: &str) -> String {
+    text.lines()
+        .find(|l| {
+            if v2() {
+                l.starts_with("0::")
+            } else {
+                l.split(':')
+                    .nth(1)
+                    .unwrap_or_default()
+                    .split(',')
+                    .any(|c| c == controller)
+            }
+        })
+        .and_then(|l| l.splitn(3, ':').nth(2))
+        .unwrap_or_default()
+        .to_owned()
+}
+
+fn cgroup_of(pid: u32) -> String {
+    fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap_or_default()
+}
+
+/// A `sleep` of our own, killed (by its pid) and reaped when dropped.
+struct Sleeper(Child);
+
+impl Sleeper {
+    fn new() -> Self {
+        Sleeper(
+            Command::new("sleep")
+                .arg("100")
+                .stdin(Stdio::null())
+                .spawn()
+                .unwrap(),
+        )
+    }
+
+    fn pid(&self) -> u32 {
+        self.0.id()
+    }
+}
+
+impl Drop for Sleeper {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn cgclassify_moves_processes_into_given_groups() {
+    let g = TestGroup::new("cls");
+    let h = TestGroup::new("cls2");
+    cg("cgcreate", &["-g", &format!("memory,cpu:{}", g.name)]).assert_code(0);
+    cg("cgcreate", &["-g", &format!("cpu:{}", h.name)]).assert_code(0);
+    let (a, b) = (Sleeper::new(), Sleeper::new());
+    let (pa, pb) = (a.pid().to_string(), b.pid().to_string());
+    let before = group_of(&cgroup_of(a.pid()), "memory");
+
+    let out = cg(
+        "cgclassify",
+        &["-g", &format!("memory,cpu:{}", g.name), &pa, &pb],
+    );
+    assert_eq!((out.code, out.stderr.as_str()), (Some(0), ""), "{out:#?}");
+    for pid in [a.pid(), b.pid()] {
+        let text = cgroup_of(pid);
+        assert_eq!(group_of(&text, "memory"), format!("/{}", g.name), "{text}");
+        assert_eq!(group_of(&text, "cpu"), format!("/{}", g.name), "{text}");
+    }
+    let procs = fs::read_to_string(g.dir("memory").join("cgroup.procs")).unwrap();
+    assert!(procs.lines().any(|l| l == pa), "{procs}");
+
+    // Several -g, the later wins where they share a hierarchy.
+    cg(
+        "cgclassify",
+        &[
+            "-g",
+            &format!("memory:{}", g.name),
+            "-g",
+            &format!("cpu:{}", h.name),
+            "--sticky",
+            &pa,
+        ],
+    )
+    .assert_code(0);
+    let text = cgroup_of(a.pid());
+    assert_eq!(group_of(&text, "cpu"), format!("/{}", h.name), "{text}");
+    if !v2() {
+        assert_eq!(group_of(&text, "memory"), format!("/{}", g.name), "{text}");
+    }
+
+    // Back to the root group.
+    cg("cgclassify", &["-g", "memory,cpu:/", &pa, &pb]).assert_code(0);
+    let text = cgroup_of(a.pid());
+    assert_eq!(group_of(&text, "cpu"), "/", "{text}");
+    if before == "/" {
+        assert_eq!(group_of(&text, "memory"), "/", "{text}");
+    }
+}
+
+#[test]
+fn cgclassify_errors_and_statuses() {
+    let g = TestGroup::new("clserr");
+    cg("cgcreate", &["-g", &format!("cpu:{}", g.name)]).assert_code(0);
+    let s = Sleeper::new();
+    let pid = s.pid().to_string();
+    let missing = TestGroup::new("clsmissing");
+
+    // An invalid pid is reported, the others still move: status 2.
+    let out = cg(
+        "cgclassify",
+        &["-g", &format!("cpu:{}", g.name), "abc", &pid],
+    );
+    assert_eq!(
+        (out.code, out.stderr.as_str()),
+        (Some(2), "Error: abc is not valid pid.\n")
+    );
+    assert_eq!(group_of(&cgroup_of(s.pid()), "cpu"), format!("/{}", g.name));
+
+    // A failed move: status 1, whatever came before.
+    let out = cg(
+        "cgclassify",
+        &["-g", &format!("cpu:{}", missing.name), "x", &pid],
+    );
+    assert_eq!(
+        (out.code, out.stderr),
+        (
+            Some(1),
+            format!(
+                "Error: x is not valid pid.\nError changing group of pid {pid}: Cgroup does not exist\n"
+            )
+        )
+    );
+    let out = cg("cgclassify", &["-g", "cpu:/", "999999999"]);
+    assert_eq!(
+        (out.code, out.stderr.as_str()),
+        (
+            Some(1),
+            "Error changing group of pid 999999999: No such process\n"
+        )
+    );
+
+    // -g and no pid: nothing to do. No argument at all, or a bad one: usage, 129.
+    cg("cgclassify", &["-g", "cpu:/"]).assert_code(0);
+    let out = cg("cgclassify", &[]);
+    assert_eq!(
+        (out.code, out.stderr.as_str()),
+        (
+            Some(129),
+            "Wrong input parameters, try cgclassify '-h' for more information.\n"
+        )
+    );
+    cg("cgclassify", &["-g", "cpu", &pid]).assert_code(129);
+    cg("cgclassify", &["--nosuch", &pid]).assert_code(129);
+    let help = cg("cgclassify", &["-h"]);
+    assert!(help.ok().contains("--cancel-sticky"), "{help:#?}");
+}
+
+/// Shell lines that wait until the background job `$p` has become `sleep` (until then it is a
+/// forked shell, and the rules would see a shell).
+const WAIT_EXEC: &str = "while [ \"$(cat /proc/$p/comm)\" != sleep ]; do :; done\n";
+
+/// Run `body` with /etc/cgrules.conf = `conf` (none when `None`) and, when given, one file in
+/// /etc/cgrules.d, in a private mount namespace; `$D` is a scratch directory.
+fn with_rules(conf: Option<&str>, extra: Option<&str>, body: &str) -> Output {
+    let dir = scratch();
+    let d = dir.path();
+    if let Some(text) = conf {
+        fs::write(d.join("rules.conf"), text).unwrap();
+    }
+    if let Some(text) = extra {
+        fs::create_dir(d.join("rules.d")).unwrap();
+        fs::write(d.join("rules.d/50-test"), text).unwrap();
+    }
+    let script = format!(
+        r#"set -e
+mkdir "$D/orig" "$D/etc"
+mount --bind /etc "$D/orig"
+for f in "$D"/orig/* "$D"/orig/.[!.]*; do
+    n="${{f##*/}}"
+    case "$n" in cgrules.conf|cgrules.d) continue ;; esac
+    if [ -e "$f" ] || [ -L "$f" ]; then ln -s "$f" "$D/etc/$n"; fi
+done
+if [ -f "$D/rules.conf" ]; then cp "$D/rules.conf" "$D/etc/cgrules.conf"; fi
+if [ -d "$D/rules.d" ]; then cp -r "$D/rules.d" "$D/etc/cgrules.d"; fi
+mount --bind "$D/etc" /etc
+set +e
+{body}"#
+    );
+    tests::sh_in_private_mount_ns(d, &script)
+}
+
+fn rules_text(g: &TestGroup) -> String {
+    let n = &g.name;
+    format!(
+        "# test rules\n\
+         root:cat      memory      {n}/a   # whole rule: memory to a ...\n\
+         %             cpu         {n}/b\n\
+         @root:grep    cpu         {n}/c\n\
+         nsutils-no-such-user  *   {n}/never\n\
+         %             *           {n}/never\n\
+         root:sleep    memory      {n}/s\n\
+         root:true     memory      {n}/ignored  ignore\n"
+    )
+}
+
+#[test]
+fn cgexec_without_g_follows_the_rules() {
+    let g = TestGroup::new("rules");
+    for sub in ["a", "b", "c", "s"] {
+        cg("cgcreate", &["-g", &format!("memory,cpu:{}/{sub}", g.name)]).assert_code(0);
+    }
+    let cgexec = ours("cgexec");
+    let cgexec = cgexec.display();
+    let body = format!(
+        "echo cat; {cgexec} cat /proc/self/cgroup\n\
+         echo full; {cgexec} /bin/cat /proc/self/cgroup\n\
+         echo grep; {cgexec} grep '' /proc/self/cgroup\n\
+         echo tmpl; {cgexec} sh -c 'cat /proc/$$/cgroup'\n"
+    );
+    let mut conf = rules_text(&g);
+    conf.push_str(&format!("*  memory  {}/%U-%p\n", g.name));
+    let out = with_rules(Some(&conf), None, &body);
+    assert_eq!((out.code, out.stderr.as_str()), (Some(0), ""), "{out:#?}");
+    let sections: Vec<&str> = out.stdout.split("\n").collect();
+    let section = |name: &str| -> String {
+        let start = sections.iter().position(|l| *l == name).unwrap();
+        sections[start + 1..]
+            .iter()
+            .take_while(|l| !["cat", "full", "grep", "tmpl"].contains(l))
+            .map(|l| format!("{l}\n"))
+            .collect()
+    };
+    let n = &g.name;
+    for name in ["cat", "full"] {
+        let text = section(name);
+        assert_eq!(group_of(&text, "cpu"), format!("/{n}/b"), "{name}: {text}");
+        if !v2() {
+            assert_eq!(group_of(&text, "memory"), format!("/{n}/a"), "{text}");
+        }
+    }
+    let text = section("grep");
+    assert_eq!(group_of(&text, "cpu"), format!("/{n}/c"), "{text}");
+    if !v2() {
+        assert!(
+            !group_of(&text, "memory").starts_with(&format!("/{n}")),
+            "{text}"
+        );
+    }
+    // The template group did not exist: it was made, in the memory hierarchy.
+    let text = section("tmpl");
+    assert_eq!(group_of(&text, "memory"), format!("/{n}/0-sh"), "{text}");
+    assert!(g.dir("memory").join("0-sh").is_dir());
+}
+
+#[test]
+fn cgexec_rules_from_cgrules_d_and_failures() {
+    let g = TestGroup::new("rulesd");
+    cg("cgcreate", &["-g", &format!("cpu:{}/d", g.name)]).assert_code(0);
+    let cgexec = ours("cgexec");
+    let cgexec = cgexec.display();
+    let body = format!("{cgexec} cat /proc/self/cgroup");
+    // The main file matches nothing; the directory's file does.
+    let out = with_rules(
+        Some("nsutils-no-such-user cpu x\n"),
+        Some(&format!("root:cat cpu {}/d\n", g.name)),
+        &body,
+    );
+    assert_eq!(
+        group_of(out.ok(), "cpu"),
+        format!("/{}/d", g.name),
+        "{out:#?}"
+    );
+    // Nothing matches: the command runs where it is.
+    let out = with_rules(Some("nsutils-no-such-user cpu x\n"), None, &body);
+    assert_eq!(
+        group_of(out.ok(), "cpu"),
+        group_of(&cgroup_of(std::process::id()), "cpu")
+    );
+
+    // No rules file; a broken one; a rule naming a group that does not exist.
+    let fails = |conf: Option<&str>| with_rules(conf, None, &body);
+    for conf in [None, Some("root memory\n")] {
+        let out = fails(conf);
+        assert_eq!(
+            (out.code, out.stdout.as_str(), out.stderr.as_str()),
+            (
+                Some(99),
+                "Error: failed to parse the configuration rules\n",
+                "cgroup change of group failed\n"
+            ),
+            "{conf:?}"
+        );
+    }
+    let out = fails(Some(&format!("* cpu {}/nosuch\n", g.name)));
+    assert_eq!(
+        (out.code, out.stderr.as_str()),
+        (Some(82), "cgroup change of group failed\n")
+    );
+    let out = fails(Some("* nosuchctrl x\n"));
+    assert_eq!(out.code, Some(87), "{out:#?}");
+}
+
+#[test]
+fn cgclassify_without_g_follows_the_rules() {
+    let g = TestGroup::new("clsrules");
+    cg("cgcreate", &["-g", &format!("memory,cpu:{}/s", g.name)]).assert_code(0);
+    let cgclassify = ours("cgclassify");
+    let c = cgclassify.display();
+    // A sleep is moved by its rule (matched by name, whatever its path); bad pids are
+    // reported and the status says so.
+    let wait = WAIT_EXEC;
+    let body = format!(
+        "sleep 100 & p=$!\n\
+         {wait}\
+         {c} $p; echo status=$?\n\
+         cat /proc/$p/cgroup\n\
+         kill $p\n\
+         {c} -- 999999999 abc; echo status=$?\n"
+    );
+    let out = with_rules(Some(&rules_text(&g)), None, &body);
+    assert_eq!(out.code, Some(0), "{out:#?}");
+    assert!(out.stdout.starts_with("status=0\n"), "{out:#?}");
+    let (moved, rest) = out.stdout["status=0\n".len()..]
+        .split_once("status=")
+        .unwrap();
+    assert_eq!(
+        group_of(moved, "memory"),
+        format!("/{}/s", g.name),
+        "{moved}"
+    );
+    assert_eq!(rest, "2\n", "{out:#?}");
+    assert_eq!(
+        out.stderr,
+        "Error in determining euid/egid of pid 999999999\nError: abc is not valid pid.\n"
+    );
+
+    // `ignore`: the process stays where it is.
+    let wait = WAIT_EXEC;
+    let body = format!(
+        "sleep 100 & p=$!\n\
+         {wait}{c} $p; echo status=$?\ncat /proc/$p/cgroup\nkill $p\n"
+    );
+    let conf = format!(
+        "root:sleep memory {}/s ignore\n* memory {}/s\n",
+        g.name, g.name
+    );
+    let out = with_rules(Some(&conf), None, &body);
+    assert!(out.stdout.starts_with("status=0\n"), "{out:#?}");
+    let text = &out.stdout["status=0\n".len()..];
+    assert_eq!(
+        group_of(text, "memory"),
+        group_of(&cgroup_of(std::process::id()), "memory"),
+        "{text}"
+    );
+
+    // No rules file.
+    let out = with_rules(None, None, &format!("{c} $$"));
+    assert_eq!(out.code, Some(1));
+    assert_eq!(
+        out.stdout,
+        "Error: failed to parse the configuration rules\n"
+    );
+    assert!(
+        out.stderr.ends_with(": Cgroup parsing failed\n"),
+        "{out:#?}"
+    );
+}
+
+#[test]
+fn cgxset_converts_between_versions() {
+    let g = TestGroup::new("xset");
+    cg("cgcreate", &["-g", &format!("cpu,memory:{}", g.name)]).assert_code(0);
+    let read = |c: &str, f: &str| {
+        fs::read_to_string(g.dir(c).join(f))
+            .unwrap_or_default()
+            .trim()
+            .to_owned()
+    };
+    let n = g.name.as_str();
+    if v2() {
+        cg("cgxset", &["-1", "-r", "cpu.shares=512", n]).assert_code(0);
+        assert_eq!(read("cpu", "cpu.weight"), "50");
+        cg(
+            "cgxset",
+            &[
+                "-1",
+                "-r",
+                "cpu.cfs_quota_us=20000",
+                "-r",
+                "cpu.cfs_period_us=50000",
+                n,
+            ],
+        )
+        .assert_code(0);
+        assert_eq!(read("cpu", "cpu.max"), "20000 50000");
+        cg("cgxset", &["-1", "-r", "memory.limit_in_bytes=-1", n]).assert_code(0);
+        assert_eq!(read("memory", "memory.max"), "max");
+        cg("cgxset", &["-2", "-r", "cpu.weight=30", n]).assert_code(0);
+        assert_eq!(read("cpu", "cpu.weight"), "30");
+        assert_eq!(cg("cgxset", &["-1", "-r", "cpu.stat=1", n]).code, Some(111));
+        cg("cgxset", &["-1", "-i", "-r", "cpu.stat=1", n]).assert_code(0);
+    } else {
+        cg("cgxset", &["-2", "-r", "cpu.weight=50", n]).assert_code(0);
+        assert_eq!(read("cpu", "cpu.shares"), "512");
+        cg("cgxset", &["-2", "-r", "cpu.max=50000 100000", n]).assert_code(0);
+        assert_eq!(
+            (
+                read("cpu", "cpu.cfs_quota_us"),
+                read("cpu", "cpu.cfs_period_us")
+            ),
+            ("50000".into(), "100000".into())
+        );
+        cg("cgxset", &["-2", "-r", "cpu.max=max", n]).assert_code(0);
+        assert_eq!(read("cpu", "cpu.cfs_quota_us"), "-1");
+        cg("cgxset", &["-2", "-r", "memory.max=100M", n]).assert_code(0);
+        assert_eq!(read("memory", "memory.limit_in_bytes"), "104857600");
+        cg("cgxset", &["-1", "-r", "cpu.shares=256", n]).assert_code(0);
+        assert_eq!(read("cpu", "cpu.shares"), "256");
+        assert_eq!(cg("cgxset", &["-2", "-r", "cpu.stat=1", n]).code, Some(111));
+        cg("cgxset", &["-2", "-i", "-r", "cpu.stat=1", n]).assert_code(0);
+    }
+    // A name with no counterpart in the hierarchy's version: 91, nothing written.
+    let (other, weight) = if v2() {
+        ("-1", "cpu.weight")
+    } else {
+        ("-2", "cpu.shares")
+    };
+    let before = read("cpu", weight);
+    let out = cg(
+        "cgxset",
+        &[
+            other,
+            "-r",
+            "memory.swappiness=5",
+            "-r",
+            "cpu.shares=2048",
+            n,
+        ],
+    );
+    assert_eq!(out.code, Some(91), "{out:#?}");
+    assert_eq!(read("cpu", weight), before);
+    let out = cg("cgxset", &[]);
+    assert_eq!(
+        (out.code, out.stderr.as_str()),
+        (
+            Some(129),
+            "Usage is cgxset -r <name=value> <relative path to cgroup>\n"
+        )
+    );
+    let out = cg("cgxset", &["-2", "-r", "cpu.weight", n]);
+    assert_eq!(
+        (out.code, out.stderr),
+        (
+            Some(129),
+            "cgxset: wrong parameter of option -r: cpu.weight\n".to_owned()
+        )
+    );
+}
+
+#[test]
+fn side_by_side_with_libcgroup() {
+    // The VMs have no cgroup-tools; this runs on the development host and in CI only.
+    if std::env::var_os("NSUTILS_VM").is_some() {
+        return;
+    }
+    let (Some(classify), Some(exec)) = (
+        reference("/usr/bin/cgclassify"),
+        reference("/usr/bin/cgexec"),
+    ) else {
+        return;
+    };
+    let g = TestGroup::new("sbs");
+    for sub in ["a", "b", "c", "s"] {
+        cg("cgcreate", &["-g", &format!("memory,cpu:{}/{sub}", g.name)]).assert_code(0);
+    }
+    let s = Sleeper::new();
+    let pid = s.pid().to_string();
+    let missing = TestGroup::new("sbsmissing");
+    let cases: Vec<Vec<String>> = vec![
+        vec!["-g".into(), format!("memory,cpu:{}/a", g.name), pid.clone()],
+        vec!["-g".into(), format!("cpu:{}", missing.name), pid.clone()],
+        vec!["-g".into(), "cpu:/".into(), "abc".into(), pid.clone()],
+        vec!["-g".into(), "cpu:/".into(), "999999999".into()],
+        vec!["-g".into(), "cpu:/".into()],
+    ];
+    for args in &cases {
+        let theirs = Run::new(&classify).args(args).run();
+        let their_place = cgroup_of(s.pid());
+        let mine = Run::new(ours("cgclassify")).args(args).run();
+        assert_eq!(mine, theirs, "{args:?}");
+        assert_eq!(cgroup_of(s.pid()), their_place, "{args:?}");
+    }
+
+    // The same rules, cgexec and cgclassify of both.
+    let conf = rules_text(&g);
+    let probe = |cgexec: &Path, cgclassify: &Path| {
+        let wait = WAIT_EXEC;
+        let body = format!(
+            "{e} cat /proc/self/cgroup; echo; {e} grep '' /proc/self/cgroup; echo\n\
+             sleep 100 & p=$!\n\
+         {wait}\
+             {c} $p; echo status=$?\n\
+             cat /proc/$p/cgroup\n\
+             kill $p\n",
+            e = cgexec.display(),
+            c = cgclassify.display()
+        );
+        with_rules(Some(&conf), None, &body)
+    };
+    let theirs = probe(&exec, &classify);
+    let mine = probe(&ours("cgexec"), &ours("cgclassify"));
+    assert_eq!(mine, theirs);
+    assert!(
+        mine.stdout.contains(&format!(":memory:/{}/a\n", g.name)),
+        "{mine:#?}"
+    );
+    assert!(
+        mine.stdout.contains(&format!(":memory:/{}/s\n", g.name)),
+        "{mine:#?}"
+    );
+
+    for conf in [None, Some("root memory\n")] {
+        let body = format!("{} true", exec.display());
+        let theirs = with_rules(conf, None, &body);
+        let body = format!("{} true", ours("cgexec").display());
+        let mine = with_rules(conf, None, &body);
+        assert_eq!(
+            (mine.code, &mine.stderr),
+            (theirs.code, &theirs.stderr),
+            "{conf:?}"
+        );
+        assert!(
+            theirs
+                .stdout
+                .ends_with("Error: failed to parse the configuration rules\n")
+        );
+    }
+}
