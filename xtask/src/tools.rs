@@ -57,6 +57,20 @@ pub const TOOLS: &[Tool] = &[
         doc: "crates/cgtools/doc/cgexec.1.txt",
     },
     Tool {
+        name: "cgclassify",
+        section: "1",
+        command: cgtools::cgclassify::command,
+        synopsis: Some(cgtools::cgclassify::USAGE),
+        doc: "crates/cgtools/doc/cgclassify.1.txt",
+    },
+    Tool {
+        name: "cgxset",
+        section: "1",
+        command: cgtools::cgxset::command,
+        synopsis: Some(cgtools::cgxset::USAGE),
+        doc: "crates/cgtools/doc/cgxset.1.txt",
+    },
+    Tool {
         name: "cgget",
         section: "1",
         command: cgtools::cgget::command,
