@@ -338,9 +338,10 @@ pub fn help(cmd: &Command, usage: &str, man: &str) -> String {
             out.push('\n');
         }
         heading = Some(arg.get_help_heading());
-        let mut left = match spec.short {
-            Some(c) => format!(" -{c}, "),
-            None => " ".to_owned(),
+        let mut left = match (spec.short, arg.get_long()) {
+            (Some(c), Some(_)) => format!(" -{c}, "),
+            (Some(c), None) => format!(" -{c}"),
+            (None, _) => " ".to_owned(),
         };
         if let Some(long) = arg.get_long() {
             left.push_str("--");
