@@ -183,13 +183,7 @@ mod tests {
     use super::*;
 
     fn plan(args: &[&str]) -> Result<Plan> {
-        match parse(
-            &Prog::new(None, "cgclassify"),
-            args.iter().map(OsString::from).collect(),
-        )? {
-            Action::Run(plan) => Ok(plan),
-            Action::Print(_) => panic!("printed help"),
-        }
+        crate::common::plan_of(parse, "cgclassify", args)
     }
 
     #[test]

@@ -146,13 +146,7 @@ mod tests {
     use crate::common::Controllers;
 
     fn plan(args: &[&str]) -> Result<Plan> {
-        match parse(
-            &Prog::new(None, "cgcreate"),
-            args.iter().map(OsString::from).collect(),
-        )? {
-            Action::Run(plan) => Ok(plan),
-            Action::Print(_) => panic!("printed help"),
-        }
+        crate::common::plan_of(parse, "cgcreate", args)
     }
 
     #[test]

@@ -155,13 +155,7 @@ mod tests {
     use super::*;
 
     fn plan(args: &[&str]) -> Result<Plan> {
-        match parse(
-            &Prog::new(None, "cgexec"),
-            args.iter().map(OsString::from).collect(),
-        )? {
-            Action::Run(plan) => Ok(plan),
-            Action::Print(_) => panic!("printed help"),
-        }
+        crate::common::plan_of(parse, "cgexec", args)
     }
 
     #[test]

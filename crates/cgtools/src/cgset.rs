@@ -4,7 +4,7 @@ use std::ffi::OsString;
 use std::fs;
 
 use clap::{Arg, Command};
-use sys::cgroup::{Ecg, Group, GroupPath, Hierarchies, Hierarchy, translate};
+use sys::cgroup::{Ecg, Group, GroupPath, Hierarchies, translate};
 use sys::cli::{self, Order, flag, required};
 use sys::{Error, Prog, Result, Status};
 
@@ -87,8 +87,8 @@ pub fn parse(prog: &Prog, args: Vec<OsString>) -> Result<Action<Plan>> {
             "help" => {
                 return Ok(Action::Print(cli::help(&cmd, USAGE, "cgset(1)")));
             }
-            "rule" => rules.push(parse_rule(&text)?),
-            "copy-from" => copy_from = Some(group_path(&text)?),
+            "rule" => rules.push(common::parse_rule("cgset", &text)?),
+            "copy-from" => copy_from = Some(common::group_path("cgset", &text)?),
             "recursive" => recursive = true,
             _ => {}
         }
@@ -104,7 +104,7 @@ pub fn parse(prog: &Prog, args: Vec<OsString>) -> Result<Action<Plan>> {
     }
     let groups = operands
         .iter()
-        .map(|o| group_path(&o.to_string_lossy()))
+        .map(|o| common::group_path("cgset", &o.to_string_lossy()))
         .collect::<Result<_>>()?;
     Ok(Action::Run(Plan {
         source,
@@ -123,45 +123,12 @@ impl Plain for Error {
     }
 }
 
-fn group_path(text: &str) -> Result<GroupPath> {
-    GroupPath::parse(text).map_err(|why| usage(format!("cgset: {why}")))
-}
-
-/// `name=value`: the name needs a controller prefix (`memory.max`), the value may contain
-/// `=` but not be empty, or hold a newline.
-fn parse_rule(arg: &str) -> Result<(String, String)> {
-    let bad = || usage(format!("cgset: wrong parameter of option -r: {arg}"));
-    let (name, value) = arg.split_once('=').ok_or_else(bad)?;
-    if name.is_empty() || value.is_empty() || !name.contains('.') || name.starts_with('.') {
-        return Err(bad());
-    }
-    if value.trim_end_matches('\n').contains('\n') {
-        return Err(Error::msg(format!("the value of {name} holds a newline"))
-            .with_status(Ecg::Inval.status()));
-    }
-    Ok((name.to_owned(), value.to_owned()))
-}
-
 /// The tool's entry point.
 pub fn run(prog: &Prog, args: Vec<OsString>) -> Result<Status> {
     match parse(prog, args)? {
         Action::Print(help) => sys::print(&help).map(|()| 0),
         Action::Run(plan) => execute(&plan).map(|()| 0),
     }
-}
-
-/// The hierarchy of a setting's controller (`cgroup.*` is the v2 hierarchy's own).
-fn hierarchy_of(all: &Hierarchies, name: &str) -> Result<Hierarchy> {
-    let controller = name.split('.').next().unwrap_or_default();
-    let found = if controller == "cgroup" {
-        all.unified()
-    } else {
-        all.for_controller(controller).cloned()
-    };
-    found.ok_or_else(|| {
-        Error::msg(format!("controller {controller} can't be added"))
-            .with_status(Ecg::SubsysNotMounted.status())
-    })
 }
 
 /// Write the values to every group (and, with `-R`, every descendant first-to-last); the
@@ -174,10 +141,10 @@ pub fn execute(plan: &Plan) -> Result<()> {
     };
     for path in &plan.groups {
         for (name, value) in &rules {
-            let hierarchy = hierarchy_of(&all, name)?;
+            let hierarchy = common::hierarchy_of(&all, name)?;
             let mut targets = vec![path.clone()];
             if plan.recursive {
-                descendants(&hierarchy.group(path), &mut targets);
+                common::descendants(&hierarchy.group(path), &mut targets);
             }
             for target in targets {
                 set(&hierarchy.group(&target), hierarchy.version, name, value)
@@ -196,13 +163,6 @@ fn set(group: &Group<'_>, version: sys::cgroup::Version, name: &str, value: &str
         group.write(&write.name, &write.value)?;
     }
     Ok(())
-}
-
-fn descendants(group: &Group<'_>, out: &mut Vec<GroupPath>) {
-    for child in group.children().unwrap_or_default() {
-        out.push(child.clone());
-        descendants(&group.hierarchy().group(&child), out);
-    }
 }
 
 /// Every owner-writable setting file of `from`, in every hierarchy where it exists.
@@ -256,21 +216,26 @@ mod tests {
     #[test]
     fn rules() {
         assert_eq!(
-            parse_rule("memory.limit_in_bytes=15M").ok(),
+            common::parse_rule("cgset", "memory.limit_in_bytes=15M").ok(),
             Some(("memory.limit_in_bytes".into(), "15M".into()))
         );
         assert_eq!(
-            parse_rule("a.b=c=d").ok(),
+            common::parse_rule("cgset", "a.b=c=d").ok(),
             Some(("a.b".into(), "c=d".into()))
         );
         for bad in ["memory.max", "=5", "memory.max=", "foo=1", ".x=1"] {
-            let e = parse_rule(bad).unwrap_err();
+            let e = common::parse_rule("cgset", bad).unwrap_err();
             assert_eq!(
                 (e.to_string(), e.status()),
                 (format!("cgset: wrong parameter of option -r: {bad}"), 129)
             );
         }
-        assert_eq!(parse_rule("memory.max=1\n2").unwrap_err().status(), 91);
+        assert_eq!(
+            common::parse_rule("cgset", "memory.max=1\n2")
+                .unwrap_err()
+                .status(),
+            91
+        );
     }
 }
 
@@ -279,13 +244,7 @@ mod plan_tests {
     use super::*;
 
     fn plan(args: &[&str]) -> Result<Plan> {
-        match parse(
-            &Prog::new(None, "cgset"),
-            args.iter().map(OsString::from).collect(),
-        )? {
-            Action::Run(plan) => Ok(plan),
-            Action::Print(_) => panic!("printed help"),
-        }
+        crate::common::plan_of(parse, "cgset", args)
     }
 
     #[test]

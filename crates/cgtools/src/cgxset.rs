@@ -101,8 +101,8 @@ pub fn parse(prog: &Prog, args: Vec<OsString>) -> Result<Action<Plan>> {
             "help" => {
                 return Ok(Action::Print(cli::help(&cmd, USAGE, "cgxset(1)")));
             }
-            "rule" => rules.push(parse_rule(&text)?),
-            "copy-from" => copy_from = Some(group_path(&text)?),
+            "rule" => rules.push(common::parse_rule("cgxset", &text)?),
+            "copy-from" => copy_from = Some(common::group_path("cgxset", &text)?),
             "v1" => version = Some(Version::V1),
             "v2" => version = Some(Version::V2),
             "ignore-unmappable" => ignore_unmappable = true,
@@ -121,7 +121,7 @@ pub fn parse(prog: &Prog, args: Vec<OsString>) -> Result<Action<Plan>> {
     }
     let groups = operands
         .iter()
-        .map(|o| group_path(&o.to_string_lossy()))
+        .map(|o| common::group_path("cgxset", &o.to_string_lossy()))
         .collect::<Result<_>>()?;
     Ok(Action::Run(Plan {
         source,
@@ -130,20 +130,6 @@ pub fn parse(prog: &Prog, args: Vec<OsString>) -> Result<Action<Plan>> {
         groups,
         recursive,
     }))
-}
-
-fn group_path(text: &str) -> Result<GroupPath> {
-    GroupPath::parse(text).map_err(|why| usage(format!("cgxset: {why}")))
-}
-
-/// `name=value` as cgset takes it.
-fn parse_rule(arg: &str) -> Result<(String, String)> {
-    let bad = || usage(format!("cgxset: wrong parameter of option -r: {arg}"));
-    let (name, value) = arg.split_once('=').ok_or_else(bad)?;
-    if name.is_empty() || value.is_empty() || !name.contains('.') || name.starts_with('.') {
-        return Err(bad());
-    }
-    Ok((name.to_owned(), value.to_owned()))
 }
 
 /// The tool's entry point.
@@ -201,20 +187,6 @@ fn version_name(v: Version) -> &'static str {
     }
 }
 
-/// The hierarchy of a setting's controller (`cgroup.*` is the v2 hierarchy's own).
-fn hierarchy_of(all: &Hierarchies, name: &str) -> Result<Hierarchy> {
-    let controller = name.split('.').next().unwrap_or_default();
-    let found = if controller == "cgroup" {
-        all.unified()
-    } else {
-        all.for_controller(controller).cloned()
-    };
-    found.ok_or_else(|| {
-        Error::msg(format!("controller {controller} can't be added"))
-            .with_status(Ecg::SubsysNotMounted.status())
-    })
-}
-
 /// One setting to write: where, and whether it needs converting.
 struct Setting {
     hierarchy: Hierarchy,
@@ -228,7 +200,7 @@ struct Setting {
 fn settings(all: &Hierarchies, plan: &Plan, rules: &[(String, String)]) -> Result<Vec<Setting>> {
     let mut out = Vec::new();
     for (name, value) in rules {
-        let hierarchy = hierarchy_of(all, name)?;
+        let hierarchy = common::hierarchy_of(all, name)?;
         let convert = plan.version.is_some_and(|v| v != hierarchy.version);
         if convert {
             let from = plan.version.unwrap_or(hierarchy.version);
@@ -284,7 +256,7 @@ pub fn execute(plan: &Plan) -> Result<()> {
         for s in &settings {
             let mut targets = vec![path.clone()];
             if plan.recursive {
-                descendants(&s.hierarchy.group(path), &mut targets);
+                common::descendants(&s.hierarchy.group(path), &mut targets);
             }
             for target in targets {
                 set(&s.hierarchy.group(&target), s)
@@ -311,25 +283,12 @@ fn set(group: &Group<'_>, s: &Setting) -> Result<()> {
     Ok(())
 }
 
-fn descendants(group: &Group<'_>, out: &mut Vec<GroupPath>) {
-    for child in group.children().unwrap_or_default() {
-        out.push(child.clone());
-        descendants(&group.hierarchy().group(&child), out);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn plan(args: &[&str]) -> Result<Plan> {
-        match parse(
-            &Prog::new(None, "cgxset"),
-            args.iter().map(OsString::from).collect(),
-        )? {
-            Action::Run(plan) => Ok(plan),
-            Action::Print(_) => panic!("printed help"),
-        }
+        crate::common::plan_of(parse, "cgxset", args)
     }
 
     #[test]

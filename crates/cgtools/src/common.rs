@@ -219,6 +219,64 @@ pub fn hierarchies() -> Result<Hierarchies> {
     Ok(all)
 }
 
+/// A group path from the command line; a bad one is a usage error naming the problem.
+pub fn group_path(prog: &str, text: &str) -> Result<GroupPath> {
+    GroupPath::parse(text).map_err(|why| usage(format!("{prog}: {why}")))
+}
+
+/// `-r name=value`: the name needs a controller prefix (`memory.max`), the value may contain
+/// `=` but not be empty, or hold a newline (libcgroup skipped such a value silently).
+pub fn parse_rule(prog: &str, arg: &str) -> Result<(String, String)> {
+    let bad = || usage(format!("{prog}: wrong parameter of option -r: {arg}"));
+    let (name, value) = arg.split_once('=').ok_or_else(bad)?;
+    if name.is_empty() || value.is_empty() || !name.contains('.') || name.starts_with('.') {
+        return Err(bad());
+    }
+    if value.trim_end_matches('\n').contains('\n') {
+        return Err(Error::msg(format!("the value of {name} holds a newline"))
+            .with_status(sys::cgroup::Ecg::Inval.status()));
+    }
+    Ok((name.to_owned(), value.to_owned()))
+}
+
+/// The hierarchy of a setting's controller (`cgroup.*` is the v2 hierarchy's own).
+pub fn hierarchy_of(all: &Hierarchies, name: &str) -> Result<Hierarchy> {
+    let controller = name.split('.').next().unwrap_or_default();
+    let found = if controller == "cgroup" {
+        all.unified()
+    } else {
+        all.for_controller(controller).cloned()
+    };
+    found.ok_or_else(|| {
+        Error::msg(format!("controller {controller} can't be added"))
+            .with_status(sys::cgroup::Ecg::SubsysNotMounted.status())
+    })
+}
+
+/// Every descendant of `group`, parents before their children.
+pub fn descendants(group: &sys::cgroup::Group<'_>, out: &mut Vec<GroupPath>) {
+    for child in group.children().unwrap_or_default() {
+        out.push(child.clone());
+        descendants(&group.hierarchy().group(&child), out);
+    }
+}
+
+/// For the tools' unit tests: the plan a command line makes (help is a test failure).
+#[cfg(test)]
+pub fn plan_of<P>(
+    parse: fn(&sys::Prog, Vec<OsString>) -> Result<Action<P>>,
+    name: &str,
+    args: &[&str],
+) -> Result<P> {
+    match parse(
+        &sys::Prog::new(None, name),
+        args.iter().map(OsString::from).collect(),
+    )? {
+        Action::Run(plan) => Ok(plan),
+        Action::Print(_) => panic!("{name}: printed help"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
