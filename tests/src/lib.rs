@@ -143,6 +143,12 @@ impl Run {
         self
     }
 
+    /// Add one argument that is not UTF-8 text (a path).
+    pub fn arg_os(mut self, arg: impl AsRef<OsStr>) -> Self {
+        self.cmd.arg(arg);
+        self
+    }
+
     /// Set an environment variable.
     pub fn env(mut self, key: &str, value: impl AsRef<OsStr>) -> Self {
         self.cmd.env(key, value);

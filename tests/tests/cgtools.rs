@@ -505,3 +505,44 @@ fn side_by_side_with_libcgroup() {
         );
     }
 }
+
+/// Inside a cgroup namespace, group paths are the namespace's: a hierarchy mounted inside it
+/// (root `/` in mountinfo) wins over the host's mount (root `/..` there), so `sub` lands under
+/// the namespace's root, as the process sees it in /proc/self/cgroup.
+#[test]
+fn groups_are_relative_to_the_cgroup_namespace() {
+    let g = TestGroup::new("cgns");
+    // Named so that, should it ever land outside the namespace (at the host's root), this
+    // guard removes it there.
+    let sub = TestGroup::new("cgns-sub");
+    let dir = tests::scratch();
+    // v2-only hosts: a controller-less cgroup v2 group; otherwise the v1 memory hierarchy.
+    let (controllers, fstype, options) = if v2() {
+        ("", "cgroup2", "none")
+    } else {
+        ("memory", "cgroup", "memory")
+    };
+    let inner = format!("{controllers}:{}/inner", g.name);
+    cg("cgcreate", &["-g", &inner]).assert_code(0);
+    let script = format!(
+        "mkdir $D/m && mount -t {fstype} -o {options} none $D/m && \
+         $CGCREATE -g {controllers}:{sub} && $CGEXEC -g {controllers}:{sub} cat /proc/self/cgroup",
+        sub = sub.name
+    );
+    let out = Run::new(ours("cgexec"))
+        .args(["-g", &inner])
+        .arg_os(ours("unshare"))
+        .args(["-C", "-m", "--propagation", "private", "sh", "-c", &script])
+        .env("D", dir.path())
+        .env("CGCREATE", ours("cgcreate"))
+        .env("CGEXEC", ours("cgexec"))
+        .run();
+    let text = out.ok();
+    assert!(
+        cgroup_line(text, "memory").ends_with(&format!(":/{}", sub.name)),
+        "{text}"
+    );
+    // The kernel's view from outside: under the namespace's root, not at the host's.
+    assert!(g.dir("memory").join("inner").join(&sub.name).is_dir());
+    assert!(!sub.dir("memory").exists());
+}

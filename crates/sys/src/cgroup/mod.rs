@@ -84,7 +84,7 @@ pub struct Hierarchies {
     /// The hierarchies with controllers (v2 included when it has any).
     pub list: Vec<Hierarchy>,
     /// cgroup2 mounts, with or without controllers (decides the mode, and holds
-    /// controller-less `:path` groups).
+    /// controller-less `:path` groups); those showing the cgroup namespace's root come last.
     pub v2_mounts: Vec<PathBuf>,
 }
 
@@ -126,13 +126,22 @@ impl Hierarchies {
                             .filter(|o| o.starts_with("name="))
                             .map(|o| (*o).to_owned()),
                     );
-                    // A controller mounted twice is the same hierarchy: keep the first mount.
-                    if controllers.is_empty()
-                        || all
-                            .list
-                            .iter()
-                            .any(|h| h.version == Version::V1 && h.controllers == controllers)
+                    if controllers.is_empty() {
+                        continue;
+                    }
+                    // A hierarchy mounted twice is one hierarchy. Keep the first mount, unless a
+                    // later one shows the cgroup namespace's root (mountinfo root `/`): inside a
+                    // cgroup namespace, a mount made outside it shows `/..` and would put
+                    // groups outside the namespace.
+                    if let Some(h) = all
+                        .list
+                        .iter_mut()
+                        .find(|h| h.version == Version::V1 && h.controllers == controllers)
                     {
+                        if h.mount_root != Path::new("/") && m.root == Path::new("/") {
+                            h.mount_point = m.mount_point.clone();
+                            h.mount_root = m.root.clone();
+                        }
                         continue;
                     }
                     all.list.push(Hierarchy {
@@ -143,7 +152,6 @@ impl Hierarchies {
                     });
                 }
                 "cgroup2" => {
-                    all.v2_mounts.push(m.mount_point.clone());
                     let listed =
                         read(&m.mount_point.join("cgroup.controllers")).unwrap_or_default();
                     let names = listed.split_whitespace().map(str::to_owned).collect();
@@ -152,9 +160,23 @@ impl Hierarchies {
                 _ => {}
             }
         }
-        // The last cgroup2 mount wins, as in libcgroup; its controllers that a v1 hierarchy
-        // already carries stay v1.
-        if let Some((mount_point, mount_root, names)) = v2_controllers.pop() {
+        // The last cgroup2 mount wins, as in libcgroup, but one showing the cgroup namespace's
+        // root first (see above); its controllers that a v1 hierarchy already carries stay v1.
+        // Mounts at the namespace's root last, so that `unified()` picks one of them.
+        let mut ordered: Vec<&(PathBuf, PathBuf, Vec<String>)> = v2_controllers.iter().collect();
+        ordered.sort_by_key(|(_, root, _)| root == Path::new("/"));
+        all.v2_mounts = ordered
+            .into_iter()
+            .map(|(point, _, _)| point.clone())
+            .collect();
+        let at_ns_root = v2_controllers
+            .iter()
+            .rposition(|(_, root, _)| root == Path::new("/"));
+        let chosen = match at_ns_root {
+            Some(i) => Some(v2_controllers.remove(i)),
+            None => v2_controllers.pop(),
+        };
+        if let Some((mount_point, mount_root, names)) = chosen {
             let controllers: Vec<String> = names
                 .into_iter()
                 .filter(|c| !all.list.iter().any(|h| h.has(c)))

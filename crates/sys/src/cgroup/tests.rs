@@ -333,3 +333,32 @@ fn settings_translate_both_ways() {
     assert_eq!(parse_size("M"), None);
     assert_eq!(parse_size("-1"), None);
 }
+
+#[test]
+fn inside_a_cgroup_namespace_the_mount_at_its_root_wins() {
+    let f = Fake::new("cgns");
+    // The host's mounts show `/..` inside the namespace; a mount made inside shows `/`.
+    let mut outer = mount(30, &f.mkdir("host-memory"), "cgroup", "rw,memory");
+    outer.root = PathBuf::from("/..");
+    let inner = mount(31, &f.mkdir("ns-memory"), "cgroup", "rw,memory");
+    let mut outer2 = mount(32, &f.mkdir("host-unified"), "cgroup2", "rw");
+    outer2.root = PathBuf::from("/..");
+    let inner2 = mount(33, &f.mkdir("ns-unified"), "cgroup2", "rw");
+    let mut late2 = mount(34, &f.mkdir("late-unified"), "cgroup2", "rw");
+    late2.root = PathBuf::from("/..");
+    let h = Hierarchies::from_mounts(&[outer, inner, outer2, inner2, late2], KERNEL, |_| None);
+    assert_eq!(
+        h.for_controller("memory").unwrap().mount_point,
+        f.dir.join("ns-memory")
+    );
+    assert_eq!(h.unified().unwrap().mount_point, f.dir.join("ns-unified"));
+    // Outside any namespace (every root `/`), the first v1 mount and the last v2 one, as
+    // libcgroup.
+    let a = mount(40, &f.mkdir("a"), "cgroup", "rw,memory");
+    let b = mount(41, &f.mkdir("b"), "cgroup", "rw,memory");
+    let h = Hierarchies::from_mounts(&[a, b], KERNEL, |_| None);
+    assert_eq!(
+        h.for_controller("memory").unwrap().mount_point,
+        f.dir.join("a")
+    );
+}
