@@ -517,15 +517,15 @@ fn groups_are_relative_to_the_cgroup_namespace() {
     let sub = TestGroup::new("cgns-sub");
     let dir = tests::scratch();
     // v2-only hosts: a controller-less cgroup v2 group; otherwise the v1 memory hierarchy.
-    let (controllers, fstype, options) = if v2() {
-        ("", "cgroup2", "none")
+    let (controllers, mount_args) = if v2() {
+        ("", "-t cgroup2")
     } else {
-        ("memory", "cgroup", "memory")
+        ("memory", "-t cgroup -o memory")
     };
     let inner = format!("{controllers}:{}/inner", g.name);
     cg("cgcreate", &["-g", &inner]).assert_code(0);
     let script = format!(
-        "mkdir $D/m && mount -t {fstype} -o {options} none $D/m && \
+        "mkdir $D/m && mount {mount_args} none $D/m && \
          $CGCREATE -g {controllers}:{sub} && $CGEXEC -g {controllers}:{sub} cat /proc/self/cgroup",
         sub = sub.name
     );
