@@ -1,0 +1,163 @@
+#!/usr/bin/env bash
+# Run libcgroup's own functional tests (tests/ftests) against nsutils' Rust
+# cgtools.  See README.md next to this file for the details and safety notes.
+#
+# usage: tests/ftests/run.sh /path/to/libcgroup-source [test numbers...]
+#
+# Nothing from libcgroup is stored in this repository: the tests are copied
+# from the given source tree into a temporary shadow tree at run time.
+set -u -o pipefail
+
+DEFAULT_TESTS="001 003 008 009 010 011 012 013 014 015 016 033
+022 023 025 026 027 035 036 089
+037 038 042 090 093
+043 047 091
+002 998
+034 046
+031 032
+029 030"
+TOOLS="cgcreate cgset cgexec cgdelete cgget cgclassify lscgroup lssubsys cgxget cgxset"
+
+die() { echo "run.sh: $*" >&2; exit 2; }
+
+[ $# -ge 1 ] || die "usage: $0 /path/to/libcgroup-source [test numbers...]"
+SRC=$(cd "$1" && pwd) || die "cannot enter $1"
+shift
+[ -f "$SRC/tests/ftests/ftests.py" ] || die "$SRC/tests/ftests/ftests.py not found"
+TESTS=("$@")
+[ ${#TESTS[@]} -gt 0 ] || read -r -a TESTS <<<"$(echo $DEFAULT_TESTS)"
+[ "$(id -u)" = 0 ] || die "must run as root (the tests write to /sys/fs/cgroup)"
+command -v python3 >/dev/null || die "python3 is required"
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+TAG="nsutils-test-$$-"
+
+# 1. build our binaries
+(cd "$REPO" && cargo build --workspace --bins) >&2 || die "cargo build failed"
+BIN=$(cd "$REPO" && cargo metadata --format-version 1 --no-deps 2>/dev/null |
+      python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
+HOST_TRIPLE=$(rustc -vV | sed -n 's/^host: //p')
+for d in "$BIN/x86_64-unknown-linux-musl/debug" "$BIN/$HOST_TRIPLE/debug" "$BIN/debug"; do
+    if [ -x "$d/cgget" ]; then BIN=$d; break; fi
+done
+[ -x "$BIN/cgget" ] || die "built binaries not found under $BIN"
+
+# 2. shadow tree: X/tests/ftests (copy) + X/src/tools/<tool> -> our binaries
+WORK=$(mktemp -d /tmp/nsutils-ftests.XXXXXX) || die "mktemp failed"
+
+cleanup_groups() {
+    # remove only groups carrying this run's tag, deepest first
+    find /sys/fs/cgroup -mindepth 2 -maxdepth 6 -type d -name "${TAG}*" 2>/dev/null |
+    while read -r g; do
+        find "$g" -depth -type d 2>/dev/null
+    done | awk '{ print length($0) "\t" $0 }' | sort -rn | cut -f2- |
+    while read -r d; do
+        # move any task left behind (only perl loops the tests started) to
+        # the hierarchy root before rmdir
+        if [ -f "$d/cgroup.procs" ]; then
+            root=$(echo "$d" | sed -E 's#^(/sys/fs/cgroup/[^/]+)/.*#\1#')
+            while read -r p; do
+                [ -n "$p" ] && echo "$p" >"$root/cgroup.procs" 2>/dev/null
+            done <"$d/cgroup.procs"
+        fi
+        rmdir "$d" 2>/dev/null
+    done
+}
+
+kill_test_processes() {
+    # Kill only processes this script started: every process spawned by the
+    # ftests runner (perl loops included, even after being re-parented)
+    # inherits NSUTILS_FTESTS_TAG in its environment.  Kill them by PID.
+    local e p
+    for e in /proc/[0-9]*/environ; do
+        p=${e#/proc/}; p=${p%/environ}
+        [ "$p" = "$$" ] || [ "$p" = "$BASHPID" ] && continue
+        if tr '\0' '\n' <"$e" 2>/dev/null | grep -qx "NSUTILS_FTESTS_TAG=$TAG"; then
+            kill -9 "$p" 2>/dev/null
+        fi
+    done
+}
+
+finish() {
+    kill_test_processes
+    sleep 0.2
+    cleanup_groups
+    left=$(find /sys/fs/cgroup -maxdepth 6 -type d -name "${TAG}*" 2>/dev/null)
+    [ -z "$left" ] || echo "run.sh: WARNING: leftover groups: $left" >&2
+    rm -rf "$WORK"
+}
+trap finish EXIT
+trap 'exit 130' INT TERM
+
+mkdir -p "$WORK/tests" "$WORK/src/tools" "$WORK/bin"
+cp -r "$SRC/tests/ftests" "$WORK/tests/ftests"
+for t in $TOOLS; do
+    [ -x "$BIN/$t" ] && ln -s "$BIN/$t" "$WORK/src/tools/$t"
+done
+
+# stand-in for the Cython bindings module (only Mode is used by CLI tests)
+cat >"$WORK/tests/ftests/libcgroup.py" <<'EOF'
+# Minimal stand-in for libcgroup's Cython bindings (written for nsutils).
+class Mode:
+    CGROUP_MODE_UNK = 0
+    CGROUP_MODE_LEGACY = 1
+    CGROUP_MODE_HYBRID = 2
+    CGROUP_MODE_UNIFIED = 3
+
+
+class Version:
+    CGROUP_UNK = 0
+    CGROUP_V1 = 1
+    CGROUP_V2 = 2
+    CGROUP_DISK = 3
+EOF
+
+# no-container mode prefixes commands with sudo; we are root already
+printf '#!/bin/sh\nexec "$@"\n' >"$WORK/bin/sudo"
+chmod +x "$WORK/bin/sudo"
+
+# rename every test group NNNxxx -> nsutils-test-<pid>-NNNxxx (also inside
+# expected-output strings); 091 uses 090cgcreate, 998 uses 'test'
+cd "$WORK/tests/ftests" || die "cannot enter shadow tree"
+for f in [0-9][0-9][0-9]-*.py; do
+    sed -i -E \
+        -e "s/(['\"\\n]|^|[^A-Za-z0-9_-])([0-9]{3}(cg|ls|shared|threaded|sibling|bindings|setuid|setperms)[A-Za-z0-9_]*)/\\1${TAG}\\2/g" \
+        "$f"
+done
+sed -i -E "s/^CGNAME = 'test'$/CGNAME = '${TAG}998test'/" 998-*.py
+
+export PATH="$WORK/bin:$PATH"
+export NSUTILS_FTESTS_TAG="$TAG"
+
+# 3. run the tests one by one
+PASS=0 FAIL=0 SKIP=0
+for n in "${TESTS[@]}"; do
+    n=$(printf '%03d' "$((10#$n))")
+    if ! ls "$n"-*.py >/dev/null 2>&1; then
+        echo "$n skip (no such test)"; SKIP=$((SKIP + 1)); continue
+    fi
+    log="$WORK/$n.log"
+    python3 ./ftests.py --no-container -N "$((10#$n))" -l 10 -L "$log" \
+        >"$WORK/$n.out" 2>&1 &
+    wait "$!"
+    out="$WORK/$n.out"
+    np=$(sed -nE 's/^\s*Passed:\s*([0-9]+).*/\1/p' "$out" | tail -1)
+    nf=$(sed -nE 's/^\s*Failed:\s*([0-9]+).*/\1/p' "$out" | tail -1)
+    ns=$(sed -nE 's/^\s*Skipped:\s*([0-9]+).*/\1/p' "$out" | tail -1)
+    if [ "${nf:-0}" -gt 0 ]; then r=fail
+    elif [ "${np:-0}" -gt 0 ]; then r=pass
+    elif [ "${ns:-0}" -gt 0 ]; then r=skip
+    else r=fail
+    fi
+    case $r in pass) PASS=$((PASS + 1));; fail) FAIL=$((FAIL + 1));; skip) SKIP=$((SKIP + 1));; esac
+    echo "$n $r"
+    if [ "$r" = fail ] && [ -n "${FTESTS_VERBOSE:-}" ]; then
+        sed 's/^/    /' "$out" >&2
+    fi
+    # per-test cleanup (teardown is skipped when a test raises)
+    kill_test_processes
+        cleanup_groups
+done
+
+echo "$PASS passed, $FAIL failed, $SKIP skipped"
+[ "$FAIL" -eq 0 ]
