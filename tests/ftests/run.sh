@@ -72,7 +72,8 @@ kill_test_processes() {
     for e in /proc/[0-9]*/environ; do
         p=${e#/proc/}; p=${p%/environ}
         [ "$p" = "$$" ] || [ "$p" = "$BASHPID" ] && continue
-        if tr '\0' '\n' <"$e" 2>/dev/null | grep -qx "NSUTILS_FTESTS_TAG=$TAG"; then
+        # A process may end between the glob and the read: silence the redirection too.
+        if { tr '\0' '\n' <"$e"; } 2>/dev/null | grep -qx "NSUTILS_FTESTS_TAG=$TAG"; then
             kill -9 "$p" 2>/dev/null
         fi
     done

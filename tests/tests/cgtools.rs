@@ -129,6 +129,32 @@ fn settings_translate_to_this_layout() {
 }
 
 #[test]
+fn copy_from_copies_settings_and_skips_multi_line_files() {
+    let g = TestGroup::new("copy");
+    let (src, dst) = (format!("{}/src", g.name), format!("{}/dst", g.name));
+    cg(
+        "cgcreate",
+        &[
+            "-g",
+            &format!("memory:{src}"),
+            "-g",
+            &format!("memory:{dst}"),
+        ],
+    )
+    .assert_code(0);
+    cg("cgset", &["-r", "memory.limit_in_bytes=12M", &src]).assert_code(0);
+    // Statistics and memory.oom_control are several lines: not settings to copy (ftests 023).
+    let out = cg("cgset", &["--copy-from", &src, &dst]);
+    assert_eq!((out.code, out.stderr.as_str()), (Some(0), ""), "{out:#?}");
+    let limit = if v2() {
+        "memory.max"
+    } else {
+        "memory.limit_in_bytes"
+    };
+    assert_eq!(read(&g.dir("memory").join("dst").join(limit)), "12582912");
+}
+
+#[test]
 fn a_memory_hog_is_oom_killed_at_15m() {
     let g = TestGroup::new("oom");
     cg("cgcreate", &["-g", &format!("memory:{}", g.name)]).assert_code(0);

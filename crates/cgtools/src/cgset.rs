@@ -194,8 +194,9 @@ fn copied_settings(all: &Hierarchies, from: &GroupPath) -> Result<Vec<(String, S
             .collect();
         names.sort();
         for name in names {
+            // Multi-line files (statistics, memory.oom_control) are not settings to copy.
             if let Ok(value) = group.read(&name) {
-                if !value.is_empty() {
+                if !value.is_empty() && !value.contains('\n') {
                     out.push((name, value));
                 }
             }
