@@ -1,10 +1,244 @@
-//! `nsenter`: being written (issue 5).
+//! `nsenter`: run a program in namespaces of other processes, as util-linux 2.42's
+//! `nsenter(1)` does.
+//!
+//! [`cli::command`] defines the command line, [`plan::parse`] turns it into a [`plan::Plan`],
+//! and [`execute`] carries the plan out in util-linux's order of operations.
+
+pub mod cli;
+pub mod plan;
 
 use std::ffi::OsString;
+use std::fs::File;
+use std::os::fd::OwnedFd;
 
-use sys::{Error, Prog, Result, Status};
+use sys::ns::{self, NsKind, NsSet};
+use sys::process::{self, Forked};
+use sys::{Error, Prog, Result, Status, target};
 
-/// The tool's entry point.
-pub fn run(_prog: &Prog, _args: Vec<OsString>) -> Result<Status> {
-    Err(Error::msg("nsenter is not implemented yet"))
+use plan::{Action, Dir, Id, Plan, Source};
+
+/// The tool's entry point: parse, then print or execute.
+pub fn run(prog: &Prog, args: Vec<OsString>) -> Result<Status> {
+    match plan::parse(prog, args)? {
+        Action::Print(text) => sys::print(&text).map(|()| 0),
+        Action::Run(plan) => execute(&plan),
+    }
+}
+
+/// A namespace ready to enter.
+enum Entry {
+    /// Through its own file.
+    File(File),
+    /// Through the target's pidfd, together with the others of the same kind.
+    Pidfd,
+}
+
+fn need_target(plan: &Plan, what: &str) -> Result<u32> {
+    plan.target.map(|(pid, _)| pid).ok_or_else(|| {
+        Error::msg(format!(
+            "neither filename nor target pid supplied for {what}"
+        ))
+    })
+}
+
+fn open_dir(plan: &Plan, dir: &Dir, name: &str) -> Result<OwnedFd> {
+    match dir {
+        Dir::Path(p) => target::open_dir(p),
+        Dir::Target => {
+            let pid = need_target(plan, name)?;
+            target::open_dir(std::path::Path::new(&format!("/proc/{pid}/{name}")))
+        }
+    }
+}
+
+/// Enter what is left of `entries` (user namespace included only when `with_user`); with
+/// `report`, the first failure is returned, otherwise failures are left for the next pass.
+fn enter_pass(
+    entries: &[(NsKind, Entry)],
+    pidfd: Option<&OwnedFd>,
+    done: &mut NsSet,
+    with_user: bool,
+    report: bool,
+) -> Result<()> {
+    let wanted = |done: &NsSet, k: NsKind| !done.contains(k) && (with_user || k != NsKind::User);
+    for (kind, entry) in entries {
+        if let (Entry::File(file), true) = (entry, wanted(done, *kind)) {
+            match target::setns_file(file, *kind) {
+                Ok(()) => done.insert(*kind),
+                Err(e) if report => return Err(e),
+                Err(_) => {}
+            }
+        }
+    }
+    let mut mask = NsSet::default();
+    for (kind, entry) in entries {
+        if matches!(entry, Entry::Pidfd) && wanted(done, *kind) {
+            mask.insert(*kind);
+        }
+    }
+    if let (Some(fd), false) = (pidfd, mask.is_empty()) {
+        match target::setns_pidfd(fd, mask) {
+            Ok(()) => {
+                for (kind, _) in entries {
+                    if mask.contains(*kind) {
+                        done.insert(*kind);
+                    }
+                }
+            }
+            Err(e) if report => return Err(e),
+            Err(_) => {}
+        }
+    }
+    Ok(())
+}
+
+/// Carry out the plan. Returns only on failure; otherwise the process becomes the program
+/// (or, when it forked, ends as the program did).
+pub fn execute(plan: &Plan) -> Result<Status> {
+    sys::signal::default_sigchld();
+    let mut plan = plan.clone();
+    if plan.all {
+        let Some((pid, _)) = plan.target else {
+            return Err(Error::msg("no target PID specified"));
+        };
+        for kind in NsKind::BIND_ORDER {
+            if plan.enters(kind) || !target::kernel_has(kind) {
+                continue;
+            }
+            // setns() into the user namespace we are already in fails: leave it out.
+            if kind == NsKind::User
+                && ns::ns_inode(pid, kind).ok() == ns::ns_inode(process::own_pid(), kind).ok()
+            {
+                continue;
+            }
+            plan.namespaces.push((kind, Source::Target));
+        }
+    }
+    plan.namespaces.sort_by_key(|(k, _)| {
+        NsKind::BIND_ORDER
+            .iter()
+            .position(|o| o == k)
+            .unwrap_or(usize::MAX)
+    });
+
+    let pidfd = match plan.target {
+        Some((pid, inode)) => target::open_pidfd(pid, inode)?,
+        None => None,
+    };
+    let via_pidfd = pidfd.is_some() && target::setns_takes_pidfd();
+    let mut entries = Vec::new();
+    for (kind, source) in &plan.namespaces {
+        let entry = match source {
+            Source::File(path) => Entry::File(target::open_ns_file(path)?),
+            Source::Target => {
+                let pid = need_target(&plan, &format!("ns/{}", kind.proc_name()))?;
+                if via_pidfd {
+                    Entry::Pidfd
+                } else {
+                    Entry::File(target::open_ns_file(&kind.proc_path(pid))?)
+                }
+            }
+        };
+        entries.push((*kind, entry));
+    }
+    let root = plan
+        .root
+        .as_ref()
+        .map(|d| open_dir(&plan, d, "root"))
+        .transpose()?;
+    let wd = plan
+        .wd
+        .as_ref()
+        .map(|d| open_dir(&plan, d, "cwd"))
+        .transpose()?;
+    let wdns = match &plan.wdns {
+        None => None,
+        Some(Dir::Path(p)) => Some(p.clone()),
+        Some(Dir::Target) => Some(target::cwd_path(need_target(&plan, "cwd")?)?),
+    };
+    let environ = if plan.env {
+        Some(target::open_environ(need_target(&plan, "environ")?)?)
+    } else {
+        None
+    };
+    let cgroup_procs = if plan.join_cgroup {
+        let pid = need_target(&plan, "cgroup")?;
+        let dir = target::unified_cgroup(pid)?
+            .ok_or_else(|| Error::msg("--join-cgroup is only supported in cgroup v2"))?;
+        Some(target::open_cgroup_procs(&dir)?)
+    } else {
+        None
+    };
+    let follow = if plan.uid == Some(Id::Follow) || plan.gid == Some(Id::Follow) {
+        Some(target::owner(need_target(&plan, "process")?)?)
+    } else {
+        None
+    };
+    if plan.namespaces.is_empty() {
+        return Err(Error::msg("no namespace specified"));
+    }
+    let fork = plan.enters(NsKind::Pid) && !plan.no_fork;
+
+    let resolve = |id: Option<Id>, pick: fn((u32, u32)) -> u32| match id {
+        Some(Id::Is(n)) => Some(n),
+        Some(Id::Follow) => follow.map(pick),
+        None => None,
+    };
+    let mut uid = resolve(plan.uid, |(u, _)| u);
+    let mut gid = resolve(plan.gid, |(_, g)| g);
+    if plan.enters(NsKind::User) && !plan.preserve_credentials {
+        uid = uid.or(Some(0));
+        gid = gid.or(Some(0));
+    }
+    // Dropping the groups may only be allowed before entering (a user namespace whose
+    // setgroups is "deny"); try now, and again later.
+    let groups_dropped_early = gid.is_some() && process::clear_groups().is_ok();
+
+    let mut done = NsSet::default();
+    enter_pass(&entries, pidfd.as_ref(), &mut done, false, false)?;
+    enter_pass(&entries, pidfd.as_ref(), &mut done, true, true)?;
+
+    if let Some(root) = &root {
+        target::enter_root(root)?;
+    }
+    if let Some(dir) = &wdns {
+        target::enter_dir(&target::open_dir(dir)?)?;
+    }
+    if let Some(wd) = &wd {
+        target::enter_dir(wd)?;
+    }
+    if let Some(environ) = environ {
+        target::adopt_environment(environ)?;
+    }
+    if let Some(procs) = cgroup_procs {
+        target::join_cgroup(procs)?;
+    }
+    drop(entries);
+    drop(pidfd);
+
+    if fork {
+        match process::fork()? {
+            Forked::Parent(child) => process::exit_like(child.wait()?),
+            Forked::Child => {}
+        }
+    }
+    if let Some(gid) = gid {
+        if let Err(e) = process::clear_groups() {
+            if !groups_dropped_early {
+                return Err(e);
+            }
+        }
+        process::set_gid(gid)?;
+    }
+    if let Some(uid) = uid {
+        process::set_uid(uid)?;
+    }
+    if plan.keep_caps && plan.enters(NsKind::User) {
+        process::raise_ambient_capabilities()?;
+    }
+    Err(if plan.program.is_empty() {
+        process::exec_login_shell()
+    } else {
+        process::exec_program(&plan.program)
+    })
 }

@@ -15,6 +15,7 @@
 //! | [`signal`] | signal names, masks, forwarding, dying by a child's signal |
 //! | [`process`] | exec rules, fork and wait, credentials, capabilities, time offsets |
 //! | [`user`] | passwd and group lookups |
+//! | [`target`] | another process as a source of namespaces, root, cwd, environment |
 //!
 //! Deliberately absent so far: cgroups, the new mount API, pivot_root and lsns' process
 //! table; the issues that need them add them here.
@@ -29,6 +30,7 @@ pub mod ns;
 pub mod process;
 pub mod rusage;
 pub mod signal;
+pub mod target;
 pub mod user;
 
 use std::ffi::OsString;

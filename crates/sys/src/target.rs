@@ -1,0 +1,191 @@
+//! Another process as a source of namespaces and context (`nsenter`): its pidfd, its
+//! namespace files, root, working directory, environment and owner.
+
+use std::ffi::OsString;
+use std::fs::File;
+use std::os::fd::{AsFd, OwnedFd};
+use std::os::unix::ffi::OsStringExt;
+use std::path::Path;
+
+use rustix::fs::{Mode, OFlags};
+use rustix::thread::ThreadNameSpaceType;
+
+use crate::error::{Context, Error, Result};
+use crate::ns::{NsKind, NsSet};
+
+/// A pidfd for `pid`. With `inode`, the pidfd's inode must be that one, so that a pid reused
+/// by another process since the caller noted it is refused. `Ok(None)` when the kernel has no
+/// pidfd_open(2) (before 5.3), so the caller falls back to the `/proc` files.
+pub fn open_pidfd(pid: u32, inode: Option<u64>) -> Result<Option<OwnedFd>> {
+    let raw = i32::try_from(pid)
+        .ok()
+        .and_then(rustix::process::Pid::from_raw);
+    let Some(p) = raw else {
+        return Err(Error::os(
+            format!("failed to pidfd_open() for {pid}"),
+            libc::ESRCH,
+        ));
+    };
+    let fd = match rustix::process::pidfd_open(p, rustix::process::PidfdFlags::empty()) {
+        Ok(fd) => fd,
+        Err(rustix::io::Errno::NOSYS) if inode.is_none() => return Ok(None),
+        Err(e) => return Err(Error::os(format!("failed to pidfd_open() for {pid}"), e)),
+    };
+    if let Some(want) = inode {
+        let have = pidfd_inode(&fd)?;
+        if have != want {
+            return Err(Error::msg(format!(
+                "process {pid} is not the one with pidfd inode {want} (its pidfd inode is {have})"
+            )));
+        }
+    }
+    Ok(Some(fd))
+}
+
+/// The inode number of a pidfd: unique per process on kernels with the pidfs file system
+/// (6.9 and later).
+pub fn pidfd_inode(fd: &OwnedFd) -> Result<u64> {
+    rustix::fs::fstat(fd)
+        .map(|st| st.st_ino)
+        .context(|| "fstat of pidfd failed".to_owned())
+}
+
+/// Whether setns(2) takes a pidfd with a set of namespace flags (Linux 5.8 and later).
+pub fn setns_takes_pidfd() -> bool {
+    let release = rustix::system::uname();
+    let text = release.release().to_string_lossy();
+    let mut parts = text.split(|c: char| !c.is_ascii_digit());
+    let major: u32 = parts.next().and_then(|s| s.parse().ok()).unwrap_or(0);
+    let minor: u32 = parts.next().and_then(|s| s.parse().ok()).unwrap_or(0);
+    (major, minor) >= (5, 8)
+}
+
+/// Enter every namespace in `set` of the process behind `pidfd` in one setns(2).
+/// Errors read `reassociate to namespaces failed`.
+pub fn setns_pidfd(pidfd: &OwnedFd, set: NsSet) -> Result<()> {
+    let flags = ThreadNameSpaceType::from_bits_retain(set.clone_flags().bits());
+    rustix::thread::move_into_thread_name_spaces(pidfd.as_fd(), flags)
+        .context(|| "reassociate to namespaces failed".to_owned())
+}
+
+/// Open a namespace file (`/proc/PID/ns/net`, or a bind mount of one).
+/// Errors read `cannot open PATH`.
+pub fn open_ns_file(path: &Path) -> Result<File> {
+    File::open(path).context(|| format!("cannot open {}", path.display()))
+}
+
+/// Enter the namespace of `file`, which must be of `kind`. Errors read
+/// `reassociate to namespace 'ns/KIND' failed`.
+pub fn setns_file(file: &File, kind: NsKind) -> Result<()> {
+    crate::ns::setns(file, kind).map_err(|e| match e {
+        Error::Os { errno, .. } => Error::os(
+            format!("reassociate to namespace 'ns/{}' failed", kind.proc_name()),
+            errno,
+        ),
+        other => other,
+    })
+}
+
+/// Whether this kernel has namespaces of `kind` (`/proc/self/ns/<name>` exists).
+pub fn kernel_has(kind: NsKind) -> bool {
+    kind.proc_path(std::process::id()).exists()
+}
+
+/// Open a directory (`/proc/PID/root`, `/proc/PID/cwd`, or one named by the user) to change
+/// into later. Errors read `cannot open PATH`.
+pub fn open_dir(path: &Path) -> Result<OwnedFd> {
+    rustix::fs::open(path, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
+        .context(|| format!("cannot open {}", path.display()))
+}
+
+/// Make the directory `root` the root directory, and `/` the working directory.
+pub fn enter_root(root: &OwnedFd) -> Result<()> {
+    rustix::process::fchdir(root)
+        .context(|| "change directory by root file descriptor failed".to_owned())?;
+    rustix::process::chroot(".").context(|| "chroot failed".to_owned())?;
+    rustix::process::chdir("/").context(|| "cannot change directory to /".to_owned())
+}
+
+/// Change into the directory `dir`.
+pub fn enter_dir(dir: &OwnedFd) -> Result<()> {
+    rustix::process::fchdir(dir)
+        .context(|| "change directory by working directory file descriptor failed".to_owned())
+}
+
+/// The owner (uid, gid) of process `pid`, from `/proc/PID`.
+pub fn owner(pid: u32) -> Result<(u32, u32)> {
+    let path = format!("/proc/{pid}");
+    let st = rustix::fs::stat(path.as_str()).context(|| "can not get process stat".to_owned())?;
+    Ok((st.st_uid, st.st_gid))
+}
+
+/// Open `/proc/PID/environ`, to read it after entering the namespaces.
+pub fn open_environ(pid: u32) -> Result<File> {
+    let path = format!("/proc/{pid}/environ");
+    File::open(&path).context(|| format!("cannot open {path}"))
+}
+
+/// Replace this process's environment with the one in `environ` (NUL-separated
+/// `NAME=value` entries, as `/proc/PID/environ`).
+pub fn adopt_environment(mut environ: File) -> Result<()> {
+    use std::io::Read;
+    let mut buf = Vec::new();
+    environ
+        .read_to_end(&mut buf)
+        .context(|| "failed to get environment variables".to_owned())?;
+    let vars: Vec<(OsString, OsString)> = buf
+        .split(|b| *b == 0)
+        .filter(|e| !e.is_empty())
+        .filter_map(|e| {
+            let eq = e.iter().skip(1).position(|b| *b == b'=')? + 1;
+            Some((
+                OsString::from_vec(e[..eq].to_vec()),
+                OsString::from_vec(e[eq + 1..].to_vec()),
+            ))
+        })
+        .collect();
+    let old: Vec<OsString> = std::env::vars_os().map(|(k, _)| k).collect();
+    for key in old {
+        // SAFETY: nsutils tools are single-threaded; nothing reads the environment meanwhile.
+        unsafe { std::env::remove_var(key) };
+    }
+    for (k, v) in vars {
+        // SAFETY: as above.
+        unsafe { std::env::set_var(k, v) };
+    }
+    Ok(())
+}
+
+/// The cgroup v2 directory of process `pid` under `/sys/fs/cgroup`, from its
+/// `/proc/PID/cgroup` `0::` line; `None` when it has none (cgroup v1 only).
+pub fn unified_cgroup(pid: u32) -> Result<Option<std::path::PathBuf>> {
+    let path = format!("/proc/{pid}/cgroup");
+    let text = crate::read_pseudo_text(Path::new(&path))
+        .context(|| "failed to get cgroup path".to_owned())?;
+    Ok(text
+        .lines()
+        .find_map(|l| l.strip_prefix("0::"))
+        .map(|rel| Path::new("/sys/fs/cgroup").join(rel.trim_start_matches('/'))))
+}
+
+/// Open `DIR/cgroup.procs` for appending our pid later.
+pub fn open_cgroup_procs(dir: &Path) -> Result<File> {
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(dir.join("cgroup.procs"))
+        .context(|| "failed to open cgroup.procs".to_owned())
+}
+
+/// Move this process into the cgroup whose `cgroup.procs` is `procs`.
+pub fn join_cgroup(mut procs: File) -> Result<()> {
+    use std::io::Write;
+    procs
+        .write_all(std::process::id().to_string().as_bytes())
+        .context(|| "write cgroup.procs failed".to_owned())
+}
+
+/// The working directory of process `pid` as a path in its own mount namespace.
+pub fn cwd_path(pid: u32) -> Result<std::path::PathBuf> {
+    let path = format!("/proc/{pid}/cwd");
+    std::fs::read_link(&path).context(|| format!("cannot read {path}"))
+}
