@@ -29,6 +29,13 @@ pub const TOOLS: &[Tool] = &[
         doc: "crates/unshare-rs/doc/unshare.1.txt",
     },
     Tool {
+        name: "nsenter",
+        section: "1",
+        command: nsenter_rs::cli::command,
+        synopsis: Some(nsenter_rs::cli::USAGE),
+        doc: "crates/nsenter-rs/doc/nsenter.1.txt",
+    },
+    Tool {
         name: "cgcreate",
         section: "1",
         command: cgtools::cgcreate::command,
