@@ -7,7 +7,7 @@
 use std::fs;
 use std::time::{Duration, Instant};
 
-use tests::{NOBODY, Output, Run, ours, own_ns, reference};
+use tests::{CgroupMode, NOBODY, Output, Run, cgroup_mode, ours, own_ns, reference};
 
 fn nsenter(args: &[&str]) -> Output {
     Run::new(ours("nsenter")).args(args).run()
@@ -307,6 +307,65 @@ fn environment_of_the_target() {
         .env("NSENTER_MARK", "ours")
         .run();
     assert_eq!(out.ok(), "from-the-target\n");
+}
+
+#[test]
+fn target_with_its_pidfd_inode() {
+    let t = Target::new();
+    let fd = sys::target::open_pidfd(t.pid, None)
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| panic!("no pidfd"));
+    let inode = sys::target::pidfd_inode(&fd).unwrap_or_else(|e| panic!("{e}"));
+    let arg = format!("{}:{inode}", t.pid);
+    let out = nsenter(&["-t", &arg, "-u", "cat", "/proc/sys/kernel/hostname"]);
+    assert_eq!(out.ok(), "nsenter-target\n");
+    // Before pidfs (Linux 6.9) every pidfd has the same inode, so only a wrong inode can
+    // be refused; since then the inode names one process for the life of the system.
+    if tests::kernel_version() >= (6, 9) {
+        let other = sys::target::open_pidfd(std::process::id(), None)
+            .ok()
+            .flatten()
+            .map(|fd| sys::target::pidfd_inode(&fd).unwrap_or(0))
+            .unwrap_or(0);
+        let arg = format!("{}:{other}", t.pid);
+        let out = nsenter(&["-t", &arg, "-u", "true"]);
+        assert_eq!(out.code, Some(1), "{out:#?}");
+    }
+}
+
+#[test]
+fn join_cgroup_on_v2_only() {
+    let t = Target::new();
+    let out = nsenter(&["-t", &t.pid(), "-u", "-c", "cat", "/proc/self/cgroup"]);
+    if cgroup_mode() == CgroupMode::V2 {
+        let theirs = fs::read_to_string(format!("/proc/{}/cgroup", t.pid)).unwrap_or_default();
+        assert_eq!(out.ok(), theirs);
+    } else {
+        fails_with(
+            &out,
+            1,
+            "nsenter: --join-cgroup is only supported in cgroup v2\n",
+        );
+    }
+}
+
+#[test]
+fn keep_caps_in_the_user_namespace() {
+    let t = Target::user_ns_of_nobody();
+    let amb = |extra: &[&str]| {
+        let p = t.pid();
+        let mut all = vec!["-t", p.as_str(), "-U", "--preserve-credentials"];
+        all.extend_from_slice(extra);
+        all.extend(["grep", "CapAmb", "/proc/self/status"]);
+        Run::as_nobody(ours("nsenter"))
+            .args(all)
+            .run()
+            .ok()
+            .to_owned()
+    };
+    assert!(amb(&[]).contains("0000000000000000"), "{}", amb(&[]));
+    assert!(!amb(&["--keep-caps"]).contains("0000000000000000"));
 }
 
 // ---------------------------------------------------------------- bad input

@@ -157,8 +157,14 @@ pub fn adopt_environment(mut environ: File) -> Result<()> {
 }
 
 /// The cgroup v2 directory of process `pid` under `/sys/fs/cgroup`, from its
-/// `/proc/PID/cgroup` `0::` line; `None` when it has none (cgroup v1 only).
+/// `/proc/PID/cgroup` `0::` line; `None` unless /sys/fs/cgroup is a cgroup2 file system.
 pub fn unified_cgroup(pid: u32) -> Result<Option<std::path::PathBuf>> {
+    const CGROUP2_SUPER_MAGIC: u64 = 0x6367_7270;
+    let is_v2 = rustix::fs::statfs("/sys/fs/cgroup")
+        .is_ok_and(|st| st.f_type as u64 == CGROUP2_SUPER_MAGIC);
+    if !is_v2 {
+        return Ok(None);
+    }
     let path = format!("/proc/{pid}/cgroup");
     let text = crate::read_pseudo_text(Path::new(&path))
         .context(|| "failed to get cgroup path".to_owned())?;
