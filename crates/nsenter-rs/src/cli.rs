@@ -157,13 +157,7 @@ pub fn command() -> Command {
         "help",
         "version",
     ];
-    let args = args.into_iter().map(|a| {
-        let pos = order
-            .iter()
-            .position(|id| a.get_id() == *id)
-            .unwrap_or(order.len());
-        a.display_order(pos)
-    });
+    let args = sys::cli::in_display_order(args, &order);
     Command::new("nsenter")
         .about("Run a program in namespaces of other processes.")
         .version(env!("CARGO_PKG_VERSION"))

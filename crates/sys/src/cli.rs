@@ -321,6 +321,21 @@ impl Iterator for Getopt {
     }
 }
 
+/// Give each argument its place in `--help` and the man page: its position in `order` (ids),
+/// the ones not listed last. The definition order itself stays the long-option table order,
+/// which decides getopt's "ambiguous" list.
+pub fn in_display_order(args: Vec<Arg>, order: &[&str]) -> Vec<Arg> {
+    args.into_iter()
+        .map(|a| {
+            let pos = order
+                .iter()
+                .position(|id| a.get_id() == *id)
+                .unwrap_or(order.len());
+            a.display_order(pos)
+        })
+        .collect()
+}
+
 /// `--help` in util-linux's layout, from the clap definition: usage, about, the options in
 /// groups (a blank line wherever the help heading changes), and a pointer to the man page.
 pub fn help(cmd: &Command, usage: &str, man: &str) -> String {
