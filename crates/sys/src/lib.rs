@@ -16,6 +16,7 @@
 //! | [`process`] | exec rules, fork and wait, credentials, capabilities, time offsets |
 //! | [`user`] | passwd and group lookups |
 //! | [`target`] | another process as a source of namespaces, root, cwd, environment |
+//! | [`table`] | tables, raw, JSON and trees as libsmartcols prints them; its filter language |
 //!
 //! Deliberately absent so far: cgroups, the new mount API, pivot_root and lsns' process
 //! table; the issues that need them add them here.
@@ -30,6 +31,7 @@ pub mod ns;
 pub mod process;
 pub mod rusage;
 pub mod signal;
+pub mod table;
 pub mod target;
 pub mod user;
 

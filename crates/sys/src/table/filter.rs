@@ -1,0 +1,1 @@
+//! The libsmartcols filter language, `scols-filter(5)` (placeholder: being written).

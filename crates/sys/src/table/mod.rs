@@ -1,0 +1,3 @@
+//! Tables as util-linux's libsmartcols prints them (placeholder: being written).
+
+pub mod filter;
