@@ -10,6 +10,7 @@
 //! | [`cli`] | getopt_long over a clap definition, `--help` layout, strict number parsing |
 //! | [`error`] | [`Error`], rendered as util-linux prints failures, with its exit status |
 //! | [`ns`] | namespace kinds, `unshare(2)`, `setns(2)` |
+//! | [`nsfs`] | the nsfs ioctls (owner, parent, kind, owner uid), a socket's netns, `pidfd_getfd` |
 //! | [`idmap`] | user-namespace id maps, `/etc/subuid`, `newuidmap` |
 //! | [`mount`] | propagation, proc and binfmt_misc mounts, binds, mountinfo |
 //! | [`signal`] | signal names, masks, forwarding, dying by a child's signal |
@@ -28,6 +29,7 @@ pub mod error;
 pub mod idmap;
 pub mod mount;
 pub mod ns;
+pub mod nsfs;
 pub mod process;
 pub mod rusage;
 pub mod signal;

@@ -30,6 +30,18 @@ pub enum NsKind {
 }
 
 impl NsKind {
+    /// Every kind, in the order lsns numbers them (`mnt net pid uts ipc user cgroup time`).
+    pub const ALL: [NsKind; 8] = [
+        NsKind::Mount,
+        NsKind::Net,
+        NsKind::Pid,
+        NsKind::Uts,
+        NsKind::Ipc,
+        NsKind::User,
+        NsKind::Cgroup,
+        NsKind::Time,
+    ];
+
     /// Every kind, in the order util-linux binds persistence files: user first (so the others
     /// can be made inside it), mount late, the `*_for_children` kinds where they fit.
     pub const BIND_ORDER: [NsKind; 8] = [
