@@ -14,13 +14,15 @@
 //! | [`idmap`] | user-namespace id maps, `/etc/subuid`, `newuidmap` |
 //! | [`mount`] | propagation, proc and binfmt_misc mounts, binds, mountinfo |
 //! | [`signal`] | signal names, masks, forwarding, dying by a child's signal |
+//! | [`proctab`] | the process table: pids, stat, owner, namespace links, open files, command line |
+//! | [`netnsid`] | network namespace ids over rtnetlink (`RTM_GETNSID`) |
 //! | [`process`] | exec rules, fork and wait, credentials, capabilities, time offsets |
 //! | [`user`] | passwd and group lookups |
 //! | [`target`] | another process as a source of namespaces, root, cwd, environment |
 //! | [`table`] | tables, raw, JSON and trees as libsmartcols prints them; its filter language |
 //!
-//! Deliberately absent so far: cgroups, the new mount API, pivot_root and lsns' process
-//! table; the issues that need them add them here.
+//! Deliberately absent so far: the new mount API and pivot_root; the issues that need them
+//! add them here.
 
 pub mod cgroup;
 pub mod cli;
@@ -28,9 +30,11 @@ pub mod errno;
 pub mod error;
 pub mod idmap;
 pub mod mount;
+pub mod netnsid;
 pub mod ns;
 pub mod nsfs;
 pub mod process;
+pub mod proctab;
 pub mod rusage;
 pub mod signal;
 pub mod table;
