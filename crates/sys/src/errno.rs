@@ -9,6 +9,9 @@ use std::borrow::Cow;
 /// "Invalid argument": the kernel's answer to many a refused mount.
 pub const EINVAL: i32 = libc::EINVAL;
 
+/// "Numerical result out of range": a number option beyond its limits.
+pub const ERANGE: i32 = libc::ERANGE;
+
 /// glibc's text for `errno`, or `Unknown error N` as glibc prints for numbers it does not know.
 pub fn strerror(errno: i32) -> Cow<'static, str> {
     let text = match errno {
