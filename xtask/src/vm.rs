@@ -239,6 +239,9 @@ const HOST_TOOLS: &[&str] = &[
     "/usr/bin/newuidmap",
     "/usr/bin/newgidmap",
     "/usr/bin/ip",
+    "/usr/bin/lsns",
+    "/usr/bin/script",
+    "/usr/bin/bash",
 ];
 
 /// Modules the tests need, loaded in this order after their dependencies.
