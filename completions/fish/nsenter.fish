@@ -3,6 +3,7 @@ complete -c nsenter -s m -l mount -d 'enter the mount namespace' -r -F
 complete -c nsenter -s u -l uts -d 'enter the UTS namespace (host name)' -r -F
 complete -c nsenter -s i -l ipc -d 'enter the System V IPC namespace' -r -F
 complete -c nsenter -s n -l net -d 'enter the network namespace' -r -F
+complete -c nsenter -s N -l net-socket -d 'enter the network namespace of the target\'s socket <fd> (needs --target)' -r
 complete -c nsenter -s p -l pid -d 'enter the pid namespace (forks)' -r -F
 complete -c nsenter -s U -l user -d 'enter the user namespace' -r -F
 complete -c nsenter -s C -l cgroup -d 'enter the cgroup namespace' -r -F
@@ -19,5 +20,6 @@ complete -c nsenter -l preserve-credentials -d 'leave uid, gid and groups as the
 complete -c nsenter -s e -l env -d 'take the environment of the target'
 complete -c nsenter -s F -l no-fork -d 'do not fork before executing <program>'
 complete -c nsenter -l keep-caps -d 'keep the user namespace\'s capabilities across exec'
+complete -c nsenter -l user-parent -d 'enter the parent of the user namespace instead'
 complete -c nsenter -s c -l join-cgroup -d 'join the target\'s cgroup (cgroup v2)'
 complete -c nsenter -s Z -l follow-context -d 'take the target\'s SELinux context (not supported: fails)'

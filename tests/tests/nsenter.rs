@@ -368,6 +368,274 @@ fn keep_caps_in_the_user_namespace() {
     assert!(!amb(&["--keep-caps"]).contains("0000000000000000"));
 }
 
+// ---------------------------------------------------------------- --net-socket, --user-parent, :NSID
+
+/// A process in a network namespace of its own (`unshare -n sleep`) that holds, as fd 3, a
+/// socket of another new network namespace: a thread of this test unshares that one, opens a
+/// Unix socket in it and ends (the socket keeps the namespace alive). Returns the target and
+/// the socket's namespace (`net:[INODE]`).
+fn target_with_foreign_socket() -> (Target, String) {
+    use std::os::fd::OwnedFd;
+    use std::os::unix::net::UnixDatagram;
+    use sys::ns::{NsKind, NsSet};
+    let (sock, netns) = std::thread::spawn(|| {
+        let mut set = NsSet::default();
+        set.insert(NsKind::Net);
+        sys::ns::unshare(set).expect("unshare(CLONE_NEWNET) in a test thread");
+        let sock = UnixDatagram::unbound().expect("socket");
+        let ns = fs::read_link("/proc/thread-self/ns/net").expect("own netns");
+        (OwnedFd::from(sock), ns.to_string_lossy().into_owned())
+    })
+    .join()
+    .expect("socket thread");
+    let launcher = std::process::Command::new(ours("unshare"))
+        .args(["-n", "/bin/sh", "-c", "exec sleep 60 3<&0 0</dev/null"])
+        .stdin(std::process::Stdio::from(sock))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start the target");
+    let pid = launcher.id();
+    wait_for(|| is_sleeping(pid).then_some(()));
+    (Target { pid, launcher }, netns)
+}
+
+#[test]
+fn net_socket_enters_the_sockets_network_namespace() {
+    let (t, sock_ns) = target_with_foreign_socket();
+    let p = t.pid();
+    // Three different network namespaces: ours, the target's, its socket's.
+    assert_ne!(sock_ns, ns_of(t.pid, "net"));
+    assert_ne!(sock_ns, own_ns("net"));
+    assert_ne!(ns_of(t.pid, "net"), own_ns("net"));
+    for args in [
+        vec!["-t", &p, "-N", "3"],
+        vec!["--target", &p, "--net-socket=3"],
+        vec!["-t", &p, "-N3"],
+        // The socket wins over --net, given before or after it, and over --all.
+        vec!["-t", &p, "-n", "-N", "3"],
+        vec!["-t", &p, "-N", "3", &format!("--net=/proc/{p}/ns/net")],
+        vec!["-t", &p, "-a", "-N", "3"],
+    ] {
+        let mut all = args.clone();
+        all.extend(["readlink", "/proc/self/ns/net"]);
+        let out = nsenter(&all);
+        assert_eq!(out.ok().trim(), sock_ns, "{args:?}");
+    }
+    // Only the network namespace changes.
+    let out = nsenter(&["-t", &p, "-N", "3", "readlink", "/proc/self/ns/uts"]);
+    assert_eq!(out.ok().trim(), own_ns("uts"));
+}
+
+#[test]
+fn net_socket_bad_input() {
+    let (t, _) = target_with_foreign_socket();
+    let p = t.pid();
+    fails_with(
+        &nsenter(&["-N", "3", "true"]),
+        1,
+        "nsenter: no target PID specified\n",
+    );
+    fails_with(
+        &nsenter(&["-t", &p, "-N", "abc", "true"]),
+        1,
+        "nsenter: failed to parse file descriptor: 'abc'\n",
+    );
+    fails_with(
+        &nsenter(&["-t", &p, "-N", "2147483648", "true"]),
+        1,
+        "nsenter: failed to parse file descriptor: '2147483648': Numerical result out of range\n",
+    );
+    // As util-linux: a negative number leaves the option unset.
+    fails_with(
+        &nsenter(&["-t", &p, "-N", "-1", "true"]),
+        1,
+        "nsenter: no namespace specified\n",
+    );
+    // The messages carry our descriptor numbers, as util-linux's do: the pidfd is 3, the
+    // duplicated descriptor 4.
+    fails_with(
+        &nsenter(&["-t", &p, "-N", "99", "true"]),
+        1,
+        "nsenter: pidfd_getfd(3, 99): Bad file descriptor\n",
+    );
+    // fd 0 of the target is /dev/null.
+    fails_with(
+        &nsenter(&["-t", &p, "-N", "0", "true"]),
+        1,
+        "nsenter: ioctl(4, SIOCGSKNS): Inappropriate ioctl for device\n",
+    );
+    fails_with(
+        &nsenter(&["-t", "999999999", "-N", "3", "true"]),
+        1,
+        "nsenter: failed to pidfd_open() for 999999999: No such process\n",
+    );
+}
+
+/// `unshare -U -r unshare -U -r sleep 60`: the sleeping process is in a user namespace whose
+/// parent (the middle one) no process is in any more.
+fn target_in_nested_user_namespace() -> Target {
+    let launcher = Run::new(ours("unshare"))
+        .args(["-U", "-r"])
+        .arg_os(ours("unshare"))
+        .args(["-U", "-r", "sleep", "60"])
+        .spawn();
+    let pid = launcher.id();
+    wait_for(|| is_sleeping(pid).then_some(()));
+    Target { pid, launcher }
+}
+
+/// The kernel's answer for the parent of `pid`'s user namespace (`NS_GET_PARENT`).
+fn parent_user_ns_of(pid: u32) -> String {
+    use std::os::fd::AsFd;
+    let file = fs::File::open(format!("/proc/{pid}/ns/user")).expect("open ns/user");
+    let parent = sys::nsfs::parent(file.as_fd(), sys::ns::NsKind::User)
+        .expect("NS_GET_PARENT")
+        .expect("a parent");
+    let ino = sys::nsfs::inode(parent.as_fd()).expect("fstat");
+    format!("user:[{ino}]")
+}
+
+#[test]
+fn user_parent_enters_the_middle_user_namespace() {
+    let t = target_in_nested_user_namespace();
+    let p = t.pid();
+    let middle = parent_user_ns_of(t.pid);
+    assert_ne!(middle, ns_of(t.pid, "user"));
+    assert_ne!(middle, own_ns("user"));
+    let user_file = format!("--user=/proc/{p}/ns/user");
+    for args in [
+        // From the target's pidfd.
+        vec!["-t", &p, "--user-parent"],
+        // From --user's namespace, which it replaces.
+        vec!["-t", &p, "-U", "--user-parent"],
+        vec!["-t", &p, &user_file, "--user-parent"],
+        // With another namespace: that one is the target's, the user namespace the parent.
+        vec!["-t", &p, "--user-parent", "-n"],
+    ] {
+        let mut all = args.clone();
+        all.extend(["/bin/sh", "-c", "readlink /proc/self/ns/user; id -u"]);
+        let out = nsenter(&all);
+        assert_eq!(out.ok(), format!("{middle}\n0\n"), "{args:?}");
+    }
+    let out = nsenter(&[
+        "-t",
+        &p,
+        "--user-parent",
+        "-n",
+        "readlink",
+        "/proc/self/ns/net",
+    ]);
+    assert_eq!(out.ok().trim(), ns_of(t.pid, "net"));
+}
+
+#[test]
+fn user_parent_bad_input() {
+    let t = Target::new();
+    fails_with(
+        &nsenter(&["--user-parent", "true"]),
+        1,
+        "nsenter: no target PID specified\n",
+    );
+    // The target's user namespace is the initial one, which has no parent to see.
+    fails_with(
+        &nsenter(&["-t", &t.pid(), "--user-parent", "true"]),
+        1,
+        "nsenter: failed to open parent namespace: Operation not permitted\n",
+    );
+}
+
+/// The namespace ID of `pid`'s namespace `name` (`NS_GET_ID`), or `None` on kernels without.
+fn ns_id_of(pid: u32, name: &str) -> Option<u64> {
+    use std::os::fd::AsFd;
+    let file = fs::File::open(format!("/proc/{pid}/ns/{name}")).ok()?;
+    sys::nsfs::ns_id(file.as_fd()).ok()
+}
+
+#[test]
+fn namespace_by_id() {
+    let t = Target::new();
+    let Some(id) = ns_id_of(t.pid, "net") else {
+        // Before 6.18 there is no NS_GET_ID to learn an ID from; try one anyway.
+        let out = nsenter(&["--net=:12345", "true"]);
+        assert_eq!(out.code, Some(1), "{out:#?}");
+        assert!(out.stderr.contains("Linux 6.19"), "{out:#?}");
+        return;
+    };
+    let forms = [
+        format!("--net=:{id}"),
+        format!("-n:{id}"),
+        format!("-n=:{id}"),
+    ];
+    if tests::kernel_version() >= (6, 19) {
+        for form in &forms {
+            let out = nsenter(&[form, "readlink", "/proc/self/ns/net"]);
+            assert_eq!(out.ok().trim(), ns_of(t.pid, "net"), "{form}");
+        }
+        let uts = ns_id_of(t.pid, "uts").expect("uts id");
+        let out = nsenter(&[&format!("-u:{uts}"), "cat", "/proc/sys/kernel/hostname"]);
+        assert_eq!(out.ok(), "nsenter-target\n");
+        // An ID of another kind of namespace: setns(2) refuses it.
+        fails_with(
+            &nsenter(&[&format!("--net=:{uts}"), "true"]),
+            1,
+            "nsenter: reassociate to namespace 'ns/net' failed: Invalid argument\n",
+        );
+    } else {
+        // Linux 6.18 has NS_GET_ID and nsfs file handles, but finds a namespace only by a
+        // handle that also carries its type and inode number; util-linux's (and our) handle
+        // carries only the ID, so every ID is "stale".
+        for form in &forms {
+            fails_with(
+                &nsenter(&[form, "true"]),
+                1,
+                &format!(
+                    "nsenter: cannot open namespace of id {id}: Stale file handle \
+                     (opening a namespace by its ID needs Linux 6.19 or later)\n"
+                ),
+            );
+        }
+    }
+}
+
+#[test]
+fn namespace_by_id_bad_input() {
+    for (arg, text) in [
+        ("--net=:abc", "abc"),
+        ("-n:", ""),
+        ("--user=:-1", "-1"),
+        ("-m:18446744073709551616", "18446744073709551616"),
+    ] {
+        fails_with(
+            &nsenter(&[arg, "true"]),
+            1,
+            &format!("nsenter: failed to parse nsid: {text}\n"),
+        );
+    }
+    // A file whose name begins with a colon is written ./:name.
+    fails_with(
+        &nsenter(&["--net=./:abc", "true"]),
+        1,
+        "nsenter: cannot open ./:abc: No such file or directory\n",
+    );
+    // No namespace has ID 0.
+    let out = nsenter(&["--net=:0", "true"]);
+    assert_eq!(out.code, Some(1), "{out:#?}");
+    assert!(
+        out.stderr
+            .starts_with("nsenter: cannot open namespace of id 0: "),
+        "{out:#?}"
+    );
+    // One leading `=` is dropped from a file too, as util-linux does.
+    let t = Target::new();
+    let out = nsenter(&[
+        &format!("-n=/proc/{}/ns/net", t.pid),
+        "readlink",
+        "/proc/self/ns/net",
+    ]);
+    assert_eq!(out.ok().trim(), ns_of(t.pid, "net"));
+}
+
 // ---------------------------------------------------------------- bad input
 
 #[test]

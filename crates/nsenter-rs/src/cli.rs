@@ -14,7 +14,7 @@ pub fn command() -> Command {
     let ctx = "Root, working directory and environment";
     let ids = "Credentials";
     let file = |id, short, long, what| {
-        optional_short(id, short, long, "file", what)
+        optional_short(id, short, long, "file|:nsid", what)
             .value_hint(ValueHint::FilePath)
             .help_heading(ns)
     };
@@ -45,6 +45,14 @@ pub fn command() -> Command {
         file("uts", 'u', "uts", "enter the UTS namespace (host name)"),
         file("ipc", 'i', "ipc", "enter the System V IPC namespace"),
         file("net", 'n', "net", "enter the network namespace"),
+        required(
+            "net-socket",
+            Some('N'),
+            "net-socket",
+            "fd",
+            "enter the network namespace of the target's socket <fd>\n  (needs --target)",
+        )
+        .help_heading(ns),
         file("pid", 'p', "pid", "enter the pid namespace (forks)"),
         file("user", 'U', "user", "enter the user namespace"),
         file("cgroup", 'C', "cgroup", "enter the cgroup namespace"),
@@ -112,6 +120,13 @@ pub fn command() -> Command {
         )
         .help_heading(ids),
         flag(
+            "user-parent",
+            None,
+            "user-parent",
+            "enter the parent of the user namespace instead",
+        )
+        .help_heading(ns),
+        flag(
             "join-cgroup",
             Some('c'),
             "join-cgroup",
@@ -139,9 +154,11 @@ pub fn command() -> Command {
         "uts",
         "ipc",
         "net",
+        "net-socket",
         "pid",
         "cgroup",
         "user",
+        "user-parent",
         "time",
         "setuid",
         "setgid",

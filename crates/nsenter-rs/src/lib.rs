@@ -92,6 +92,45 @@ fn enter_pass(
     Ok(())
 }
 
+/// Put `entry` in the place of the namespace of `kind`, or add it in table order.
+fn set_entry(entries: &mut Vec<(NsKind, Entry)>, kind: NsKind, entry: Entry) {
+    if let Some(slot) = entries.iter_mut().find(|(k, _)| *k == kind) {
+        slot.1 = entry;
+        return;
+    }
+    let rank = |k: NsKind| NsKind::BIND_ORDER.iter().position(|o| *o == k);
+    let at = entries
+        .iter()
+        .position(|(k, _)| rank(*k) > rank(kind))
+        .unwrap_or(entries.len());
+    entries.insert(at, (kind, entry));
+}
+
+/// `--user-parent`: the user namespace that owns the first namespace found of: the one
+/// `--user` names by file, the target's user namespace through its pidfd, the first of the
+/// other namespaces with a file of its own, the target's `/proc/PID/ns/user`. For a user
+/// namespace that is its parent.
+fn user_parent(plan: &Plan, entries: &[(NsKind, Entry)], pidfd: Option<&OwnedFd>) -> Result<File> {
+    use std::os::fd::AsFd;
+    let user_file = entries.iter().find_map(|(k, e)| match e {
+        Entry::File(f) if *k == NsKind::User => Some(f),
+        _ => None,
+    });
+    if let Some(file) = user_file {
+        return target::parent_user_namespace(file.as_fd());
+    }
+    if let Some(fd) = pidfd.and_then(target::pidfd_user_namespace) {
+        return target::parent_user_namespace(fd.as_fd());
+    }
+    // The first namespace enabled; through the pidfd, it has no file to ask.
+    if let Some((_, Entry::File(file))) = entries.first() {
+        return target::parent_user_namespace(file.as_fd());
+    }
+    let pid = need_target(plan, "ns/user")?;
+    let file = target::open_ns_file(&NsKind::User.proc_path(pid))?;
+    target::parent_user_namespace(file.as_fd())
+}
+
 /// Carry out the plan. Returns only on failure; otherwise the process becomes the program
 /// (or, when it forked, ends as the program did).
 pub fn execute(plan: &Plan) -> Result<Status> {
@@ -121,6 +160,11 @@ pub fn execute(plan: &Plan) -> Result<Status> {
             .unwrap_or(usize::MAX)
     });
 
+    // --net-socket and --user-parent always need the target (2.42's check covers them
+    // together with the namespaces that come from it).
+    if (plan.net_socket.is_some() || plan.user_parent) && plan.target.is_none() {
+        return Err(Error::msg("no target PID specified"));
+    }
     let pidfd = match plan.target {
         Some((pid, inode)) => target::open_pidfd(pid, inode)?,
         None => None,
@@ -130,6 +174,7 @@ pub fn execute(plan: &Plan) -> Result<Status> {
     for (kind, source) in &plan.namespaces {
         let entry = match source {
             Source::File(path) => Entry::File(target::open_ns_file(path)?),
+            Source::Id(id) => Entry::File(target::open_ns_by_id(*id)?),
             Source::Target => {
                 let pid = need_target(&plan, &format!("ns/{}", kind.proc_name()))?;
                 if via_pidfd {
@@ -174,10 +219,21 @@ pub fn execute(plan: &Plan) -> Result<Status> {
     } else {
         None
     };
-    if plan.namespaces.is_empty() {
+    if plan.user_parent {
+        let parent = user_parent(&plan, &entries, pidfd.as_ref())?;
+        set_entry(&mut entries, NsKind::User, Entry::File(parent));
+    }
+    if let Some(fd) = plan.net_socket {
+        let pid = need_target(&plan, "net-socket")?;
+        let netns = target::socket_netns(pidfd.as_ref(), pid, fd)?;
+        set_entry(&mut entries, NsKind::Net, Entry::File(netns));
+    }
+    if entries.is_empty() {
         return Err(Error::msg("no namespace specified"));
     }
-    let fork = plan.enters(NsKind::Pid) && !plan.no_fork;
+    let enters = |kind: NsKind| entries.iter().any(|(k, _)| *k == kind);
+    let enters_user = enters(NsKind::User);
+    let fork = enters(NsKind::Pid) && !plan.no_fork;
 
     let resolve = |id: Option<Id>, pick: fn((u32, u32)) -> u32| match id {
         Some(Id::Is(n)) => Some(n),
@@ -186,7 +242,7 @@ pub fn execute(plan: &Plan) -> Result<Status> {
     };
     let mut uid = resolve(plan.uid, |(u, _)| u);
     let mut gid = resolve(plan.gid, |(_, g)| g);
-    if plan.enters(NsKind::User) && !plan.preserve_credentials {
+    if enters_user && !plan.preserve_credentials {
         uid = uid.or(Some(0));
         gid = gid.or(Some(0));
     }
@@ -233,7 +289,7 @@ pub fn execute(plan: &Plan) -> Result<Status> {
     if let Some(uid) = uid {
         process::set_uid(uid)?;
     }
-    if plan.keep_caps && plan.enters(NsKind::User) {
+    if plan.keep_caps && enters_user {
         process::raise_ambient_capabilities()?;
     }
     Err(if plan.program.is_empty() {

@@ -1,6 +1,7 @@
 //! What one `nsenter` run will do, built from the command line before anything changes.
 
 use std::ffi::OsString;
+use std::os::unix::ffi::OsStringExt;
 use std::path::PathBuf;
 
 use sys::cli::{self, Getopt, Order};
@@ -25,6 +26,8 @@ pub enum Source {
     Target,
     /// A namespace file given on the command line.
     File(PathBuf),
+    /// The namespace with this 64-bit ID (`--net=:ID`).
+    Id(u64),
 }
 
 /// A directory option: the target's, or a named one.
@@ -54,6 +57,11 @@ pub struct Plan {
     pub all: bool,
     /// The namespaces to enter, in table order, with their sources.
     pub namespaces: Vec<(NsKind, Source)>,
+    /// `--net-socket`: enter the network namespace of the target's socket with this
+    /// descriptor number.
+    pub net_socket: Option<i32>,
+    /// `--user-parent`: enter the parent of the user namespace instead.
+    pub user_parent: bool,
     /// `--setuid`.
     pub uid: Option<Id>,
     /// `--setgid`.
@@ -79,16 +87,48 @@ pub struct Plan {
 }
 
 impl Plan {
-    fn namespace(&mut self, kind: NsKind, value: Option<OsString>) {
-        let source = value.map_or(Source::Target, |f| Source::File(PathBuf::from(f)));
+    fn namespace(&mut self, kind: NsKind, value: Option<OsString>) -> Result<()> {
+        let source = match value {
+            None => Source::Target,
+            Some(v) => source(v)?,
+        };
         self.namespaces.retain(|(k, _)| *k != kind);
         self.namespaces.push((kind, source));
+        Ok(())
     }
 
     /// Whether the namespaces include `kind`.
     pub fn enters(&self, kind: NsKind) -> bool {
         self.namespaces.iter().any(|(k, _)| *k == kind)
     }
+}
+
+/// The source a namespace option's argument names: `:ID` or a file. One leading `=` is
+/// dropped, as util-linux does (`-n=FILE`); a file whose name begins with `:` is written
+/// `./:name`.
+fn source(value: OsString) -> Result<Source> {
+    let bytes = value.as_encoded_bytes();
+    let bytes = bytes.strip_prefix(b"=").unwrap_or(bytes);
+    if let Some(id) = bytes.strip_prefix(b":") {
+        let text = String::from_utf8_lossy(id);
+        return cli::parse_u64(&text, "nsid")
+            .map(Source::Id)
+            .map_err(|_| Error::msg(format!("failed to parse nsid: {text}")));
+    }
+    Ok(Source::File(PathBuf::from(OsString::from_vec(
+        bytes.to_vec(),
+    ))))
+}
+
+/// Parse `--net-socket FD`: a signed number up to INT_MAX, as util-linux's
+/// `str2num_or_err`; a negative one leaves the option unset, as there.
+fn parse_socket_fd(text: &str) -> Result<Option<i32>> {
+    let what = "failed to parse file descriptor";
+    let n = cli::parse_i64(text, what)?;
+    if n > i64::from(i32::MAX) {
+        return Err(Error::os(format!("{what}: '{text}'"), sys::errno::ERANGE));
+    }
+    Ok(i32::try_from(n).ok().filter(|n| *n >= 0))
 }
 
 fn dir(value: Option<OsString>) -> Dir {
@@ -135,6 +175,8 @@ pub fn parse(prog: &Prog, args: Vec<OsString>) -> Result<Action> {
         target: None,
         all: false,
         namespaces: Vec::new(),
+        net_socket: None,
+        user_parent: false,
         uid: None,
         gid: None,
         preserve_credentials: false,
@@ -160,18 +202,20 @@ pub fn parse(prog: &Prog, args: Vec<OsString>) -> Result<Action> {
             }
             "all" => plan.all = true,
             "target" => plan.target = Some(parse_target(&text)?),
-            "mount" => plan.namespace(NsKind::Mount, value),
-            "uts" => plan.namespace(NsKind::Uts, value),
-            "ipc" => plan.namespace(NsKind::Ipc, value),
-            "net" => plan.namespace(NsKind::Net, value),
-            "pid" => plan.namespace(NsKind::Pid, value),
-            "user" => plan.namespace(NsKind::User, value),
-            "cgroup" => plan.namespace(NsKind::Cgroup, value),
-            "time" => plan.namespace(NsKind::Time, value),
+            "mount" => plan.namespace(NsKind::Mount, value)?,
+            "uts" => plan.namespace(NsKind::Uts, value)?,
+            "ipc" => plan.namespace(NsKind::Ipc, value)?,
+            "net" => plan.namespace(NsKind::Net, value)?,
+            "net-socket" => plan.net_socket = parse_socket_fd(&text)?,
+            "pid" => plan.namespace(NsKind::Pid, value)?,
+            "user" => plan.namespace(NsKind::User, value)?,
+            "cgroup" => plan.namespace(NsKind::Cgroup, value)?,
+            "time" => plan.namespace(NsKind::Time, value)?,
             "setuid" => plan.uid = Some(parse_id(&text, "uid", user::uid_by_name_or_number)?),
             "setgid" => plan.gid = Some(parse_id(&text, "gid", user::gid_by_name_or_number)?),
             "preserve-credentials" => plan.preserve_credentials = true,
             "keep-caps" => plan.keep_caps = true,
+            "user-parent" => plan.user_parent = true,
             "root" => plan.root = Some(dir(value)),
             "wd" => plan.wd = Some(dir(value)),
             "wdns" => plan.wdns = Some(dir(value)),
@@ -235,6 +279,32 @@ mod tests {
         // A separate word after -n is the program.
         let p = plan(&["-n", "/x"]).unwrap();
         assert_eq!(p.program, vec![OsString::from("/x")]);
+    }
+
+    #[test]
+    fn namespace_ids_sockets_and_parents() {
+        let p = plan(&["-n:42", "--user=:7", "-m=/m", "-u=:9", "-i./:x", "true"]).unwrap();
+        assert_eq!(
+            p.namespaces,
+            vec![
+                (NsKind::Net, Source::Id(42)),
+                (NsKind::User, Source::Id(7)),
+                (NsKind::Mount, Source::File(PathBuf::from("/m"))),
+                (NsKind::Uts, Source::Id(9)),
+                (NsKind::Ipc, Source::File(PathBuf::from("./:x"))),
+            ]
+        );
+        assert_eq!(err(&["--net=:x1"]), "failed to parse nsid: x1");
+        assert_eq!(err(&["-n:"]), "failed to parse nsid: ");
+        let p = plan(&["-t1", "-N", "3", "--user-parent"]).unwrap();
+        assert_eq!(p.net_socket, Some(3));
+        assert!(p.user_parent);
+        assert_eq!(plan(&["-N3", "-N", "-1"]).unwrap().net_socket, None);
+        assert_eq!(err(&["-N", "x"]), "failed to parse file descriptor: 'x'");
+        assert_eq!(
+            err(&["--net-socket=2147483648"]),
+            "failed to parse file descriptor: '2147483648': Numerical result out of range"
+        );
     }
 
     #[test]

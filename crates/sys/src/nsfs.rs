@@ -63,7 +63,9 @@ pub fn kind(ns: BorrowedFd<'_>) -> std::result::Result<Option<NsKind>, Errno> {
     if ret < 0 {
         return Err(Errno::from(std::io::Error::last_os_error()));
     }
-    Ok(NsKind::ALL.into_iter().find(|k| k.clone_flag().bits() as i32 == ret))
+    Ok(NsKind::ALL
+        .into_iter()
+        .find(|k| k.clone_flag().bits() as i32 == ret))
 }
 
 /// The uid that owns the user namespace `ns` (`NS_GET_OWNER_UID`; user namespaces only).
@@ -93,12 +95,8 @@ pub fn socket_netns(sock: BorrowedFd<'_>) -> std::result::Result<OwnedFd, Errno>
 /// A duplicate of descriptor `target_fd` of the process behind `pidfd` (`pidfd_getfd(2)`,
 /// Linux 5.6; needs ptrace access to that process).
 pub fn pidfd_getfd(pidfd: BorrowedFd<'_>, target_fd: i32) -> std::result::Result<OwnedFd, Errno> {
-    rustix::process::pidfd_getfd(
-        pidfd,
-        target_fd,
-        rustix::process::PidfdGetfdFlags::empty(),
-    )
-    .map_err(Errno::from)
+    rustix::process::pidfd_getfd(pidfd, target_fd, rustix::process::PidfdGetfdFlags::empty())
+        .map_err(Errno::from)
 }
 
 /// The device number of the nsfs file system, from our own namespace links: a file whose
@@ -119,4 +117,104 @@ pub fn open(path: &std::path::Path) -> Result<OwnedFd> {
         rustix::fs::Mode::empty(),
     )
     .map_err(|e| Error::os(format!("cannot open {}", path.display()), e))
+}
+
+// ---------------------------------------------------------------- namespace IDs
+
+/// `NS_GET_ID` of <linux/nsfs.h>: `_IOR(0xb7, 13, __u64)`.
+const NS_GET_ID: libc::c_ulong = 0x8008_b70d;
+
+/// The size of `struct nsfs_file_handle` (`__u64 ns_id; __u32 ns_type; __u32 ns_inum;`),
+/// `NSFS_FILE_HANDLE_SIZE_VER0`.
+const NSFS_HANDLE_SIZE: usize = 16;
+
+/// `struct file_handle` with room for any handle the kernel may return (`MAX_HANDLE_SZ`).
+#[repr(C)]
+struct FileHandle {
+    handle_bytes: libc::c_uint,
+    handle_type: libc::c_int,
+    f_handle: [u8; 128],
+}
+
+/// The 64-bit ID of the namespace `ns` (`NS_GET_ID`; present in Linux 6.18, ENOTTY before).
+/// Unlike the inode number, it is never reused while the system runs.
+pub fn ns_id(ns: BorrowedFd<'_>) -> std::result::Result<u64, Errno> {
+    let mut id: u64 = 0;
+    // SAFETY: NS_GET_ID writes one __u64 through the pointer, which lives until the call
+    // returns.
+    let ret = unsafe { libc::ioctl(ns.as_raw_fd(), NS_GET_ID as _, &mut id) };
+    if ret < 0 {
+        return Err(Errno::from(std::io::Error::last_os_error()));
+    }
+    Ok(id)
+}
+
+/// Which step of [`open_by_id`] failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpenByIdError {
+    /// Building the file handle: opening `/proc/self/ns/mnt` or asking the kernel for the
+    /// type of nsfs file handles (`name_to_handle_at(2)` with `AT_HANDLE_FID`; nsfs has file
+    /// handles since Linux 6.18).
+    Handle(Errno),
+    /// `open_by_handle_at(2)` itself. ESTALE means there is no such namespace; before Linux
+    /// 6.19 it is the answer to every handle that carries only the ID.
+    Open(Errno),
+}
+
+/// Open the namespace whose ID (as [`ns_id`] reports it) is `id`, of whatever kind, through
+/// an nsfs file handle that carries only the ID.
+pub fn open_by_id(id: u64) -> std::result::Result<OwnedFd, OpenByIdError> {
+    // Any namespace file serves as the "mount fd" of nsfs, and tells the handle type
+    // (FILEID_NSFS, which the uapi headers do not export).
+    let mnt = rustix::fs::open(
+        "/proc/self/ns/mnt",
+        rustix::fs::OFlags::RDONLY | rustix::fs::OFlags::CLOEXEC,
+        rustix::fs::Mode::empty(),
+    )
+    .map_err(|e| OpenByIdError::Handle(Errno::from(e)))?;
+    let mut handle = FileHandle {
+        handle_bytes: 128,
+        handle_type: 0,
+        f_handle: [0; 128],
+    };
+    let mut mount_id: libc::c_int = 0;
+    // SAFETY: the path is a NUL-terminated empty string, `handle` is a `struct file_handle`
+    // whose `handle_bytes` says how much room follows, and `mount_id` is a valid int; all
+    // live until the call returns.
+    let ret = unsafe {
+        libc::syscall(
+            libc::SYS_name_to_handle_at,
+            mnt.as_raw_fd(),
+            c"".as_ptr(),
+            &mut handle as *mut FileHandle,
+            &mut mount_id as *mut libc::c_int,
+            libc::AT_EMPTY_PATH | libc::AT_HANDLE_FID,
+        )
+    };
+    if ret < 0 {
+        return Err(OpenByIdError::Handle(Errno::from(
+            std::io::Error::last_os_error(),
+        )));
+    }
+    // The laxest handle the kernel accepts: the ID, with type and inode number left zero.
+    handle.handle_bytes = NSFS_HANDLE_SIZE as libc::c_uint;
+    handle.f_handle = [0; 128];
+    handle.f_handle[..8].copy_from_slice(&id.to_ne_bytes());
+    // SAFETY: `handle` is a complete `struct file_handle` that lives until the call returns;
+    // the kernel only reads it.
+    let fd = unsafe {
+        libc::syscall(
+            libc::SYS_open_by_handle_at,
+            mnt.as_raw_fd(),
+            &mut handle as *mut FileHandle,
+            libc::O_RDONLY | libc::O_CLOEXEC,
+        )
+    };
+    if fd < 0 {
+        return Err(OpenByIdError::Open(Errno::from(
+            std::io::Error::last_os_error(),
+        )));
+    }
+    // SAFETY: `fd` is a descriptor the kernel just opened for us alone.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd as i32) })
 }

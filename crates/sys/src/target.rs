@@ -52,12 +52,93 @@ pub fn pidfd_inode(fd: &OwnedFd) -> Result<u64> {
 
 /// Whether setns(2) takes a pidfd with a set of namespace flags (Linux 5.8 and later).
 pub fn setns_takes_pidfd() -> bool {
+    kernel_at_least(5, 8)
+}
+
+/// Whether the running kernel's release is `major.minor` or later.
+pub fn kernel_at_least(major: u32, minor: u32) -> bool {
     let release = rustix::system::uname();
     let text = release.release().to_string_lossy();
     let mut parts = text.split(|c: char| !c.is_ascii_digit());
-    let major: u32 = parts.next().and_then(|s| s.parse().ok()).unwrap_or(0);
-    let minor: u32 = parts.next().and_then(|s| s.parse().ok()).unwrap_or(0);
-    (major, minor) >= (5, 8)
+    let have_major: u32 = parts.next().and_then(|s| s.parse().ok()).unwrap_or(0);
+    let have_minor: u32 = parts.next().and_then(|s| s.parse().ok()).unwrap_or(0);
+    (have_major, have_minor) >= (major, minor)
+}
+
+/// The kernel release that opens namespaces by ID (nsfs file handles that carry only the ID).
+const NSID_KERNEL: (u32, u32) = (6, 19);
+
+/// Open the namespace whose 64-bit ID is `id` (`--net=:ID`). Errors read `failed to fill
+/// namespace file handle` or `cannot open namespace of id ID`; on kernels before 6.19 they
+/// say which kernel is needed.
+pub fn open_ns_by_id(id: u64) -> Result<File> {
+    let hint = |text: String, errno: crate::Errno| {
+        if kernel_at_least(NSID_KERNEL.0, NSID_KERNEL.1) {
+            Error::os(text, errno)
+        } else {
+            Error::msg(format!(
+                "{text}: {errno} (opening a namespace by its ID needs Linux {}.{} or later)",
+                NSID_KERNEL.0, NSID_KERNEL.1
+            ))
+        }
+    };
+    match crate::nsfs::open_by_id(id) {
+        Ok(fd) => Ok(File::from(fd)),
+        Err(crate::nsfs::OpenByIdError::Handle(e)) => {
+            Err(hint("failed to fill namespace file handle".to_owned(), e))
+        }
+        Err(crate::nsfs::OpenByIdError::Open(e)) => {
+            Err(hint(format!("cannot open namespace of id {id}"), e))
+        }
+    }
+}
+
+/// `PIDFD_GET_USER_NAMESPACE` of <linux/pidfd.h>: `_IO(0xFF, 9)` (Linux 6.11).
+const PIDFD_GET_USER_NAMESPACE: libc::c_ulong = 0xff09;
+
+/// The user namespace of the process behind `pidfd`, or `None` when the kernel cannot tell
+/// through the pidfd (before 6.11) or refuses.
+pub fn pidfd_user_namespace(pidfd: &OwnedFd) -> Option<OwnedFd> {
+    use std::os::fd::{AsRawFd, FromRawFd};
+    // SAFETY: PIDFD_GET_USER_NAMESPACE takes no argument and returns a new descriptor.
+    let ret = unsafe { libc::ioctl(pidfd.as_raw_fd(), PIDFD_GET_USER_NAMESPACE as _, 0) };
+    if ret < 0 {
+        return None;
+    }
+    // SAFETY: `ret` is a descriptor the kernel just opened for us alone.
+    Some(unsafe { OwnedFd::from_raw_fd(ret) })
+}
+
+/// The user namespace that owns the namespace `ns`; for a user namespace, its parent
+/// (`--user-parent`). Errors read `failed to open parent namespace`.
+pub fn parent_user_namespace(ns: std::os::fd::BorrowedFd<'_>) -> Result<File> {
+    let what = || "failed to open parent namespace".to_owned();
+    match crate::nsfs::owner(ns) {
+        Ok(Some(fd)) => Ok(File::from(fd)),
+        Ok(None) => Err(Error::os(what(), libc::EPERM)),
+        Err(e) => Err(Error::os(what(), e)),
+    }
+}
+
+/// The network namespace of socket `fd` of process `pid` (`--net-socket`), through its
+/// `pidfd` ([`open_pidfd`]'s answer): `pidfd_getfd(2)`, then `SIOCGSKNS`. Errors name the
+/// calls and descriptors as util-linux does: `pidfd_getfd(PIDFD, FD)`, `fstat(SOCK)`,
+/// `ioctl(SOCK, SIOCGSKNS)`; without a pidfd (before Linux 5.3), `failed to pidfd_open()`.
+pub fn socket_netns(pidfd: Option<&OwnedFd>, pid: u32, fd: i32) -> Result<File> {
+    use std::os::fd::AsRawFd;
+    let Some(pidfd) = pidfd else {
+        return Err(Error::os(
+            format!("failed to pidfd_open() for {pid}"),
+            libc::ENOSYS,
+        ));
+    };
+    let sock = crate::nsfs::pidfd_getfd(pidfd.as_fd(), fd)
+        .context(|| format!("pidfd_getfd({}, {fd})", pidfd.as_raw_fd()))?;
+    let raw = sock.as_raw_fd();
+    rustix::fs::fstat(&sock).context(|| format!("fstat({raw})"))?;
+    crate::nsfs::socket_netns(sock.as_fd())
+        .map(File::from)
+        .context(|| format!("ioctl({raw}, SIOCGSKNS)"))
 }
 
 /// Enter every namespace in `set` of the process behind `pidfd` in one setns(2).
