@@ -176,7 +176,12 @@ pub fn execute(plan: &Plan) -> Result<Status> {
             Source::File(path) => Entry::File(target::open_ns_file(path)?),
             Source::Id(id) => Entry::File(target::open_ns_by_id(*id)?),
             Source::Target => {
-                let pid = need_target(&plan, &format!("ns/{}", kind.proc_name()))?;
+                // 2.42 says this before opening anything (2.38: "neither filename nor
+                // target pid supplied for ns/KIND").
+                let pid = plan
+                    .target
+                    .map(|(pid, _)| pid)
+                    .ok_or_else(|| Error::msg("no target PID specified"))?;
                 if via_pidfd {
                     Entry::Pidfd
                 } else {
