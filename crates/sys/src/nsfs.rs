@@ -99,16 +99,6 @@ pub fn pidfd_getfd(pidfd: BorrowedFd<'_>, target_fd: i32) -> std::result::Result
         .map_err(Errno::from)
 }
 
-/// The device number of the nsfs file system, from our own namespace links: a file whose
-/// `st_dev` is this one is a namespace.
-pub fn nsfs_device() -> Option<u64> {
-    NsKind::ALL.iter().find_map(|k| {
-        rustix::fs::stat(format!("/proc/self/ns/{}", k.proc_name()))
-            .ok()
-            .map(|st| st.st_dev)
-    })
-}
-
 /// Open a namespace file read-only, for the ioctls above. Errors read `cannot open PATH`.
 pub fn open(path: &std::path::Path) -> Result<OwnedFd> {
     rustix::fs::open(

@@ -1,0 +1,575 @@
+//! `lsns` run as a user runs it, against namespaces the tests make (processes started with
+//! our own `unshare`, bind mounts in private mount namespaces, descriptors and sockets that
+//! hold namespaces no process is in), checked against the kernel's view and, where 2.38.1 and
+//! 2.42 agree, side by side with util-linux's `/usr/bin/lsns` (2.38.1 here). The side-by-side
+//! cases are narrowed with `-p`, `-t` or a namespace id, and leave out NPROCS of the host's
+//! namespaces, so that other processes on the machine cannot make them differ.
+//!
+//! Every test runs as root on the development host and in the VMs of `cargo xtask vm-test`.
+
+use std::fs;
+use std::os::unix::fs::MetadataExt;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use tests::{Output, Run, ours, reference, sh_in_private_mount_ns};
+
+fn lsns(args: &[&str]) -> Output {
+    Run::new(ours("lsns")).args(args).run()
+}
+
+fn json(args: &[&str]) -> Value {
+    let out = lsns(args);
+    serde_json::from_str(out.ok()).unwrap_or_else(|e| panic!("not JSON ({e}): {out:#?}"))
+}
+
+fn fails_with(out: &Output, code: i32, stderr: &str) {
+    assert_eq!(out.code, Some(code), "{out:#?}");
+    assert_eq!(out.stderr, stderr, "{out:#?}");
+    assert_eq!(out.stdout, "", "{out:#?}");
+}
+
+/// The inode of process `pid`'s namespace `name`, as the kernel reports it.
+fn ns_inode(pid: u32, name: &str) -> u64 {
+    fs::metadata(format!("/proc/{pid}/ns/{name}"))
+        .map(|m| m.ino())
+        .unwrap_or_else(|e| panic!("no /proc/{pid}/ns/{name}: {e}"))
+}
+
+fn wait_for<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
+    let start = Instant::now();
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(start.elapsed() < Duration::from_secs(10), "{what} did not happen");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+fn first_child(pid: u32) -> Option<u32> {
+    fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
+        .ok()?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+fn comm(pid: u32) -> String {
+    fs::read_to_string(format!("/proc/{pid}/comm"))
+        .unwrap_or_default()
+        .trim()
+        .to_owned()
+}
+
+/// A process tree in namespaces of its own, killed when dropped: `unshare -fpmuinC
+/// --mount-proc sh -c 'exec sleep 60'`, so `outer` (unshare) is in the new mount, UTS, IPC,
+/// net and cgroup namespaces, and `inner` (sleep) is also pid 1 of a new pid namespace.
+struct Target {
+    outer: u32,
+    inner: u32,
+    launcher: std::process::Child,
+}
+
+impl Target {
+    fn new() -> Target {
+        let launcher = Run::new(ours("unshare"))
+            .args(["-fpmuinC", "--mount-proc", "sh", "-c", "exec sleep 60"])
+            .spawn();
+        let outer = launcher.id();
+        let inner = wait_for("the target's start", || {
+            first_child(outer).filter(|&c| comm(c) == "sleep")
+        });
+        Target {
+            outer,
+            inner,
+            launcher,
+        }
+    }
+
+    /// A process started by `program args...`, once its command is `comm`.
+    fn spawn(run: Run, comm_is: &str) -> Target {
+        let launcher = run.spawn();
+        let pid = launcher.id();
+        wait_for("the process's exec", || (comm(pid) == comm_is).then_some(()));
+        Target {
+            outer: pid,
+            inner: pid,
+            launcher,
+        }
+    }
+}
+
+impl Drop for Target {
+    fn drop(&mut self) {
+        let _ = self.launcher.kill();
+        let _ = self.launcher.wait();
+        // The inner process dies with its pid namespace's init, which it is.
+        unsafe_free_kill(self.inner);
+    }
+}
+
+/// SIGKILL a process this test started (by pid; it may be gone already).
+fn unsafe_free_kill(pid: u32) {
+    let _ = Run::new("/bin/kill").args(["-KILL", &pid.to_string()]).run();
+}
+
+/// Our lsns and util-linux's on the same arguments: same stdout, same status.
+fn side_by_side(args: &[&str]) {
+    let Some(reference) = reference("/usr/bin/lsns") else {
+        return;
+    };
+    let theirs = Run::new(reference).args(args).run();
+    let ours = lsns(args);
+    assert_eq!(
+        (ours.code, &ours.stdout),
+        (theirs.code, &theirs.stdout),
+        "lsns {args:?}: ours {ours:#?}\ntheirs {theirs:#?}"
+    );
+}
+
+/// The namespaces a target made itself (not the host's, whose NPROCS other processes change).
+const OWN_KINDS: [&str; 12] = [
+    "-t", "mnt", "-t", "uts", "-t", "ipc", "-t", "pid", "-t", "net", "-t", "cgroup",
+];
+
+#[test]
+fn a_targets_namespaces_side_by_side() {
+    let t = Target::new();
+    let pid = t.inner.to_string();
+    let mut args: Vec<&str> = vec!["-p", &pid];
+    args.extend(OWN_KINDS);
+    // The default columns and process tree: the pid namespace's line hangs under the last
+    // line its parent process (unshare) printed.
+    side_by_side(&args);
+    for extra in [
+        &["-l"][..],
+        &["-r"],
+        &["-J"],
+        &["-n"],
+        &["-J", "-l"],
+        &["-r", "-n", "-o", "NS,TYPE"],
+        &["-o", "+PATH,PPID,UID"],
+        &["-o", "ns,type,pns,ons"],
+        &["--output-all", "-l"],
+        &["-J", "--output-all"],
+        &["-u", "-W"],
+    ] {
+        let mut a = args.clone();
+        a.extend(extra);
+        side_by_side(&a);
+    }
+}
+
+#[test]
+fn the_kernels_view_of_a_target() {
+    let t = Target::new();
+    let pid = t.inner.to_string();
+    let v = json(&["-p", &pid, "-J", "--output-all", "-l"]);
+    let rows = v["namespaces"].as_array().unwrap();
+    assert_eq!(rows.len(), 8, "{v:#}");
+    for row in rows {
+        let kind = row["type"].as_str().unwrap();
+        assert_eq!(row["ns"].as_u64().unwrap(), ns_inode(t.inner, kind), "{row}");
+        let own = !matches!(kind, "user" | "time");
+        if own {
+            let lowest = if kind == "pid" { t.inner } else { t.outer };
+            assert_eq!(row["pid"].as_u64().unwrap(), u64::from(lowest), "{row}");
+            assert_eq!(row["nprocs"].as_u64().unwrap(), if kind == "pid" { 1 } else { 2 });
+            assert_eq!(row["path"], format!("/proc/{lowest}/ns/{kind}"));
+            assert_eq!(row["uid"], 0);
+            assert_eq!(row["user"], "root");
+        }
+        // The owner of everything here is the host's user namespace; only pid and user
+        // namespaces have parents.
+        assert_eq!(row["ons"].as_u64().unwrap(), if kind == "user" { 0 } else { ns_inode(1, "user") });
+        let pns = if kind == "pid" { ns_inode(t.outer, "pid") } else { 0 };
+        assert_eq!(row["pns"].as_u64().unwrap(), pns, "{row}");
+        let netnsid = if kind == "net" { Value::from("unassigned") } else { Value::Null };
+        assert_eq!(row["netnsid"], netnsid, "{row}");
+    }
+    let sleep = rows.iter().find(|r| r["type"] == "pid").unwrap();
+    assert_eq!(sleep["command"], "sleep 60");
+    assert_eq!(sleep["ppid"].as_u64().unwrap(), u64::from(t.outer));
+}
+
+#[test]
+fn the_processes_of_one_namespace() {
+    let t = Target::new();
+    let net = ns_inode(t.outer, "net").to_string();
+    let pidns = ns_inode(t.inner, "pid").to_string();
+    side_by_side(&[&pidns]);
+    side_by_side(&[&net]);
+    side_by_side(&[&net, "-o", "NS,PID,COMMAND"]);
+    side_by_side(&["-J", &net]);
+    side_by_side(&["-l", &net]);
+    let out = lsns(&["-r", "-n", "-o", "PID", &net]);
+    assert_eq!(out.ok(), format!("{}\n{}\n", t.outer, t.inner));
+}
+
+#[test]
+fn escapes_in_table_raw_and_json() {
+    if !tests::have("/bin/bash", "bash") {
+        return;
+    }
+    let t = Target::spawn(
+        Run::new(ours("unshare")).args([
+            "-m",
+            "/bin/bash",
+            "-c",
+            "exec -a $'we\"ird\\\\name\\ttab' sleep 20",
+        ]),
+        "sleep",
+    );
+    let pid = t.outer.to_string();
+    let args = ["-p", &pid, "-t", "mnt", "-o", "PID,COMMAND"];
+    let table = lsns(&args);
+    assert_eq!(
+        table.ok(),
+        format!("  PID COMMAND\n{pid:>5} we\"ird\\name\\x09tab 20\n")
+    );
+    let mut raw = args.to_vec();
+    raw.push("-r");
+    assert_eq!(
+        lsns(&raw).ok(),
+        format!("PID COMMAND\n{pid} we\"ird\\x5cname\\x09tab\\x2020\n")
+    );
+    let mut j = args.to_vec();
+    j.push("-J");
+    assert_eq!(json(&j)["namespaces"][0]["command"], "we\"ird\\name\ttab 20");
+    for extra in [&[][..], &["-r"], &["-J"]] {
+        let mut a = args.to_vec();
+        a.extend(extra);
+        side_by_side(&a);
+    }
+}
+
+#[test]
+fn bind_mounted_namespaces_have_no_processes() {
+    let dir = tests::scratch();
+    // A net and a uts namespace bound to files in a private mount namespace: no process is
+    // in them. util-linux 2.38 cannot see them, so no side by side here.
+    let script = r#"
+        mount -t tmpfs tmpfs "$D" && touch "$D/net" "$D/uts" "$D/net2" &&
+        "$U" --net="$D/net" --uts="$D/uts" true &&
+        mount --bind "$D/net" "$D/net2" &&
+        stat -L -c %i "$D/net" "$D/uts" &&
+        echo --- && "$L" -P -J -o NS,TYPE,NPROCS,PID,COMMAND,NSFS,USER &&
+        echo --- && "$L" -P -W -r -n -o NS,NSFS -t net &&
+        echo --- && "$L" -l -n -o NS,NPROCS -t uts
+    "#;
+    let out = Run::new(ours("unshare"))
+        .args(["-m", "--propagation", "private", "/bin/sh", "-c", script])
+        .env("U", ours("unshare"))
+        .env("L", ours("lsns"))
+        .env("D", dir.path())
+        .run();
+    let text = out.ok();
+    let parts: Vec<&str> = text.split("---\n").collect();
+    let inodes: Vec<u64> = parts[0].lines().map(|l| l.parse().unwrap()).collect();
+    let v: Value = serde_json::from_str(parts[1]).unwrap();
+    let rows = v["namespaces"].as_array().unwrap();
+    let d = dir.path().display();
+    for (ino, kind) in inodes.iter().zip(["net", "uts"]) {
+        let row = rows
+            .iter()
+            .find(|r| r["ns"].as_u64() == Some(*ino))
+            .unwrap_or_else(|| panic!("{kind} {ino} not listed: {v:#}"));
+        assert_eq!(row["type"], kind);
+        assert_eq!(row["nprocs"], 0);
+        assert_eq!(row["pid"], Value::Null);
+        assert_eq!(row["command"], Value::Null);
+        assert_eq!(row["user"], "root");
+        let nsfs = if kind == "net" { format!("{d}/net\n{d}/net2") } else { format!("{d}/uts") };
+        assert_eq!(row["nsfs"], nsfs.as_str());
+    }
+    assert!(parts[2].contains(&format!("{} {d}/net,{d}/net2\n", inodes[0])), "{text}");
+    // Without --persistent it is listed among the others, with NPROCS 0.
+    assert!(parts[3].contains(&format!("{} 0\n", inodes[1])) || parts[3].contains(&format!("{}      0\n", inodes[1])), "{text}");
+    // Nothing was left behind: the mount namespace is gone with its mounts.
+    assert!(!tests::mount_table().iter().any(|m| m.starts_with(&*d.to_string())));
+}
+
+#[test]
+fn namespaces_held_by_descriptors_and_sockets() {
+    if !tests::have("/bin/bash", "bash") || !tests::have("/usr/bin/ip", "iproute2") {
+        return;
+    }
+    // fd 3 holds the net namespace of a process that is gone; fd 4 is a UDP socket made in
+    // another net namespace whose processes are gone too. The holder sits in the host's.
+    let nsenter = ours("nsenter");
+    let script = format!(
+        r#"
+        {u} -n sleep 30 & A=$!
+        {u} -n sleep 30 & B=$!
+        sleep 0.3
+        exec 3</proc/$A/ns/net
+        {n} --net=/proc/$B/ns/net ip link set lo up
+        {n} --net=/proc/$B/ns/net /bin/bash -c 'exec 4<>/dev/udp/127.0.0.1/9; exec {n} --net=/proc/1/ns/net sleep 30' &
+        H=$!
+        sleep 0.3
+        stat -L -c %i /proc/$A/ns/net /proc/$B/ns/net
+        kill $A $B
+        wait $A $B 2>/dev/null
+        echo $H
+        exec sleep 30
+        "#,
+        u = ours("unshare").display(),
+        n = nsenter.display()
+    );
+    let mut child = std::process::Command::new("/bin/bash")
+        .args(["-c", &script])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    use std::io::BufRead;
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let a: u64 = lines.next().unwrap().unwrap().parse().unwrap();
+    let b: u64 = lines.next().unwrap().unwrap().parse().unwrap();
+    let socket_holder: u32 = lines.next().unwrap().unwrap().parse().unwrap();
+    let v = json(&["-P", "-t", "net", "-J", "-o", "NS,NPROCS,PID,NETNSID"]);
+    let _ = child.kill();
+    let _ = child.wait();
+    unsafe_free_kill(socket_holder);
+    let rows = v["namespaces"].as_array().unwrap();
+    for id in [a, b] {
+        let row = rows
+            .iter()
+            .find(|r| r["ns"].as_u64() == Some(id))
+            .unwrap_or_else(|| panic!("{id} not listed: {v:#}"));
+        assert_eq!(row["nprocs"], 0);
+        assert_eq!(row["pid"], Value::Null);
+        assert_eq!(row["netnsid"], "unassigned");
+    }
+}
+
+#[test]
+fn network_namespace_ids_and_nsfs_side_by_side() {
+    if !tests::have("/usr/bin/ip", "iproute2") {
+        return;
+    }
+    let dir = tests::scratch();
+    // As in util-linux's own netnsid test: `ip netns set` gives the id, a second bind mount
+    // makes NSFS a two-line cell; a process in the namespace lets 2.38.1 see it too.
+    let script = r#"
+        mount -t tmpfs tmpfs /run && ip netns add nsutils-t && ip netns set nsutils-t 7 &&
+        touch /run/netns/second && mount --bind /run/netns/nsutils-t /run/netns/second &&
+        ip netns exec nsutils-t sleep 20 & P=$!; sleep 0.5
+        for args in "-t net" "-t net -W" "-t net -r" "-J -t net -o NS,NETNSID,NSFS,PID,COMMAND" "-l -t net -o NS,NETNSID,NSFS"; do
+            echo "== $args"; "$L" -p $P $args; echo "rc=$?"
+            echo "== ref $args"; /usr/bin/lsns -p $P $args; echo "rc=$?"
+        done
+        echo "== persistent"; kill $P; wait; "$L" -P -t net -r -n -o NETNSID,NSFS
+    "#;
+    if reference("/usr/bin/lsns").is_none() {
+        return;
+    }
+    let out = Run::new(ours("unshare"))
+        .args(["-m", "--propagation", "private", "/bin/sh", "-c", script])
+        .env("L", ours("lsns"))
+        .env("D", dir.path())
+        .run();
+    let text = out.ok();
+    let sections: Vec<&str> = text.split("== ").skip(1).collect();
+    for pair in sections[..10].chunks(2) {
+        let (ours, theirs) = (pair[0], pair[1]);
+        let ours_body = ours.split_once('\n').unwrap().1;
+        let theirs_body = theirs.split_once('\n').unwrap().1;
+        assert_eq!(ours_body, theirs_body, "{ours}\n--- vs ---\n{theirs}");
+    }
+    assert!(sections[0].contains("         7 /run/netns/nsutils-t"), "{text}");
+    assert!(sections[0].contains("/run/netns/second"), "{text}");
+    assert_eq!(
+        sections[10],
+        "persistent\n7 /run/netns/nsutils-t,/run/netns/second\n",
+        "{text}"
+    );
+}
+
+#[test]
+fn owner_and_parent_trees() {
+    // A user namespace made by nobody, with a net namespace inside: under -T (owner) the
+    // net namespace hangs under the new user namespace, which hangs under the host's.
+    let t = Target::spawn(
+        Run::as_nobody(ours("unshare")).args(["-U", "-r", "-n", "-p", "-f", "sleep", "30"]),
+        "unshare",
+    );
+    let child = wait_for("the child", || first_child(t.outer).filter(|&c| comm(c) == "sleep"));
+    let pid = t.outer.to_string();
+    let user = ns_inode(t.outer, "user");
+    let net = ns_inode(t.outer, "net");
+    let host_user = ns_inode(1, "user");
+    let v = json(&["-T", "-p", &pid, "-J", "-o", "NS,TYPE,ONS"]);
+    let roots = v["namespaces"].as_array().unwrap();
+    let host = roots
+        .iter()
+        .find(|r| r["ns"].as_u64() == Some(host_user))
+        .unwrap_or_else(|| panic!("host user ns not a root: {v:#}"));
+    let mine = host["children"]
+        .as_array()
+        .and_then(|c| c.iter().find(|r| r["ns"].as_u64() == Some(user)))
+        .unwrap_or_else(|| panic!("our user ns not under the host's: {v:#}"));
+    let under: Vec<u64> = mine["children"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["ns"].as_u64().unwrap())
+        .collect();
+    assert!(under.contains(&net), "{v:#}");
+    // The child's pid namespace: parent is the host's pid namespace, owner our user ns.
+    let pidns = ns_inode(child, "pid");
+    let v = json(&["-T", "parent", "-t", "pid", "-J", "-o", "NS,PNS"]);
+    let text = v.to_string();
+    assert!(text.contains(&format!("\"ns\":{pidns},\"pns\":{}", ns_inode(1, "pid"))), "{v:#}");
+    side_by_side(&["-T", "-p", &pid, "-o", "NS,TYPE,PNS,ONS"]);
+    side_by_side(&["-T", "owner", "-p", &pid, "-o", "NS,TYPE"]);
+    unsafe_free_kill(child);
+}
+
+#[test]
+fn filters() {
+    let t = Target::new();
+    let pidns = ns_inode(t.inner, "pid");
+    // util-linux's own filter test, with our target instead of its helper.
+    for opt in ["-Q", "--filter"] {
+        let expr = format!("NS == {pidns} && NPROCS == 1");
+        let out = lsns(&["-n", "--raw", "-o", "PID", opt, &expr]);
+        assert_eq!(out.ok(), format!("{}\n", t.inner));
+    }
+    let pid = t.outer.to_string();
+    let expr = r#"TYPE =~ "^(net|uts)$" or (NPROCS > 2 and not TYPE != "user")"#;
+    let out = lsns(&["-p", &pid, "-r", "-n", "-o", "TYPE", "-Q", expr]);
+    assert_eq!(out.ok(), format!("user\n{}", own_uts_and_net(&t)));
+    // A column the filter names need not be printed.
+    let out = lsns(&["-p", &pid, "-n", "-r", "-o", "TYPE", "-Q", &format!("NS == {pidns}")]);
+    assert_eq!(out.ok(), "pid\n");
+    let out = lsns(&["-Q", "NS == (1"]);
+    assert_eq!(out.code, Some(1), "{out:#?}");
+    assert!(out.stderr.starts_with("lsns: failed to parse \"NS == (1\": "), "{out:#?}");
+    fails_with(
+        &lsns(&["-Q", "BOGUS == 1 or ALSO > 2"]),
+        1,
+        "lsns: unknown column: BOGUS\nlsns: unknown column: ALSO\nlsns: failed to initialize filter\n",
+    );
+}
+
+/// `uts` and `net`, in the inode order of the target's namespaces of those kinds.
+fn own_uts_and_net(t: &Target) -> String {
+    let mut kinds: Vec<(u64, &str)> = ["uts", "net"]
+        .into_iter()
+        .map(|k| (ns_inode(t.outer, k), k))
+        .collect();
+    kinds.sort();
+    kinds.iter().map(|(_, k)| format!("{k}\n")).collect()
+}
+
+#[test]
+fn bad_input() {
+    fails_with(&lsns(&["-o", "BOGUS"]), 1, "lsns: unknown column: BOGUS\n");
+    fails_with(&lsns(&["-t", "bogus"]), 1, "lsns: unknown namespace type: bogus\n");
+    fails_with(&lsns(&["-Tbogus"]), 1, "lsns: unknown tree type: bogus\n");
+    fails_with(&lsns(&["--tree=x"]), 1, "lsns: unknown tree type: x\n");
+    fails_with(&lsns(&["-p", "abc"]), 1, "lsns: invalid PID argument: 'abc'\n");
+    fails_with(
+        &lsns(&["-p", "-5"]),
+        1,
+        "lsns: invalid PID argument: '-5': Numerical result out of range\n",
+    );
+    fails_with(&lsns(&["abc"]), 1, "lsns: invalid namespace argument: 'abc'\n");
+    fails_with(&lsns(&["1"]), 1, "lsns: not found namespace: 1\n");
+    fails_with(&lsns(&["0"]), 1, "lsns: not found namespace: 0\n");
+    fails_with(
+        &lsns(&["99999999999999999999"]),
+        1,
+        "lsns: invalid namespace argument: '99999999999999999999': Numerical result out of range\n",
+    );
+    fails_with(&lsns(&["-p", "1", "4026531836"]), 1, "lsns: --task is mutually exclusive with <namespace>\n");
+    fails_with(&lsns(&["-J", "-r"]), 1, "lsns: mutually exclusive arguments: --json --raw\n");
+    fails_with(&lsns(&["-P", "-p", "1"]), 1, "lsns: mutually exclusive arguments: --persistent --task\n");
+    fails_with(&lsns(&["-l", "-T"]), 1, "lsns: mutually exclusive arguments: --list --tree\n");
+    let out = lsns(&["--bogus"]);
+    assert_eq!(out.code, Some(1));
+    assert!(out.stderr.starts_with("lsns: unrecognized option '--bogus'\n"), "{out:#?}");
+    // The cases util-linux 2.38.1 agrees on, side by side (stdout empty, same status).
+    for args in [
+        &["-o", "BOGUS"][..],
+        &["-t", "bogus"],
+        &["abc"],
+        &["1"],
+        &["-p", "abc"],
+        &["-J", "-r"],
+        &["-Tbogus"],
+        &["-p", "999999"],
+        &["-J", "-p", "999999"],
+    ] {
+        side_by_side(args);
+    }
+    // Nothing matched: nothing at all, or an empty array.
+    assert_eq!(lsns(&["-p", "999999"]).ok(), "");
+    assert_eq!(lsns(&["-J", "-p", "999999"]).ok(), "{\n   \"namespaces\": [\n\n   ]\n}\n");
+}
+
+#[test]
+fn list_columns() {
+    let out = lsns(&["-H"]);
+    let names: Vec<&str> = out.ok().lines().map(|l| l.split_whitespace().next().unwrap()).collect();
+    assert_eq!(
+        names,
+        ["NS", "TYPE", "PATH", "NPROCS", "PID", "PPID", "COMMAND", "UID", "USER", "NETNSID", "NSFS", "PNS", "ONS"]
+    );
+    let v = json(&["-H", "-J"]);
+    let rows = v["lsns-columns"].as_array().unwrap();
+    assert_eq!(rows[0]["holder"], "NS");
+    assert_eq!(rows[0]["type"], "<integer>");
+    assert_eq!(rows[9]["type"], "<string>");
+}
+
+#[test]
+fn a_terminal_truncates_command_side_by_side() {
+    if !tests::have("/usr/bin/script", "bsdutils") {
+        return;
+    }
+    let Some(reference) = reference("/usr/bin/lsns") else {
+        return;
+    };
+    let t = Target::new();
+    let pid = t.inner.to_string();
+    let run = |bin: &std::path::Path, extra: &str| {
+        let cmd = format!(
+            "stty cols 70; {} -p {pid} -t mnt -t pid -t ipc {extra}",
+            bin.display()
+        );
+        Run::new("/usr/bin/script").args(["-qc", &cmd, "/dev/null"]).run()
+    };
+    for extra in ["", "-u", "-o NS,COMMAND,PID"] {
+        let ours = run(&ours("lsns"), extra);
+        let theirs = run(&reference, extra);
+        assert_eq!(ours.stdout, theirs.stdout, "{extra}");
+    }
+    let long = run(&ours("lsns"), "");
+    assert!(long.stdout.lines().all(|l| l.trim_end_matches('\r').chars().count() <= 70), "{long:#?}");
+}
+
+#[test]
+fn processes_that_exit_while_listed_leave_no_partial_rows() {
+    // A shell starting and reaping short-lived processes in their own namespaces while lsns
+    // runs: every namespace with processes has a PID and a command, or is not there.
+    let churn = Target::spawn(
+        Run::new("/bin/sh").args([
+            "-c",
+            &format!("while :; do {} -u true; done", ours("unshare").display()),
+        ]),
+        "sh",
+    );
+    for _ in 0..40 {
+        let v = json(&["-J", "-l", "-o", "NS,NPROCS,PID,COMMAND"]);
+        for row in v["namespaces"].as_array().unwrap() {
+            if row["nprocs"].as_u64().unwrap() > 0 {
+                assert!(row["pid"].is_u64() && row["command"].is_string(), "{row}");
+            }
+        }
+    }
+    drop(churn);
+}
