@@ -1,3 +1,271 @@
-//! Tables as util-linux's libsmartcols prints them (placeholder: being written).
+//! Tables as util-linux 2.42's libsmartcols prints them: aligned text, raw, JSON and trees,
+//! byte for byte for the features `lsns` uses.
+//!
+//! Written from a reading of libsmartcols' behaviour (column width calculation, terminal
+//! reduction, cell encoding, tree art, the JSON writer), not from its code.
+//!
+//! What is covered: column widths (header minimum, absolute width hints, tree art, widest line
+//! of a multi-line cell), the terminal reduction and enlargement passes, right alignment,
+//! truncation, multi-line cells split at `\n`, `\xHH` escaping of what the terminal cannot
+//! show, raw output, JSON with typed values and `"children"` arrays, hidden columns.
+//! Not covered (lsns does not use them): groups, colors, hyperlinks, titles, `maxout`/`minout`,
+//! export format, header repetition, width-based (non-`\n`) wrapping, and the "newline
+//! padding" libsmartcols prints when a non-truncatable cell overflows its column (widths are
+//! never reduced below the data of such a column, so it cannot happen here).
+//!
+//! Differences between util-linux 2.38.1 (the installed reference) and 2.42 that matter here:
+//! - **Width hints.** 2.38.1 applies an absolute hint when the data is at least as wide as the
+//!   header (`TYPE` with only `time` is 5 wide); 2.42 applies it only when the data is wider
+//!   than the header (`time` gives 4, `cgroup` 6). This module follows 2.42.
+//! - **Enlarging on a terminal.** 2.42 widens columns that are narrower than their absolute
+//!   hint while the table is narrower than the terminal (so on a tty `TYPE` with `time` is 5
+//!   again and `PID` with `2` is 5); 2.38.1 does not. Only with [`Table::set_terminal`].
+//! - **Empty table.** Both print nothing at all in table and raw mode, and
+//!   `{"name": [` + blank line + `]}` in JSON (`lsns -J -p 999999` prints that).
+//! - **Multi-line cells in JSON.** 2.42 fetches JSON values through its multi-line cell
+//!   machinery, so a newline-wrapped cell would give only its first line followed by stray
+//!   padding after the object (invalid JSON). That is an upstream bug; this module prints the
+//!   whole value with `\n` escaped, as 2.38.1 does (`"nsfs": "/a\n/b"`).
+
+mod render;
+#[cfg(test)]
+mod tests;
 
 pub mod filter;
+
+use std::io::{self, IsTerminal, Write};
+
+/// How a column's cells are typed in JSON output and in filter expressions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DataType {
+    /// A JSON string; an empty cell is `null`.
+    String,
+    /// An unquoted JSON number, printed as the cell holds it; an empty cell is `null`.
+    Number,
+    /// An unquoted JSON number with a fraction; an empty cell is `null`.
+    Float,
+    /// `true`, or `false` for an empty cell or one starting with `0`, `N` or `n`.
+    Boolean,
+}
+
+/// One column: its header, width hint, flags and JSON type.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ColumnSpec {
+    /// Header text; the JSON key is its lower-case form.
+    pub name: String,
+    /// libsmartcols' width hint: `>= 1` an absolute width, `< 1` a fraction of the terminal.
+    pub width_hint: f64,
+    /// Right-aligned (`SCOLS_FL_RIGHT`).
+    pub right: bool,
+    /// May be truncated to fit the terminal (`SCOLS_FL_TRUNC`).
+    pub trunc: bool,
+    /// A multi-line cell: the data is split at `\n` and each part printed on its own line
+    /// (libsmartcols' `scols_wrapnl_*` functions with `\n` as a safe character).
+    pub wrap_lines: bool,
+    /// This column carries the tree glyphs (`SCOLS_FL_TREE`); any such column makes the
+    /// table a tree.
+    pub tree: bool,
+    /// Never printed (`SCOLS_FL_HIDDEN`); for columns only a filter looks at.
+    pub hidden: bool,
+    /// The JSON type of the cells.
+    pub data_type: DataType,
+}
+
+/// A handle on a line of a [`Table`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct LineId(usize);
+
+#[derive(Debug, Clone, Default)]
+struct Line {
+    parent: Option<usize>,
+    children: Vec<usize>,
+    cells: Vec<Option<Vec<u8>>>,
+    removed: bool,
+}
+
+/// A table being filled and then printed once, as a libsmartcols table.
+#[derive(Debug, Clone)]
+pub struct Table {
+    name: String,
+    columns: Vec<ColumnSpec>,
+    lines: Vec<Line>,
+    raw: bool,
+    json: bool,
+    noheadings: bool,
+    ascii: bool,
+    utf8: bool,
+    terminal: Option<usize>,
+}
+
+impl Table {
+    /// An empty table; `name` is the top-level JSON key (`namespaces` for lsns). The locale
+    /// decides the escaping and the tree glyphs ([`locale_is_utf8`]); not a terminal.
+    pub fn new(name: &str) -> Table {
+        let utf8 = locale_is_utf8();
+        Table {
+            name: name.to_owned(),
+            columns: Vec::new(),
+            lines: Vec::new(),
+            raw: false,
+            json: false,
+            noheadings: false,
+            ascii: !utf8,
+            utf8,
+            terminal: None,
+        }
+    }
+
+    /// Add a column after the others; returns its index for [`Table::set`].
+    pub fn add_column(&mut self, spec: ColumnSpec) -> usize {
+        self.columns.push(spec);
+        self.columns.len() - 1
+    }
+
+    /// Add a line after all others. With a parent it prints under that parent, after the
+    /// parent's earlier children (in a tree table; a table without a tree column is flat and
+    /// prints lines in the order they were added).
+    pub fn add_line(&mut self, parent: Option<LineId>) -> LineId {
+        let id = self.lines.len();
+        let parent = parent
+            .map(|p| p.0)
+            .filter(|&p| self.lines.get(p).is_some_and(|l| !l.removed));
+        if let Some(p) = parent {
+            self.lines[p].children.push(id);
+        }
+        self.lines.push(Line {
+            parent,
+            ..Line::default()
+        });
+        LineId(id)
+    }
+
+    /// Set a cell's data: bytes, not necessarily UTF-8. libsmartcols keeps C strings, so
+    /// anything from a NUL byte on is ignored; empty data is the same as no data.
+    pub fn set(&mut self, line: LineId, column: usize, data: impl Into<Vec<u8>>) {
+        if column >= self.columns.len() {
+            return;
+        }
+        if let Some(l) = self.lines.get_mut(line.0) {
+            if l.cells.len() <= column {
+                l.cells.resize(column + 1, None);
+            }
+            l.cells[column] = Some(data.into());
+        }
+    }
+
+    /// A cell's data as set, `None` when it was never set.
+    pub fn get(&self, line: LineId, column: usize) -> Option<&[u8]> {
+        self.lines
+            .get(line.0)
+            .and_then(|l| l.cells.get(column))
+            .and_then(|c| c.as_deref())
+    }
+
+    /// Remove a line, as lsns does with a line its filter rejects (detach it from its parent,
+    /// then `scols_table_remove_line`). Its children, if any, go with it: libsmartcols would
+    /// leave them pointing at a freed parent, which nothing relies on.
+    pub fn remove_line(&mut self, line: LineId) {
+        let Some(l) = self.lines.get(line.0) else {
+            return;
+        };
+        if l.removed {
+            return;
+        }
+        if let Some(p) = l.parent {
+            self.lines[p].children.retain(|&c| c != line.0);
+        }
+        let mut stack = vec![line.0];
+        while let Some(i) = stack.pop() {
+            let l = &mut self.lines[i];
+            l.removed = true;
+            l.cells.clear();
+            stack.append(&mut l.children);
+        }
+    }
+
+    /// Raw output (`-r`): no alignment, one space between fields, blanks, backslashes and
+    /// unprintable bytes as `\xHH`.
+    pub fn set_raw(&mut self, raw: bool) {
+        self.raw = raw;
+    }
+
+    /// JSON output (`-J`); it wins over raw.
+    pub fn set_json(&mut self, json: bool) {
+        self.json = json;
+    }
+
+    /// Leave out the header line (`-n`).
+    pub fn set_noheadings(&mut self, noheadings: bool) {
+        self.noheadings = noheadings;
+    }
+
+    /// Tree glyphs `|-`, `` `- ``, `| ` instead of `├─`, `└─`, `│ `.
+    pub fn set_ascii(&mut self, ascii: bool) {
+        self.ascii = ascii;
+    }
+
+    /// Whether the output locale is UTF-8, which decides which bytes are printable (set from
+    /// [`locale_is_utf8`] by [`Table::new`]; for tests).
+    pub fn set_utf8(&mut self, utf8: bool) {
+        self.utf8 = utf8;
+    }
+
+    /// The terminal width when stdout is a terminal, `None` when it is not: only a terminal
+    /// gets columns truncated (and widened to their hints) to fit.
+    pub fn set_terminal(&mut self, width: Option<usize>) {
+        self.terminal = width;
+    }
+
+    /// Whether the table has no lines (it then prints nothing, except in JSON).
+    pub fn is_empty(&self) -> bool {
+        self.lines.iter().all(|l| l.removed)
+    }
+
+    /// Print the table as `scols_print_table` does.
+    pub fn print(&self, out: &mut dyn Write) -> io::Result<()> {
+        let mut buf = Vec::new();
+        render::render(self, &mut buf);
+        out.write_all(&buf)
+    }
+}
+
+/// Whether the locale from `LC_ALL` / `LC_CTYPE` / `LANG` (the first non-empty one) uses
+/// UTF-8 (codeset `UTF-8` or `utf8`, any case); `C`, `POSIX` or unset is not. Decides the
+/// tree glyphs and which bytes count as printable.
+pub fn locale_is_utf8() -> bool {
+    let value = ["LC_ALL", "LC_CTYPE", "LANG"]
+        .iter()
+        .filter_map(std::env::var_os)
+        .find(|v| !v.is_empty());
+    value.is_some_and(|v| codeset_is_utf8(&v.to_string_lossy()))
+}
+
+/// `lang_TERRITORY.codeset@modifier`: is the codeset UTF-8?
+fn codeset_is_utf8(locale: &str) -> bool {
+    let Some((_, rest)) = locale.split_once('.') else {
+        // glibc's C.UTF-8 has a dot; a bare name is a single-byte locale.
+        return false;
+    };
+    let codeset = rest.split('@').next().unwrap_or_default();
+    codeset.eq_ignore_ascii_case("utf-8") || codeset.eq_ignore_ascii_case("utf8")
+}
+
+/// The terminal width when stdout is a terminal, `None` otherwise. As libsmartcols: the
+/// `TIOCGWINSZ` column count, or else a positive `COLUMNS`, or else 80.
+pub fn stdout_terminal_width() -> Option<usize> {
+    let stdout = io::stdout();
+    if !stdout.is_terminal() {
+        return None;
+    }
+    let from_tty = rustix::termios::tcgetwinsize(&stdout)
+        .ok()
+        .map(|w| usize::from(w.ws_col))
+        .filter(|&c| c > 0);
+    let from_env = || {
+        std::env::var("COLUMNS")
+            .ok()
+            .and_then(|c| c.trim().parse::<usize>().ok())
+            .filter(|&c| c > 0)
+    };
+    Some(from_tty.or_else(from_env).unwrap_or(80))
+}
