@@ -17,6 +17,8 @@
 //! - **Width hints.** 2.38.1 applies an absolute hint when the data is at least as wide as the
 //!   header (`TYPE` with only `time` is 5 wide); 2.42 applies it only when the data is wider
 //!   than the header (`time` gives 4, `cgroup` 6). This module follows 2.42.
+//! - **Headers left out (`-n`).** 2.38.1 still counts the header's width as each column's
+//!   minimum; 2.42 does not, so `lsns -n` columns can be narrower (NPROCS with `93` is 5, not 6).
 //! - **Enlarging on a terminal.** 2.42 widens columns that are narrower than their absolute
 //!   hint while the table is narrower than the terminal (so on a tty `TYPE` with `time` is 5
 //!   again and `PID` with `2` is 5); 2.38.1 does not. Only with [`Table::set_terminal`].
