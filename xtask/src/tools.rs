@@ -36,6 +36,13 @@ pub const TOOLS: &[Tool] = &[
         doc: "crates/nsenter-rs/doc/nsenter.1.txt",
     },
     Tool {
+        name: "lsns",
+        section: "8",
+        command: lsns_rs::cli::command,
+        synopsis: Some(lsns_rs::cli::USAGE),
+        doc: "crates/lsns-rs/doc/lsns.8.txt",
+    },
+    Tool {
         name: "cgcreate",
         section: "1",
         command: cgtools::cgcreate::command,
