@@ -273,42 +273,19 @@ pub fn parse(prog: &Prog, args: Vec<OsString>) -> Result<Action> {
         output_columns(&list, &mut plan.columns)?;
     }
     if let Some(filter) = &plan.filter {
-        let unknown: Vec<&str> = filter
+        // util-linux warns of each unknown column, then gives up.
+        let mut lines: Vec<String> = filter
             .holders()
             .into_iter()
             .filter(|h| Column::by_name(h).is_none())
+            .map(|h| format!("unknown column: {h}"))
             .collect();
-        if !unknown.is_empty() {
-            let mut text = String::new();
-            for name in unknown {
-                text.push_str(&format!("unknown column: {name}\n"));
-            }
-            return Err(Error::msg(format!(
-                "{}failed to initialize filter",
-                prefixed(&text, &prog.name)
-            )));
+        if !lines.is_empty() {
+            lines.push("failed to initialize filter".to_owned());
+            return Err(Error::msg(lines.join(&format!("\n{}: ", prog.name))));
         }
     }
     Ok(Action::Run(Box::new(plan)))
-}
-
-/// Every line but the first of a multi-line message carries the program name too (the
-/// error's own rendering prefixes the first).
-fn prefixed(lines: &str, name: &str) -> String {
-    let mut out = String::new();
-    for (i, line) in lines.lines().enumerate() {
-        if i > 0 {
-            out.push_str(name);
-            out.push_str(": ");
-        }
-        out.push_str(line);
-        out.push('\n');
-    }
-    if !out.is_empty() {
-        out.push_str(name);
-        out.push_str(": ");
-    }
-    out
 }
 
 #[cfg(test)]
