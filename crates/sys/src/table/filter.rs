@@ -21,6 +21,14 @@
 //!   `(not a) == b` and `a == b == c` is `(a == b) == c`.
 //! - An empty expression (`""`) matches every line; one of only blanks is a syntax error.
 //!
+//! Deliberate differences from 2.42: a character the language does not know (`=`, `&`, `@`,
+//! a carriage return) and an unterminated string are syntax errors (flex echoes unknown
+//! characters to stdout and skips them); nesting (parentheses, `not`, comparison chains) is
+//! limited to 256 levels, while `and`/`or` chains may be any length; regular expressions that
+//! make regcomp() explode are refused as util-linux does after 2.42 (see `pathological`).
+//! The system's regcomp() decides the rest (musl allows repetition bounds up to 255, glibc
+//! up to 32767, and their error texts differ).
+//!
 //! # Evaluation
 //!
 //! A bare value or column is true when it is not empty and not zero (a string: not empty;
@@ -199,6 +207,19 @@ impl Filter {
     /// `None` in string comparisons and is an error for a number column, exactly as in
     /// libsmartcols; return `None` for cells that have no value. Text is read up to a NUL
     /// byte and trimmed of white space, then converted to the column's type.
+    ///
+    /// ```
+    /// use std::borrow::Cow;
+    /// use sys::table::{DataType, filter::Filter};
+    ///
+    /// let filter = Filter::parse("TYPE == 'net' and NPROCS > 1").unwrap();
+    /// assert_eq!(filter.holders(), ["TYPE", "NPROCS"]);
+    /// let line = |name: &str| match name {
+    ///     "TYPE" => (DataType::String, Some(Cow::Borrowed(b"net".as_slice()))),
+    ///     _ => (DataType::Number, Some(Cow::Owned(b"3".to_vec()))),
+    /// };
+    /// assert!(filter.matches(line).unwrap());
+    /// ```
     pub fn matches<'a, F>(&self, mut cell: F) -> Result<bool, EvalError>
     where
         F: FnMut(&str) -> (DataType, Option<Cow<'a, [u8]>>),
@@ -677,10 +698,62 @@ fn c_string(s: &[u8]) -> CString {
     CString::from_vec_with_nul(v).unwrap_or_default()
 }
 
+/// Longest regular expression accepted.
+const MAX_PATTERN: usize = 256;
+
+/// Largest `{m,n}` repetition bound accepted.
+const MAX_REPEAT: u64 = 1024;
+
+/// Why a pattern is refused before compiling, if it is: patterns that make regcomp() build
+/// enormous automata (the limits util-linux added after 2.42): longer than 256 bytes, a
+/// quantifier right after `+` or `*` (`a++`), a repeated group holding a `+` or `*`
+/// (`(a+)*`), or a `{…}` bound over 1024.
+fn pathological(p: &[u8]) -> Option<&'static str> {
+    if p.len() > MAX_PATTERN {
+        return Some("pattern longer than 256 bytes");
+    }
+    let star_or_plus = |c: u8| c == b'+' || c == b'*';
+    for (i, pair) in p.windows(2).enumerate() {
+        if star_or_plus(pair[0]) && star_or_plus(pair[1]) {
+            return Some("consecutive quantifiers");
+        }
+        if pair[0] == b')' && star_or_plus(pair[1]) {
+            let group = &p[..i];
+            let open = group.iter().rposition(|&c| c == b'(').map_or(0, |o| o + 1);
+            if group[open..].iter().any(|&c| star_or_plus(c)) {
+                return Some("nested repetition of a group");
+            }
+        }
+    }
+    let mut rest = p;
+    while let Some(open) = rest.iter().position(|&c| c == b'{') {
+        rest = &rest[open + 1..];
+        let close = rest.iter().position(|&c| c == b'}').unwrap_or(rest.len());
+        let bounds = &rest[..close];
+        for number in bounds
+            .split(|c| !c.is_ascii_digit())
+            .filter(|n| !n.is_empty())
+        {
+            let too_big = number.iter().try_fold(0u64, |acc, &d| {
+                let v = acc * 10 + u64::from(d - b'0');
+                (v <= MAX_REPEAT).then_some(v)
+            });
+            if too_big.is_none() {
+                return Some("repetition bound over 1024");
+            }
+        }
+        rest = &rest[close..];
+    }
+    None
+}
+
 impl Regex {
     fn new(pattern: &[u8]) -> Result<Regex, String> {
         if pattern.contains(&0) {
             return Err("NUL byte in pattern".to_string());
+        }
+        if let Some(why) = pathological(pattern) {
+            return Err(why.to_string());
         }
         let c_pattern = c_string(pattern);
         let mut re = Box::new(MaybeUninit::<libc::regex_t>::zeroed());

@@ -197,6 +197,34 @@ fn filter_regex_errors() {
     assert_eq!(e.column(), 9);
     assert!(err("TYPE =~ 5").message().contains("must be a string"));
     assert!(Filter::parse("TYPE =~ (TYPE == 'x')").is_err());
+    // Patterns that would blow up regcomp() are refused.
+    for bad in [
+        "a++",
+        "x*+",
+        "(a+)*",
+        "(ab*c)+",
+        "a{,2000}",
+        "a{1,99999999999999999999999}",
+    ] {
+        let e = err(&format!("TYPE =~ '{bad}'"));
+        assert!(
+            e.to_string()
+                .starts_with("invalid regular expression at column 9"),
+            "{e}"
+        );
+    }
+    assert!(
+        err(&format!("TYPE =~ '{}'", "a".repeat(257)))
+            .message()
+            .contains("256")
+    );
+    for good in ["a+b*", "(ab)+", "a{2,200}", "(a|b)*c+", "x{3}"] {
+        assert!(
+            Filter::parse(&format!("TYPE =~ '{good}'")).is_ok(),
+            "{good}"
+        );
+    }
+    assert!(yes("TYPE =~ '^n{1}e{1,2}t'", NS));
     // A literal number on the left cannot be matched.
     assert!(eval("5 =~ '5'", NS).is_err());
 }
