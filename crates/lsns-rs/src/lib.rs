@@ -9,6 +9,7 @@ pub mod columns;
 pub mod plan;
 pub mod scan;
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::ffi::OsString;
 use std::io::Write;
@@ -53,9 +54,9 @@ pub fn execute(plan: &Plan) -> Result<Status> {
             let n = snap
                 .get(id)
                 .ok_or_else(|| Error::msg(format!("not found namespace: {id}")))?;
-            lines.processes_of(n);
+            lines.processes_of(n)?;
         }
-        None => lines.namespaces(),
+        None => lines.namespaces()?,
     }
     print_table(&lines.table)
 }
@@ -150,7 +151,7 @@ impl<'a> Lines<'a> {
 
     /// The namespace list: each namespace once, in inode order, owners and parents first in
     /// the owner and parent trees.
-    fn namespaces(&mut self) {
+    fn namespaces(&mut self) -> Result<()> {
         for n in 0..self.snap.namespaces.len() {
             let ns = &self.snap.namespaces[n];
             if let Some(task) = self.plan.task {
@@ -166,12 +167,13 @@ impl<'a> Lines<'a> {
                 continue;
             }
             if self.ns_line[n].is_none() {
-                self.show_namespace(n);
+                self.show_namespace(n)?;
             }
         }
+        Ok(())
     }
 
-    fn show_namespace(&mut self, n: usize) {
+    fn show_namespace(&mut self, n: usize) -> Result<()> {
         let related = self.snap.namespaces[n].related;
         let first = match self.plan.tree {
             Tree::Owner => related[OWNER],
@@ -179,37 +181,38 @@ impl<'a> Lines<'a> {
             _ => None,
         };
         if let Some(up) = first.filter(|&up| self.ns_line[up].is_none()) {
-            self.show_namespace(up);
+            self.show_namespace(up)?;
         }
-        self.add_line(n, self.snap.namespaces[n].proc);
+        self.add_line(n, self.snap.namespaces[n].proc)
     }
 
     /// The processes of namespace `n`, in pid order, each under its parent when that is in
     /// the same namespace.
-    fn processes_of(&mut self, n: usize) {
+    fn processes_of(&mut self, n: usize) -> Result<()> {
         let ns = &self.snap.namespaces[n];
         let k = kind_index(ns.kind);
         for p in 0..self.snap.processes.len() {
             if self.snap.processes[p].ns[k] == ns.id && self.proc_line[p].is_none() {
-                self.show_process(p, n);
+                self.show_process(p, n)?;
             }
         }
+        Ok(())
     }
 
-    fn show_process(&mut self, p: usize, n: usize) {
+    fn show_process(&mut self, p: usize, n: usize) -> Result<()> {
         let k = kind_index(self.snap.namespaces[n].kind);
         let procs = &self.snap.processes;
         if self.plan.tree == Tree::Process {
             if let Some(pp) = procs[p].parent {
                 if self.proc_line[pp].is_none() && procs[pp].ns[k] == procs[p].ns[k] {
-                    self.show_process(pp, n);
+                    self.show_process(pp, n)?;
                 }
             }
         }
-        self.add_line(n, Some(p));
+        self.add_line(n, Some(p))
     }
 
-    fn add_line(&mut self, n: usize, proc: Option<usize>) {
+    fn add_line(&mut self, n: usize, proc: Option<usize>) -> Result<()> {
         let ns = &self.snap.namespaces[n];
         let parent = match self.plan.tree {
             Tree::Process => proc
@@ -220,15 +223,16 @@ impl<'a> Lines<'a> {
             Tree::None => None,
         };
         if let Some(filter) = &self.plan.filter {
-            let mut cells: HashMap<String, (DataType, Option<Vec<u8>>)> = HashMap::new();
-            for name in filter.holders() {
-                if let Some(c) = Column::by_name(name) {
-                    cells.insert(name.to_owned(), (c.data_type(), self.cell(c, n, proc)));
-                }
-            }
-            let lookup = |name: &str| cells.get(name).cloned().unwrap_or((DataType::String, None));
-            if !filter.matches(&lookup) {
-                return;
+            let matched = filter.matches(|name: &str| match Column::by_name(name) {
+                Some(c) => (c.data_type(), self.cell(c, n, proc).map(Cow::Owned)),
+                None => (DataType::String, None),
+            });
+            match matched {
+                Ok(true) => {}
+                Ok(false) => return Ok(()),
+                // A value the comparison cannot convert (NETNSID `unassigned` as a number)
+                // stops util-linux too.
+                Err(e) => return Err(Error::os("failed to apply filter", sys::Errno(e.errno()))),
             }
         }
         let line = self.table.add_line(parent);
@@ -242,6 +246,7 @@ impl<'a> Lines<'a> {
         } else if let Some(p) = proc {
             self.proc_line[p] = Some(line);
         }
+        Ok(())
     }
 
     /// The text of column `c` for namespace `n` shown through process `proc`; `None` for an
