@@ -20,7 +20,7 @@ use sys::{Error, Prog, Result, Status};
 
 use columns::Column;
 use plan::{Action, Plan, Tree};
-use scan::{Commands, OWNER, PARENT, Snapshot, Wanted, kind_index};
+use scan::{OWNER, PARENT, Snapshot, Wanted, kind_index};
 
 /// The tool's entry point: parse, then print.
 pub fn run(prog: &Prog, args: Vec<OsString>) -> Result<Status> {
@@ -38,11 +38,8 @@ pub fn execute(plan: &Plan) -> Result<Status> {
         kinds: plan.kinds,
         related: owner_or_parent || plan.uses(Column::Pns) || plan.uses(Column::Ons),
         netnsid: plan.uses(Column::NetNsId),
-        commands: match (plan.uses(Column::Command), plan.nsid) {
-            (false, _) => Commands::None,
-            (true, None) => Commands::Lowest,
-            (true, Some(id)) => Commands::In(id),
-        },
+        nsid: plan.nsid,
+        commands: plan.uses(Column::Command),
     };
     let mut snap = scan::scan(wanted)?;
     if owner_or_parent {

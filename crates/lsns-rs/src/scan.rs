@@ -64,17 +64,6 @@ pub struct Namespace {
     pub owner_uid: u32,
 }
 
-/// Which command lines to read while scanning.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Commands {
-    /// None.
-    None,
-    /// Those of the lowest pid of each namespace (the namespace list).
-    Lowest,
-    /// Those of every process in this namespace (the process list of one namespace).
-    In(u64),
-}
-
 /// What to read.
 #[derive(Debug, Clone, Copy)]
 pub struct Wanted {
@@ -84,8 +73,11 @@ pub struct Wanted {
     pub related: bool,
     /// Network namespace ids.
     pub netnsid: bool,
-    /// Command lines.
-    pub commands: Commands,
+    /// The namespace whose processes are listed (then all of them are shown, otherwise the
+    /// lowest process of each namespace).
+    pub nsid: Option<u64>,
+    /// Command lines of the processes shown.
+    pub commands: bool,
 }
 
 /// The machine's namespaces, as one scan found them.
@@ -124,8 +116,6 @@ struct Scanner {
 /// What one process's `/proc` directory said.
 struct Raw {
     pid: u32,
-    ppid: u32,
-    uid: u32,
     ns: [u64; 8],
     files: Vec<proctab::OpenFile>,
 }
@@ -134,8 +124,6 @@ struct Raw {
 /// entirely. Links closed to us (EACCES: pid 1 in some containers) just stay unknown.
 fn read_raw(root: &ProcRoot, pid: u32, kinds: [bool; 8]) -> Option<Raw> {
     let dir = root.process(pid).ok()?;
-    let stat = dir.stat().ok()?;
-    let uid = dir.uid().unwrap_or(0);
     let mut ns = [0u64; 8];
     for (i, kind) in NsKind::ALL.into_iter().enumerate() {
         if kinds[i] {
@@ -147,9 +135,7 @@ fn read_raw(root: &ProcRoot, pid: u32, kinds: [bool; 8]) -> Option<Raw> {
         }
     }
     Some(Raw {
-        pid: stat.pid,
-        ppid: stat.ppid,
-        uid,
+        pid,
         ns,
         files: dir.open_files().unwrap_or_default(),
     })
@@ -218,8 +204,8 @@ pub fn scan(wanted: Wanted) -> Result<Snapshot> {
         held_seen: HashSet::new(),
         unsupported: None,
     };
-    // Command lines are read last, for the processes shown; one that has exited by then is
-    // taken out and the namespaces are counted again without it.
+    // Parent pids, owners and command lines are read last, for the processes shown; one that
+    // has exited by then is taken out and the namespaces are counted again without it.
     loop {
         scanner.snap = Snapshot {
             nsfs_mounts: nsfs_mounts.clone(),
@@ -228,7 +214,7 @@ pub fn scan(wanted: Wanted) -> Result<Snapshot> {
         for raw in &raws {
             scanner.add_process(raw);
         }
-        let gone = scanner.read_commands();
+        let gone = scanner.read_shown();
         if gone.is_empty() {
             break;
         }
@@ -311,7 +297,8 @@ impl Snapshot {
                 kinds,
                 related: true,
                 netnsid: false,
-                commands: Commands::None,
+                nsid: None,
+                commands: false,
             },
             snap: std::mem::take(self),
             nsid: None,
@@ -340,8 +327,8 @@ impl Scanner {
         let index = self.snap.processes.len();
         self.snap.processes.push(Process {
             pid: raw.pid,
-            ppid: raw.ppid,
-            uid: raw.uid,
+            ppid: 0,
+            uid: 0,
             ns: raw.ns,
             command: None,
             parent: None,
@@ -353,12 +340,13 @@ impl Scanner {
         }
     }
 
-    /// Read the command lines that will be shown; the pids of processes found gone.
-    fn read_commands(&mut self) -> Vec<u32> {
-        let mut wanted: Vec<usize> = match self.wanted.commands {
-            Commands::None => return Vec::new(),
-            Commands::Lowest => self.snap.namespaces.iter().filter_map(|n| n.proc).collect(),
-            Commands::In(id) => self
+    /// Read what only shown processes need (parent pid, owner, command line): the lowest
+    /// process of each namespace, or every process of the one namespace listed. The pids of
+    /// processes found gone.
+    fn read_shown(&mut self) -> Vec<u32> {
+        let mut shown: Vec<usize> = match self.wanted.nsid {
+            None => self.snap.namespaces.iter().filter_map(|n| n.proc).collect(),
+            Some(id) => self
                 .snap
                 .processes
                 .iter()
@@ -367,14 +355,26 @@ impl Scanner {
                 .map(|(i, _)| i)
                 .collect(),
         };
-        wanted.sort_unstable();
-        wanted.dedup();
+        shown.sort_unstable();
+        shown.dedup();
         let mut gone = Vec::new();
-        for p in wanted {
+        for p in shown {
             let pid = self.snap.processes[p].pid;
-            let command = self.proc_root.process(pid).and_then(|d| d.command());
-            match command {
-                Ok(c) => self.snap.processes[p].command = c,
+            let read = self.proc_root.process(pid).and_then(|dir| {
+                let stat = dir.stat()?;
+                let uid = dir.uid()?;
+                let command = if self.wanted.commands {
+                    dir.command()?
+                } else {
+                    None
+                };
+                Ok((stat.ppid, uid, command))
+            });
+            match read {
+                Ok((ppid, uid, command)) => {
+                    let proc = &mut self.snap.processes[p];
+                    (proc.ppid, proc.uid, proc.command) = (ppid, uid, command);
+                }
                 Err(e) if proctab::is_gone(e) => gone.push(pid),
                 Err(_) => {}
             }
