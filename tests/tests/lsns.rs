@@ -387,7 +387,7 @@ fn namespaces_held_by_descriptors_and_sockets() {
         {u} -n sleep 30 & B=$!
         sleep 0.3
         exec 3</proc/$A/ns/net
-        {n} --net=/proc/$B/ns/net ip link set lo up
+        {n} --net=/proc/$B/ns/net /usr/bin/ip link set lo up
         {n} --net=/proc/$B/ns/net /bin/bash -c 'exec 4<>/dev/udp/127.0.0.1/9; exec {n} --net=/proc/$O/ns/net sleep 30' &
         H=$!
         sleep 0.3
@@ -441,11 +441,12 @@ fn network_namespace_ids_and_nsfs_side_by_side() {
     }
     let dir = tests::scratch();
     // As in util-linux's own netnsid test: `ip netns set` gives the id, a second bind mount
+    // (iproute2's ip by its full path: the VM's busybox has an `ip` applet without netns);
     // makes NSFS a two-line cell; a process in the namespace lets 2.38.1 see it too.
     let script = r#"
-        mount -t tmpfs tmpfs /run && ip netns add nsutils-t && ip netns set nsutils-t 7 &&
+        mount -t tmpfs tmpfs /run && /usr/bin/ip netns add nsutils-t && /usr/bin/ip netns set nsutils-t 7 &&
         touch /run/netns/second && mount --bind /run/netns/nsutils-t /run/netns/second &&
-        ip netns exec nsutils-t sleep 20 & P=$!; sleep 0.5
+        /usr/bin/ip netns exec nsutils-t sleep 20 & P=$!; sleep 0.5
         for args in "-t net" "-t net -W" "-t net -r" "-J -t net -o NS,NETNSID,NSFS,PID,COMMAND" "-l -t net -o NS,NETNSID,NSFS"; do
             echo "== $args"; "$L" -p $P $args; echo "rc=$?"
             echo "== ref $args"; /usr/bin/lsns -p $P $args; echo "rc=$?"
