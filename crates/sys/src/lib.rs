@@ -12,6 +12,7 @@
 //! | [`ns`] | namespace kinds, `unshare(2)`, `setns(2)` |
 //! | [`nsfs`] | the nsfs ioctls (owner, parent, kind, owner uid), a socket's netns, `pidfd_getfd` |
 //! | [`idmap`] | user-namespace id maps, `/etc/subuid`, `newuidmap` |
+//! | [`fsmount`] | the new mount API (fsopen, fsconfig, fsmount, move_mount) with the kernel's reasons |
 //! | [`mount`] | propagation, proc and binfmt_misc mounts, binds, mountinfo |
 //! | [`signal`] | signal names, masks, forwarding, dying by a child's signal |
 //! | [`proctab`] | the process table: pids, stat, owner, namespace links, open files, command line |
@@ -21,13 +22,13 @@
 //! | [`target`] | another process as a source of namespaces, root, cwd, environment |
 //! | [`table`] | tables, raw, JSON and trees as libsmartcols prints them; its filter language |
 //!
-//! Deliberately absent so far: the new mount API and pivot_root; the issues that need them
-//! add them here.
+//! Deliberately absent so far: pivot_root; the issue that needs it adds it here.
 
 pub mod cgroup;
 pub mod cli;
 pub mod errno;
 pub mod error;
+pub mod fsmount;
 pub mod idmap;
 pub mod mount;
 pub mod netnsid;

@@ -1,0 +1,154 @@
+//! The new mount API (`fsopen(2)`, `fsconfig(2)`, `fsmount(2)`, `move_mount(2)`): a file
+//! system is configured one parameter at a time, so no option page limits it, and when the
+//! kernel refuses, it says why in the file system context, which we read back.
+
+use std::ffi::OsStr;
+use std::os::fd::{AsFd, OwnedFd};
+use std::path::Path;
+
+use rustix::mount::{FsMountFlags, FsOpenFlags, MountAttrFlags, MoveMountFlags};
+
+use crate::error::{Errno, Error, Result};
+
+/// A file system being configured, not yet mounted.
+#[derive(Debug)]
+pub struct FsContext {
+    fd: OwnedFd,
+    fstype: String,
+}
+
+impl FsContext {
+    /// Start configuring a file system of type `fstype` (`fsopen`). `Ok(None)` when the kernel
+    /// has no new mount API (before 5.2), so the caller falls back to mount(2).
+    pub fn open(fstype: &str) -> Result<Option<FsContext>> {
+        match rustix::mount::fsopen(fstype, FsOpenFlags::FSOPEN_CLOEXEC) {
+            Ok(fd) => Ok(Some(FsContext {
+                fd,
+                fstype: fstype.to_owned(),
+            })),
+            Err(rustix::io::Errno::NOSYS) => Ok(None),
+            Err(e) => Err(Error::os(format!("fsopen {fstype} failed"), e)),
+        }
+    }
+
+    /// Set the parameter `key` to `value` (`FSCONFIG_SET_STRING`).
+    pub fn set(&self, key: &str, value: &OsStr) -> Result<()> {
+        rustix::mount::fsconfig_set_string(&self.fd, key, value).map_err(|e| {
+            self.refusal(
+                &format!("{key}={}", Path::new(value).display()),
+                Errno::from(e),
+            )
+        })
+    }
+
+    /// Set the flag parameter `key` (`FSCONFIG_SET_FLAG`).
+    pub fn set_flag(&self, key: &str) -> Result<()> {
+        rustix::mount::fsconfig_set_flag(&self.fd, key).map_err(|e| self.refusal(key, e.into()))
+    }
+
+    /// Create the file system and mount it at `target`, read-only if asked.
+    pub fn mount(self, target: &Path, read_only: bool) -> Result<()> {
+        let what = format!("mounting {} on {}", self.fstype, target.display());
+        rustix::mount::fsconfig_create(&self.fd).map_err(|e| self.refusal(&what, e.into()))?;
+        let attrs = if read_only {
+            MountAttrFlags::MOUNT_ATTR_RDONLY
+        } else {
+            MountAttrFlags::empty()
+        };
+        let mnt = rustix::mount::fsmount(&self.fd, FsMountFlags::FSMOUNT_CLOEXEC, attrs)
+            .map_err(|e| self.refusal(&what, e.into()))?;
+        rustix::mount::move_mount(
+            mnt.as_fd(),
+            "",
+            rustix::fs::CWD,
+            target,
+            MoveMountFlags::MOVE_MOUNT_F_EMPTY_PATH,
+        )
+        .map_err(|e| Error::os(format!("{what} failed"), e))
+    }
+
+    /// The error for a refused step: the kernel's own words when it left some in the
+    /// context's log (`e overlayfs: ...`), else `what failed: strerror`.
+    fn refusal(&self, what: &str, errno: Errno) -> Error {
+        let messages = self.kernel_messages();
+        if messages.is_empty() {
+            Error::os(format!("{what} failed"), errno)
+        } else {
+            Error::msg(format!("{what} failed: {}", messages.join("; ")))
+        }
+    }
+
+    /// Read the messages the kernel logged in the context: each read returns one line,
+    /// `e ` (error), `w ` (warning) or `i ` (information) and the text; ENODATA ends them.
+    fn kernel_messages(&self) -> Vec<String> {
+        let mut messages = Vec::new();
+        let mut buf = [0u8; 1024];
+        while let Ok(n) = rustix::io::read(&self.fd, &mut buf) {
+            if n == 0 {
+                break;
+            }
+            let line = String::from_utf8_lossy(&buf[..n]).trim_end().to_owned();
+            match line.split_once(' ') {
+                Some(("e" | "w", text)) => messages.push(text.to_owned()),
+                _ => {}
+            }
+        }
+        messages
+    }
+}
+
+/// Unmount `target`; `lazy` detaches it now and lets it go when no longer busy.
+pub fn unmount(target: &Path, lazy: bool) -> Result<()> {
+    let flags = if lazy {
+        rustix::mount::UnmountFlags::DETACH
+    } else {
+        rustix::mount::UnmountFlags::empty()
+    };
+    rustix::mount::unmount(target, flags)
+        .map_err(|e| Error::os(format!("{}: umount failed", target.display()), e))
+}
+
+/// The classic mount(2) of a file system with an option string (`data`), for kernels
+/// without the new API or without a parameter this program needs.
+pub fn mount_with_options(
+    source: &str,
+    target: &Path,
+    fstype: &str,
+    read_only: bool,
+    data: &OsStr,
+) -> Result<()> {
+    let flags = if read_only {
+        rustix::mount::MountFlags::RDONLY
+    } else {
+        rustix::mount::MountFlags::empty()
+    };
+    let data = std::ffi::CString::new(data.as_encoded_bytes())
+        .map_err(|_| Error::msg("mount options contain a NUL byte"))?;
+    rustix::mount::mount(source, target, fstype, flags, Some(data.as_c_str())).map_err(|e| {
+        Error::os(
+            format!("mounting {fstype} on {} failed", target.display()),
+            e,
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_kernel_says_why() {
+        // Configuring never mounts anything: a missing lower layer is refused by fsconfig
+        // (overlay checks paths as they are set), with overlay's own message.
+        let Some(ctx) = FsContext::open("overlay").unwrap() else {
+            return;
+        };
+        let err = ctx
+            .set("lowerdir+", OsStr::new("/nonexistent/nsutils-layer"))
+            .and_then(|()| ctx.set("lowerdir", OsStr::new("/nonexistent/nsutils-layer")))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("/nonexistent/nsutils-layer"), "{err}");
+        assert!(err.contains("failed"), "{err}");
+    }
+}
