@@ -88,9 +88,8 @@ impl FsContext {
                 break;
             }
             let line = String::from_utf8_lossy(&buf[..n]).trim_end().to_owned();
-            match line.split_once(' ') {
-                Some(("e" | "w", text)) => messages.push(text.to_owned()),
-                _ => {}
+            if let Some(("e" | "w", text)) = line.split_once(' ') {
+                messages.push(text.to_owned());
             }
         }
         messages
