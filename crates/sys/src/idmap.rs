@@ -450,3 +450,12 @@ mod tests {
         );
     }
 }
+
+/// Whether this process is in the initial user namespace, whose uid map is the whole range
+/// (`0 0 4294967295`). Inside another one, file systems like overlayfs need unprivileged
+/// variants (`userxattr`).
+pub fn in_initial_user_ns() -> bool {
+    current_map(IdKind::User).is_ok_and(|m| {
+        matches!(m[..], [IdRange { inner: 0, count: u32::MAX, .. }])
+    })
+}

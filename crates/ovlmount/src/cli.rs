@@ -1,0 +1,124 @@
+//! The command-line definition of `ovlmount`: one clap command per subcommand, each parsed by
+//! `sys::cli::Getopt`.
+
+use clap::{Arg, Command, ValueHint};
+use sys::cli::{flag, required};
+
+/// The usage lines of `--help`.
+pub const USAGE: &str = "ovlmount mount [options] <merged>\n ovlmount umount [--lazy] <merged>\n ovlmount list [-J] [<merged>]\n ovlmount diff [-J] <upper>|<merged>";
+
+fn help_flags() -> [Arg; 2] {
+    [
+        flag("help", Some('h'), "help", "display this help").help_heading("Help"),
+        flag("version", Some('V'), "version", "display version").help_heading("Help"),
+    ]
+}
+
+/// `ovlmount mount`.
+pub fn mount() -> Command {
+    let dir = |id, short, long, what| {
+        required(id, short, long, "dir", what).value_hint(ValueHint::DirPath)
+    };
+    Command::new("mount")
+        .about("Mount an overlay at <merged>.")
+        .disable_help_flag(true)
+        .disable_version_flag(true)
+        .args([
+            dir(
+                "lower",
+                Some('l'),
+                "lower",
+                "a lower layer, top first (repeatable)",
+            ),
+            dir("upper", Some('u'), "upper", "the upper (writable) layer"),
+            dir("work", Some('w'), "work", "the work directory, on the upper's file system"),
+            dir(
+                "data-lower",
+                None,
+                "data-lower",
+                "a data-only lower layer (repeatable)",
+            ),
+            flag(
+                "create",
+                None,
+                "create",
+                "make missing upper, work and merged directories",
+            ),
+            flag("read-only", None, "read-only", "mount read-only"),
+            flag(
+                "userxattr",
+                None,
+                "userxattr",
+                "keep overlay's xattrs in user.overlay.* (automatic in a user namespace)",
+            ),
+            flag(
+                "volatile",
+                None,
+                "volatile",
+                "skip syncing the upper layer (lost on a crash)",
+            ),
+            required(
+                "options",
+                Some('o'),
+                "options",
+                "list",
+                "overlay's own options (lowerdir=..,upperdir=..,workdir=..,index=on,...)",
+            ),
+        ])
+        .args(help_flags())
+        .arg(
+            Arg::new("merged")
+                .value_name("merged")
+                .value_hint(ValueHint::DirPath)
+                .help("where to mount the overlay"),
+        )
+}
+
+/// `ovlmount umount`.
+pub fn umount() -> Command {
+    Command::new("umount")
+        .about("Unmount the overlay at <merged>.")
+        .disable_help_flag(true)
+        .disable_version_flag(true)
+        .arg(flag(
+            "lazy",
+            None,
+            "lazy",
+            "detach now, let go when no longer busy",
+        ))
+        .args(help_flags())
+        .arg(Arg::new("merged").value_name("merged"))
+}
+
+/// `ovlmount list`.
+pub fn list() -> Command {
+    Command::new("list")
+        .about("List overlay mounts with their layers.")
+        .disable_help_flag(true)
+        .disable_version_flag(true)
+        .arg(flag("json", Some('J'), "json", "print JSON"))
+        .args(help_flags())
+        .arg(Arg::new("merged").value_name("merged"))
+}
+
+/// `ovlmount diff`.
+pub fn diff() -> Command {
+    Command::new("diff")
+        .about("Show what an upper layer adds, changes and deletes.")
+        .disable_help_flag(true)
+        .disable_version_flag(true)
+        .arg(flag("json", Some('J'), "json", "print JSON"))
+        .args(help_flags())
+        .arg(Arg::new("layer").value_name("upper|merged"))
+}
+
+/// The whole `ovlmount` command, with its subcommands.
+pub fn command() -> Command {
+    Command::new("ovlmount")
+        .about("Mount, list and inspect overlay file systems.")
+        .version(env!("CARGO_PKG_VERSION"))
+        .disable_help_flag(true)
+        .disable_version_flag(true)
+        .args(help_flags())
+        .subcommands([mount(), umount(), list(), diff()])
+}

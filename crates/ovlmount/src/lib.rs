@@ -1,0 +1,370 @@
+//! `ovlmount`: mount, unmount, list and inspect overlay file systems.
+//!
+//! [`cli::command`] defines the command line, [`plan::parse`] turns it into a
+//! [`plan::Action`], and [`run`] carries it out: checks first, so that a refused mount leaves
+//! nothing behind, then the new mount API one layer at a time.
+
+pub mod cli;
+pub mod diff;
+pub mod plan;
+
+use std::ffi::{OsStr, OsString};
+use std::io::Write;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+use sys::fsmount::{self, FsContext};
+use sys::{Error, Prog, Result, Status};
+
+use plan::{Action, MountPlan};
+
+/// The tool's entry point: parse, then act.
+pub fn run(prog: &Prog, args: Vec<OsString>) -> Result<Status> {
+    match plan::parse(prog, args)? {
+        Action::Print(text) => sys::print(&text).map(|()| 0),
+        Action::Mount(plan) => mount(&plan).map(|()| 0),
+        Action::Umount { merged, lazy } => umount(&merged, lazy).map(|()| 0),
+        Action::List { json, merged } => list(json, merged.as_deref()).map(|()| 0),
+        Action::Diff { .. } => Err(Error::msg("diff: not available yet")),
+    }
+}
+
+/// A layer directory: it must exist and be a directory.
+fn check_dir(path: &Path, what: &str) -> Result<std::fs::Metadata> {
+    let meta = std::fs::metadata(path)
+        .map_err(|e| Error::os(format!("{what} {}", path.display()), &e))?;
+    if !meta.is_dir() {
+        return Err(Error::os(
+            format!("{what} {}", path.display()),
+            sys::Errno(20), // ENOTDIR
+        ));
+    }
+    Ok(meta)
+}
+
+/// Directories `--create` made, removed again when the mount fails.
+struct Created(Vec<PathBuf>);
+
+impl Created {
+    fn make(&mut self, dir: &Path) -> Result<()> {
+        if dir.exists() {
+            return Ok(());
+        }
+        std::fs::create_dir(dir)
+            .map_err(|e| Error::os(format!("cannot create {}", dir.display()), &e))?;
+        self.0.push(dir.to_path_buf());
+        Ok(())
+    }
+
+    fn undo(self) {
+        for dir in self.0.iter().rev() {
+            let _ = std::fs::remove_dir(dir);
+        }
+    }
+}
+
+/// Whether `inner` is `outer` or below it (both made absolute first).
+fn is_within(inner: &Path, outer: &Path) -> bool {
+    match (std::fs::canonicalize(inner), std::fs::canonicalize(outer)) {
+        (Ok(i), Ok(o)) => i.starts_with(o),
+        _ => false,
+    }
+}
+
+fn check(plan: &MountPlan) -> Result<()> {
+    for l in &plan.lowers {
+        check_dir(l, "lower layer")?;
+    }
+    for l in &plan.data_lowers {
+        check_dir(l, "data layer")?;
+    }
+    check_dir(&plan.merged, "mount point")?;
+    if let (Some(upper), Some(work)) = (&plan.upper, &plan.work) {
+        use std::os::unix::fs::MetadataExt;
+        let u = check_dir(upper, "upper layer")?;
+        let w = check_dir(work, "work directory")?;
+        if u.dev() != w.dev() {
+            return Err(Error::msg(format!(
+                "upper layer {} and work directory {} are on different file systems",
+                upper.display(),
+                work.display()
+            )));
+        }
+        if is_within(work, upper) || is_within(upper, work) {
+            return Err(Error::msg(format!(
+                "work directory {} and upper layer {} must not contain each other",
+                work.display(),
+                upper.display()
+            )));
+        }
+        // overlayfs leaves `work` (and `index`) behind; anything else is somebody's data.
+        let entries = std::fs::read_dir(work)
+            .map_err(|e| Error::os(format!("cannot read {}", work.display()), &e))?;
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            if !matches!(name.to_str(), Some("work" | "index")) {
+                return Err(Error::msg(format!(
+                    "work directory {} is not empty ({} is in it)",
+                    work.display(),
+                    Path::new(&name).display()
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Escape a layer for overlay's `lowerdir=` list: `:`, `,` and `\` get a backslash.
+fn escape_layer(path: &Path) -> Vec<u8> {
+    let mut out = Vec::new();
+    for &b in path.as_os_str().as_bytes() {
+        if matches!(b, b':' | b',' | b'\\') {
+            out.push(b'\\');
+        }
+        out.push(b);
+    }
+    out
+}
+
+/// Mount, undoing `--create` on failure.
+fn mount(plan: &MountPlan) -> Result<()> {
+    let mut created = Created(Vec::new());
+    let result = (|| {
+        if plan.create {
+            for dir in plan.upper.iter().chain(&plan.work) {
+                created.make(dir)?;
+            }
+            created.make(&plan.merged)?;
+        }
+        check(plan)?;
+        // Absolute layers: mountinfo then names them so, whatever the caller's directory.
+        let absolute = |p: &PathBuf| std::fs::canonicalize(p).unwrap_or_else(|_| p.clone());
+        let plan = MountPlan {
+            lowers: plan.lowers.iter().map(absolute).collect(),
+            data_lowers: plan.data_lowers.iter().map(absolute).collect(),
+            upper: plan.upper.as_ref().map(absolute),
+            work: plan.work.as_ref().map(absolute),
+            ..plan.clone()
+        };
+        mount_checked(&plan)
+    })();
+    if result.is_err() {
+        created.undo();
+    }
+    result
+}
+
+fn mount_checked(plan: &MountPlan) -> Result<()> {
+    let read_only = plan.read_only || plan.upper.is_none();
+    // Inside a user namespace overlayfs keeps its xattrs in user.overlay.*, and must be told.
+    let userxattr = plan.userxattr || !sys::idmap::in_initial_user_ns();
+    if let Some(ctx) = FsContext::open("overlay")? {
+        // Linux 6.8 appends layers one by one (no length limit); older kernels refuse the key.
+        if ctx.set("lowerdir+", plan.lowers[0].as_os_str()).is_ok() {
+            for l in &plan.lowers[1..] {
+                ctx.set("lowerdir+", l.as_os_str())?;
+            }
+            for d in &plan.data_lowers {
+                ctx.set("datadir+", d.as_os_str())?;
+            }
+            return finish(ctx, plan, userxattr, read_only);
+        }
+    }
+    mount_legacy(plan, userxattr, read_only)
+}
+
+/// Upper, work and the other options, then the mount itself.
+fn finish(ctx: FsContext, plan: &MountPlan, userxattr: bool, read_only: bool) -> Result<()> {
+    if let (Some(upper), Some(work)) = (&plan.upper, &plan.work) {
+        ctx.set("upperdir", upper.as_os_str())?;
+        ctx.set("workdir", work.as_os_str())?;
+    }
+    if userxattr {
+        ctx.set_flag("userxattr")?;
+    }
+    if plan.volatile {
+        ctx.set_flag("volatile")?;
+    }
+    for (key, value) in &plan.options {
+        match value {
+            Some(v) => ctx.set(key, OsStr::new(v))?,
+            None => ctx.set_flag(key)?,
+        }
+    }
+    ctx.mount(&plan.merged, read_only)
+}
+
+/// mount(2) with overlay's option string, for kernels before 6.8.
+fn mount_legacy(plan: &MountPlan, userxattr: bool, read_only: bool) -> Result<()> {
+    let mut data: Vec<u8> = b"lowerdir=".to_vec();
+    let layers: Vec<Vec<u8>> = plan.lowers.iter().map(|l| escape_layer(l)).collect();
+    data.extend(layers.join(&b':'));
+    for d in &plan.data_lowers {
+        data.extend(b"::");
+        data.extend(escape_layer(d));
+    }
+    if let (Some(upper), Some(work)) = (&plan.upper, &plan.work) {
+        data.extend(b",upperdir=");
+        data.extend(escape_layer(upper));
+        data.extend(b",workdir=");
+        data.extend(escape_layer(work));
+    }
+    if userxattr {
+        data.extend(b",userxattr");
+    }
+    if plan.volatile {
+        data.extend(b",volatile");
+    }
+    for (key, value) in &plan.options {
+        data.push(b',');
+        data.extend(key.as_bytes());
+        if let Some(v) = value {
+            data.push(b'=');
+            data.extend(v.as_bytes());
+        }
+    }
+    // The options travel in one page, NUL included.
+    if data.len() > 4095 {
+        return Err(Error::msg(format!(
+            "the overlay options are {} bytes, more than mount(2) takes (4095); Linux 6.8 and \
+             later take any number of layers",
+            data.len()
+        )));
+    }
+    fsmount::mount_with_options(
+        "overlay",
+        &plan.merged,
+        "overlay",
+        read_only,
+        OsStr::from_bytes(&data),
+    )
+}
+
+fn umount(merged: &Path, lazy: bool) -> Result<()> {
+    let table = sys::mount::mountinfo()?;
+    let canonical = std::fs::canonicalize(merged).unwrap_or_else(|_| merged.to_path_buf());
+    let is_overlay = table
+        .iter()
+        .rev()
+        .find(|m| m.mount_point == canonical)
+        .map(|m| m.fstype == "overlay");
+    match is_overlay {
+        Some(true) => fsmount::unmount(&canonical, lazy),
+        Some(false) => Err(Error::msg(format!("{}: not an overlay mount", merged.display()))),
+        None => Err(Error::msg(format!("{}: not mounted", merged.display()))),
+    }
+}
+
+/// One overlay mount, its layers decoded from its options.
+struct Overlay {
+    target: PathBuf,
+    lowers: Vec<String>,
+    data: Vec<String>,
+    upper: Option<String>,
+    work: Option<String>,
+    options: Vec<String>,
+}
+
+/// Decode an overlay mount's super options (`lowerdir=a:b::c,upperdir=..`, or one
+/// `lowerdir+=`/`datadir+=` per layer on kernels that appended them).
+fn decode(target: PathBuf, super_options: &str) -> Overlay {
+    let mut o = Overlay {
+        target,
+        lowers: Vec::new(),
+        data: Vec::new(),
+        upper: None,
+        work: None,
+        options: Vec::new(),
+    };
+    for item in plan::split_escaped(super_options, ',') {
+        let text = String::from_utf8_lossy(&sys::mount::unescape(item.as_bytes())).into_owned();
+        match text.split_once('=') {
+            Some(("lowerdir", v)) => {
+                let mut data = false;
+                for part in plan::split_escaped(v, ':') {
+                    if part.is_empty() {
+                        data = true;
+                    } else if data {
+                        o.data.push(plan::unescape(&part));
+                    } else {
+                        o.lowers.push(plan::unescape(&part));
+                    }
+                }
+            }
+            Some(("lowerdir+", v)) => o.lowers.push(plan::unescape(v)),
+            Some(("datadir+", v)) => o.data.push(plan::unescape(v)),
+            Some(("upperdir", v)) => o.upper = Some(plan::unescape(v)),
+            Some(("workdir", v)) => o.work = Some(plan::unescape(v)),
+            _ => o.options.push(text),
+        }
+    }
+    o
+}
+
+fn json_string(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+fn list(json: bool, only: Option<&Path>) -> Result<()> {
+    let only = only.map(|p| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf()));
+    let overlays: Vec<Overlay> = sys::mount::mountinfo()?
+        .into_iter()
+        .filter(|m| m.fstype == "overlay")
+        .filter(|m| only.as_ref().is_none_or(|p| &m.mount_point == p))
+        .map(|m| decode(m.mount_point.clone(), &m.super_options))
+        .collect();
+    let mut out = String::new();
+    if json {
+        let items: Vec<String> = overlays
+            .iter()
+            .map(|o| {
+                let list = |v: &[String]| {
+                    let items: Vec<String> = v.iter().map(|s| json_string(s)).collect();
+                    format!("[{}]", items.join(", "))
+                };
+                let opt = |v: &Option<String>| v.as_deref().map_or("null".to_owned(), json_string);
+                format!(
+                    "    {{\"target\": {}, \"lower\": {}, \"data\": {}, \"upper\": {}, \"work\": {}, \"options\": {}}}",
+                    json_string(&o.target.to_string_lossy()),
+                    list(&o.lowers),
+                    list(&o.data),
+                    opt(&o.upper),
+                    opt(&o.work),
+                    json_string(&o.options.join(","))
+                )
+            })
+            .collect();
+        out.push_str(&format!("{{\n  \"overlays\": [\n{}\n  ]\n}}\n", items.join(",\n")));
+    } else {
+        for o in &overlays {
+            out.push_str(&format!("{}\n", o.target.display()));
+            for l in &o.lowers {
+                out.push_str(&format!("  lower {l}\n"));
+            }
+            for d in &o.data {
+                out.push_str(&format!("  data  {d}\n"));
+            }
+            if let Some(u) = &o.upper {
+                out.push_str(&format!("  upper {u}\n"));
+            }
+            if let Some(w) = &o.work {
+                out.push_str(&format!("  work  {w}\n"));
+            }
+            out.push_str(&format!("  options {}\n", o.options.join(",")));
+        }
+    }
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(out.as_bytes())
+        .map_err(|e| Error::os("write error", &e))
+}

@@ -1,0 +1,352 @@
+//! What one `ovlmount` run will do, built from the command line before anything changes.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+use sys::cli::{self, Getopt, Order};
+use sys::{Error, Prog, Result};
+
+use crate::cli::{USAGE, command};
+
+/// The most lower layers overlayfs stacks (`OVL_MAX_STACK`).
+pub const MAX_LAYERS: usize = 500;
+
+/// What the command line asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Print this text and exit 0.
+    Print(String),
+    /// Mount an overlay.
+    Mount(Box<MountPlan>),
+    /// Unmount the overlay at `merged`.
+    Umount {
+        /// The mount point.
+        merged: PathBuf,
+        /// `--lazy`.
+        lazy: bool,
+    },
+    /// List overlay mounts.
+    List {
+        /// `-J`.
+        json: bool,
+        /// Only this mount point.
+        merged: Option<PathBuf>,
+    },
+    /// Show an upper layer's changes.
+    Diff {
+        /// `-J`.
+        json: bool,
+        /// The upper layer, or a merged mount point.
+        layer: PathBuf,
+    },
+}
+
+/// An overlay to mount.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct MountPlan {
+    /// Lower layers, top first.
+    pub lowers: Vec<PathBuf>,
+    /// Data-only lower layers.
+    pub data_lowers: Vec<PathBuf>,
+    /// The upper layer.
+    pub upper: Option<PathBuf>,
+    /// The work directory.
+    pub work: Option<PathBuf>,
+    /// The mount point.
+    pub merged: PathBuf,
+    /// `--create`.
+    pub create: bool,
+    /// `--read-only` (or `-o ro`).
+    pub read_only: bool,
+    /// `--userxattr`.
+    pub userxattr: bool,
+    /// `--volatile`.
+    pub volatile: bool,
+    /// Other overlay options, passed on as they are: `key` or `key=value`.
+    pub options: Vec<(String, Option<String>)>,
+}
+
+/// The overlay options `-o` may carry besides the layers, and whether they take a value.
+const OPTIONS: &[(&str, bool)] = &[
+    ("redirect_dir", true),
+    ("index", true),
+    ("uuid", true),
+    ("nfs_export", true),
+    ("xino", true),
+    ("metacopy", true),
+    ("verity", true),
+    ("default_permissions", false),
+    ("userxattr", false),
+    ("volatile", false),
+    ("ro", false),
+    ("rw", false),
+];
+
+/// Split at `sep` where it is not escaped by a backslash; backslashes stay (see [`unescape`]).
+pub fn split_escaped(text: &str, sep: char) -> Vec<String> {
+    let mut parts = vec![String::new()];
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            let last = parts.last_mut();
+            if let Some(part) = last {
+                part.push(c);
+                if let Some(next) = chars.next() {
+                    part.push(next);
+                }
+            }
+        } else if c == sep {
+            parts.push(String::new());
+        } else if let Some(part) = parts.last_mut() {
+            part.push(c);
+        }
+    }
+    parts
+}
+
+/// Drop the backslashes that escape the next character.
+pub fn unescape(text: &str) -> String {
+    let mut out = String::new();
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            if let Some(next) = chars.next() {
+                out.push(next);
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Apply one `-o` list to `plan`; `seen` catches a key given twice.
+fn apply_options(text: &str, plan: &mut MountPlan, seen: &mut Vec<String>) -> Result<()> {
+    for item in split_escaped(text, ',') {
+        if item.is_empty() {
+            continue;
+        }
+        let (key, value) = match item.split_once('=') {
+            Some((k, v)) => (k.to_owned(), Some(v.to_owned())),
+            None => (item.clone(), None),
+        };
+        if seen.contains(&key) {
+            return Err(Error::msg(format!("option {key} is given twice")));
+        }
+        seen.push(key.clone());
+        match (key.as_str(), value) {
+            ("lowerdir", Some(v)) => {
+                if !plan.lowers.is_empty() {
+                    return Err(Error::msg(
+                        "lower layers are given both with --lower and lowerdir=",
+                    ));
+                }
+                // `a:b::c::d`: layers a and b, then data-only layers c and d.
+                let mut data = false;
+                for part in split_escaped(&v, ':') {
+                    if part.is_empty() {
+                        data = true;
+                        continue;
+                    }
+                    let path = PathBuf::from(unescape(&part));
+                    if data {
+                        plan.data_lowers.push(path);
+                    } else {
+                        plan.lowers.push(path);
+                    }
+                }
+            }
+            ("upperdir", Some(v)) => set_once(&mut plan.upper, v, "upper")?,
+            ("workdir", Some(v)) => set_once(&mut plan.work, v, "work")?,
+            ("userxattr", None) => plan.userxattr = true,
+            ("volatile", None) => plan.volatile = true,
+            ("ro", None) => plan.read_only = true,
+            ("rw", None) => plan.read_only = false,
+            (k, v) => match OPTIONS.iter().find(|(name, _)| *name == k) {
+                Some((_, true)) if v.is_some() => plan.options.push((key, v)),
+                Some((_, false)) if v.is_none() => plan.options.push((key, v)),
+                Some((_, true)) => return Err(Error::msg(format!("option {k} needs a value"))),
+                Some((_, false)) => return Err(Error::msg(format!("option {k} takes no value"))),
+                None => return Err(Error::msg(format!("unknown overlay option: {k}"))),
+            },
+        }
+    }
+    Ok(())
+}
+
+fn set_once(slot: &mut Option<PathBuf>, value: String, what: &str) -> Result<()> {
+    if slot.is_some() {
+        return Err(Error::msg(format!("the {what} directory is given twice")));
+    }
+    *slot = Some(PathBuf::from(unescape(&value)));
+    Ok(())
+}
+
+fn one_operand(mut operands: Vec<OsString>, what: &str, sub: &str) -> Result<Option<PathBuf>> {
+    match operands.len() {
+        0 => Ok(None),
+        1 => Ok(operands.pop().map(PathBuf::from)),
+        _ => Err(Error::usage(format!("{sub}: too many arguments (one {what})"))),
+    }
+}
+
+/// Build the action from the arguments after argv[0].
+pub fn parse(prog: &Prog, mut args: Vec<OsString>) -> Result<Action> {
+    let top = command();
+    if args.is_empty() {
+        return Err(Error::usage("no command given (mount, umount, list or diff)"));
+    }
+    let sub = args.remove(0).to_string_lossy().into_owned();
+    let help = || cli::help(&top, USAGE, "ovlmount(8)");
+    match sub.as_str() {
+        "-h" | "--help" => return Ok(Action::Print(help())),
+        "-V" | "--version" => {
+            return Ok(Action::Print(cli::version(&prog.name, "mount -t overlay")));
+        }
+        _ => {}
+    }
+    let Some(cmd) = top.find_subcommand(&sub).cloned() else {
+        return Err(Error::usage(format!("unknown command '{sub}'")));
+    };
+    let mut getopt = Getopt::new(&cmd, args, Order::Permute);
+    let mut plan = MountPlan::default();
+    let mut seen = Vec::new();
+    let (mut json, mut lazy) = (false, false);
+    for opt in getopt.by_ref() {
+        let opt = opt?;
+        let value = opt.value.clone().map(PathBuf::from);
+        match opt.id.as_str() {
+            "help" => return Ok(Action::Print(help())),
+            "version" => {
+                return Ok(Action::Print(cli::version(&prog.name, "mount -t overlay")));
+            }
+            "lower" => {
+                if seen.iter().any(|k| k == "lowerdir") {
+                    return Err(Error::msg(
+                        "lower layers are given both with --lower and lowerdir=",
+                    ));
+                }
+                plan.lowers.extend(value);
+            }
+            "data-lower" => plan.data_lowers.extend(value),
+            "upper" => {
+                if plan.upper.is_some() {
+                    return Err(Error::msg("the upper directory is given twice"));
+                }
+                plan.upper = value;
+            }
+            "work" => {
+                if plan.work.is_some() {
+                    return Err(Error::msg("the work directory is given twice"));
+                }
+                plan.work = value;
+            }
+            "create" => plan.create = true,
+            "read-only" => plan.read_only = true,
+            "userxattr" => plan.userxattr = true,
+            "volatile" => plan.volatile = true,
+            "options" => apply_options(&opt.text(), &mut plan, &mut seen)?,
+            "json" => json = true,
+            "lazy" => lazy = true,
+            other => return Err(Error::msg(format!("unhandled option {other}"))),
+        }
+    }
+    let operands = getopt.operands();
+    match sub.as_str() {
+        "mount" => {
+            let merged = one_operand(operands, "mount point", "mount")?
+                .ok_or_else(|| Error::usage("mount: no mount point given"))?;
+            plan.merged = merged;
+            check_shape(&plan)?;
+            Ok(Action::Mount(Box::new(plan)))
+        }
+        "umount" => {
+            let merged = one_operand(operands, "mount point", "umount")?
+                .ok_or_else(|| Error::usage("umount: no mount point given"))?;
+            Ok(Action::Umount { merged, lazy })
+        }
+        "list" => Ok(Action::List {
+            json,
+            merged: one_operand(operands, "mount point", "list")?,
+        }),
+        _ => {
+            let layer = one_operand(operands, "layer", "diff")?
+                .ok_or_else(|| Error::usage("diff: no upper layer or mount point given"))?;
+            Ok(Action::Diff { json, layer })
+        }
+    }
+}
+
+/// What the options alone can tell is wrong.
+fn check_shape(plan: &MountPlan) -> Result<()> {
+    if plan.lowers.is_empty() {
+        return Err(Error::msg("no lower layer given (--lower or -o lowerdir=)"));
+    }
+    match (&plan.upper, &plan.work) {
+        (Some(_), None) => return Err(Error::msg("an upper layer needs a work directory (--work)")),
+        (None, Some(_)) => return Err(Error::msg("a work directory needs an upper layer (--upper)")),
+        _ => {}
+    }
+    let count = plan.lowers.len() + plan.data_lowers.len();
+    if count > MAX_LAYERS {
+        return Err(Error::msg(format!(
+            "{count} lower layers: the kernel stacks at most {MAX_LAYERS}"
+        )));
+    }
+    let mut all: Vec<&PathBuf> = plan.lowers.iter().chain(&plan.data_lowers).collect();
+    all.extend(plan.upper.iter());
+    all.extend(plan.work.iter());
+    for (i, a) in all.iter().enumerate() {
+        if all[..i].contains(a) {
+            return Err(Error::msg(format!("{} is given twice as a layer", a.display())));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mount(args: &[&str]) -> Result<MountPlan> {
+        let prog = Prog::new(None, "ovlmount");
+        let mut all = vec!["mount"];
+        all.extend(args);
+        match parse(&prog, all.into_iter().map(OsString::from).collect())? {
+            Action::Mount(p) => Ok(*p),
+            other => panic!("not a mount: {other:?}"),
+        }
+    }
+
+    fn err(args: &[&str]) -> String {
+        mount(args).map(|p| format!("{p:?}")).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn the_seed_command_line_translates() {
+        let p = mount(&["-o", "lowerdir=/a:/b\\:c::/d,upperdir=/u,workdir=/w,index=on", "/m"])
+            .unwrap();
+        assert_eq!(p.lowers, [PathBuf::from("/a"), PathBuf::from("/b:c")]);
+        assert_eq!(p.data_lowers, [PathBuf::from("/d")]);
+        assert_eq!(p.upper, Some(PathBuf::from("/u")));
+        assert_eq!(p.options, [("index".to_owned(), Some("on".to_owned()))]);
+        let q = mount(&["-l/a", "--lower", "/b:c", "--data-lower=/d", "-u/u", "-w", "/w", "/m"])
+            .unwrap();
+        assert_eq!((q.lowers, q.data_lowers), (p.lowers, p.data_lowers));
+    }
+
+    #[test]
+    fn refusals() {
+        assert_eq!(err(&["-o", "lowerdir=/a,bogus=1", "/m"]), "unknown overlay option: bogus");
+        assert_eq!(err(&["-o", "lowerdir=/a,index=on,index=off", "/m"]), "option index is given twice");
+        assert_eq!(err(&["-l/a", "-o", "lowerdir=/b", "/m"]), "lower layers are given both with --lower and lowerdir=");
+        assert_eq!(err(&["-l/a", "-l/a", "/m"]), "/a is given twice as a layer");
+        assert_eq!(err(&["-l/a", "-u/u", "/m"]), "an upper layer needs a work directory (--work)");
+        assert_eq!(err(&["/m"]), "no lower layer given (--lower or -o lowerdir=)");
+        assert_eq!(err(&["-l/a"]), "mount: no mount point given");
+        let many: Vec<String> = (0..501).map(|i| format!("-l/l{i}")).collect();
+        let mut args: Vec<&str> = many.iter().map(String::as_str).collect();
+        args.push("/m");
+        assert_eq!(err(&args), "501 lower layers: the kernel stacks at most 500");
+    }
+}
