@@ -31,7 +31,12 @@ pub fn mount() -> Command {
                 "a lower layer, top first (repeatable)",
             ),
             dir("upper", Some('u'), "upper", "the upper (writable) layer"),
-            dir("work", Some('w'), "work", "the work directory, on the upper's file system"),
+            dir(
+                "work",
+                Some('w'),
+                "work",
+                "the work directory, on the upper's file system",
+            ),
             dir(
                 "data-lower",
                 None,

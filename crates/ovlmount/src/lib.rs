@@ -31,8 +31,8 @@ pub fn run(prog: &Prog, args: Vec<OsString>) -> Result<Status> {
 
 /// A layer directory: it must exist and be a directory.
 fn check_dir(path: &Path, what: &str) -> Result<std::fs::Metadata> {
-    let meta = std::fs::metadata(path)
-        .map_err(|e| Error::os(format!("{what} {}", path.display()), &e))?;
+    let meta =
+        std::fs::metadata(path).map_err(|e| Error::os(format!("{what} {}", path.display()), &e))?;
     if !meta.is_dir() {
         return Err(Error::os(
             format!("{what} {}", path.display()),
@@ -175,6 +175,8 @@ fn mount_checked(plan: &MountPlan) -> Result<()> {
 
 /// Upper, work and the other options, then the mount itself.
 fn finish(ctx: FsContext, plan: &MountPlan, userxattr: bool, read_only: bool) -> Result<()> {
+    // The source field of mountinfo, as `mount -t overlay overlay DIR` would fill it.
+    ctx.set("source", OsStr::new("overlay"))?;
     if let (Some(upper), Some(work)) = (&plan.upper, &plan.work) {
         ctx.set("upperdir", upper.as_os_str())?;
         ctx.set("workdir", work.as_os_str())?;
@@ -250,7 +252,10 @@ fn umount(merged: &Path, lazy: bool) -> Result<()> {
         .map(|m| m.fstype == "overlay");
     match is_overlay {
         Some(true) => fsmount::unmount(&canonical, lazy),
-        Some(false) => Err(Error::msg(format!("{}: not an overlay mount", merged.display()))),
+        Some(false) => Err(Error::msg(format!(
+            "{}: not an overlay mount",
+            merged.display()
+        ))),
         None => Err(Error::msg(format!("{}: not mounted", merged.display()))),
     }
 }
@@ -344,7 +349,10 @@ fn list(json: bool, only: Option<&Path>) -> Result<()> {
                 )
             })
             .collect();
-        out.push_str(&format!("{{\n  \"overlays\": [\n{}\n  ]\n}}\n", items.join(",\n")));
+        out.push_str(&format!(
+            "{{\n  \"overlays\": [\n{}\n  ]\n}}\n",
+            items.join(",\n")
+        ));
     } else {
         for o in &overlays {
             out.push_str(&format!("{}\n", o.target.display()));

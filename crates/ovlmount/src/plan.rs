@@ -186,7 +186,9 @@ fn one_operand(mut operands: Vec<OsString>, what: &str, sub: &str) -> Result<Opt
     match operands.len() {
         0 => Ok(None),
         1 => Ok(operands.pop().map(PathBuf::from)),
-        _ => Err(Error::usage(format!("{sub}: too many arguments (one {what})"))),
+        _ => Err(Error::usage(format!(
+            "{sub}: too many arguments (one {what})"
+        ))),
     }
 }
 
@@ -194,7 +196,9 @@ fn one_operand(mut operands: Vec<OsString>, what: &str, sub: &str) -> Result<Opt
 pub fn parse(prog: &Prog, mut args: Vec<OsString>) -> Result<Action> {
     let top = command();
     if args.is_empty() {
-        return Err(Error::usage("no command given (mount, umount, list or diff)"));
+        return Err(Error::usage(
+            "no command given (mount, umount, list or diff)",
+        ));
     }
     let sub = args.remove(0).to_string_lossy().into_owned();
     let help = || cli::help(&top, USAGE, "ovlmount(8)");
@@ -283,9 +287,20 @@ fn check_shape(plan: &MountPlan) -> Result<()> {
         return Err(Error::msg("no lower layer given (--lower or -o lowerdir=)"));
     }
     match (&plan.upper, &plan.work) {
-        (Some(_), None) => return Err(Error::msg("an upper layer needs a work directory (--work)")),
-        (None, Some(_)) => return Err(Error::msg("a work directory needs an upper layer (--upper)")),
+        (Some(_), None) => {
+            return Err(Error::msg("an upper layer needs a work directory (--work)"));
+        }
+        (None, Some(_)) => {
+            return Err(Error::msg(
+                "a work directory needs an upper layer (--upper)",
+            ));
+        }
         _ => {}
+    }
+    if plan.upper.is_none() && plan.lowers.len() < 2 {
+        return Err(Error::msg(
+            "without an upper layer, an overlay needs at least two lower layers",
+        ));
     }
     let count = plan.lowers.len() + plan.data_lowers.len();
     if count > MAX_LAYERS {
@@ -298,7 +313,10 @@ fn check_shape(plan: &MountPlan) -> Result<()> {
     all.extend(plan.work.iter());
     for (i, a) in all.iter().enumerate() {
         if all[..i].contains(a) {
-            return Err(Error::msg(format!("{} is given twice as a layer", a.display())));
+            return Err(Error::msg(format!(
+                "{} is given twice as a layer",
+                a.display()
+            )));
         }
     }
     Ok(())
@@ -319,34 +337,75 @@ mod tests {
     }
 
     fn err(args: &[&str]) -> String {
-        mount(args).map(|p| format!("{p:?}")).unwrap_err().to_string()
+        mount(args)
+            .map(|p| format!("{p:?}"))
+            .unwrap_err()
+            .to_string()
     }
 
     #[test]
     fn the_seed_command_line_translates() {
-        let p = mount(&["-o", "lowerdir=/a:/b\\:c::/d,upperdir=/u,workdir=/w,index=on", "/m"])
-            .unwrap();
+        let p = mount(&[
+            "-o",
+            "lowerdir=/a:/b\\:c::/d,upperdir=/u,workdir=/w,index=on",
+            "/m",
+        ])
+        .unwrap();
         assert_eq!(p.lowers, [PathBuf::from("/a"), PathBuf::from("/b:c")]);
         assert_eq!(p.data_lowers, [PathBuf::from("/d")]);
         assert_eq!(p.upper, Some(PathBuf::from("/u")));
         assert_eq!(p.options, [("index".to_owned(), Some("on".to_owned()))]);
-        let q = mount(&["-l/a", "--lower", "/b:c", "--data-lower=/d", "-u/u", "-w", "/w", "/m"])
-            .unwrap();
+        let q = mount(&[
+            "-l/a",
+            "--lower",
+            "/b:c",
+            "--data-lower=/d",
+            "-u/u",
+            "-w",
+            "/w",
+            "/m",
+        ])
+        .unwrap();
         assert_eq!((q.lowers, q.data_lowers), (p.lowers, p.data_lowers));
     }
 
     #[test]
     fn refusals() {
-        assert_eq!(err(&["-o", "lowerdir=/a,bogus=1", "/m"]), "unknown overlay option: bogus");
-        assert_eq!(err(&["-o", "lowerdir=/a,index=on,index=off", "/m"]), "option index is given twice");
-        assert_eq!(err(&["-l/a", "-o", "lowerdir=/b", "/m"]), "lower layers are given both with --lower and lowerdir=");
-        assert_eq!(err(&["-l/a", "-l/a", "/m"]), "/a is given twice as a layer");
-        assert_eq!(err(&["-l/a", "-u/u", "/m"]), "an upper layer needs a work directory (--work)");
-        assert_eq!(err(&["/m"]), "no lower layer given (--lower or -o lowerdir=)");
-        assert_eq!(err(&["-l/a"]), "mount: no mount point given");
+        assert_eq!(
+            err(&["-o", "lowerdir=/a,bogus=1", "/m"]),
+            "unknown overlay option: bogus"
+        );
+        assert_eq!(
+            err(&["-o", "lowerdir=/a,index=on,index=off", "/m"]),
+            "option index is given twice"
+        );
+        assert_eq!(
+            err(&["-l/a", "-o", "lowerdir=/b", "/m"]),
+            "lower layers are given both with --lower and lowerdir="
+        );
+        assert_eq!(
+            err(&["-l/a", "-l/a", "-l/b", "/m"]),
+            "/a is given twice as a layer"
+        );
+        assert_eq!(
+            err(&["-l/a", "-u/u", "/m"]),
+            "an upper layer needs a work directory (--work)"
+        );
+        assert_eq!(
+            err(&["/m"]),
+            "no lower layer given (--lower or -o lowerdir=)"
+        );
+        assert_eq!(
+            err(&["-l/a", "/m"]),
+            "without an upper layer, an overlay needs at least two lower layers"
+        );
+        assert_eq!(err(&["-l/a", "-l/b"]), "mount: no mount point given");
         let many: Vec<String> = (0..501).map(|i| format!("-l/l{i}")).collect();
         let mut args: Vec<&str> = many.iter().map(String::as_str).collect();
         args.push("/m");
-        assert_eq!(err(&args), "501 lower layers: the kernel stacks at most 500");
+        assert_eq!(
+            err(&args),
+            "501 lower layers: the kernel stacks at most 500"
+        );
     }
 }

@@ -367,6 +367,22 @@ fn write_proc(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
         .context(|| format!("write failed {}", path.display()))
 }
 
+/// Whether this process is in the initial user namespace, whose uid map is the whole range
+/// (`0 0 4294967295`). Inside another one, file systems like overlayfs need unprivileged
+/// variants (`userxattr`).
+pub fn in_initial_user_ns() -> bool {
+    current_map(IdKind::User).is_ok_and(|m| {
+        matches!(
+            m[..],
+            [IdRange {
+                inner: 0,
+                count: u32::MAX,
+                ..
+            }]
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -449,13 +465,4 @@ mod tests {
             ["newgidmap", "7", "0", "1", "2"]
         );
     }
-}
-
-/// Whether this process is in the initial user namespace, whose uid map is the whole range
-/// (`0 0 4294967295`). Inside another one, file systems like overlayfs need unprivileged
-/// variants (`userxattr`).
-pub fn in_initial_user_ns() -> bool {
-    current_map(IdKind::User).is_ok_and(|m| {
-        matches!(m[..], [IdRange { inner: 0, count: u32::MAX, .. }])
-    })
 }

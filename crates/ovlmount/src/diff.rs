@@ -1,0 +1,1 @@
+//! `ovlmount diff` (being written).

@@ -1,0 +1,159 @@
+//! `ovlmount` run as a user runs it, always inside a private mount namespace made by our
+//! `unshare -m` (the host's mount table never changes), checked through the kernel: files
+//! written in the merged directory, what lands in the upper layer, `/proc/self/mountinfo`.
+
+use tests::{MountTableUnchanged, Output, Run, ours, scratch};
+
+/// Run `script` with `sh` in a private mount namespace; `$O` is ovlmount, `$D` a scratch
+/// directory.
+fn in_mount_ns(dir: &std::path::Path, script: &str) -> Output {
+    Run::new(ours("unshare"))
+        .args(["-m", "--propagation", "private", "/bin/sh", "-c", script])
+        .env("O", ours("ovlmount"))
+        .env("D", dir)
+        .run()
+}
+
+#[test]
+fn copy_on_write_through_the_kernel() {
+    let _host = MountTableUnchanged::new();
+    let d = scratch();
+    let out = in_mount_ns(
+        d.path(),
+        r#"set -e; cd "$D"; mkdir a b u w m; echo lower > a/f; echo b > b/g
+        "$O" mount -l a -l b -u u -w w m
+        grep " $D/m " /proc/self/mountinfo | grep -q " - overlay overlay "
+        echo new > m/f; rm m/g
+        cat a/f u/f m/f; ls m
+        stat -c '%F %t:%T' u/g
+        "$O" umount m
+        ! grep -q " $D/m " /proc/self/mountinfo
+        echo done"#,
+    );
+    assert_eq!(
+        out.ok(),
+        "lower\nnew\nnew\nf\ncharacter special file 0:0\ndone\n",
+        "{out:#?}"
+    );
+}
+
+#[test]
+fn the_seed_command_line_and_list() {
+    let _host = MountTableUnchanged::new();
+    let d = scratch();
+    let out = in_mount_ns(
+        d.path(),
+        r#"set -e; cd "$D"; mkdir a 'b:c' u w m
+        "$O" mount -o "lowerdir=$D/a:$D/b\:c,upperdir=$D/u,workdir=$D/w,index=on" m
+        "$O" list m; "$O" list -J m"#,
+    );
+    let dir = d.path().display();
+    let text = out.ok();
+    assert!(text.starts_with(&format!(
+        "{dir}/m\n  lower {dir}/a\n  lower {dir}/b:c\n  upper {dir}/u\n  work  {dir}/w\n  options rw,"
+    )), "{text}");
+    assert!(text.contains("index=on"), "{text}");
+    assert!(
+        text.contains(&format!("\"lower\": [\"{dir}/a\", \"{dir}/b:c\"]")),
+        "{text}"
+    );
+}
+
+#[test]
+fn many_long_layers() {
+    let _host = MountTableUnchanged::new();
+    let d = scratch();
+    // 500 layers of 60-character names: far beyond mount(8)'s one-page option string.
+    let out = in_mount_ns(
+        d.path(),
+        r#"set -e; cd "$D"; mkdir m u w
+        args=""; i=1
+        while [ $i -le 500 ]; do
+            l=$(printf 'layer-with-a-rather-long-name-to-fill-the-option-page-%05d' $i)
+            mkdir "$l"; echo $i > "$l/n$i"; args="$args -l $D/$l"; i=$((i+1))
+        done
+        for n in 1 10 100 500; do
+            set -- $args; shift $(( (500 - n) * 2 ))
+            if "$O" mount "$@" -u u -w w m; then ls m | wc -l; "$O" umount m; fi
+        done
+        opts=$(echo $args | sed 's/ -l /:/g; s/^-l //')
+        mount -t overlay -o "lowerdir=$opts" none m 2>&1 && echo "mount(8) took it" || echo "mount(8) refused""#,
+    );
+    let text = out.ok();
+    assert!(text.contains("mount(8) refused"), "{text}");
+    if tests::kernel_version() >= (6, 8) {
+        // lowerdir+ takes one layer at a time: no limit but the kernel's 500.
+        assert!(
+            text.starts_with("1\n10\n100\n500\n"),
+            "{text}\n{}",
+            out.stderr
+        );
+    } else {
+        // Older kernels take the layers in one option page, and ovlmount says so.
+        assert!(text.starts_with("1\n10\n"), "{text}\n{}", out.stderr);
+        assert!(
+            out.stderr.contains("more than mount(2) takes (4095)"),
+            "{}",
+            out.stderr
+        );
+    }
+}
+
+#[test]
+fn bad_input_leaves_nothing() {
+    let _host = MountTableUnchanged::new();
+    let d = scratch();
+    let out = in_mount_ns(
+        d.path(),
+        r#"cd "$D"; mkdir a u w m file-dir; touch f; mkdir w2 && touch w2/junk; mkdir u/inner
+        mount -t tmpfs tmpfs "$D/w" 2>/dev/null
+        for args in "-l nope -l a m" "-l f -l a m" "-l a -l u nope-m" "-l a -l a -l u m" "-l a -u u -w w m" \
+                    "-l a -u u -w w2 m" "-l a -u u -w u/inner m" "-o lowerdir=a,bogus=1 m" \
+                    "-o lowerdir=a,index=on,index=off m" "-l a -u new-u -w new-w new-m --create -o index=maybe" "-l a m"; do
+            "$O" mount $args; echo "rc=$?"
+        done
+        "$O" umount a; echo "rc=$?"
+        ls; grep -c overlay /proc/self/mountinfo || true"#,
+    );
+    let stderr = out.stderr.replace(&d.path().display().to_string(), "$D");
+    let expected = [
+        "ovlmount: lower layer nope: No such file or directory",
+        "ovlmount: lower layer f: Not a directory",
+        "ovlmount: mount point nope-m: No such file or directory",
+        "ovlmount: a is given twice as a layer",
+        "ovlmount: without an upper layer, an overlay needs at least two lower layers",
+        "ovlmount: upper layer u and work directory w are on different file systems",
+        "ovlmount: work directory w2 is not empty (junk is in it)",
+        "ovlmount: work directory u/inner and upper layer u must not contain each other",
+        "ovlmount: unknown overlay option: bogus",
+        "ovlmount: option index is given twice",
+    ];
+    for line in expected {
+        assert!(stderr.contains(line), "missing {line:?} in {stderr}");
+    }
+    // The kernel's own reason for a bad option value, not a bare "Invalid argument".
+    assert!(stderr.contains("index"), "{stderr}");
+    let text = out.ok();
+    assert_eq!(text.matches("rc=1").count(), 12, "{text}\n{stderr}");
+    assert!(stderr.contains("a: not mounted"), "{stderr}");
+    // --create made new-u, new-w and new-m, and took them away again.
+    assert!(!text.contains("new-"), "{text}");
+    assert!(text.ends_with("0\n"), "{text}");
+}
+
+#[test]
+fn inside_a_user_namespace() {
+    let d = scratch();
+    // As an unprivileged user would: `unshare -Ur -m`, where overlayfs needs userxattr.
+    let out = Run::new(ours("unshare"))
+        .args(["-U", "-r", "-m", "/bin/sh", "-c"])
+        .arg_os(
+            r#"set -e; cd "$D"; mkdir a u w m; echo x > a/f
+            "$O" mount -l a -u u -w w m; echo y > m/f; rm m/f
+            grep " $D/m " /proc/self/mountinfo | grep -o userxattr; "$O" umount m; echo ok"#,
+        )
+        .env("O", ours("ovlmount"))
+        .env("D", d.path())
+        .run();
+    assert_eq!(out.ok(), "userxattr\nok\n", "{out:#?}");
+}
