@@ -157,3 +157,28 @@ fn inside_a_user_namespace() {
         .run();
     assert_eq!(out.ok(), "userxattr\nok\n", "{out:#?}");
 }
+
+#[test]
+fn mount_t_overlay_runs_the_installed_helper() {
+    let _host = MountTableUnchanged::new();
+    let d = scratch();
+    // "Installed" the way a private mount namespace allows: an overlay over /usr/sbin (where
+    // /sbin points) whose upper layer holds mount.overlay. mount(8) passes "none" as the
+    // source; the helper records "overlay", which shows who mounted.
+    let out = in_mount_ns(
+        d.path(),
+        r#"set -e; cd "$D"; mkdir sbin-up sbin-work a b up wk m; echo x > a/f
+        cp "$O" sbin-up/mount.overlay
+        "$O" mount -l /usr/sbin -u sbin-up -w sbin-work /usr/sbin
+        mount -t overlay -o "lowerdir=$D/a:$D/b,upperdir=$D/up,workdir=$D/wk" none "$D/m"
+        grep " $D/m " /proc/self/mountinfo | sed 's/.* - //' | cut -d' ' -f1,2
+        cat m/f
+        mount -t overlay -o "lowerdir=$D/a:$D/b,bogus" none "$D/m" || echo "rc=$?""#,
+    );
+    let text = out.ok();
+    assert_eq!(text, "overlay overlay\nx\nrc=1\n", "{out:#?}");
+    assert!(
+        out.stderr.contains("unknown overlay option: bogus"),
+        "{out:#?}"
+    );
+}

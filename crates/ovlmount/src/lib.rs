@@ -25,8 +25,32 @@ pub fn run(prog: &Prog, args: Vec<OsString>) -> Result<Status> {
         Action::Mount(plan) => mount(&plan).map(|()| 0),
         Action::Umount { merged, lazy } => umount(&merged, lazy).map(|()| 0),
         Action::List { json, merged } => list(json, merged.as_deref()).map(|()| 0),
+        Action::Helper {
+            plan,
+            fake,
+            namespace,
+        } => {
+            if let Some(ns) = namespace {
+                enter_mount_namespace(&ns)?;
+            }
+            if fake {
+                check(&plan).map(|()| 0)
+            } else {
+                mount(&plan).map(|()| 0)
+            }
+        }
         Action::Diff { .. } => Err(Error::msg("diff: not available yet")),
     }
+}
+
+/// mount(8)'s `-N`: a pid (its mount namespace) or a mount namespace file.
+fn enter_mount_namespace(ns: &Path) -> Result<()> {
+    let path = match ns.to_str().and_then(|s| s.parse::<u32>().ok()) {
+        Some(pid) => PathBuf::from(format!("/proc/{pid}/ns/mnt")),
+        None => ns.to_path_buf(),
+    };
+    let file = sys::target::open_ns_file(&path)?;
+    sys::target::setns_file(&file, sys::ns::NsKind::Mount)
 }
 
 /// A layer directory: it must exist and be a directory.

@@ -32,6 +32,15 @@ pub enum Action {
         /// Only this mount point.
         merged: Option<PathBuf>,
     },
+    /// Mount as mount(8)'s helper.
+    Helper {
+        /// What to mount.
+        plan: Box<MountPlan>,
+        /// `-f`: check, do not mount.
+        fake: bool,
+        /// `-N`: the mount namespace (a pid or a namespace file) to mount in.
+        namespace: Option<PathBuf>,
+    },
     /// Show an upper layer's changes.
     Diff {
         /// `-J`.
@@ -192,8 +201,62 @@ fn one_operand(mut operands: Vec<OsString>, what: &str, sub: &str) -> Result<Opt
     }
 }
 
+/// mount(8)'s helper convention: `mount.overlay SOURCE TARGET [-sfnv] [-N NS] [-o OPTIONS]`.
+/// `-s` (sloppy), `-n` (no mtab) and `-v` are accepted and change nothing; `-f` checks
+/// everything and mounts nothing; `-N` names the mount namespace to mount in.
+fn parse_helper(args: Vec<OsString>) -> Result<Action> {
+    let mut plan = MountPlan::default();
+    let mut seen = Vec::new();
+    let mut operands = Vec::new();
+    let mut fake = false;
+    let mut namespace = None;
+    let mut args = args.into_iter();
+    while let Some(arg) = args.next() {
+        let text = arg.to_string_lossy().into_owned();
+        match text.as_str() {
+            "-o" => {
+                let value = args
+                    .next()
+                    .ok_or_else(|| Error::usage("option -o needs an argument"))?;
+                apply_options(&value.to_string_lossy(), &mut plan, &mut seen)?;
+            }
+            "-N" => {
+                namespace =
+                    Some(PathBuf::from(args.next().ok_or_else(|| {
+                        Error::usage("option -N needs an argument")
+                    })?));
+            }
+            t if t.starts_with("-o") => apply_options(&t[2..], &mut plan, &mut seen)?,
+            t if t.starts_with('-') && t.len() > 1 => {
+                for c in t[1..].chars() {
+                    match c {
+                        's' | 'n' | 'v' => {}
+                        'f' => fake = true,
+                        other => return Err(Error::usage(format!("invalid option -- '{other}'"))),
+                    }
+                }
+            }
+            _ => operands.push(arg),
+        }
+    }
+    // SOURCE (usually "overlay" or "none") carries no meaning for overlayfs.
+    let [_source, target] = <[OsString; 2]>::try_from(operands).map_err(|_| {
+        Error::usage("usage: mount.overlay SOURCE TARGET [-sfnv] [-N NS] [-o OPTIONS]")
+    })?;
+    plan.merged = PathBuf::from(target);
+    check_shape(&plan)?;
+    Ok(Action::Helper {
+        plan: Box::new(plan),
+        fake,
+        namespace,
+    })
+}
+
 /// Build the action from the arguments after argv[0].
 pub fn parse(prog: &Prog, mut args: Vec<OsString>) -> Result<Action> {
+    if prog.name == "mount.overlay" {
+        return parse_helper(args);
+    }
     let top = command();
     if args.is_empty() {
         return Err(Error::usage(
@@ -367,6 +430,47 @@ mod tests {
         ])
         .unwrap();
         assert_eq!((q.lowers, q.data_lowers), (p.lowers, p.data_lowers));
+    }
+
+    #[test]
+    fn mount_helper_convention() {
+        let prog = Prog::new(
+            Some(std::ffi::OsStr::new("/sbin/mount.overlay")),
+            "ovlmount",
+        );
+        let args = [
+            "none",
+            "/m",
+            "-n",
+            "-o",
+            "lowerdir=/a:/b,upperdir=/u,workdir=/w,rw",
+        ];
+        let action = parse(&prog, args.iter().map(OsString::from).collect()).unwrap();
+        let Action::Helper {
+            plan,
+            fake,
+            namespace,
+        } = action
+        else {
+            panic!("{action:?}");
+        };
+        assert_eq!(
+            (plan.lowers.len(), plan.merged, fake, namespace),
+            (2, PathBuf::from("/m"), false, None)
+        );
+        let args = ["none", "/m", "-sfv", "-N", "42", "-olowerdir=/a:/b"];
+        let action = parse(&prog, args.iter().map(OsString::from).collect()).unwrap();
+        assert!(
+            matches!(
+                action,
+                Action::Helper {
+                    fake: true,
+                    namespace: Some(_),
+                    ..
+                }
+            ),
+            "{action:?}"
+        );
     }
 
     #[test]
