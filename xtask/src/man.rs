@@ -108,8 +108,30 @@ fn values_in_help(arg: Arg) -> Arg {
 /// heading, in the order of the help (`display_order`), each from clap_mangen.
 fn options(name: &'static str, cmd: &Command) -> Result<String> {
     let mut groups: Vec<(Option<String>, Vec<Arg>)> = Vec::new();
-    let mut args: Vec<&Arg> = cmd.get_arguments().filter(|a| !a.is_hide_set()).collect();
+    let mut args: Vec<Arg> = cmd
+        .get_arguments()
+        .filter(|a| !a.is_hide_set())
+        .cloned()
+        .collect();
     args.sort_by_key(|a| a.get_display_order());
+    // A tool with subcommands: each subcommand's options under a heading of its name
+    // (`ovlmount mount`), the shared -h/-V once.
+    for sub in cmd.get_subcommands() {
+        // clap takes a 'static heading without its "string" feature; xtask runs once.
+        let heading: &'static str =
+            Box::leak(format!("{} {}", cmd.get_name(), sub.get_name()).into_boxed_str());
+        let mut sub_args: Vec<&Arg> = sub
+            .get_arguments()
+            .filter(|a| !a.is_hide_set() && a.get_help_heading() != Some("Help"))
+            .filter(|a| a.get_short().is_some() || a.get_long().is_some())
+            .collect();
+        sub_args.sort_by_key(|a| a.get_display_order());
+        args.extend(
+            sub_args
+                .into_iter()
+                .map(|a| a.clone().help_heading(heading)),
+        );
+    }
     for arg in args {
         let heading = arg.get_help_heading().map(str::to_owned);
         match groups.iter_mut().find(|(h, _)| *h == heading) {

@@ -36,6 +36,13 @@ pub const TOOLS: &[Tool] = &[
         doc: "crates/nsenter-rs/doc/nsenter.1.txt",
     },
     Tool {
+        name: "ovlmount",
+        section: "8",
+        command: ovlmount::cli::command,
+        synopsis: Some(ovlmount::cli::USAGE),
+        doc: "crates/ovlmount/doc/ovlmount.8.txt",
+    },
+    Tool {
         name: "lsns",
         section: "8",
         command: lsns_rs::cli::command,
