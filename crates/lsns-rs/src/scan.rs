@@ -122,7 +122,7 @@ struct Raw {
 
 /// Read process `pid`; `None` when it exits meanwhile (ENOENT/ESRCH), so it is left out
 /// entirely. Links closed to us (EACCES: pid 1 in some containers) just stay unknown.
-fn read_raw(root: &ProcRoot, pid: u32, kinds: [bool; 8]) -> Option<Raw> {
+fn read_raw(root: &ProcRoot, pid: u32, kinds: [bool; 8], nsfs_dev: Option<u64>) -> Option<Raw> {
     let dir = root.process(pid).ok()?;
     let mut ns = [0u64; 8];
     for (i, kind) in NsKind::ALL.into_iter().enumerate() {
@@ -137,20 +137,21 @@ fn read_raw(root: &ProcRoot, pid: u32, kinds: [bool; 8]) -> Option<Raw> {
     Some(Raw {
         pid,
         ns,
-        files: dir.open_files().unwrap_or_default(),
+        files: dir.open_files(nsfs_dev).unwrap_or_default(),
     })
 }
 
 /// Read every process, on as many threads as there are CPUs (the work is all system calls,
 /// and processes are independent); the result keeps `/proc` order.
 fn read_all(root: &ProcRoot, pids: &[u32], kinds: [bool; 8]) -> Vec<Raw> {
+    let nsfs_dev = proctab::nsfs_device();
     let threads = std::thread::available_parallelism()
         .map_or(1, usize::from)
         .clamp(1, 8);
     if threads == 1 || pids.len() < 256 {
         return pids
             .iter()
-            .filter_map(|&p| read_raw(root, p, kinds))
+            .filter_map(|&p| read_raw(root, p, kinds, nsfs_dev))
             .collect();
     }
     let chunk = pids.len().div_ceil(threads);
@@ -160,7 +161,7 @@ fn read_all(root: &ProcRoot, pids: &[u32], kinds: [bool; 8]) -> Vec<Raw> {
             .map(|part| {
                 scope.spawn(move || {
                     part.iter()
-                        .filter_map(|&p| read_raw(root, p, kinds))
+                        .filter_map(|&p| read_raw(root, p, kinds, nsfs_dev))
                         .collect::<Vec<Raw>>()
                 })
             })
@@ -469,8 +470,10 @@ impl Scanner {
     fn add_held(&mut self) {
         for held in std::mem::take(&mut self.held) {
             let wanted = match held.holder {
+                // A kind not known yet is asked of the file itself (add_nsfd).
                 Holder::Namespace(kind, id) => {
-                    self.wanted.kinds[kind_index(kind)] && self.snap.get(id).is_none()
+                    kind.is_none_or(|k| self.wanted.kinds[kind_index(k)])
+                        && self.snap.get(id).is_none()
                 }
                 Holder::Socket(_) => self.wanted.kinds[kind_index(NsKind::Net)],
             };

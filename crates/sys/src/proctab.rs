@@ -4,7 +4,7 @@
 
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 
-use rustix::fs::{Dir, Mode, OFlags};
+use rustix::fs::{AtFlags, Dir, Mode, OFlags};
 
 use crate::error::{Errno, Result};
 use crate::ns::NsKind;
@@ -101,11 +101,22 @@ pub fn parse_stat(text: &[u8]) -> Option<Stat> {
     Some(Stat { pid, state, ppid })
 }
 
+/// The device number of the nsfs file system, from our own namespace links: a file whose
+/// `st_dev` is this one is a namespace.
+pub fn nsfs_device() -> Option<u64> {
+    NsKind::ALL.iter().find_map(|k| {
+        rustix::fs::stat(format!("/proc/self/ns/{}", k.proc_name()))
+            .ok()
+            .map(|st| st.st_dev)
+    })
+}
+
 /// What a process's file descriptor refers to, when it can hold a namespace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Holder {
-    /// A namespace file (nsfs) of this kind, with this inode.
-    Namespace(NsKind, u64),
+    /// A namespace file (nsfs) with this inode; its kind when the link's text names it (a
+    /// descriptor opened through a bind mount reads as a path instead).
+    Namespace(Option<NsKind>, u64),
     /// A socket, with this inode: it keeps its network namespace alive.
     Socket(u64),
 }
@@ -137,7 +148,7 @@ pub fn holder_of(link: &[u8]) -> Option<Holder> {
     NsKind::ALL
         .into_iter()
         .find(|k| k.proc_name().as_bytes() == name)
-        .map(|k| Holder::Namespace(k, ino))
+        .map(|k| Holder::Namespace(Some(k), ino))
 }
 
 /// One process's `/proc/PID` directory, held open.
@@ -220,8 +231,9 @@ impl Process {
     }
 
     /// The open file descriptors that are namespace files or sockets. Descriptors closed
-    /// while they are listed are left out.
-    pub fn open_files(&self) -> std::result::Result<Vec<OpenFile>, Errno> {
+    /// while they are listed are left out. `nsfs_dev` ([`nsfs_device`]) identifies namespace
+    /// files opened by a path (a bind mount, perhaps gone since), whose links read as paths.
+    pub fn open_files(&self, nsfs_dev: Option<u64>) -> std::result::Result<Vec<OpenFile>, Errno> {
         let fd_dir = rustix::fs::openat(
             &self.dir,
             "fd",
@@ -237,8 +249,21 @@ impl Process {
                 continue;
             };
             // The link's text tells namespaces and sockets apart without a stat of each.
-            let link = rustix::fs::readlinkat_raw(dir.fd()?, entry.file_name(), &mut buf[..]);
-            if let Some(holder) = link.ok().and_then(|len| holder_of(&buf[..len])) {
+            let Ok(len) = rustix::fs::readlinkat_raw(dir.fd()?, entry.file_name(), &mut buf[..])
+            else {
+                continue;
+            };
+            let holder = match buf[..len].first() {
+                // A path: only a stat tells an nsfs file from the others.
+                Some(b'/') => nsfs_dev.and_then(|dev| {
+                    let st =
+                        rustix::fs::statat(dir.fd().ok()?, entry.file_name(), AtFlags::empty())
+                            .ok()?;
+                    (st.st_dev == dev).then_some(Holder::Namespace(None, st.st_ino))
+                }),
+                _ => holder_of(&buf[..len]),
+            };
+            if let Some(holder) = holder {
                 files.push(OpenFile { fd, holder });
             }
         }
@@ -333,7 +358,7 @@ mod tests {
     fn link_texts() {
         assert_eq!(
             holder_of(b"net:[4026531840]"),
-            Some(Holder::Namespace(NsKind::Net, 4026531840))
+            Some(Holder::Namespace(Some(NsKind::Net), 4026531840))
         );
         assert_eq!(holder_of(b"socket:[77]"), Some(Holder::Socket(77)));
         assert_eq!(holder_of(b"pipe:[77]"), None);
@@ -357,11 +382,12 @@ mod tests {
         assert!(command.starts_with(argv0.as_bytes()));
         let ns = std::fs::File::open("/proc/self/ns/uts").unwrap();
         let uts = rustix::fs::stat("/proc/self/ns/uts").unwrap().st_ino;
-        let files = p.open_files().unwrap();
+        // (A namespace opened through a bind mount reads as a path: tests/tests/lsns.rs.)
+        let files = p.open_files(nsfs_device()).unwrap();
         assert!(
             files
                 .iter()
-                .any(|f| f.holder == Holder::Namespace(NsKind::Uts, uts)),
+                .any(|f| f.holder == Holder::Namespace(Some(NsKind::Uts), uts)),
             "{files:?}"
         );
         drop(ns);
