@@ -21,6 +21,7 @@
 //! | [`user`] | passwd and group lookups |
 //! | [`target`] | another process as a source of namespaces, root, cwd, environment |
 //! | [`table`] | tables, raw, JSON and trees as libsmartcols prints them; its filter language |
+//! | [`xattr`] | extended attributes of a path (not of a symlink's target): get, list, set |
 //!
 //! Deliberately absent so far: pivot_root; the issue that needs it adds it here.
 
@@ -41,6 +42,7 @@ pub mod signal;
 pub mod table;
 pub mod target;
 pub mod user;
+pub mod xattr;
 
 use std::ffi::OsString;
 use std::io::Write;
