@@ -182,10 +182,12 @@ fn mount_checked(plan: &MountPlan) -> Result<()> {
     let read_only = plan.read_only || plan.upper.is_none();
     // Inside a user namespace overlayfs keeps its xattrs in user.overlay.*, and must be told.
     let userxattr = plan.userxattr || !sys::idmap::in_initial_user_ns();
-    if let Some(ctx) = FsContext::open("overlay")? {
-        // Linux 6.8 appends layers one by one (no length limit); older kernels refuse the key.
-        if ctx.set("lowerdir+", plan.lowers[0].as_os_str()).is_ok() {
-            for l in &plan.lowers[1..] {
+    // Linux 6.8 appends layers one by one (no length limit). Before 6.5 overlayfs sat on the
+    // "legacy" adapter, which accepts any key and fails only at the end, so the kernel's
+    // version decides, not a trial.
+    if sys::target::kernel_at_least(6, 8) {
+        if let Some(ctx) = FsContext::open("overlay")? {
+            for l in &plan.lowers {
                 ctx.set("lowerdir+", l.as_os_str())?;
             }
             for d in &plan.data_lowers {
