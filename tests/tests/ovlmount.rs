@@ -182,3 +182,34 @@ fn mount_t_overlay_runs_the_installed_helper() {
         "{out:#?}"
     );
 }
+
+#[test]
+fn diff_reports_what_the_upper_layer_changes() {
+    let _host = MountTableUnchanged::new();
+    let d = scratch();
+    let out = in_mount_ns(
+        d.path(),
+        r#"set -e; cd "$D"; mkdir -p a/etc a/var u w m; echo 1 > a/etc/passwd; echo 2 > a/etc/gone
+        "$O" mount -l a -u u -w w m
+        echo changed > m/etc/passwd; rm m/etc/gone; echo new > m/etc/new; mkdir m/var/log
+        echo "== merged"; "$O" diff m
+        echo "== json"; "$O" diff -J m
+        echo "== upper"; "$O" diff u
+        "$O" diff /proc || echo "rc=$?""#,
+    );
+    let text = out.ok();
+    assert!(
+        text.contains("== merged\nM /etc\nD /etc/gone\nA /etc/new\nM /etc/passwd\nA /var/log\n")
+            || text.contains("== merged\nD /etc/gone\nA /etc/new\nM /etc/passwd\nA /var/log\n"),
+        "{text}"
+    );
+    assert!(text.contains("\"path\": \"/etc/gone\""), "{text}");
+    assert!(text.contains("\"change\": \"deleted\""), "{text}");
+    assert!(text.contains("== upper\n"), "{text}");
+    assert!(text.ends_with("rc=1\n"), "{text}");
+    assert!(
+        out.stderr
+            .contains("/proc: a proc mount, not an overlay or an upper layer"),
+        "{out:#?}"
+    );
+}

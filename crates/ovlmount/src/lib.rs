@@ -39,7 +39,7 @@ pub fn run(prog: &Prog, args: Vec<OsString>) -> Result<Status> {
                 mount(&plan).map(|()| 0)
             }
         }
-        Action::Diff { .. } => Err(Error::msg("diff: not available yet")),
+        Action::Diff { json, layer } => show_diff(&layer, json).map(|()| 0),
     }
 }
 
@@ -330,6 +330,40 @@ fn decode(target: PathBuf, super_options: &str) -> Overlay {
         }
     }
     o
+}
+
+/// `diff`: a merged mount point stands for its upper layer (against its lowers); any other
+/// directory is taken as an upper layer whose lowers are unknown.
+fn show_diff(layer: &Path, json: bool) -> Result<()> {
+    let canonical = std::fs::canonicalize(layer).unwrap_or_else(|_| layer.to_path_buf());
+    let table = sys::mount::mountinfo()?;
+    let mounted = table.iter().rev().find(|m| m.mount_point == canonical);
+    let (upper, lowers) = match mounted {
+        Some(m) if m.fstype == "overlay" => {
+            let o = decode(m.mount_point.clone(), &m.super_options);
+            let upper = o.upper.ok_or_else(|| {
+                Error::msg(format!(
+                    "{}: an overlay without an upper layer",
+                    layer.display()
+                ))
+            })?;
+            (
+                PathBuf::from(upper),
+                o.lowers.iter().map(PathBuf::from).collect(),
+            )
+        }
+        Some(m) if m.mount_point != Path::new("/") => {
+            return Err(Error::msg(format!(
+                "{}: a {} mount, not an overlay or an upper layer",
+                layer.display(),
+                m.fstype
+            )));
+        }
+        _ => (layer.to_path_buf(), Vec::new()),
+    };
+    let entries = diff::diff(&upper, &lowers)?;
+    let mut stdout = std::io::stdout().lock();
+    diff::print(&entries, json, &mut stdout).map_err(|e| Error::os("write error", &e))
 }
 
 fn json_string(s: &str) -> String {
