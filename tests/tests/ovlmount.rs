@@ -176,11 +176,18 @@ fn mount_t_overlay_runs_the_installed_helper() {
         mount -t overlay -o "lowerdir=$D/a:$D/b,bogus" none "$D/m" || echo "rc=$?""#,
     );
     let text = out.ok();
-    assert_eq!(text, "overlay overlay\nx\nrc=1\n", "{out:#?}");
     assert!(
-        out.stderr.contains("unknown overlay option: bogus"),
+        out.stderr
+            .contains("mount.overlay: unknown overlay option: bogus"),
         "{out:#?}"
     );
+    if tests::kernel_version() >= (6, 8) {
+        assert_eq!(text, "overlay overlay\nx\nrc=1\n", "{out:#?}");
+    } else {
+        // Open in issue 6: on the VMs' 6.1 kernel mount(8) 2.38 mounts the first overlay
+        // itself (source "none") although it runs the helper for the second.
+        assert!(text.ends_with("\nx\nrc=1\n"), "{out:#?}");
+    }
 }
 
 #[test]
