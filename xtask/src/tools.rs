@@ -36,6 +36,13 @@ pub const TOOLS: &[Tool] = &[
         doc: "crates/nsenter-rs/doc/nsenter.1.txt",
     },
     Tool {
+        name: "pivot_root",
+        section: "8",
+        command: pivot::pivot_root::command,
+        synopsis: Some(pivot::pivot_root::USAGE),
+        doc: "crates/pivot/doc/pivot_root.8.txt",
+    },
+    Tool {
         name: "ovlmount",
         section: "8",
         command: ovlmount::cli::command,

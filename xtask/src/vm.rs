@@ -242,6 +242,7 @@ const HOST_TOOLS: &[&str] = &[
     "/usr/bin/lsns",
     "/usr/bin/script",
     "/usr/bin/bash",
+    "/usr/sbin/pivot_root",
 ];
 
 /// Modules the tests need, loaded in this order after their dependencies.
@@ -520,7 +521,7 @@ fn boot(kernel: &Kernel, initrd: &Path, mode: Mode, timeout: Duration) -> Result
             "none",
             "-no-reboot",
         ])
-        .args(["-accel", accel, "-m", "1G", "-smp", "2", "-serial", "stdio"])
+        .args(["-accel", accel, "-m", "3G", "-smp", "2", "-serial", "stdio"])
         .arg("-kernel")
         .arg(&kernel.image)
         .arg("-initrd")

@@ -97,6 +97,22 @@ pub fn bind(src: &Path, dst: &Path) -> Result<()> {
         .context(|| format!("mount {} on {} failed", src.display(), dst.display()))
 }
 
+/// Make `new_root` the root of this mount namespace and move the old root to `put_old`
+/// (pivot_root(2); the working directory and root of this process are left as they are).
+/// Errors read ``failed to change root from `NEW' to `OLD'`` as util-linux's.
+pub fn pivot_root(new_root: &Path, put_old: &Path) -> Result<()> {
+    rustix::process::pivot_root(new_root, put_old).map_err(|e| {
+        Error::os(
+            format!(
+                "failed to change root from `{}' to `{}'",
+                new_root.display(),
+                put_old.display()
+            ),
+            e,
+        )
+    })
+}
+
 /// Detach the mount at `target` (lazy unmount), as clean-up after a failure.
 pub fn detach(target: &Path) -> Result<()> {
     rustix::mount::unmount(target, UnmountFlags::DETACH)
