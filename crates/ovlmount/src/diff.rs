@@ -132,8 +132,7 @@ pub struct Entry {
 /// The two namespaces overlayfs may keep its marks in.
 const PREFIXES: [&str; 2] = ["trusted.overlay.", "user.overlay."];
 
-// ENOTDIR; the tools have no libc of their own.
-const ENOTDIR: i32 = 20;
+use sys::errno::ENOTDIR;
 
 /// The changes `upper` makes to `lowers` (top-most first; empty when unknown), sorted by
 /// path component by component (a directory just before its contents). `upper` must be a

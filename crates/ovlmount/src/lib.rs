@@ -60,7 +60,7 @@ fn check_dir(path: &Path, what: &str) -> Result<std::fs::Metadata> {
     if !meta.is_dir() {
         return Err(Error::os(
             format!("{what} {}", path.display()),
-            sys::Errno(20), // ENOTDIR
+            sys::Errno(sys::errno::ENOTDIR),
         ));
     }
     Ok(meta)
@@ -367,17 +367,7 @@ fn show_diff(layer: &Path, json: bool) -> Result<()> {
 }
 
 fn json_string(s: &str) -> String {
-    let mut out = String::from("\"");
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
+    sys::table::json_quoted(s.as_bytes())
 }
 
 fn list(json: bool, only: Option<&Path>) -> Result<()> {

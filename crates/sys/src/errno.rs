@@ -9,6 +9,9 @@ use std::borrow::Cow;
 /// "Invalid argument": the kernel's answer to many a refused mount.
 pub const EINVAL: i32 = libc::EINVAL;
 
+/// "Not a directory": a path that must name a directory.
+pub const ENOTDIR: i32 = libc::ENOTDIR;
+
 /// "Numerical result out of range": a number option beyond its limits.
 pub const ERANGE: i32 = libc::ERANGE;
 

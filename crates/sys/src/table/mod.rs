@@ -231,6 +231,14 @@ impl Table {
     }
 }
 
+/// `s` as a JSON string literal, escaped as the table's JSON output escapes it (for tools
+/// whose JSON has shapes a table cannot hold, such as arrays).
+pub fn json_quoted(s: &[u8]) -> String {
+    let mut out = Vec::new();
+    render::json_string(s, &mut out);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 /// Whether the locale from `LC_ALL` / `LC_CTYPE` / `LANG` (the first non-empty one) uses
 /// UTF-8 (codeset `UTF-8` or `utf8`, any case); `C`, `POSIX` or unset is not. Decides the
 /// tree glyphs and which bytes count as printable.

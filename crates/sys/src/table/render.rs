@@ -379,7 +379,7 @@ impl Json<'_> {
 
 /// A JSON string: `"` and `\` escaped, short escapes for the usual controls, `\u00XX` for
 /// other controls, every other byte (UTF-8 or not) as it is.
-fn json_string(s: &[u8], out: &mut Vec<u8>) {
+pub(super) fn json_string(s: &[u8], out: &mut Vec<u8>) {
     out.push(b'"');
     for &b in s {
         match b {
