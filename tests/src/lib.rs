@@ -222,6 +222,30 @@ pub fn sh_in_private_mount_ns(dir: &Path, script: &str) -> Output {
         .run()
 }
 
+/// Make `dir` a minimal root file system: Debian's static busybox at `bin/busybox` and a
+/// relative link to it for every applet in `bin`. `false` (a skip) without busybox-static.
+pub fn busybox_root(dir: &Path) -> bool {
+    let busybox = Path::new("/bin/busybox");
+    if !have("/bin/busybox", "busybox-static") {
+        return false;
+    }
+    // Debian's plain `busybox` package is dynamically linked: useless inside another root.
+    let image = std::fs::read(busybox).unwrap_or_default();
+    if image.windows(8).any(|w| w == b"ld-linux") {
+        skip("/bin/busybox is dynamically linked (apt-get install busybox-static)");
+        return false;
+    }
+    let bin = dir.join("bin");
+    std::fs::create_dir_all(&bin).unwrap_or_else(|e| panic!("mkdir {}: {e}", bin.display()));
+    std::fs::copy(busybox, bin.join("busybox")).unwrap_or_else(|e| panic!("copy busybox: {e}"));
+    let list = Run::new(busybox).arg0("busybox").args(["--list"]).run();
+    for applet in list.ok().lines() {
+        // Links already there (our own tools copied in first) win.
+        let _ = std::os::unix::fs::symlink("busybox", bin.join(applet));
+    }
+    true
+}
+
 /// A scratch directory, removed at the end of the test (also when it fails).
 pub fn scratch() -> tempfile::TempDir {
     tempfile::Builder::new()

@@ -43,6 +43,13 @@ pub const TOOLS: &[Tool] = &[
         doc: "crates/pivot/doc/pivot_root.8.txt",
     },
     Tool {
+        name: "switch_root",
+        section: "8",
+        command: pivot::switch_root::command,
+        synopsis: Some(pivot::switch_root::USAGE),
+        doc: "crates/pivot/doc/switch_root.8.txt",
+    },
+    Tool {
         name: "ovlmount",
         section: "8",
         command: ovlmount::cli::command,

@@ -1,4 +1,5 @@
-//! Changing the root file system: `pivot_root`, a drop-in for util-linux's (`switch_root` and
-//! the one-step `pivot` are still to come).
+//! Changing the root file system: `pivot_root` and `switch_root`, drop-ins for util-linux's,
+//! and `pivot`, one safe step into a root file system.
 
 pub mod pivot_root;
+pub mod switch_root;

@@ -14,7 +14,7 @@ pub const USAGE: &str = "pivot_root [options] new_root put_old";
 /// The `pivot_root` command.
 pub fn command() -> Command {
     Command::new("pivot_root")
-        .about("Change the root file system of the calling mount namespace.")
+        .about("Change the root filesystem.")
         .version(env!("CARGO_PKG_VERSION"))
         .disable_help_flag(true)
         .disable_version_flag(true)
@@ -56,7 +56,14 @@ pub fn parse(prog: &Prog, args: Vec<OsString>) -> Result<Action> {
     // Both options end the run, so only the first one matters.
     if let Some(opt) = getopt.by_ref().next() {
         match opt?.id.as_str() {
-            "help" => return Ok(Action::Print(cli::help(&cmd, USAGE, "pivot_root(8)"))),
+            "help" => {
+                return Ok(Action::Print(cli::help_at(
+                    &cmd,
+                    USAGE,
+                    "pivot_root(8)",
+                    16,
+                )));
+            }
             "version" => {
                 return Ok(Action::Print(cli::version(&prog.name, "util-linux 2.42")));
             }

@@ -339,6 +339,12 @@ pub fn in_display_order(args: Vec<Arg>, order: &[&str]) -> Vec<Arg> {
 /// `--help` in util-linux's layout, from the clap definition: usage, about, the options in
 /// groups (a blank line wherever the help heading changes), and a pointer to the man page.
 pub fn help(cmd: &Command, usage: &str, man: &str) -> String {
+    help_at(cmd, usage, man, 27)
+}
+
+/// [`help`] with the descriptions at `column` (util-linux's `USAGE_HELP_OPTIONS(n)` puts them
+/// at 16 in tools with only `-h` and `-V`).
+pub fn help_at(cmd: &Command, usage: &str, man: &str, column: usize) -> String {
     let mut out = format!("\nUsage:\n {usage}\n\n");
     if let Some(about) = cmd.get_about() {
         out.push_str(&format!("{about}\n\n"));
@@ -374,13 +380,13 @@ pub fn help(cmd: &Command, usage: &str, man: &str) -> String {
         let text = arg.get_help().map(ToString::to_string).unwrap_or_default();
         let mut lines = text.lines();
         let first = lines.next().unwrap_or_default();
-        if left.len() < 26 {
-            out.push_str(&format!("{left:<27}{first}\n"));
+        if left.len() < column - 1 {
+            out.push_str(&format!("{left:<column$}{first}\n"));
         } else {
-            out.push_str(&format!("{left}\n{:27}{first}\n", ""));
+            out.push_str(&format!("{left}\n{:column$}{first}\n", ""));
         }
         for line in lines {
-            out.push_str(&format!("{:27}{line}\n", ""));
+            out.push_str(&format!("{:column$}{line}\n", ""));
         }
     }
     out.push_str(&format!("\nFor more details see {man}.\n"));

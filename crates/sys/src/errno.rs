@@ -6,6 +6,9 @@
 
 use std::borrow::Cow;
 
+/// "Permission denied": a file that may not be executed.
+pub const EACCES: i32 = libc::EACCES;
+
 /// "Invalid argument": the kernel's answer to many a refused mount.
 pub const EINVAL: i32 = libc::EINVAL;
 

@@ -37,6 +37,7 @@ pub mod ns;
 pub mod nsfs;
 pub mod process;
 pub mod proctab;
+pub mod rootfs;
 pub mod rusage;
 pub mod signal;
 pub mod table;

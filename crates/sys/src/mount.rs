@@ -119,6 +119,228 @@ pub fn detach(target: &Path) -> Result<()> {
         .context(|| format!("umount {} failed", target.display()))
 }
 
+/// Whether `path` is the root of a mount (statx's `STATX_ATTR_MOUNT_ROOT`; Linux 5.8+). Errors
+/// read `stat of PATH failed`.
+pub fn is_mount_point(path: &Path) -> Result<bool> {
+    use rustix::fs::{AtFlags, StatxAttributes, StatxFlags};
+    let st = rustix::fs::statx(
+        rustix::fs::CWD,
+        path,
+        AtFlags::empty(),
+        StatxFlags::BASIC_STATS,
+    )
+    .context(|| format!("stat of {} failed", path.display()))?;
+    if st.stx_attributes_mask.contains(StatxAttributes::MOUNT_ROOT) {
+        return Ok(st.stx_attributes.contains(StatxAttributes::MOUNT_ROOT));
+    }
+    // Before 5.8: look the path up in the mount table.
+    let real =
+        std::fs::canonicalize(path).context(|| format!("stat of {} failed", path.display()))?;
+    Ok(mountinfo()?.iter().any(|m| m.mount_point == real))
+}
+
+/// Move the mount at `from` to `to` (`MS_MOVE`). Errors read `failed to mount moving FROM to
+/// TO`, as switch_root's.
+pub fn move_mount(from: &Path, to: &Path) -> Result<()> {
+    rustix::mount::mount_move(from, to).context(|| {
+        format!(
+            "failed to mount moving {} to {}",
+            from.display(),
+            to.display()
+        )
+    })
+}
+
+/// Unmount `target` with `MNT_FORCE` (the last resort for a mount that would not move).
+pub fn force_unmount(target: &Path) -> Result<()> {
+    rustix::mount::unmount(target, UnmountFlags::FORCE)
+        .context(|| format!("umount {} failed", target.display()))
+}
+
+/// The per-mount restrictions of a new mount.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Restrictions {
+    /// `ro`
+    pub read_only: bool,
+    /// `nosuid`
+    pub nosuid: bool,
+    /// `nodev`
+    pub nodev: bool,
+    /// `noexec`
+    pub noexec: bool,
+}
+
+impl Restrictions {
+    /// `nosuid,nodev,noexec`: what proc, sysfs and the like get.
+    pub const KERNEL_FS: Restrictions = Restrictions {
+        read_only: false,
+        nosuid: true,
+        nodev: true,
+        noexec: true,
+    };
+
+    fn flags(self) -> MountFlags {
+        let mut flags = MountFlags::empty();
+        for (on, flag) in [
+            (self.read_only, MountFlags::RDONLY),
+            (self.nosuid, MountFlags::NOSUID),
+            (self.nodev, MountFlags::NODEV),
+            (self.noexec, MountFlags::NOEXEC),
+        ] {
+            if on {
+                flags |= flag;
+            }
+        }
+        flags
+    }
+}
+
+/// Mount a new instance of the file system `fstype` (proc, sysfs, tmpfs, devpts, ...) at
+/// `target`, with option string `data`. Errors read `mount FSTYPE on TARGET failed`.
+pub fn mount_new(
+    fstype: &str,
+    target: &Path,
+    restrictions: Restrictions,
+    data: Option<&str>,
+) -> Result<()> {
+    let data = data
+        .map(std::ffi::CString::new)
+        .transpose()
+        .map_err(|_| Error::msg("mount options contain a NUL byte"))?;
+    rustix::mount::mount(
+        fstype,
+        target,
+        fstype,
+        restrictions.flags(),
+        data.as_deref(),
+    )
+    .context(|| format!("mount {fstype} on {} failed", target.display()))
+}
+
+/// `struct mount_attr` of mount_setattr(2).
+#[repr(C)]
+struct MountAttr {
+    attr_set: u64,
+    attr_clr: u64,
+    propagation: u64,
+    userns_fd: u64,
+}
+
+/// mount_setattr(2) setting `MOUNT_ATTR_RDONLY` on the mount at `path` relative to `dirfd`
+/// (`AT_EMPTY_PATH` with an empty path: the mount `dirfd` itself is), and on every mount below
+/// it when `recursive`. Linux 5.12+. Only that flag changes: nosuid, nodev and the like stay
+/// as they are, which mount(2)'s remount cannot promise inside a user namespace.
+fn set_read_only_at(
+    dirfd: std::os::fd::BorrowedFd<'_>,
+    path: &Path,
+    recursive: bool,
+) -> rustix::io::Result<()> {
+    use std::os::fd::AsRawFd;
+    const MOUNT_ATTR_RDONLY: u64 = 0x1;
+    let cpath = std::ffi::CString::new(path.as_os_str().as_bytes())
+        .map_err(|_| rustix::io::Errno::INVAL)?;
+    let mut flags = if path.as_os_str().is_empty() {
+        libc::AT_EMPTY_PATH
+    } else {
+        0
+    };
+    if recursive {
+        flags |= libc::AT_RECURSIVE;
+    }
+    let attr = MountAttr {
+        attr_set: MOUNT_ATTR_RDONLY,
+        attr_clr: 0,
+        propagation: 0,
+        userns_fd: 0,
+    };
+    // SAFETY: `cpath` is NUL-terminated and `attr` is a valid `struct mount_attr` whose size
+    // is passed; both outlive the call, which does not keep them.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_mount_setattr,
+            dirfd.as_raw_fd(),
+            cpath.as_ptr(),
+            flags,
+            &attr as *const MountAttr,
+            std::mem::size_of::<MountAttr>(),
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(rustix::io::Errno::from_raw_os_error(
+            std::io::Error::last_os_error()
+                .raw_os_error()
+                .unwrap_or(libc::EIO),
+        ))
+    }
+}
+
+/// Make the mount at `target` read-only (that mount only, not the ones below it). Errors read
+/// `cannot remount TARGET read-only`.
+pub fn set_read_only(target: &Path) -> Result<()> {
+    set_read_only_at(rustix::fs::CWD, target, false)
+        .context(|| format!("cannot remount {} read-only", target.display()))
+}
+
+/// A copy of a mount tree (open_tree(2) with `OPEN_TREE_CLONE`) that is attached nowhere yet:
+/// taken while a path is still reachable, put in place later (after a pivot, say). Dropping
+/// it unmounts the copy.
+#[derive(Debug)]
+pub struct DetachedTree {
+    fd: std::os::fd::OwnedFd,
+    source: PathBuf,
+}
+
+impl DetachedTree {
+    /// Copy the mount at `source` (a directory or a file), with the mounts below it when
+    /// `recursive`. Errors read `cannot bind SOURCE`.
+    pub fn copy(source: &Path, recursive: bool) -> Result<DetachedTree> {
+        use rustix::mount::OpenTreeFlags;
+        let mut flags = OpenTreeFlags::OPEN_TREE_CLONE | OpenTreeFlags::OPEN_TREE_CLOEXEC;
+        if recursive {
+            flags |= OpenTreeFlags::AT_RECURSIVE;
+        }
+        let fd = rustix::mount::open_tree(rustix::fs::CWD, source, flags)
+            .context(|| format!("cannot bind {}", source.display()))?;
+        Ok(DetachedTree {
+            fd,
+            source: source.to_path_buf(),
+        })
+    }
+
+    /// Make the copy read-only, every mount in it.
+    pub fn set_read_only(&self) -> Result<()> {
+        use std::os::fd::AsFd;
+        set_read_only_at(self.fd.as_fd(), Path::new(""), true).context(|| {
+            format!(
+                "cannot make the bind of {} read-only",
+                self.source.display()
+            )
+        })
+    }
+
+    /// Attach the copy at `target` (move_mount(2)). Errors read `mount SOURCE on TARGET failed`.
+    pub fn attach(self, target: &Path) -> Result<()> {
+        use rustix::mount::MoveMountFlags;
+        use std::os::fd::AsFd;
+        rustix::mount::move_mount(
+            self.fd.as_fd(),
+            "",
+            rustix::fs::CWD,
+            target,
+            MoveMountFlags::MOVE_MOUNT_F_EMPTY_PATH,
+        )
+        .context(|| {
+            format!(
+                "mount {} on {} failed",
+                self.source.display(),
+                target.display()
+            )
+        })
+    }
+}
+
 /// One line of `/proc/<pid>/mountinfo`, with its paths unescaped.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MountInfo {

@@ -170,3 +170,36 @@ pub fn ns_inode(pid: u32, kind: NsKind) -> Result<u64> {
     let st = rustix::fs::stat(&path).context(|| format!("cannot stat {}", path.display()))?;
     Ok(st.st_ino)
 }
+
+/// The inode numbers the kernel gives some initial namespaces (include/linux/proc_ns.h): UTS
+/// and pid since Linux 3.8, mount only in recent kernels (6.18 has it).
+const UTS_INIT_INO: u64 = 0xEFFF_FFFE;
+const PID_INIT_INO: u64 = 0xEFFF_FFFC;
+const MNT_INIT_INO: u64 = 0xEFFF_FFF8;
+
+fn own_ns_inode(kind: NsKind) -> Result<u64> {
+    let path = format!("/proc/self/ns/{}", kind.proc_name());
+    let st = rustix::fs::stat(path.as_str()).context(|| format!("cannot stat {path}"))?;
+    Ok(st.st_ino)
+}
+
+/// Whether this process is in the initial UTS namespace, whose hostname is the host's.
+pub fn in_initial_uts_ns() -> Result<bool> {
+    Ok(own_ns_inode(NsKind::Uts)? == UTS_INIT_INO)
+}
+
+/// Whether this process is in the initial mount namespace, where mount changes are the whole
+/// system's. Kernels with a fixed inode for it answer directly; older ones by comparison with
+/// PID 1 of the initial pid namespace, when `/proc` shows that one. A `/proc` of another pid
+/// namespace means someone mounted it for a container, so not the initial one.
+pub fn in_initial_mount_ns() -> Result<bool> {
+    let own = own_ns_inode(NsKind::Mount)?;
+    if own == MNT_INIT_INO {
+        return Ok(true);
+    }
+    let init_of = |kind: NsKind| rustix::fs::stat(kind.proc_path(1)).map(|st| st.st_ino);
+    match (init_of(NsKind::Pid), init_of(NsKind::Mount)) {
+        (Ok(pid), Ok(mnt)) if pid == PID_INIT_INO => Ok(mnt == own),
+        _ => Ok(false),
+    }
+}

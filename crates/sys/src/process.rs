@@ -131,6 +131,14 @@ pub fn exec_program(argv: &[OsString]) -> Error {
     exec_error(name, errno)
 }
 
+/// Exec the file `path` with `argv` as execv(3) does: no `PATH` search and no `/bin/sh` for
+/// a script without `#!`. Returns only on failure, as [`exec_program`].
+pub fn exec_file(path: &Path, argv: &[OsString]) -> Error {
+    prepare_exec();
+    let errno = ExecArgs::new(argv).map_or(libc::EINVAL, |args| args.exec(path));
+    exec_error(path.as_os_str(), errno)
+}
+
 /// Exec the default shell as a login shell (`-sh`): `$SHELL` when set and not empty, else the
 /// user's passwd shell, else `/bin/sh`.
 pub fn exec_login_shell() -> Error {

@@ -1,0 +1,279 @@
+//! `switch_root NEWROOT INIT [ARG...]`: leave an initramfs for the real root file system, as
+//! util-linux 2.42's does: move `/dev`, `/proc`, `/sys` and `/run` into NEWROOT, move NEWROOT
+//! onto `/`, delete the old initramfs (ramfs or tmpfs only, never crossing into another file
+//! system), and exec INIT.
+//!
+//! Fixed upstream bugs (listed in switch_root(8)): what would make the switch fail is checked
+//! before anything moves (NEWROOT not a directory, not a mount point, or already `/`; INIT
+//! missing or not executable inside NEWROOT), where util-linux had already moved or detached
+//! the API file systems and, run as PID 1, left a system without an init; `--` ends the
+//! options (util-linux took it for NEWROOT); a directory of the four that does not exist is
+//! skipped instead of producing a move failure and a forced unmount.
+
+use std::ffi::OsString;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+use clap::{Arg, Command, ValueHint};
+use sys::cli::{self, Getopt, Order, flag};
+use sys::mount;
+use sys::process::{self, Forked};
+use sys::rootfs::{FutureRoot, Kind, OldRoot};
+use sys::{Errno, Error, Prog, Result, Status};
+
+/// The usage line of `--help`.
+pub const USAGE: &str = "switch_root [options] <newrootdir> <init> <args to init>";
+
+/// The API file systems carried over into the new root.
+const CARRIED: [&str; 4] = ["/dev", "/proc", "/sys", "/run"];
+
+/// The `switch_root` command.
+pub fn command() -> Command {
+    Command::new("switch_root")
+        .about("Switch to another filesystem as the root of the mount tree.")
+        .version(env!("CARGO_PKG_VERSION"))
+        .disable_help_flag(true)
+        .disable_version_flag(true)
+        .args([
+            flag("help", Some('h'), "help", "display this help").help_heading("Help"),
+            flag("version", Some('V'), "version", "display version").help_heading("Help"),
+            Arg::new("newrootdir")
+                .value_name("newrootdir")
+                .value_hint(ValueHint::DirPath)
+                .help("the mount point of the new root file system"),
+            Arg::new("init")
+                .value_name("init")
+                .value_hint(ValueHint::CommandName)
+                .help("the program to run as init, a path inside the new root"),
+            Arg::new("args")
+                .value_name("args to init")
+                .num_args(0..)
+                .trailing_var_arg(true)
+                .help("its arguments"),
+        ])
+}
+
+/// What the command line asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Print this text and exit 0.
+    Print(String),
+    /// Switch to `new_root` and exec `argv[0]` (a path inside it) with `argv`.
+    Switch {
+        /// The new root's mount point.
+        new_root: PathBuf,
+        /// INIT and its arguments.
+        argv: Vec<OsString>,
+    },
+}
+
+/// `switch_root: MESSAGE` and the --help hint, as util-linux's warnx + errtryhelp.
+fn usage_error(prog: &Prog, message: &str) -> Error {
+    Error::Plain {
+        text: format!(
+            "{0}: {message}\nTry '{0} --help' for more information.",
+            prog.name
+        ),
+        status: 1,
+    }
+}
+
+/// Build the action from the arguments after argv[0].
+pub fn parse(prog: &Prog, args: Vec<OsString>) -> Result<Action> {
+    let cmd = command();
+    let mut getopt = Getopt::new(&cmd, args, Order::StopAtOperand);
+    // Both options end the run, so only the first one matters.
+    if let Some(opt) = getopt.by_ref().next() {
+        match opt?.id.as_str() {
+            "help" => {
+                return Ok(Action::Print(cli::help_at(
+                    &cmd,
+                    USAGE,
+                    "switch_root(8)",
+                    16,
+                )));
+            }
+            "version" => {
+                return Ok(Action::Print(cli::version(&prog.name, "util-linux 2.42")));
+            }
+            other => return Err(Error::msg(format!("unhandled option {other}"))),
+        }
+    }
+    let mut operands = getopt.operands().into_iter();
+    let (Some(new_root), Some(init)) = (operands.next(), operands.next()) else {
+        return Err(usage_error(prog, "not enough arguments"));
+    };
+    if new_root.is_empty() || init.is_empty() {
+        return Err(usage_error(prog, "bad usage"));
+    }
+    let mut argv = vec![init];
+    argv.extend(operands);
+    Ok(Action::Switch {
+        new_root: new_root.into(),
+        argv,
+    })
+}
+
+/// The tool's entry point.
+pub fn run(prog: &Prog, args: Vec<OsString>) -> Result<Status> {
+    match parse(prog, args)? {
+        Action::Print(text) => sys::print(&text).map(|()| 0),
+        Action::Switch { new_root, argv } => {
+            let init = PathBuf::from(&argv[0]);
+            if let Err(e) = check(&new_root, &init).and_then(|()| switch(prog, &new_root)) {
+                e.report(prog);
+                return Err(Error::msg("failed. Sorry."));
+            }
+            Err(process::exec_file(&init, &argv))
+        }
+    }
+}
+
+/// Everything that would make the switch fail half-way, checked while nothing has moved.
+fn check(new_root: &Path, init: &Path) -> Result<()> {
+    let stat = |path: &Path| {
+        std::fs::metadata(path)
+            .map_err(|e| Error::os(format!("stat of {} failed", path.display()), &e))
+    };
+    let new = stat(new_root)?;
+    let old = stat(Path::new("/"))?;
+    if !new.is_dir() {
+        return Err(Error::os(
+            format!("stat of {} failed", new_root.display()),
+            Errno(sys::errno::ENOTDIR),
+        ));
+    }
+    if (new.dev(), new.ino()) == (old.dev(), old.ino()) {
+        return Err(Error::msg(format!(
+            "{} is already the root",
+            new_root.display()
+        )));
+    }
+    if !mount::is_mount_point(new_root)? {
+        return Err(Error::msg(format!(
+            "{0} is not a mount point (mount --bind {0} {0} makes it one)",
+            new_root.display()
+        )));
+    }
+    let kind = FutureRoot::open(new_root)?.kind(init);
+    let refusal = match kind {
+        Ok(Kind::Executable) => return Ok(()),
+        Ok(_) => Errno(sys::errno::EACCES),
+        Err(e) => e,
+    };
+    Err(Error::os(
+        format!("cannot access {} in {}", init.display(), new_root.display()),
+        refusal,
+    ))
+}
+
+/// The same failure in util-linux's words for this step.
+fn reworded(e: Error, what: String) -> Error {
+    match e.errno() {
+        Some(errno) => Error::os(what, Errno(errno)),
+        None => e,
+    }
+}
+
+/// Carry the API file systems over, make `new_root` the root, and clear the old one in a
+/// child process while this one goes on to exec init.
+fn switch(prog: &Prog, new_root: &Path) -> Result<()> {
+    let dev_of = |path: &Path| std::fs::metadata(path).ok().map(|m| m.dev());
+    let old_dev = dev_of(Path::new("/"));
+    let new_dev = dev_of(new_root);
+    for dir in CARRIED.map(Path::new) {
+        // Not there, or just a directory of the old root: nothing to carry.
+        let Some(dev) = dev_of(dir) else { continue };
+        if Some(dev) == old_dev {
+            continue;
+        }
+        let target = join(new_root, dir);
+        if dev_of(&target) != new_dev {
+            // No place for it in the new root (or something is mounted there already): it
+            // would be unreachable after the switch.
+            let _ = mount::detach(dir);
+            continue;
+        }
+        if let Err(e) = mount::move_mount(dir, &target) {
+            e.report(prog);
+            Error::msg(format!("forcing unmount of {}", dir.display())).report(prog);
+            let _ = mount::force_unmount(dir);
+        }
+    }
+    process::change_dir(new_root).map_err(|e| {
+        reworded(
+            e,
+            format!("failed to change directory to {}", new_root.display()),
+        )
+    })?;
+    let old_root = OldRoot::open()?;
+    mount::move_mount(new_root, Path::new("/"))?;
+    process::change_root(Path::new("."))
+        .map_err(|e| reworded(e, "failed to change root".to_owned()))?;
+    process::change_dir(Path::new("/"))?;
+    if let Forked::Child = process::fork()? {
+        if old_root.is_initramfs() {
+            for failure in old_root.clear() {
+                failure.report(prog);
+            }
+        } else {
+            Error::msg("old root filesystem is not an initramfs").report(prog);
+        }
+        std::process::exit(0);
+    }
+    Ok(())
+}
+
+/// `base` + `dir` as strings are joined (`dir` is absolute, so `Path::join` would drop `base`).
+fn join(base: &Path, dir: &Path) -> PathBuf {
+    let mut joined = base.as_os_str().to_os_string();
+    joined.push(dir.as_os_str());
+    PathBuf::from(joined)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_words(args: &[&str]) -> Result<Action> {
+        let prog = Prog::new(None, "switch_root");
+        parse(&prog, args.iter().map(OsString::from).collect())
+    }
+
+    #[test]
+    fn operands() {
+        assert_eq!(
+            parse_words(&["/new", "/sbin/init", "--x", "-y"]).unwrap(),
+            Action::Switch {
+                new_root: "/new".into(),
+                argv: ["/sbin/init", "--x", "-y"].map(OsString::from).to_vec(),
+            }
+        );
+        // `--` ends the options; it is not the new root (util-linux's bug).
+        assert_eq!(
+            parse_words(&["--", "/new", "/init"]).unwrap(),
+            Action::Switch {
+                new_root: "/new".into(),
+                argv: vec!["/init".into()],
+            }
+        );
+        for (bad, message) in [
+            (&[][..], "not enough arguments"),
+            (&["a"], "not enough arguments"),
+            (&["--", "a"], "not enough arguments"),
+            (&["", "x"], "bad usage"),
+            (&["x", ""], "bad usage"),
+        ] {
+            let text = parse_words(bad).unwrap_err().to_string();
+            assert_eq!(
+                text,
+                format!("switch_root: {message}\nTry 'switch_root --help' for more information."),
+                "{bad:?}"
+            );
+        }
+        assert_eq!(
+            join(Path::new("new"), Path::new("/dev")),
+            PathBuf::from("new/dev")
+        );
+    }
+}
