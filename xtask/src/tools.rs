@@ -50,6 +50,13 @@ pub const TOOLS: &[Tool] = &[
         doc: "crates/pivot/doc/switch_root.8.txt",
     },
     Tool {
+        name: "pivot",
+        section: "8",
+        command: pivot::pivot::cli::command,
+        synopsis: Some(pivot::pivot::cli::USAGE),
+        doc: "crates/pivot/doc/pivot.8.txt",
+    },
+    Tool {
         name: "ovlmount",
         section: "8",
         command: ovlmount::cli::command,

@@ -309,6 +309,13 @@ impl DetachedTree {
         })
     }
 
+    /// Whether the copy is of a directory (else of a file, which needs a file to attach to).
+    pub fn is_dir(&self) -> bool {
+        rustix::fs::fstat(&self.fd).is_ok_and(|st| {
+            rustix::fs::FileType::from_raw_mode(st.st_mode) == rustix::fs::FileType::Directory
+        })
+    }
+
     /// Make the copy read-only, every mount in it.
     pub fn set_read_only(&self) -> Result<()> {
         use std::os::fd::AsFd;

@@ -203,3 +203,8 @@ pub fn in_initial_mount_ns() -> Result<bool> {
         _ => Ok(false),
     }
 }
+
+/// sethostname(2). Errors read `sethostname failed`.
+pub fn set_hostname(name: &str) -> Result<()> {
+    rustix::system::sethostname(name.as_bytes()).context(|| "sethostname failed".to_owned())
+}

@@ -1,0 +1,424 @@
+//! `pivot [OPTIONS] NEWROOT [COMMAND [ARG...]]`: what the container walkthroughs do by hand
+//! around pivot_root(2), in one step that checks first and explains its refusals.
+//!
+//! [`cli::command`] defines the command line, [`plan::parse`] turns it into a [`Plan`], and
+//! [`run`] carries it out in three stages. First the checks, which change nothing: NEWROOT,
+//! `--put-old`, the working directory and the command looked up inside NEWROOT, the namespaces
+//! (the initial mount or UTS namespace only with `--force`), and copies of the host's files
+//! that `--dev` and `--bind` will need (detached mount trees, attached nowhere until later).
+//! Then the pivot: `/` recursively private, NEWROOT bound onto itself unless it is a mount
+//! point, pivot_root(".", ".") (or to `--put-old`). Then the new root is furnished (proc,
+//! sysfs, /dev, /tmp, binds) while the old root is still attached, because in a user
+//! namespace the kernel only lets proc and sysfs be mounted where a full view of them is
+//! already mounted; the old root is detached, the working directory, hostname and read-only
+//! flag set, and the command executed, so its exit status or signal is ours.
+
+pub mod cli;
+pub mod plan;
+
+use std::ffi::{OsStr, OsString};
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+use sys::mount::{self, DetachedTree, Propagation, Restrictions};
+use sys::rootfs::{FutureRoot, Kind};
+use sys::{Errno, Error, Prog, Result, Status};
+
+pub use plan::{Action, Bind, Plan};
+
+/// The host devices `--dev` binds into the new /dev.
+const DEVICES: [&str; 6] = ["null", "zero", "full", "random", "urandom", "tty"];
+
+/// The links `--dev` makes in the new /dev.
+const DEV_LINKS: [(&str, &str); 6] = [
+    ("fd", "/proc/self/fd"),
+    ("stdin", "/proc/self/fd/0"),
+    ("stdout", "/proc/self/fd/1"),
+    ("stderr", "/proc/self/fd/2"),
+    ("core", "/proc/kcore"),
+    ("ptmx", "pts/ptmx"),
+];
+
+/// The tool's entry point.
+pub fn run(prog: &Prog, args: Vec<OsString>) -> Result<Status> {
+    match plan::parse(prog, args)? {
+        Action::Print(text) => sys::print(&text).map(|()| 0),
+        Action::Pivot(plan) => {
+            let mut ready = check(&plan)?;
+            let command = std::mem::take(&mut ready.command);
+            pivot(&plan, &ready)?;
+            furnish(&plan, ready)?;
+            Err(sys::process::exec_program(&command))
+        }
+    }
+}
+
+/// What the checks found and took along: the command to run and the host's mounts to bind.
+struct Ready {
+    /// The command line to execute in the new root.
+    command: Vec<OsString>,
+    /// `--put-old` as a path inside the new root.
+    put_old: Option<PathBuf>,
+    /// One copy per `--dev` device, in [`DEVICES`] order.
+    devices: Vec<DetachedTree>,
+    /// One copy per `--bind`, in order.
+    binds: Vec<DetachedTree>,
+}
+
+/// The mount points the new root gets after the pivot, inside it.
+fn later_mounts(plan: &Plan) -> Vec<PathBuf> {
+    let mut points: Vec<PathBuf> = plan.binds.iter().map(|b| b.target.clone()).collect();
+    for (asked, dir) in [
+        (plan.proc, "/proc"),
+        (plan.sys, "/sys"),
+        (plan.dev, "/dev"),
+        (plan.tmp, "/tmp"),
+    ] {
+        if asked {
+            points.push(dir.into());
+        }
+    }
+    points
+}
+
+/// Every check, before anything changes.
+fn check(plan: &Plan) -> Result<Ready> {
+    let new_root = &plan.new_root;
+    let meta = std::fs::metadata(new_root)
+        .map_err(|e| Error::os(format!("cannot open new root {}", new_root.display()), &e))?;
+    if !meta.is_dir() {
+        return Err(Error::os(
+            format!("cannot open new root {}", new_root.display()),
+            Errno(sys::errno::ENOTDIR),
+        ));
+    }
+    let current = std::fs::metadata("/").map_err(|e| Error::os("cannot stat /", &e))?;
+    if (meta.dev(), meta.ino()) == (current.dev(), current.ino()) {
+        return Err(Error::msg(format!(
+            "new root {} is the current root already",
+            new_root.display()
+        )));
+    }
+    if !plan.force && sys::ns::in_initial_mount_ns()? {
+        return Err(Error::msg(
+            "refusing to pivot in the initial mount namespace, where it would change the root \
+             of the whole system; run it in a new one (unshare -m pivot ...), or add --force",
+        ));
+    }
+    if plan.hostname.is_some() && !plan.force && sys::ns::in_initial_uts_ns()? {
+        return Err(Error::msg(
+            "refusing to set the hostname in the initial UTS namespace, which would rename the \
+             host; run it in a new one (unshare -u), or add --force",
+        ));
+    }
+    if !mount::is_mount_point(Path::new("/"))? {
+        return Err(Error::msg(
+            "the current root is not a mount point (a chroot?): pivot_root(2) can only move \
+             the root of a mount namespace; run pivot outside the chroot, in its own mount \
+             namespace",
+        ));
+    }
+    let put_old = plan
+        .put_old
+        .as_deref()
+        .map(|p| inside_new_root(new_root, p))
+        .transpose()?;
+    let root = FutureRoot::open(new_root)?;
+    let later = later_mounts(plan);
+    let under_later = |path: &Path| later.iter().any(|m| path.starts_with(m));
+    if !under_later(&plan.workdir) {
+        match root.kind(&plan.workdir) {
+            Ok(Kind::Dir) => {}
+            other => {
+                return Err(Error::os(
+                    format!(
+                        "cannot change directory to {} in the new root {}",
+                        plan.workdir.display(),
+                        new_root.display()
+                    ),
+                    other.err().unwrap_or(Errno(sys::errno::ENOTDIR)),
+                ));
+            }
+        }
+    }
+    let command = match resolve_command(plan, &root) {
+        Ok(command) => command,
+        // A command under a mount made later is for exec to find.
+        Err(_)
+            if plan.command.first().is_some_and(|c| {
+                let c = Path::new(c);
+                c.is_absolute() && under_later(c)
+            }) =>
+        {
+            plan.command.clone()
+        }
+        Err(e) => return Err(e),
+    };
+    let devices = if plan.dev {
+        DEVICES
+            .iter()
+            .map(|d| DetachedTree::copy(&Path::new("/dev").join(d), false))
+            .collect::<Result<_>>()?
+    } else {
+        Vec::new()
+    };
+    let binds = plan
+        .binds
+        .iter()
+        .map(|b| {
+            let tree = DetachedTree::copy(&b.source, true)?;
+            if b.read_only {
+                tree.set_read_only()?;
+            }
+            Ok(tree)
+        })
+        .collect::<Result<_>>()?;
+    Ok(Ready {
+        command,
+        put_old,
+        devices,
+        binds,
+    })
+}
+
+/// The command to execute, found inside `root` as exec will look for it: the one given, or
+/// `$SHELL` when the new root has it, else `/bin/sh`.
+fn resolve_command(plan: &Plan, root: &FutureRoot) -> Result<Vec<OsString>> {
+    let path = std::env::var_os("PATH");
+    let find = |name: &OsStr| root.find_program(name, &plan.workdir, path.as_deref());
+    if let Some(name) = plan.command.first() {
+        return match find(name) {
+            Ok(_) => Ok(plan.command.clone()),
+            Err(e) => Err(Error::os(
+                format!("cannot run {}", name.to_string_lossy()),
+                e,
+            )),
+        };
+    }
+    let shell = std::env::var_os("SHELL").filter(|s| !s.is_empty());
+    if let Some(shell) = shell.filter(|s| find(s).is_ok()) {
+        return Ok(vec![shell]);
+    }
+    let sh = OsString::from("/bin/sh");
+    find(&sh).map_err(|e| {
+        Error::os(
+            format!(
+                "cannot run /bin/sh in the new root {}",
+                plan.new_root.display()
+            ),
+            e,
+        )
+    })?;
+    Ok(vec![sh])
+}
+
+/// `put_old` as a path inside the new root; it must be a directory strictly below it.
+fn inside_new_root(new_root: &Path, put_old: &Path) -> Result<PathBuf> {
+    let real = |p: &Path| {
+        std::fs::canonicalize(p).map_err(|e| Error::os(format!("--put-old {}", p.display()), &e))
+    };
+    let (root, old) = (real(new_root)?, real(put_old)?);
+    match old.strip_prefix(&root) {
+        Ok(rel) if !rel.as_os_str().is_empty() && old.is_dir() => Ok(PathBuf::from("/").join(rel)),
+        _ => Err(Error::msg(format!(
+            "--put-old {} is not a directory under the new root {}",
+            put_old.display(),
+            new_root.display()
+        ))),
+    }
+}
+
+/// Make `/` private, NEWROOT a mount point, and pivot into it. When this fails, the
+/// self-bind is undone; only the propagation change stays (in this mount namespace).
+fn pivot(plan: &Plan, ready: &Ready) -> Result<()> {
+    mount::set_root_propagation(Propagation::Private)?;
+    let new_root = &plan.new_root;
+    let self_bound = !mount::is_mount_point(new_root)?;
+    if self_bound {
+        DetachedTree::copy(new_root, true)?.attach(new_root)?;
+    }
+    let undo = |e: Error| {
+        if self_bound {
+            let _ = mount::detach(new_root);
+        }
+        e
+    };
+    sys::process::change_dir(new_root).map_err(undo)?;
+    let put_old = ready
+        .put_old
+        .as_deref()
+        .map_or(Path::new("."), |p| p.strip_prefix("/").unwrap_or(p));
+    if let Err(e) = sys::mount::pivot_root(Path::new("."), put_old) {
+        let _ = sys::process::change_dir(Path::new("/"));
+        return Err(undo(explain_refusal(new_root, e)));
+    }
+    Ok(())
+}
+
+/// pivot_root(2)'s EINVAL, in words: after `/` was made private, a shared mount can only be
+/// one this process cannot see.
+fn explain_refusal(new_root: &Path, e: Error) -> Error {
+    if e.errno() != Some(sys::errno::EINVAL) {
+        return e;
+    }
+    let shared = mount::mountinfo()
+        .ok()
+        .and_then(|table| table.into_iter().find(|m| m.is_shared()))
+        .map(|m| format!("the mount at {} is shared", m.mount_point.display()))
+        .unwrap_or_else(|| {
+            "a mount above the current root, which this process cannot see (a chroot?), is \
+             shared"
+                .to_owned()
+        });
+    Error::msg(format!(
+        "cannot pivot into {}: {shared}, and pivot_root(2) refuses to move mounts under a \
+         shared mount, as the move would propagate to its peers in other mount namespaces; run \
+         pivot at the root of its own mount namespace (unshare -m pivot ...)",
+        new_root.display()
+    ))
+}
+
+/// After the pivot: the requested mounts, the old root detached, then the working directory,
+/// hostname and read-only flag.
+fn furnish(plan: &Plan, ready: Ready) -> Result<()> {
+    if plan.proc {
+        mount::mount_new(
+            "proc",
+            &make_dir("/proc", 0o555)?,
+            Restrictions::KERNEL_FS,
+            None,
+        )?;
+    }
+    if plan.sys {
+        let read_only = Restrictions {
+            read_only: true,
+            ..Restrictions::KERNEL_FS
+        };
+        mount::mount_new("sysfs", &make_dir("/sys", 0o555)?, read_only, None)?;
+    }
+    if plan.dev {
+        furnish_dev(ready.devices)?;
+    }
+    if plan.tmp {
+        let restrictions = Restrictions {
+            nosuid: true,
+            nodev: true,
+            ..Restrictions::default()
+        };
+        mount::mount_new(
+            "tmpfs",
+            &make_dir("/tmp", 0o1777)?,
+            restrictions,
+            Some("mode=1777"),
+        )?;
+    }
+    for (bind, tree) in plan.binds.iter().zip(ready.binds) {
+        make_mount_point(&tree, &bind.target)?;
+        tree.attach(&bind.target)?;
+    }
+    if ready.put_old.is_none() {
+        // The old root sits on top of the new one at "."; detaching takes every mount of the
+        // old root with it (they are private, so nothing propagates to the host).
+        mount::detach(Path::new("."))?;
+    }
+    sys::process::change_dir(&plan.workdir)?;
+    if let Some(name) = &plan.hostname {
+        sys::ns::set_hostname(name)?;
+    }
+    if plan.read_only {
+        mount::set_read_only(Path::new("/"))?;
+    }
+    Ok(())
+}
+
+/// The new /dev: a tmpfs with the host's devices bound in, devpts, shm and the usual links.
+fn furnish_dev(devices: Vec<DetachedTree>) -> Result<()> {
+    let dev = make_dir("/dev", 0o755)?;
+    let restrictions = Restrictions {
+        nosuid: true,
+        noexec: true,
+        ..Restrictions::default()
+    };
+    mount::mount_new("tmpfs", &dev, restrictions, Some("mode=755,size=65536k"))?;
+    for (name, tree) in DEVICES.iter().zip(devices) {
+        let node = dev.join(name);
+        create_file(&node)?;
+        tree.attach(&node)?;
+    }
+    let pts = make_dir("/dev/pts", 0o755)?;
+    let pts_restrictions = Restrictions {
+        nosuid: true,
+        noexec: true,
+        ..Restrictions::default()
+    };
+    // gid 5 is "tty" on every distribution; a user namespace may not map it.
+    mount::mount_new(
+        "devpts",
+        &pts,
+        pts_restrictions,
+        Some("newinstance,ptmxmode=0666,mode=0620,gid=5"),
+    )
+    .or_else(|_| {
+        mount::mount_new(
+            "devpts",
+            &pts,
+            pts_restrictions,
+            Some("newinstance,ptmxmode=0666,mode=0620"),
+        )
+    })?;
+    let shm = make_dir("/dev/shm", 0o1777)?;
+    mount::mount_new(
+        "tmpfs",
+        &shm,
+        Restrictions {
+            nodev: true,
+            ..restrictions
+        },
+        Some("mode=1777"),
+    )?;
+    for (name, target) in DEV_LINKS {
+        let link = dev.join(name);
+        std::os::unix::fs::symlink(target, &link)
+            .map_err(|e| Error::os(format!("cannot create {}", link.display()), &e))?;
+    }
+    Ok(())
+}
+
+/// Create the directory `path` with `mode` unless it exists; returns it.
+fn make_dir(path: impl AsRef<Path>, mode: u32) -> Result<PathBuf> {
+    use std::os::unix::fs::DirBuilderExt;
+    let path = path.as_ref().to_path_buf();
+    if !path.is_dir() {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(mode)
+            .create(&path)
+            .map_err(|e| Error::os(format!("cannot create {}", path.display()), &e))?;
+    }
+    Ok(path)
+}
+
+/// An empty file to bind a file onto.
+fn create_file(path: &Path) -> Result<()> {
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)
+        .map(drop)
+        .map_err(|e| Error::os(format!("cannot create {}", path.display()), &e))
+}
+
+/// A mount point at `target` for `tree`: a directory for a directory, an empty file otherwise.
+fn make_mount_point(tree: &DetachedTree, target: &Path) -> Result<()> {
+    if target.exists() {
+        return Ok(());
+    }
+    if tree.is_dir() {
+        return make_dir(target, 0o755).map(drop);
+    }
+    if let Some(parent) = target.parent() {
+        make_dir(parent, 0o755)?;
+    }
+    create_file(target)
+}
