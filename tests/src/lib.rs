@@ -222,6 +222,25 @@ pub fn sh_in_private_mount_ns(dir: &Path, script: &str) -> Output {
         .run()
 }
 
+/// Whether the ELF64 image names a program interpreter (a `PT_INTERP` program header): a
+/// dynamically linked executable.
+fn has_interpreter(image: &[u8]) -> bool {
+    const PT_INTERP: u32 = 3;
+    let field = |at: usize, len: usize| -> Option<u64> {
+        let bytes = image.get(at..at + len)?;
+        Some(bytes.iter().rev().fold(0, |v, b| (v << 8) | u64::from(*b)))
+    };
+    let headers = || -> Option<bool> {
+        let (offset, size, count) = (
+            usize::try_from(field(0x20, 8)?).ok()?,
+            usize::try_from(field(0x36, 2)?).ok()?,
+            usize::try_from(field(0x38, 2)?).ok()?,
+        );
+        Some((0..count).any(|i| field(offset + i * size, 4) == Some(u64::from(PT_INTERP))))
+    };
+    image.starts_with(b"\x7fELF") && headers().unwrap_or(true)
+}
+
 /// Make `dir` a minimal root file system: Debian's static busybox at `bin/busybox` and a
 /// relative link to it for every applet in `bin`. `false` (a skip) without busybox-static.
 pub fn busybox_root(dir: &Path) -> bool {
@@ -231,7 +250,7 @@ pub fn busybox_root(dir: &Path) -> bool {
     }
     // Debian's plain `busybox` package is dynamically linked: useless inside another root.
     let image = std::fs::read(busybox).unwrap_or_default();
-    if image.windows(8).any(|w| w == b"ld-linux") {
+    if has_interpreter(&image) {
         skip("/bin/busybox is dynamically linked (apt-get install busybox-static)");
         return false;
     }

@@ -82,6 +82,7 @@ echo data > "$D/bin/data"
 mount -t tmpfs nsutils-newroot "$D/new"
 mkdir "$D/new/proc" "$D/new/dev" "$D/new/sys"
 cp -a "$R/." "$D/new/"
+echo data > "$D/new/bin/data"
 mount -t tmpfs nsutils-keep "$D/keep"
 echo kept > "$D/keep/file"
 cd "$D"
@@ -130,7 +131,7 @@ fn switch_root_carries_mounts_over_and_clears_the_initramfs() {
         echo "old root: $(ls -A /proc/$S/root/ | tr "\n" " ")"
         echo "kept: $(cat /proc/$S/root/keep/file)"
         kill $S
-        exit 7' first-arg"#;
+        exit 7' first-arg second"#;
     let out = Run::new(ours("unshare"))
         .args(["-m", "--propagation", "private", "/bin/sh", "-c", INITRAMFS])
         .env("D", &root)
@@ -140,7 +141,7 @@ fn switch_root_carries_mounts_over_and_clears_the_initramfs() {
         .run();
     assert_eq!(out.code, Some(7), "{out:#?}");
     let lines: Vec<&str> = out.stdout.lines().collect();
-    assert_eq!(lines[0], "args: /bin/sh first-arg", "{out:#?}");
+    assert_eq!(lines[0], "args: first-arg second", "{out:#?}");
     assert!(
         lines[1].starts_with("root: ")
             && lines[1].ends_with(" / / rw,relatime - tmpfs nsutils-newroot rw"),
@@ -254,7 +255,7 @@ fn switch_root_refuses_before_moving_anything() {
             "{switch}: {out:#?}"
         );
         assert_eq!(
-            out.stdout, "rc=1\nunchanged\n/new/marker\n/bin/data\n",
+            out.stdout, "rc=1\nunchanged\n/bin/data\n/new/marker\n",
             "{switch}: {out:#?}"
         );
     }
@@ -309,7 +310,7 @@ fn pivot_enters_a_busybox_root_with_the_requested_mounts() {
     let script = r#"
         echo "pid $$"; hostname; pwd; cat file
         echo x > /dev/null && echo "null ok"
-        echo y > file 2>/dev/null || echo "bind read-only"
+        { echo y > file; } 2>/dev/null || echo "bind read-only"
         cat /proc/self/mountinfo
         exit 3"#;
     let out = Run::new(ours("unshare"))
@@ -423,7 +424,7 @@ fn pivot_keeps_the_old_root_at_put_old_and_can_make_the_root_read_only() {
     };
     let put_old = root.join("old");
     let script = r#"
-        echo y > /new-file 2>/dev/null || echo "root read-only"
+        { echo y > /new-file; } 2>/dev/null || echo "root read-only"
         grep -E " / | /old " /old/proc/self/mountinfo"#;
     let out = Run::new(ours("unshare"))
         .args(["-m"])
@@ -576,7 +577,10 @@ fn pivot_refuses_bad_input_before_changing_anything() {
     let cases: Vec<(Vec<String>, String)> = vec![
         (
             vec![],
-            "pivot: no new root given\nTry 'pivot --help' for more information.".into(),
+            format!(
+                "{}: no new root given\nTry 'pivot --help' for more information.",
+                ours("pivot").display()
+            ),
         ),
         (
             vec![format!("{outside}/missing")],

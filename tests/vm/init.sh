@@ -2,10 +2,10 @@
 # /init of the nsutils test VM (busybox sh as PID 1).
 #
 # Stage 1: the initramfs root is `rootfs`, where pivot_root(2) fails with EINVAL, so copy it
-# onto a tmpfs and switch_root there. Stage 2: mount the API file systems, make / shared as
-# systemd does, load the modules, lay out cgroups for the mode given on the kernel command
-# line (nsutils.mode=v2|v1|hybrid), run the tests, report their status on the console as
-# @@VM-RUN-EXIT=<n>@@ and power off.
+# onto a tmpfs and switch_root there, with nsutils' switch_root, which stage 2 checks.
+# Stage 2: mount the API file systems, make / shared as systemd does, load the modules, lay
+# out cgroups for the mode given on the kernel command line (nsutils.mode=v2|v1|hybrid), run
+# the tests, report their status on the console as @@VM-RUN-EXIT=<n>@@ and power off.
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
 if [ ! -e /.nsutils-stage2 ]; then
@@ -17,12 +17,42 @@ if [ ! -e /.nsutils-stage2 ]; then
     done
     mkdir -p /newroot/proc /newroot/sys /newroot/dev
     : > /newroot/.nsutils-stage2
-    exec switch_root /newroot /init
+    # nsutils' switch_root (a real initramfs is where it belongs): /proc and /dev are
+    # mounted to be carried over, and a process whose root stays the initramfs lets stage 2
+    # look at what is left of it (once it has its /dev/null open: /dev is about to move).
+    mkdir -p /proc /dev
+    mount -t proc proc /proc
+    mount -t devtmpfs devtmpfs /dev
+    sleep 100000 </dev/null &
+    holder=$!
+    i=0
+    until [ "$(readlink "/proc/$holder/fd/0")" = /dev/null ] || [ $i -gt 100000 ]; do i=$((i + 1)); done
+    echo "$holder" > /newroot/.nsutils-initramfs-holder
+    exec "$(cat /etc/nsutils-vm/switch_root)" /newroot /init
 fi
 
-mount -t proc proc /proc
+switch_root_check() {
+    holder=$(cat /.nsutils-initramfs-holder)
+    [ "$proc_carried" = 1 ] || { echo "nsutils-vm: switch_root did not carry /proc over"; return 1; }
+    grep -q " /dev .* - devtmpfs " /proc/self/mountinfo || { echo "nsutils-vm: switch_root did not carry /dev over"; return 1; }
+    i=0
+    while [ -n "$(ls -A "/proc/$holder/root/")" ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
+    left=$(ls -A "/proc/$holder/root/" | head -5 | tr '\n' ' ')
+    kill "$holder"
+    [ -z "$left" ] || { echo "nsutils-vm: switch_root left the initramfs with: $left"; return 1; }
+    echo "nsutils-vm: switch_root carried /proc and /dev over and cleared the initramfs"
+}
+
+if [ -e /proc/self/mountinfo ]; then
+    proc_carried=1
+else
+    proc_carried=0
+    mount -t proc proc /proc
+fi
+switch_root_check
+switch_root_rc=$?
 mount -t sysfs sysfs /sys
-mount -t devtmpfs devtmpfs /dev
+grep -q " /dev .* - devtmpfs " /proc/self/mountinfo || mount -t devtmpfs devtmpfs /dev
 mkdir -p /dev/pts /dev/shm /tmp /run
 mount -t devpts devpts /dev/pts
 mount -t tmpfs tmpfs /dev/shm
@@ -73,6 +103,7 @@ echo "nsutils-vm: kernel $(uname -r), cgroup mode $mode"
 cd /
 sh /etc/nsutils-vm/run
 rc=$?
+[ "$switch_root_rc" = 0 ] || rc=1
 echo "@@VM-RUN-EXIT=$rc@@"
 sync
 poweroff -f

@@ -331,6 +331,17 @@ fn pack(
         module_list.push('\n');
     }
     fs::write(stage.join("etc/nsutils-vm/modules"), module_list)?;
+    // Stage 1 of the guest's init leaves the initramfs with our switch_root, and stage 2
+    // checks that it carried the mounts over and cleared the initramfs.
+    let switch_root = built
+        .bins
+        .iter()
+        .find(|b| b.file_name().is_some_and(|n| n == "switch_root"))
+        .context("switch_root was not built")?;
+    fs::write(
+        stage.join("etc/nsutils-vm/switch_root"),
+        format!("{}\n", switch_root.display()),
+    )?;
     let mut run = String::from("rc=0\n");
     for test in &built.tests {
         run.push_str(&format!(

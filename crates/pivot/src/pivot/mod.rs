@@ -190,7 +190,11 @@ fn resolve_command(plan: &Plan, root: &FutureRoot) -> Result<Vec<OsString>> {
         return match find(name) {
             Ok(_) => Ok(plan.command.clone()),
             Err(e) => Err(Error::os(
-                format!("cannot run {}", name.to_string_lossy()),
+                format!(
+                    "cannot run {} in the new root {}",
+                    name.to_string_lossy(),
+                    plan.new_root.display()
+                ),
                 e,
             )),
         };
@@ -258,8 +262,15 @@ fn pivot(plan: &Plan, ready: &Ready) -> Result<()> {
 /// pivot_root(2)'s EINVAL, in words: after `/` was made private, a shared mount can only be
 /// one this process cannot see.
 fn explain_refusal(new_root: &Path, e: Error) -> Error {
-    if e.errno() != Some(sys::errno::EINVAL) {
-        return e;
+    match e.errno() {
+        Some(sys::errno::EINVAL) => {}
+        Some(errno) => {
+            return Error::os(
+                format!("cannot pivot into {}", new_root.display()),
+                Errno(errno),
+            );
+        }
+        None => return e,
     }
     let shared = mount::mountinfo()
         .ok()
