@@ -98,9 +98,10 @@ mount -t tmpfs run /run
 eval "$SETUP_NEW"
 # A process that keeps the old root as its root, to look into it after the switch; it must
 # have opened /dev/null before /dev moves.
-sleep 300 &
+sleep 300 </dev/null &
 export S=$!
-until [ "$(readlink /proc/$S/exe)" = /bin/busybox ]; do :; done
+i=0
+until [ "$(readlink /proc/$S/fd/0)" = /dev/null ] || [ $i -gt 100000 ]; do i=$((i + 1)); done
 grep -c . /proc/self/mountinfo > /run/before
 eval "exec $SWITCH"
 "#;
@@ -689,11 +690,16 @@ fn pivot_explains_a_shared_parent_mount() {
         return;
     };
     // A chroot whose root is a mount with a shared parent outside it: making "/" private
-    // inside the chroot cannot reach that parent, and pivot_root(2) refuses.
-    let jail = d.path().join("jail");
-    std::fs::create_dir(&jail).unwrap();
+    // inside the chroot cannot reach that parent, and pivot_root(2) refuses. The shared
+    // parent is a tmpfs of our own in a private namespace, so nothing propagates to the host.
+    let outer = d.path().join("outer");
+    std::fs::create_dir(&outer).unwrap();
+    let jail = outer.join("jail");
     let script = r#"
         set -e
+        mount -t tmpfs nsutils-outer "$OUTER"
+        mount --make-shared "$OUTER"
+        mkdir "$J"
         mount -t tmpfs nsutils-jail "$J"
         mkdir "$J/proc" "$J/rootfs"
         cp -a "$R/bin" "$J/"
@@ -706,7 +712,8 @@ fn pivot_explains_a_shared_parent_mount() {
         grep -c " $J/rootfs " /proc/self/mountinfo
     "#;
     let out = Run::new(ours("unshare"))
-        .args(["-m", "--propagation", "shared", "/bin/sh", "-c", script])
+        .args(["-m", "--propagation", "private", "/bin/sh", "-c", script])
+        .env("OUTER", &outer)
         .env("J", &jail)
         .env("R", &root)
         .env("P", ours("pivot"))

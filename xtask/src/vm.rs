@@ -243,6 +243,7 @@ const HOST_TOOLS: &[&str] = &[
     "/usr/bin/script",
     "/usr/bin/bash",
     "/usr/sbin/pivot_root",
+    "/usr/sbin/switch_root",
 ];
 
 /// Modules the tests need, loaded in this order after their dependencies.
