@@ -5,8 +5,8 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 
 use clap::{Arg, Command, ValueHint};
-use sys::cli::{self, Getopt, Order, flag};
-use sys::{Error, Prog, Result, Status};
+use sys::cli::{Getopt, Order, flag};
+use sys::{Prog, Result, Status};
 
 /// The usage line of `--help`.
 pub const USAGE: &str = "pivot_root [options] new_root put_old";
@@ -53,22 +53,8 @@ pub fn parse(prog: &Prog, args: Vec<OsString>) -> Result<Action> {
     // (`pivot_root -- a b` is bad usage).
     let words = args.len();
     let mut getopt = Getopt::new(&cmd, args, Order::Permute);
-    // Both options end the run, so only the first one matters.
-    if let Some(opt) = getopt.by_ref().next() {
-        match opt?.id.as_str() {
-            "help" => {
-                return Ok(Action::Print(cli::help_at(
-                    &cmd,
-                    USAGE,
-                    "pivot_root(8)",
-                    16,
-                )));
-            }
-            "version" => {
-                return Ok(Action::Print(cli::version(&prog.name, "util-linux 2.42")));
-            }
-            other => return Err(Error::msg(format!("unhandled option {other}"))),
-        }
+    if let Some(text) = crate::help_or_version(&mut getopt, &cmd, prog, USAGE, "pivot_root(8)")? {
+        return Ok(Action::Print(text));
     }
     let operands = getopt.operands();
     match <[OsString; 2]>::try_from(operands) {
@@ -76,14 +62,7 @@ pub fn parse(prog: &Prog, args: Vec<OsString>) -> Result<Action> {
             new_root: new_root.into(),
             put_old: put_old.into(),
         }),
-        // warnx() names the program by its short name, unlike getopt's messages.
-        _ => Err(Error::Plain {
-            text: format!(
-                "{0}: bad usage\nTry '{0} --help' for more information.",
-                prog.name
-            ),
-            status: 1,
-        }),
+        _ => Err(crate::usage_error(prog, "bad usage")),
     }
 }
 

@@ -15,7 +15,7 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use clap::{Arg, Command, ValueHint};
-use sys::cli::{self, Getopt, Order, flag};
+use sys::cli::{Getopt, Order, flag};
 use sys::mount;
 use sys::process::{self, Forked};
 use sys::rootfs::{FutureRoot, Kind, OldRoot};
@@ -67,44 +67,19 @@ pub enum Action {
     },
 }
 
-/// `switch_root: MESSAGE` and the --help hint, as util-linux's warnx + errtryhelp.
-fn usage_error(prog: &Prog, message: &str) -> Error {
-    Error::Plain {
-        text: format!(
-            "{0}: {message}\nTry '{0} --help' for more information.",
-            prog.name
-        ),
-        status: 1,
-    }
-}
-
 /// Build the action from the arguments after argv[0].
 pub fn parse(prog: &Prog, args: Vec<OsString>) -> Result<Action> {
     let cmd = command();
     let mut getopt = Getopt::new(&cmd, args, Order::StopAtOperand);
-    // Both options end the run, so only the first one matters.
-    if let Some(opt) = getopt.by_ref().next() {
-        match opt?.id.as_str() {
-            "help" => {
-                return Ok(Action::Print(cli::help_at(
-                    &cmd,
-                    USAGE,
-                    "switch_root(8)",
-                    16,
-                )));
-            }
-            "version" => {
-                return Ok(Action::Print(cli::version(&prog.name, "util-linux 2.42")));
-            }
-            other => return Err(Error::msg(format!("unhandled option {other}"))),
-        }
+    if let Some(text) = crate::help_or_version(&mut getopt, &cmd, prog, USAGE, "switch_root(8)")? {
+        return Ok(Action::Print(text));
     }
     let mut operands = getopt.operands().into_iter();
     let (Some(new_root), Some(init)) = (operands.next(), operands.next()) else {
-        return Err(usage_error(prog, "not enough arguments"));
+        return Err(crate::usage_error(prog, "not enough arguments"));
     };
     if new_root.is_empty() || init.is_empty() {
-        return Err(usage_error(prog, "bad usage"));
+        return Err(crate::usage_error(prog, "bad usage"));
     }
     let mut argv = vec![init];
     argv.extend(operands);
