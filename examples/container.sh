@@ -1,0 +1,99 @@
+#!/bin/sh
+# container.sh [--usr-from-host] [--bind SRC:DST[:ro]]... ROOTFS [CMD [ARG...]]
+#
+# A container from nsutils parts, the way the walkthroughs build one by hand:
+#   1. a cgroup with a memory and a CPU limit          (cgcreate, cgxset)
+#   2. new pid, mount, UTS, IPC, network and cgroup
+#      namespaces, the process placed in the cgroup     (cgexec, unshare)
+#   3. a copy-on-write root: ROOTFS under a throw-away
+#      upper layer, so ROOTFS itself never changes      (ovlmount)
+#   4. that root made / with proc and a small /dev     (pivot)
+#   5. a hostname, then CMD (default /bin/sh) as pid 1
+# Everything it makes is removed when it ends, also on Ctrl-C and on failure: the overlay
+# lives in the container's mount namespace and dies with it; the cgroup and the scratch
+# directory are removed by the trap.
+#
+# --usr-from-host  mount a read-only overlay of the host's /usr at /usr (for a ROOTFS that
+#                  is only a skeleton: /etc files and bin -> usr/bin style links)
+# --bind S:D[:ro]  bind the host's S at D in the container (repeatable)
+# Environment: NSUTILS_NAME (the cgroup's name; default nsutils-container-PID),
+# NSUTILS_HOSTNAME (default: the name), NSUTILS_MEMORY (default 64M),
+# NSUTILS_CPU_QUOTA (microseconds per 100 ms period; default 50000, half a CPU).
+# NSUTILS_SHOW=1 prints the cgroup's limits first. The nsutils tools are taken from
+# $NSUTILS_BIN when set, else from PATH.
+set -eu
+
+usage() {
+    echo "usage: $0 [--usr-from-host] [--bind SRC:DST[:ro]]... ROOTFS [CMD [ARG...]]" >&2
+    exit 2
+}
+
+usr_from_host=
+binds=
+while [ $# -gt 0 ]; do
+    case $1 in
+        --usr-from-host) usr_from_host=1; shift ;;
+        --bind) [ $# -ge 2 ] || usage; binds="$binds --bind $2"; shift 2 ;;
+        --bind=*) binds="$binds --bind ${1#--bind=}"; shift ;;
+        --) shift; break ;;
+        -*) usage ;;
+        *) break ;;
+    esac
+done
+[ $# -ge 1 ] || usage
+rootfs=$(realpath -- "$1")
+shift
+[ $# -gt 0 ] || set -- /bin/sh
+[ -d "$rootfs" ] || { echo "$0: $rootfs is not a directory" >&2; exit 1; }
+
+if [ -n "${NSUTILS_BIN:-}" ]; then PATH="$NSUTILS_BIN:$PATH"; fi
+name=${NSUTILS_NAME:-nsutils-container-$$}
+hostname=${NSUTILS_HOSTNAME:-$name}
+memory=${NSUTILS_MEMORY:-64M}
+cpu_quota=${NSUTILS_CPU_QUOTA:-50000}
+
+work=
+cgroup_made=
+cleanup() {
+    status=$?
+    trap - EXIT INT TERM
+    # cgdelete moves any process still in the group to its parent first.
+    [ -z "$cgroup_made" ] || cgdelete -g "memory,cpu:/$name" || status=1
+    [ -z "$work" ] || rm -rf -- "$work"
+    exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/nsutils-container.XXXXXX")
+mkdir "$work/upper" "$work/work" "$work/merged" "$work/empty"
+
+cgcreate -g "memory,cpu:/$name"
+cgroup_made=1
+# cgroup v1 names, which cgxset -1 translates on a cgroup v2 host (memory.max, cpu.max).
+cgxset -1 -r "memory.limit_in_bytes=$memory" -r cpu.cfs_period_us=100000 \
+    -r "cpu.cfs_quota_us=$cpu_quota" "$name"
+
+if [ -n "${NSUTILS_SHOW:-}" ]; then
+    echo "cgroup $name:"
+    cgxget -1 -n -r memory.limit_in_bytes -r cpu.cfs_period_us -r cpu.cfs_quota_us "$name"
+fi
+
+# Inside the new namespaces: the overlay (in the container's own mount namespace, so the
+# host never sees it), then pivot into it. "$@" is the command.
+inside='
+    set -e
+    ovlmount mount --lower "$ROOTFS" --upper "$WORK/upper" --work "$WORK/work" "$WORK/merged"
+    if [ -n "$USR_FROM_HOST" ]; then
+        mkdir -p "$WORK/merged/usr"
+        ovlmount mount --read-only --lower /usr --lower "$WORK/empty" "$WORK/merged/usr"
+    fi
+    exec pivot --proc --dev --hostname "$CT_HOSTNAME" $BINDS "$WORK/merged" "$@"
+'
+# --kill-child: when unshare goes (Ctrl-C, a kill), the container's pid 1 goes with it.
+ROOTFS=$rootfs WORK=$work USR_FROM_HOST=$usr_from_host BINDS=$binds \
+CT_HOSTNAME=$hostname \
+    cgexec -g "memory,cpu:/$name" \
+    unshare --fork --pid --mount --uts --ipc --net --cgroup --kill-child \
+    /bin/sh -c "$inside" container "$@"
