@@ -1,0 +1,90 @@
+#!/bin/sh
+# pod.sh: the pod model from nsutils parts. A pod is a set of namespaces (network, IPC, UTS)
+# that outlive any one process, because each is bound to a file; containers join them and
+# keep their own pid and mount namespaces:
+#   1. unshare --net=FILE --ipc=FILE --uts=FILE  makes the shared namespaces and binds them
+#      to files in a directory of ours; the process that made them exits, they stay.
+#   2. nsenter --net=FILE --ipc=FILE --uts=FILE  joins them, and unshare -fpm --mount-proc
+#      gives each container a pid namespace (it is pid 1 there) and a mount namespace.
+#   3. lsns and nsenter show the structure: both containers share net, ipc and uts, and
+#      differ in pid and mnt.
+# Everything is removed on exit, also on Ctrl-C and on failure: the script runs itself in a
+# mount namespace of its own (unshare -m), so the files' bind mounts go with it; the
+# containers are killed by PID and the directory is deleted.
+# The nsutils tools are taken from $NSUTILS_BIN when set, else from PATH. Run as root.
+set -eu
+
+if [ -n "${NSUTILS_BIN:-}" ]; then PATH="$NSUTILS_BIN:$PATH"; fi
+
+if [ "${1:-}" != --inside ]; then
+    dir=$(mktemp -d "${TMPDIR:-/tmp}/nsutils-pod.XXXXXX")
+    trap 'rm -rf -- "$dir"' EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+    unshare --mount --propagation private /bin/sh "$0" --inside "$dir"
+    exit
+fi
+dir=$2
+pids=
+cleanup() {
+    status=$?
+    trap - EXIT INT TERM
+    for pid in $pids; do kill -KILL "$pid" 2>/dev/null || true; done
+    wait
+    exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+for ns in net ipc uts; do : > "$dir/$ns"; done
+
+# 1. The pod's namespaces, named by files; the hostname is set inside the new UTS namespace.
+unshare --net="$dir/net" --ipc="$dir/ipc" --uts="$dir/uts" hostname nsutils-pod
+nsenter --net="$dir/net" ip link set lo up 2>/dev/null || true
+echo "pod: net, ipc and uts namespaces bound at $dir/{net,ipc,uts}"
+
+# 2. Two containers, each with its own pid namespace (sleep is its pid 1) and its own mount
+#    namespace with a proc of its own, both inside the pod's namespaces.
+for name in a b; do
+    nsenter --net="$dir/net" --ipc="$dir/ipc" --uts="$dir/uts" \
+        unshare --fork --pid --mount --mount-proc --kill-child sleep 600 </dev/null >/dev/null &
+    pids="$pids $!"
+done
+
+# A container's pid 1 as the host sees it: the child of its unshare.
+pid_one() {
+    for _ in $(seq 250); do
+        child=$(cat "/proc/$1/task/$1/children" 2>/dev/null || true)
+        if [ -n "$child" ]; then
+            echo "${child%% *}"
+            return
+        fi
+        sleep 0.02
+    done
+    echo "pod.sh: the container of unshare $1 did not start" >&2
+    return 1
+}
+set -- $pids
+a=$(pid_one "$1")
+b=$(pid_one "$2")
+for c in a b; do
+    eval "pid=\$$c"
+    echo "container $c: host pid $pid, pid $(grep NSpid "/proc/$pid/status" | tr -s '\t ' ' ' | cut -d' ' -f3) in its own pid namespace"
+done
+
+# 3. The structure, as lsns and nsenter show it.
+echo "namespaces of the two containers (lsns -p PID -t TYPE):"
+for type in net ipc uts pid mnt; do
+    ns_a=$(lsns -n -p "$a" -t "$type" -o NS)
+    ns_b=$(lsns -n -p "$b" -t "$type" -o NS)
+    if [ "$ns_a" = "$ns_b" ]; then
+        echo "   $type: shared ($ns_a)"
+    else
+        echo "   $type: a $ns_a, b $ns_b"
+    fi
+done
+echo "lsns -p $a:"
+lsns -p "$a" -o NS,TYPE,NPROCS,PID,COMMAND | sed 's/^/   /'
+echo "nsenter -t $a -u hostname: $(nsenter -t "$a" -u hostname)"
+echo "nsenter -t $b -p -m: processes in b's /proc: $(nsenter -t "$b" -p -m sh -c 'cd /proc && echo [0-9]*')"
