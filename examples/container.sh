@@ -56,7 +56,7 @@ work=
 cgroup_made=
 cleanup() {
     status=$?
-    trap - EXIT INT TERM
+    trap - EXIT INT TERM HUP PIPE
     # cgdelete moves any process still in the group to its parent first.
     [ -z "$cgroup_made" ] || cgdelete -g "memory,cpu:/$name" || status=1
     [ -z "$work" ] || rm -rf -- "$work"
@@ -65,6 +65,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+trap 'exit 129' HUP
+trap 'exit 141' PIPE
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/nsutils-container.XXXXXX")
 mkdir "$work/upper" "$work/work" "$work/merged" "$work/empty"

@@ -21,6 +21,8 @@ if [ "${1:-}" != --inside ]; then
     trap 'rm -rf -- "$dir"' EXIT
     trap 'exit 130' INT
     trap 'exit 143' TERM
+    trap 'exit 129' HUP
+    trap 'exit 141' PIPE
     unshare --mount --propagation private /bin/sh "$0" --inside "$dir"
     exit
 fi
@@ -28,7 +30,7 @@ dir=$2
 pids=
 cleanup() {
     status=$?
-    trap - EXIT INT TERM
+    trap - EXIT INT TERM HUP PIPE
     for pid in $pids; do kill -KILL "$pid" 2>/dev/null || true; done
     wait
     exit "$status"
@@ -36,6 +38,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+trap 'exit 129' HUP
+trap 'exit 141' PIPE
 
 for ns in net ipc uts; do : > "$dir/$ns"; done
 
