@@ -28,10 +28,14 @@ if [ "${1:-}" != --inside ]; then
 fi
 dir=$2
 pids=
+a=
+b=
 cleanup() {
     status=$?
     trap - EXIT INT TERM HUP PIPE
-    for pid in $pids; do kill -KILL "$pid" 2>/dev/null || true; done
+    # The containers' pid 1 first (only SIGKILL reaches a pid 1 from outside), then the
+    # unshare processes that wait for them.
+    for pid in ${a:-} ${b:-} $pids; do kill -KILL "$pid" 2>/dev/null || true; done
     wait
     exit "$status"
 }

@@ -1,0 +1,281 @@
+//! The scripts in `examples/`, run as a user runs them, with the nsutils binaries of this
+//! build (`NSUTILS_BIN`), checked against the kernel's view and for what they leave behind.
+//! (`examples/limits.sh` has its own file, `example_limits.rs`.)
+
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use tests::{
+    MountTableUnchanged, Run, TestGroup, busybox_root, cgroup_dir, cgroup_mounts, ours, scratch,
+};
+
+fn example(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../examples")
+        .join(name)
+}
+
+fn bin_dir() -> PathBuf {
+    ours("unshare")
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
+}
+
+/// A scratch directory anyone may enter, with a busybox root file system in `rootfs` and an
+/// empty world-writable `tmp` for the scripts' own scratch directories.
+fn setup() -> Option<(tempfile::TempDir, PathBuf, PathBuf)> {
+    let d = scratch();
+    std::fs::set_permissions(d.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let root = d.path().join("rootfs");
+    if !busybox_root(&root) {
+        return None;
+    }
+    let tmp = d.path().join("tmp");
+    std::fs::create_dir(&tmp).unwrap();
+    std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o1777)).unwrap();
+    Some((d, root, tmp))
+}
+
+fn listing(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+#[test]
+fn container_runs_in_its_cgroup_and_namespaces_and_leaves_nothing() {
+    let _host = MountTableUnchanged::new();
+    let Some((_d, root, tmp)) = setup() else {
+        return;
+    };
+    let group = TestGroup::new("container");
+    let before = listing(&root);
+    let mut child = Command::new(example("container.sh"))
+        .args([root.as_os_str()])
+        .args([
+            "/bin/sh",
+            "-c",
+            "echo \"pid $$ host $(hostname)\"; grep ' / ' /proc/self/mountinfo; echo > /written; echo up; read line; exit 5",
+        ])
+        .env("NSUTILS_BIN", bin_dir())
+        .env("NSUTILS_NAME", &group.name)
+        .env("NSUTILS_HOSTNAME", "box")
+        .env("NSUTILS_MEMORY", "48M")
+        .env("NSUTILS_CPU_QUOTA", "30000")
+        .env("NSUTILS_SHOW", "1")
+        .env("TMPDIR", &tmp)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start container.sh");
+    let mut out = BufReader::new(child.stdout.take().expect("stdout"));
+    let mut text = String::new();
+    while !text.ends_with("up\n") {
+        if out.read_line(&mut text).expect("read") == 0 {
+            panic!("container.sh ended early: {text}");
+        }
+    }
+    // The kernel's view while it runs: one process in the group in both hierarchies, in pid,
+    // mount, UTS, IPC, net and cgroup namespaces other than ours, with the limits set.
+    let procs =
+        std::fs::read_to_string(cgroup_dir("memory").join(&group.name).join("cgroup.procs"))
+            .expect("the container's group");
+    // unshare (cgexec put it there) and its child, the container's pid 1.
+    let pids: Vec<&str> = procs.lines().collect();
+    assert_eq!(pids.len(), 2, "{procs}");
+    let cpu_procs =
+        std::fs::read_to_string(cgroup_dir("cpu").join(&group.name).join("cgroup.procs"))
+            .expect("the container's cpu group");
+    assert_eq!(cpu_procs, procs);
+    let in_new_namespaces = |pid: &str| {
+        ["pid", "mnt", "uts", "ipc", "net", "cgroup"]
+            .iter()
+            .all(|ns| {
+                let link = |p: &str| std::fs::read_link(format!("/proc/{p}/ns/{ns}")).ok();
+                link(pid).is_some() && link(pid) != link("self")
+            })
+    };
+    assert_eq!(
+        pids.iter().filter(|p| in_new_namespaces(p)).count(),
+        1,
+        "{procs}"
+    );
+    let memory = cgroup_dir("memory").join(&group.name);
+    let limit = ["memory.limit_in_bytes", "memory.max"]
+        .iter()
+        .find_map(|f| std::fs::read_to_string(memory.join(f)).ok())
+        .expect("a memory limit file");
+    assert_eq!(limit.trim(), (48u64 << 20).to_string());
+    let temp_dirs = listing(&tmp);
+    assert_eq!(temp_dirs.len(), 1, "{temp_dirs:?}");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"go\n")
+        .expect("write");
+    let status = child.wait().expect("wait");
+    std::io::Read::read_to_string(&mut out, &mut text).expect("read");
+    assert_eq!(status.code(), Some(5), "{text}");
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], format!("cgroup {}:", group.name), "{text}");
+    assert_eq!(
+        lines[1],
+        format!("memory.limit_in_bytes: {}", 48u64 << 20),
+        "{text}"
+    );
+    assert_eq!(lines[3], "cpu.cfs_quota_us: 30000", "{text}");
+    assert_eq!(lines[4], "pid 1 host box", "{text}");
+    assert!(
+        lines[5].contains(" / / ") && lines[5].contains(" - overlay overlay "),
+        "{text}"
+    );
+    // Nothing left: the group, the scratch directory, the write (it went to the upper layer).
+    for mount in cgroup_mounts() {
+        assert!(!mount.join(&group.name).exists(), "{}", mount.display());
+    }
+    assert_eq!(listing(&tmp), Vec::<String>::new());
+    assert_eq!(listing(&root), before);
+}
+
+#[test]
+fn container_cleans_up_when_the_command_is_missing() {
+    let _host = MountTableUnchanged::new();
+    let Some((_d, root, tmp)) = setup() else {
+        return;
+    };
+    let group = TestGroup::new("container-fails");
+    let out = Run::new(example("container.sh"))
+        .arg_os(&root)
+        .args(["/bin/no-such-program"])
+        .env("NSUTILS_BIN", bin_dir())
+        .env("NSUTILS_NAME", &group.name)
+        .env("TMPDIR", &tmp)
+        .run();
+    assert_eq!(out.code, Some(1), "{out:#?}");
+    assert!(
+        out.stderr
+            .contains("pivot: cannot run /bin/no-such-program in the new root"),
+        "{out:#?}"
+    );
+    for mount in cgroup_mounts() {
+        assert!(!mount.join(&group.name).exists(), "{}", mount.display());
+    }
+    assert_eq!(listing(&tmp), Vec::<String>::new());
+}
+
+#[test]
+fn pod_shares_net_ipc_uts_between_two_containers() {
+    let _host = MountTableUnchanged::new();
+    let Some((_d, _root, tmp)) = setup() else {
+        return;
+    };
+    let out = Run::new(example("pod.sh"))
+        .env("NSUTILS_BIN", bin_dir())
+        .env("TMPDIR", &tmp)
+        .run();
+    let text = out.ok();
+    for line in [
+        "   net: shared (",
+        "   ipc: shared (",
+        "   uts: shared (",
+        "   pid: a ",
+        "   mnt: a ",
+    ] {
+        assert!(text.lines().any(|l| l.starts_with(line)), "{line}: {text}");
+    }
+    assert!(text.contains("-u hostname: nsutils-pod\n"), "{text}");
+    assert!(text.contains("processes in b's /proc: 1 2\n"), "{text}");
+    // The containers were pid 1 of their namespaces, and are gone.
+    let pids: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("container "))
+        .filter_map(|l| l.split(' ').nth(3).map(|p| p.trim_end_matches(',')))
+        .collect();
+    assert_eq!(pids.len(), 2, "{text}");
+    assert!(text.contains(", pid 1 in its own pid namespace"), "{text}");
+    // SIGKILLed by the script; give the kernel a moment to reap them.
+    for pid in pids {
+        let proc = PathBuf::from(format!("/proc/{pid}"));
+        for _ in 0..100 {
+            if !proc.exists() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let status = std::fs::read_to_string(proc.join("status")).unwrap_or_default();
+        assert!(!proc.exists(), "{pid} still runs: {status}");
+    }
+    assert_eq!(listing(&tmp), Vec::<String>::new());
+}
+
+#[test]
+fn netns_is_usable_by_ip_netns_and_pings() {
+    let _host = MountTableUnchanged::new();
+    let Some((_d, _root, _tmp)) = setup() else {
+        return;
+    };
+    // In a network and mount namespace of the test's own: the "host" side of the veth pair is
+    // there, and /run is a tmpfs of its own.
+    let script = r#"mount -t tmpfs tmpfs /run && ip link set lo up && sh "$EXAMPLE"; rc=$?; echo "left: $(ls /run/netns) $(ip -br link | grep -c nsu)"; exit $rc"#;
+    let out = Run::new(ours("unshare"))
+        .args(["-mn", "/bin/sh", "-c", script])
+        .env("EXAMPLE", example("netns.sh"))
+        .env("NSUTILS_BIN", bin_dir())
+        .env("NSUTILS_NETNS", "nsutils-test-netns")
+        .run();
+    let text = out.ok();
+    assert!(
+        text.starts_with("ip netns list: nsutils-test-netns"),
+        "{text}"
+    );
+    assert!(text.contains("10.254.254.2/30"), "{text}");
+    assert!(
+        text.contains("ping 10.254.254.2 from the host: ok\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("      0 /run/netns/nsutils-test-netns\n"),
+        "{text}"
+    );
+    assert!(text.ends_with("left:  0\n"), "{text}");
+}
+
+#[test]
+fn rootless_container_runs_as_an_ordinary_user() {
+    let _host = MountTableUnchanged::new();
+    let Some((_d, root, tmp)) = setup() else {
+        return;
+    };
+    let before = listing(&root);
+    let out = Run::as_nobody(example("rootless.sh"))
+        .arg_os(&root)
+        .args([
+            "/bin/sh",
+            "-c",
+            "id -u; hostname; grep ' / / ' /proc/self/mountinfo; echo $$; echo > /written",
+        ])
+        .env("NSUTILS_BIN", bin_dir())
+        .env("TMPDIR", &tmp)
+        .run();
+    let text = out.ok();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(&lines[..2], ["0", "nsutils-rootless"], "{text}");
+    assert!(
+        lines[2].contains(" - overlay overlay ") && lines[2].contains("userxattr"),
+        "{text}"
+    );
+    assert_eq!(lines[3], "1");
+    assert_eq!(listing(&tmp), Vec::<String>::new());
+    assert_eq!(listing(&root), before);
+}
