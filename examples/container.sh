@@ -41,10 +41,9 @@ while [ $# -gt 0 ]; do
     esac
 done
 [ $# -ge 1 ] || usage
-rootfs=$(realpath -- "$1")
+rootfs=$(cd -- "$1" && pwd -P) || exit 1
 shift
 [ $# -gt 0 ] || set -- /bin/sh
-[ -d "$rootfs" ] || { echo "$0: $rootfs is not a directory" >&2; exit 1; }
 
 if [ -n "${NSUTILS_BIN:-}" ]; then PATH="$NSUTILS_BIN:$PATH"; fi
 name=${NSUTILS_NAME:-nsutils-container-$$}

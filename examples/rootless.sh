@@ -13,17 +13,21 @@
 set -eu
 
 [ $# -ge 1 ] || { echo "usage: $0 ROOTFS [CMD [ARG...]]" >&2; exit 2; }
-rootfs=$(realpath -- "$1")
+rootfs=$(cd -- "$1" && pwd -P) || exit 1
 shift
 [ $# -gt 0 ] || set -- /bin/sh
-[ -d "$rootfs" ] || { echo "$0: $rootfs is not a directory" >&2; exit 1; }
 if [ -n "${NSUTILS_BIN:-}" ]; then PATH="$NSUTILS_BIN:$PATH"; fi
 
 work=
 cleanup() {
     status=$?
     trap - EXIT INT TERM HUP PIPE
-    [ -z "$work" ] || rm -rf -- "$work"
+    # overlayfs may leave its work/work directory with mode 000 (Linux 6.1): as an ordinary
+    # user, make everything accessible before removing it.
+    if [ -n "$work" ]; then
+        chmod -R u+rwx -- "$work" 2>/dev/null || true
+        rm -rf -- "$work"
+    fi
     exit "$status"
 }
 trap cleanup EXIT

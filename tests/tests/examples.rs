@@ -12,8 +12,12 @@ use tests::{
 };
 
 fn example(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../examples")
+    // The workspace root without "..": in the VM only the files the tests use exist.
+    let tests_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    tests_dir
+        .parent()
+        .unwrap_or(tests_dir)
+        .join("examples")
         .join(name)
 }
 

@@ -239,15 +239,17 @@ const HOST_TOOLS: &[&str] = &[
     "/usr/bin/newuidmap",
     "/usr/bin/newgidmap",
     "/usr/bin/ip",
+    "/usr/sbin/ip",
     "/usr/bin/lsns",
     "/usr/bin/script",
     "/usr/bin/bash",
+    "/usr/bin/dash",
     "/usr/sbin/pivot_root",
     "/usr/sbin/switch_root",
 ];
 
 /// Modules the tests need, loaded in this order after their dependencies.
-const MODULES: &[&str] = &["overlay", "binfmt_misc"];
+const MODULES: &[&str] = &["overlay", "binfmt_misc", "veth"];
 
 fn pack(
     root: &Path,
@@ -296,6 +298,10 @@ fn pack(
     for lib in &libs {
         add_file(stage, lib)?;
     }
+    // /bin/sh is dash, as on the host: Debian's static busybox runs its own applets before
+    // anything in PATH, so its sh would run its unshare, ip, ... instead of the tools under
+    // test whenever a script names them.
+    symlink("dash", stage.join("usr/bin/sh"))?;
     add_file(stage, Path::new("/bin/busybox"))?;
     let list = Command::new("/bin/busybox").arg("--list-full").output()?;
     let packed: BTreeSet<&str> = HOST_TOOLS
@@ -311,6 +317,10 @@ fn pack(
     }
     for file in built.tests.iter().chain(&built.bins) {
         add_file(stage, file)?;
+    }
+    // The example scripts, which tests/examples.rs runs from the checkout.
+    for entry in fs::read_dir(root.join("examples"))? {
+        add_file(stage, &entry?.path())?;
     }
     // The modules, each after what it depends on.
     let mut order = Vec::new();
