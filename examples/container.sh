@@ -67,7 +67,10 @@ trap 'exit 143' TERM
 trap 'exit 129' HUP
 trap 'exit 141' PIPE
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/nsutils-container.XXXXXX")
+# mkdir instead of mktemp (a process less): it fails if the name exists, so it cannot be
+# raced, and the trap removes only what this run made.
+mkdir -m 700 "${TMPDIR:-/tmp}/nsutils-container.$$"
+work=${TMPDIR:-/tmp}/nsutils-container.$$
 mkdir "$work/upper" "$work/work" "$work/merged" "$work/empty"
 
 cgcreate -g "memory,cpu:/$name"
