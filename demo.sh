@@ -47,4 +47,3 @@ NSUTILS_SHOW=1 NSUTILS_NAME="$name" NSUTILS_HOSTNAME=nsutils-demo NSUTILS_BIN="$
 echo "== after: root file system unchanged: $([ -e "$rootfs/written" ] && echo no || echo yes)"
 echo "   cgroup $name left: $("$bin/lscgroup" | grep -c "$name" || true)"
 echo "   mounts left: $(grep -c nsutils-container /proc/self/mountinfo || true)"
-echo "   scratch directories left: $(find "${TMPDIR:-/tmp}" -maxdepth 1 -name 'nsutils-container.*' | wc -l)"

@@ -6,12 +6,12 @@
 #   2. new pid, mount, UTS, IPC, network and cgroup
 #      namespaces, the process placed in the cgroup     (cgexec, unshare)
 #   3. a copy-on-write root: ROOTFS under a throw-away
-#      upper layer, so ROOTFS itself never changes      (ovlmount)
+#      upper layer on a tmpfs, so ROOTFS never changes  (ovlmount --tmpfs-upper)
 #   4. that root made / with proc and a small /dev     (pivot)
 #   5. a hostname, then CMD (default /bin/sh) as pid 1
 # Everything it makes is removed when it ends, also on Ctrl-C and on failure: the overlay
-# lives in the container's mount namespace and dies with it; the cgroup and the scratch
-# directory are removed by the trap.
+# and its tmpfs live in the container's mount namespace and die with it; the trap removes
+# the cgroup.
 #
 # --usr-from-host  mount a read-only overlay of the host's /usr at /usr (for a ROOTFS that
 #                  is only a skeleton: /etc files and bin -> usr/bin style links)
@@ -51,14 +51,12 @@ hostname=${NSUTILS_HOSTNAME:-$name}
 memory=${NSUTILS_MEMORY:-64M}
 cpu_quota=${NSUTILS_CPU_QUOTA:-50000}
 
-work=
 cgroup_made=
 cleanup() {
     status=$?
     trap - EXIT INT TERM HUP PIPE
     # cgdelete moves any process still in the group to its parent first.
     [ -z "$cgroup_made" ] || cgdelete -g "memory,cpu:/$name" || status=1
-    [ -z "$work" ] || rm -rf -- "$work"
     exit "$status"
 }
 trap cleanup EXIT
@@ -66,12 +64,6 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 trap 'exit 129' HUP
 trap 'exit 141' PIPE
-
-# mkdir instead of mktemp (a process less): it fails if the name exists, so it cannot be
-# raced, and the trap removes only what this run made.
-mkdir -m 700 "${TMPDIR:-/tmp}/nsutils-container.$$"
-work=${TMPDIR:-/tmp}/nsutils-container.$$
-mkdir "$work/upper" "$work/work" "$work/merged" "$work/empty"
 
 cgcreate -g "memory,cpu:/$name"
 cgroup_made=1
@@ -84,19 +76,20 @@ if [ -n "${NSUTILS_SHOW:-}" ]; then
     cgxget -1 -n -r memory.limit_in_bytes -r cpu.cfs_period_us -r cpu.cfs_quota_us "$name"
 fi
 
-# Inside the new namespaces: the overlay (in the container's own mount namespace, so the
-# host never sees it), then pivot into it. "$@" is the command.
+# Inside the new namespaces: the overlay, mounted over ROOTFS itself with its upper layer on
+# a tmpfs of its own, all in the container's mount namespace, so the host never sees it and
+# it goes away with the container; then pivot into it. "$@" is the command.
 inside='
     set -e
-    ovlmount mount --lower "$ROOTFS" --upper "$WORK/upper" --work "$WORK/work" "$WORK/merged"
+    ovlmount mount --lower "$ROOTFS" --tmpfs-upper "$ROOTFS"
     if [ -n "$USR_FROM_HOST" ]; then
-        mkdir -p "$WORK/merged/usr"
-        ovlmount mount --read-only --lower /usr --lower "$WORK/empty" "$WORK/merged/usr"
+        mkdir -p "$ROOTFS/usr"
+        ovlmount mount --read-only --lower /usr --tmpfs-upper "$ROOTFS/usr"
     fi
-    exec pivot --proc --dev --hostname "$CT_HOSTNAME" $BINDS "$WORK/merged" "$@"
+    exec pivot --proc --dev --hostname "$CT_HOSTNAME" $BINDS "$ROOTFS" "$@"
 '
 # --kill-child: when unshare goes (Ctrl-C, a kill), the container's pid 1 goes with it.
-ROOTFS=$rootfs WORK=$work USR_FROM_HOST=$usr_from_host BINDS=$binds \
+ROOTFS=$rootfs USR_FROM_HOST=$usr_from_host BINDS=$binds \
 CT_HOSTNAME=$hostname \
     cgexec -g "memory,cpu:/$name" \
     unshare --fork --pid --mount --uts --ipc --net --cgroup --kill-child \

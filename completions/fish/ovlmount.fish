@@ -34,6 +34,7 @@ complete -c ovlmount -n "__fish_ovlmount_using_subcommand mount" -s l -l lower -
 complete -c ovlmount -n "__fish_ovlmount_using_subcommand mount" -s u -l upper -d 'the upper (writable) layer' -r -f -a "(__fish_complete_directories)"
 complete -c ovlmount -n "__fish_ovlmount_using_subcommand mount" -s w -l work -d 'the work directory, on the upper\'s file system' -r -f -a "(__fish_complete_directories)"
 complete -c ovlmount -n "__fish_ovlmount_using_subcommand mount" -l data-lower -d 'a data-only lower layer (repeatable)' -r -f -a "(__fish_complete_directories)"
+complete -c ovlmount -n "__fish_ovlmount_using_subcommand mount" -l tmpfs-upper -d 'upper and work on a new tmpfs (of at most <size>) that goes away with the overlay' -r
 complete -c ovlmount -n "__fish_ovlmount_using_subcommand mount" -s o -l options -d 'overlay\'s own options (lowerdir=..,upperdir=..,workdir=..,index=on,...)' -r
 complete -c ovlmount -n "__fish_ovlmount_using_subcommand mount" -l create -d 'make missing upper, work and merged directories'
 complete -c ovlmount -n "__fish_ovlmount_using_subcommand mount" -l read-only -d 'mount read-only'

@@ -240,3 +240,44 @@ fn read_only_without_upper_create_and_lazy_umount() {
         "{out:#?}"
     );
 }
+
+#[test]
+fn tmpfs_upper_over_its_own_lower_directory() {
+    let _host = MountTableUnchanged::new();
+    let d = scratch();
+    // The overlay covers its lower directory; writes land on a tmpfs of at most 1 MiB that no
+    // directory holds, and the lower directory is untouched afterwards.
+    let out = in_mount_ns(
+        d.path(),
+        r#"set -e; cd "$D"; mkdir r; echo lower > r/f
+        "$O" mount --lower "$D/r" --tmpfs-upper=1m "$D/r"
+        grep " $D/r " /proc/self/mountinfo | grep -q " - overlay overlay .*upperdir=/proc/self/fd/"
+        echo new > r/f; echo added > r/g
+        cat r/f r/g
+        if head -c 2000000 /dev/zero > r/big 2>/dev/null; then echo "no size limit"; fi
+        "$O" umount r
+        cat r/f; ls r
+        echo done"#,
+    );
+    assert_eq!(out.ok(), "new\nadded\nlower\nf\ndone\n", "{out:#?}");
+    let bad = in_mount_ns(
+        d.path(),
+        r#"cd "$D"; mkdir -p r u w; "$O" mount --lower r --upper u --work w --tmpfs-upper r"#,
+    );
+    assert_eq!(
+        (bad.code, bad.stderr.as_str()),
+        (
+            Some(1),
+            "ovlmount: --tmpfs-upper makes the upper and work directories; --upper and --work are not given with it\n"
+        )
+    );
+    let bad = in_mount_ns(
+        d.path(),
+        r#"cd "$D"; "$O" mount --lower r --tmpfs-upper=lots r"#,
+    );
+    assert_eq!(bad.code, Some(1), "{bad:#?}");
+    assert!(
+        bad.stderr.starts_with("ovlmount: size=lots failed"),
+        "{bad:#?}"
+    );
+}

@@ -2,7 +2,7 @@
 //! `sys::cli::Getopt`.
 
 use clap::{Arg, Command, ValueHint};
-use sys::cli::{flag, required};
+use sys::cli::{flag, optional, required};
 
 /// The usage lines of `--help`.
 pub const USAGE: &str = "ovlmount mount [options] <merged>\n ovlmount umount [--lazy] <merged>\n ovlmount list [-J] [<merged>]\n ovlmount diff [-J] <upper>|<merged>";
@@ -55,6 +55,13 @@ pub fn mount() -> Command {
                 None,
                 "userxattr",
                 "keep overlay's xattrs in user.overlay.* (automatic in a user namespace)",
+            ),
+            optional(
+                "tmpfs-upper",
+                None,
+                "tmpfs-upper",
+                "size",
+                "upper and work on a new tmpfs (of at most <size>) that\ngoes away with the overlay",
             ),
             flag(
                 "volatile",

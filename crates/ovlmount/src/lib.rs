@@ -160,14 +160,38 @@ fn mount(plan: &MountPlan) -> Result<()> {
             }
             created.make(&plan.merged)?;
         }
-        check(plan)?;
+        // Kept until the overlay is mounted; the overlay then holds the tmpfs itself.
+        let scratch = plan
+            .tmpfs_upper
+            .as_ref()
+            .map(|size| fsmount::ScratchLayers::new(size.as_deref().map(OsStr::new)))
+            .transpose()?;
+        let mut plan = plan.clone();
+        if let Some(scratch) = &scratch {
+            plan.upper = Some(scratch.upper());
+            plan.work = Some(scratch.work());
+        }
+        check(&plan)?;
         // Absolute layers: mountinfo then names them so, whatever the caller's directory.
         let absolute = |p: &PathBuf| std::fs::canonicalize(p).unwrap_or_else(|_| p.clone());
         let plan = MountPlan {
             lowers: plan.lowers.iter().map(absolute).collect(),
             data_lowers: plan.data_lowers.iter().map(absolute).collect(),
-            upper: plan.upper.as_ref().map(absolute),
-            work: plan.work.as_ref().map(absolute),
+            // The tmpfs's paths go through /proc/self/fd, which must stay as it is.
+            upper: plan.upper.as_ref().map(|p| {
+                if scratch.is_some() {
+                    p.clone()
+                } else {
+                    absolute(p)
+                }
+            }),
+            work: plan.work.as_ref().map(|p| {
+                if scratch.is_some() {
+                    p.clone()
+                } else {
+                    absolute(p)
+                }
+            }),
             ..plan.clone()
         };
         mount_checked(&plan)

@@ -61,6 +61,8 @@ pub struct MountPlan {
     pub upper: Option<PathBuf>,
     /// The work directory.
     pub work: Option<PathBuf>,
+    /// `--tmpfs-upper[=SIZE]`: upper and work on a new tmpfs of their own (of SIZE).
+    pub tmpfs_upper: Option<Option<String>>,
     /// The mount point.
     pub merged: PathBuf,
     /// `--create`.
@@ -308,6 +310,7 @@ pub fn parse(prog: &Prog, mut args: Vec<OsString>) -> Result<Action> {
                 }
                 plan.work = value;
             }
+            "tmpfs-upper" => plan.tmpfs_upper = Some(opt.value.as_ref().map(|_| opt.text())),
             "create" => plan.create = true,
             "read-only" => plan.read_only = true,
             "userxattr" => plan.userxattr = true,
@@ -349,6 +352,12 @@ fn check_shape(plan: &MountPlan) -> Result<()> {
     if plan.lowers.is_empty() {
         return Err(Error::msg("no lower layer given (--lower or -o lowerdir=)"));
     }
+    if plan.tmpfs_upper.is_some() && (plan.upper.is_some() || plan.work.is_some()) {
+        return Err(Error::msg(
+            "--tmpfs-upper makes the upper and work directories; --upper and --work are not \
+             given with it",
+        ));
+    }
     match (&plan.upper, &plan.work) {
         (Some(_), None) => {
             return Err(Error::msg("an upper layer needs a work directory (--work)"));
@@ -360,7 +369,7 @@ fn check_shape(plan: &MountPlan) -> Result<()> {
         }
         _ => {}
     }
-    if plan.upper.is_none() && plan.lowers.len() < 2 {
+    if plan.upper.is_none() && plan.tmpfs_upper.is_none() && plan.lowers.len() < 2 {
         return Err(Error::msg(
             "without an upper layer, an overlay needs at least two lower layers",
         ));

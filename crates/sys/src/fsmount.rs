@@ -96,6 +96,56 @@ impl FsContext {
     }
 }
 
+/// A tmpfs attached nowhere, holding an overlay's `upper` and `work` directories: a
+/// throw-away upper layer that needs no directory on any file system and goes away with the
+/// overlay that uses it. overlayfs takes layers by path, so they are named through this
+/// process's descriptor (`/proc/self/fd/N/upper`), which needs /proc.
+#[derive(Debug)]
+pub struct ScratchLayers {
+    mnt: OwnedFd,
+}
+
+impl ScratchLayers {
+    /// Create the tmpfs (of at most `size`, tmpfs's syntax: `64m`, `10%`) and its two
+    /// directories. Errors read `tmpfs for the upper layer: ...`.
+    pub fn new(size: Option<&OsStr>) -> Result<ScratchLayers> {
+        let what = "tmpfs for the upper layer";
+        let ctx = FsContext::open("tmpfs")?
+            .ok_or_else(|| Error::msg(format!("{what}: the kernel has no new mount API")))?;
+        ctx.set("mode", OsStr::new("0755"))?;
+        if let Some(size) = size {
+            ctx.set("size", size)?;
+        }
+        rustix::mount::fsconfig_create(&ctx.fd).map_err(|e| ctx.refusal(what, e.into()))?;
+        let mnt = rustix::mount::fsmount(
+            &ctx.fd,
+            FsMountFlags::FSMOUNT_CLOEXEC,
+            MountAttrFlags::empty(),
+        )
+        .map_err(|e| ctx.refusal(what, e.into()))?;
+        for dir in ["upper", "work"] {
+            rustix::fs::mkdirat(&mnt, dir, rustix::fs::Mode::from_raw_mode(0o755))
+                .map_err(|e| Error::os(format!("{what}: mkdir {dir}"), e))?;
+        }
+        Ok(ScratchLayers { mnt })
+    }
+
+    /// The upper directory's path while this value lives.
+    pub fn upper(&self) -> std::path::PathBuf {
+        self.path("upper")
+    }
+
+    /// The work directory's path while this value lives.
+    pub fn work(&self) -> std::path::PathBuf {
+        self.path("work")
+    }
+
+    fn path(&self, dir: &str) -> std::path::PathBuf {
+        use std::os::fd::AsRawFd;
+        format!("/proc/self/fd/{}/{dir}", self.mnt.as_raw_fd()).into()
+    }
+}
+
 /// Unmount `target`; `lazy` detaches it now and lets it go when no longer busy.
 pub fn unmount(target: &Path, lazy: bool) -> Result<()> {
     let flags = if lazy {
