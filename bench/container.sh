@@ -3,6 +3,8 @@
 #   nsutils      examples/container.sh (cgroup limits, six namespaces, overlay root, pivot)
 #   reference    bench/container-reference.sh: the same container from util-linux, libcgroup
 #                and mount(8)
+#   nsutils, no cgroup   examples/container.sh with NSUTILS_CGROUP=none: like for like with
+#                crun without limits
 #   crun         `crun run` of an OCI bundle with the same root file system and limits; on a
 #                hybrid host, which crun refuses, without limits (see below)
 #   bwrap        `bwrap --unshare-all` with the root file system bound read-only: no cgroup,
@@ -31,8 +33,9 @@ for applet in $(/bin/busybox --list); do [ "$applet" = busybox ] || ln -s busybo
 commands=(
     "NSUTILS_BIN=$NSUTILS_RELEASE_DIR examples/container.sh $rootfs /bin/true"
     "bench/container-reference.sh $rootfs /bin/true"
+    "NSUTILS_CGROUP=none NSUTILS_BIN=$NSUTILS_RELEASE_DIR examples/container.sh $rootfs /bin/true"
 )
-names=(nsutils reference)
+names=(nsutils reference "nsutils, no cgroup")
 if command -v crun >/dev/null; then
     (cd "$out/bundle" && crun spec)
     python3 - "$out/bundle/config.json" <<'PY'
@@ -92,10 +95,10 @@ if os.path.exists(sys.argv[2]):
     results += json.load(open(sys.argv[2]))["results"]
 names = sys.argv[3:]
 ours = results[0]["median"] * 1000
-print(f"{'':16} {'median ms':>9} {'vs nsutils':>10}")
+print(f"{'':18} {'median ms':>9} {'vs nsutils':>10}")
 for name, r in zip(names, results):
     ms = r["median"] * 1000
-    print(f"{name:16} {ms:9.2f} {ms / ours:10.2f}")
+    print(f"{name:18} {ms:9.2f} {ms / ours:10.2f}")
     if name != "nsutils":
         print(f"bench: container /bin/true: nsutils/{name} median_ratio={ours / ms:.2f} ours_ms={ours:.2f} ref_ms={ms:.2f}")
 PY

@@ -19,7 +19,8 @@
 # Environment: NSUTILS_NAME (the cgroup's name; default nsutils-container-PID),
 # NSUTILS_HOSTNAME (default: the name), NSUTILS_MEMORY (default 64M),
 # NSUTILS_CPU_QUOTA (microseconds per 100 ms period; default 50000, half a CPU).
-# NSUTILS_SHOW=1 prints the cgroup's limits first. The nsutils tools are taken from
+# NSUTILS_SHOW=1 prints the cgroup's limits first; NSUTILS_CGROUP=none leaves out the cgroup
+# (where you may not create one, or to compare with tools that set no limits). The nsutils tools are taken from
 # $NSUTILS_BIN when set, else from PATH.
 set -eu
 
@@ -65,15 +66,18 @@ trap 'exit 143' TERM
 trap 'exit 129' HUP
 trap 'exit 141' PIPE
 
-cgcreate -g "memory,cpu:/$name"
-cgroup_made=1
-# cgroup v1 names, which cgxset -1 translates on a cgroup v2 host (memory.max, cpu.max).
-cgxset -1 -r "memory.limit_in_bytes=$memory" -r cpu.cfs_period_us=100000 \
-    -r "cpu.cfs_quota_us=$cpu_quota" "$name"
-
-if [ -n "${NSUTILS_SHOW:-}" ]; then
-    echo "cgroup $name:"
-    cgxget -1 -n -r memory.limit_in_bytes -r cpu.cfs_period_us -r cpu.cfs_quota_us "$name"
+in_cgroup=
+if [ "${NSUTILS_CGROUP:-}" != none ]; then
+    cgcreate -g "memory,cpu:/$name"
+    cgroup_made=1
+    # cgroup v1 names, which cgxset -1 translates on a cgroup v2 host (memory.max, cpu.max).
+    cgxset -1 -r "memory.limit_in_bytes=$memory" -r cpu.cfs_period_us=100000 \
+        -r "cpu.cfs_quota_us=$cpu_quota" "$name"
+    in_cgroup="cgexec -g memory,cpu:/$name"
+    if [ -n "${NSUTILS_SHOW:-}" ]; then
+        echo "cgroup $name:"
+        cgxget -1 -n -r memory.limit_in_bytes -r cpu.cfs_period_us -r cpu.cfs_quota_us "$name"
+    fi
 fi
 
 # Inside the new namespaces: the overlay, mounted over ROOTFS itself with its upper layer on
@@ -91,6 +95,5 @@ inside='
 # --kill-child: when unshare goes (Ctrl-C, a kill), the container's pid 1 goes with it.
 ROOTFS=$rootfs USR_FROM_HOST=$usr_from_host BINDS=$binds \
 CT_HOSTNAME=$hostname \
-    cgexec -g "memory,cpu:/$name" \
-    unshare --fork --pid --mount --uts --ipc --net --cgroup --kill-child \
+    $in_cgroup unshare --fork --pid --mount --uts --ipc --net --cgroup --kill-child \
     /bin/sh -c "$inside" container "$@"

@@ -283,3 +283,31 @@ fn rootless_container_runs_as_an_ordinary_user() {
     assert_eq!(listing(&tmp), Vec::<String>::new());
     assert_eq!(listing(&root), before);
 }
+
+#[test]
+fn container_without_a_cgroup() {
+    let _host = MountTableUnchanged::new();
+    let Some((_d, root, tmp)) = setup() else {
+        return;
+    };
+    let group = TestGroup::new("container-none");
+    let out = Run::new(example("container.sh"))
+        .arg_os(&root)
+        .args([
+            "/bin/sh",
+            "-c",
+            "echo \"pid $$\"; grep -c ' - overlay ' /proc/self/mountinfo",
+        ])
+        .env("NSUTILS_BIN", bin_dir())
+        .env("NSUTILS_NAME", &group.name)
+        .env("NSUTILS_CGROUP", "none")
+        .env("NSUTILS_SHOW", "1")
+        .env("TMPDIR", &tmp)
+        .run();
+    assert_eq!(out.ok(), "pid 1\n1\n");
+    // No group was made, not even for a moment: cgdelete would have said so on failure, and
+    // cgexec was not run (its group would be in the container's /proc/self/cgroup).
+    for mount in cgroup_mounts() {
+        assert!(!mount.join(&group.name).exists(), "{}", mount.display());
+    }
+}
