@@ -401,6 +401,11 @@ pub fn version(name: &str, compatible: &str) -> String {
     )
 }
 
+/// The `--version` line of a tool that is nsutils' own (no upstream to be compatible with).
+pub fn version_own(name: &str) -> String {
+    format!("{name} from nsutils {}\n", env!("CARGO_PKG_VERSION"))
+}
+
 /// Parse an unsigned decimal number as util-linux's `strtoul_or_err` meant to: the whole
 /// string, digits only (no sign: glibc's strtoul turns `-1` into `4294967295`), in range.
 /// On failure, the message is `what: 'arg'`, with `: Numerical result out of range` for values

@@ -115,7 +115,7 @@ pub fn parse(prog: &Prog, args: Vec<OsString>) -> Result<Action> {
             }
             "wd" => plan.workdir = PathBuf::from("/").join(path()),
             "help" => return Ok(Action::Print(cli::help(&cmd, USAGE, "pivot(8)"))),
-            "version" => return Ok(Action::Print(cli::version(&prog.name, "nsutils"))),
+            "version" => return Ok(Action::Print(cli::version_own(&prog.name))),
             other => return Err(Error::msg(format!("unhandled option {other}"))),
         }
     }
