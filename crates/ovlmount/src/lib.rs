@@ -161,7 +161,7 @@ fn mount(plan: &MountPlan) -> Result<()> {
             created.make(&plan.merged)?;
         }
         // Kept until the overlay is mounted; the overlay then holds the tmpfs itself.
-        let scratch = plan
+        let mut scratch = plan
             .tmpfs_upper
             .as_ref()
             .map(|size| fsmount::ScratchLayers::new(size.as_deref().map(OsStr::new)))
@@ -194,7 +194,20 @@ fn mount(plan: &MountPlan) -> Result<()> {
             }),
             ..plan.clone()
         };
-        mount_checked(&plan)
+        match (mount_checked(&plan), scratch.as_mut()) {
+            // Older overlayfs refuses layers on a detached mount: attach the tmpfs for the
+            // time of the mount and try once more.
+            (Err(_), Some(layers)) => {
+                layers.attach()?;
+                let plan = MountPlan {
+                    upper: Some(layers.upper()),
+                    work: Some(layers.work()),
+                    ..plan
+                };
+                mount_checked(&plan)
+            }
+            (outcome, _) => outcome,
+        }
     })();
     if result.is_err() {
         created.undo();

@@ -103,6 +103,8 @@ impl FsContext {
 #[derive(Debug)]
 pub struct ScratchLayers {
     mnt: OwnedFd,
+    /// Where [`ScratchLayers::attach`] put it, for kernels that want attached layers.
+    attached: Option<std::path::PathBuf>,
 }
 
 impl ScratchLayers {
@@ -127,7 +129,10 @@ impl ScratchLayers {
             rustix::fs::mkdirat(&mnt, dir, rustix::fs::Mode::from_raw_mode(0o755))
                 .map_err(|e| Error::os(format!("{what}: mkdir {dir}"), e))?;
         }
-        Ok(ScratchLayers { mnt })
+        Ok(ScratchLayers {
+            mnt,
+            attached: None,
+        })
     }
 
     /// The upper directory's path while this value lives.
@@ -142,7 +147,54 @@ impl ScratchLayers {
 
     fn path(&self, dir: &str) -> std::path::PathBuf {
         use std::os::fd::AsRawFd;
-        format!("/proc/self/fd/{}/{dir}", self.mnt.as_raw_fd()).into()
+        match &self.attached {
+            Some(at) => at.join(dir),
+            None => format!("/proc/self/fd/{}/{dir}", self.mnt.as_raw_fd()).into(),
+        }
+    }
+
+    /// Attach the tmpfs on a new private directory in the temporary directory, for kernels
+    /// whose overlayfs takes layers only from attached mounts (Linux 6.1 answers EINVAL for
+    /// a detached one). overlayfs keeps its own private copy of the upper mount, so the
+    /// attachment is undone when this value is dropped, after the overlay is mounted.
+    pub fn attach(&mut self) -> Result<()> {
+        use std::os::unix::fs::DirBuilderExt;
+        if self.attached.is_some() {
+            return Ok(());
+        }
+        let dir = std::env::temp_dir().join(format!(".ovlmount-upper-{}", std::process::id()));
+        std::fs::DirBuilder::new()
+            .mode(0o700)
+            .create(&dir)
+            .map_err(|e| Error::os(format!("cannot create {}", dir.display()), &e))?;
+        let moved = rustix::mount::move_mount(
+            self.mnt.as_fd(),
+            "",
+            rustix::fs::CWD,
+            &dir,
+            MoveMountFlags::MOVE_MOUNT_F_EMPTY_PATH,
+        );
+        if let Err(e) = moved {
+            let _ = std::fs::remove_dir(&dir);
+            return Err(Error::os(
+                format!(
+                    "tmpfs for the upper layer: mount on {} failed",
+                    dir.display()
+                ),
+                e,
+            ));
+        }
+        self.attached = Some(dir);
+        Ok(())
+    }
+}
+
+impl Drop for ScratchLayers {
+    fn drop(&mut self) {
+        if let Some(dir) = self.attached.take() {
+            let _ = rustix::mount::unmount(&dir, rustix::mount::UnmountFlags::DETACH);
+            let _ = std::fs::remove_dir(&dir);
+        }
     }
 }
 
