@@ -32,7 +32,7 @@ usage: cargo xtask <task>
 tasks:
   docs            write man/ and completions/ from the clap definitions and crates/*/doc/
   docs --check    fail if a committed file in man/ or completions/ is out of date
-  vm-test [--mode v2|v1|hybrid|all]... [--timeout SECS] [-- TEST-ARGS...]
+  vm-test [--mode v2|v1|hybrid|all]... [--timeout SECS] [--script FILE] [-- TEST-ARGS...]
                   run the integration tests in a VM per cgroup mode (default: v2 and v1)
 ";
 

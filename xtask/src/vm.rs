@@ -56,8 +56,11 @@ impl Mode {
 pub struct Options {
     modes: Vec<Mode>,
     timeout: Duration,
-    /// Passed to every test executable (test name filters, `--exact`, ...).
+    /// Passed to every test executable (test name filters, `--exact`, ...), or to the script.
     test_args: Vec<String>,
+    /// `--script FILE`: run this shell script in the guest instead of the tests, with the
+    /// release binaries and the benchmark's comparison tools packed too.
+    script: Option<PathBuf>,
 }
 
 /// `cargo xtask vm-test [--mode v2|v1|hybrid|all]... [--timeout SECS] [-- TEST-ARGS...]`.
@@ -65,6 +68,7 @@ pub fn parse(args: &[&str]) -> Result<Options> {
     let mut modes = Vec::new();
     let mut timeout = Duration::from_secs(1200);
     let mut test_args = Vec::new();
+    let mut script = None;
     let mut it = args.iter();
     while let Some(arg) = it.next() {
         match *arg {
@@ -82,6 +86,9 @@ pub fn parse(args: &[&str]) -> Result<Options> {
                     .context("--timeout SECS")?;
                 timeout = Duration::from_secs(secs);
             }
+            "--script" => {
+                script = Some(PathBuf::from(it.next().context("--script FILE")?));
+            }
             "--" => test_args.extend(it.by_ref().map(|s| (*s).to_owned())),
             other => bail!("unknown vm-test argument {other}"),
         }
@@ -93,24 +100,27 @@ pub fn parse(args: &[&str]) -> Result<Options> {
         modes,
         timeout,
         test_args,
+        script,
     })
 }
 
 /// Build, pack, boot once per mode; the first failing mode's status is ours.
 pub fn run(root: &Path, opts: &Options) -> Result<ExitCode> {
     let kernel = setup(root)?;
-    let built = build(root)?;
+    let mut built = build(root)?;
+    if opts.script.is_some() {
+        let debug_dir = built
+            .bins
+            .first()
+            .and_then(|b| b.parent())
+            .context("no binaries were built")?
+            .to_path_buf();
+        built.release = build_release(root, &debug_dir)?;
+    }
     // Per run, so that runs at the same time do not pack into each other's tree.
     let work = root.join(format!("target/vm/run-{}", std::process::id()));
     let initrd = work.join("initrd.gz");
-    pack(
-        root,
-        &kernel,
-        &built,
-        &opts.test_args,
-        &work.join("root"),
-        &initrd,
-    )?;
+    pack(root, &kernel, &built, opts, &work.join("root"), &initrd)?;
     let result = boot_modes(&kernel, &initrd, opts);
     let _ = fs::remove_dir_all(&work);
     result
@@ -169,6 +179,38 @@ struct Built {
     tests: Vec<PathBuf>,
     /// Our binaries (the directory the tests find them in).
     bins: Vec<PathBuf>,
+    /// Our release binaries, for `--script` (benchmarks).
+    release: Vec<PathBuf>,
+}
+
+/// `cargo build --release --workspace --bins` and the binaries it made, which land next to
+/// the debug ones (`target/<triple>/release`).
+fn build_release(root: &Path, debug_dir: &Path) -> Result<Vec<PathBuf>> {
+    let status = Command::new("cargo")
+        .args(["build", "--quiet", "--release", "--workspace", "--bins"])
+        .current_dir(root)
+        .status()?;
+    if !status.success() {
+        bail!("cargo build --release failed");
+    }
+    let release = debug_dir
+        .parent()
+        .context("no target directory")?
+        .join("release");
+    executables_in(&release)
+}
+
+/// The executable files (no extension) directly in `dir`.
+fn executables_in(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut bins = Vec::new();
+    for entry in fs::read_dir(dir)? {
+        let path = entry?.path();
+        let meta = fs::metadata(&path)?;
+        if meta.is_file() && meta.permissions().mode() & 0o111 != 0 && path.extension().is_none() {
+            bins.push(path);
+        }
+    }
+    Ok(bins)
 }
 
 /// `cargo build --workspace --bins` and the `tests` package's test executables.
@@ -216,15 +258,12 @@ fn build(root: &Path) -> Result<Built> {
     else {
         bail!("no integration test executables were built");
     };
-    let mut bins = Vec::new();
-    for entry in fs::read_dir(dir)? {
-        let path = entry?.path();
-        let meta = fs::metadata(&path)?;
-        if meta.is_file() && meta.permissions().mode() & 0o111 != 0 && path.extension().is_none() {
-            bins.push(path);
-        }
-    }
-    Ok(Built { tests, bins })
+    let bins = executables_in(dir)?;
+    Ok(Built {
+        tests,
+        bins,
+        release: Vec::new(),
+    })
 }
 
 fn json_string(line: &str, key: &str) -> Option<String> {
@@ -253,6 +292,9 @@ const HOST_TOOLS: &[&str] = &[
     "/usr/sbin/switch_root",
 ];
 
+/// What `--script` benchmarks compare with, packed with their libraries when installed.
+const BENCH_TOOLS: &[&str] = &["/usr/bin/crun", "/usr/bin/bwrap", "/usr/bin/hyperfine"];
+
 /// Modules the tests need, loaded in this order after their dependencies.
 const MODULES: &[&str] = &["overlay", "binfmt_misc", "veth"];
 
@@ -260,10 +302,11 @@ fn pack(
     root: &Path,
     kernel: &Kernel,
     built: &Built,
-    test_args: &[String],
+    opts: &Options,
     stage: &Path,
     initrd: &Path,
 ) -> Result<()> {
+    let test_args = &opts.test_args;
     if stage.exists() {
         fs::remove_dir_all(stage)?;
     }
@@ -359,7 +402,29 @@ fn pack(
         format!("{}\n", switch_root.display()),
     )?;
     let mut run = String::from("rc=0\n");
-    for test in &built.tests {
+    if let Some(script) = &opts.script {
+        let script = fs::canonicalize(script)
+            .with_context(|| format!("cannot resolve {}", script.display()))?;
+        add_file(stage, &script)?;
+        for file in &built.release {
+            add_file(stage, file)?;
+        }
+        for tool in BENCH_TOOLS {
+            let path = Path::new(tool);
+            if path.exists() {
+                add_file(stage, path)?;
+                for lib in shared_libraries(path)? {
+                    add_file(stage, &lib)?;
+                }
+            }
+        }
+        run.push_str(&format!(
+            "sh {} {} || rc=1\n",
+            script.display(),
+            test_args.join(" ")
+        ));
+    }
+    for test in built.tests.iter().filter(|_| opts.script.is_none()) {
         run.push_str(&format!(
             "{} --test-threads=2 {} || rc=1\n",
             test.display(),
