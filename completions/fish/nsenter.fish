@@ -14,8 +14,6 @@ complete -c nsenter -s r -l root -d 'set the root directory (default: the target
 complete -c nsenter -s w -l wd -d 'set the working directory (default: the target\'s)' -r -f -a "(__fish_complete_directories)"
 complete -c nsenter -s W -l wdns -d 'set the working directory, as seen inside' -r -f -a "(__fish_complete_directories)"
 complete -c nsenter -s a -l all -d 'enter every namespace of the target'
-complete -c nsenter -s h -l help -d 'display this help'
-complete -c nsenter -s V -l version -d 'display version'
 complete -c nsenter -l preserve-credentials -d 'leave uid, gid and groups as they are'
 complete -c nsenter -s e -l env -d 'take the environment of the target'
 complete -c nsenter -s F -l no-fork -d 'do not fork before executing <program>'
@@ -23,3 +21,5 @@ complete -c nsenter -l keep-caps -d 'keep the user namespace\'s capabilities acr
 complete -c nsenter -l user-parent -d 'enter the parent of the user namespace instead'
 complete -c nsenter -s c -l join-cgroup -d 'join the target\'s cgroup (cgroup v2)'
 complete -c nsenter -s Z -l follow-context -d 'take the target\'s SELinux context (not supported: fails)'
+complete -c nsenter -s h -l help -d 'display this help'
+complete -c nsenter -s V -l version -d 'display version'

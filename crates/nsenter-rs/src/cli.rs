@@ -23,7 +23,7 @@ pub fn command() -> Command {
             .value_hint(ValueHint::DirPath)
             .help_heading(ctx)
     };
-    let args: Vec<Arg> = vec![
+    let mut args: Vec<Arg> = vec![
         flag(
             "all",
             Some('a'),
@@ -31,8 +31,6 @@ pub fn command() -> Command {
             "enter every namespace of the target",
         )
         .help_heading(ns),
-        flag("help", Some('h'), "help", "display this help").help_heading("Help"),
-        flag("version", Some('V'), "version", "display version").help_heading("Help"),
         required(
             "target",
             Some('t'),
@@ -174,6 +172,7 @@ pub fn command() -> Command {
         "help",
         "version",
     ];
+    args.extend(sys::cli::help_flags());
     let args = sys::cli::in_display_order(args, &order);
     Command::new("nsenter")
         .about("Run a program in namespaces of other processes.")

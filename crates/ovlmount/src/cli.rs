@@ -2,17 +2,10 @@
 //! `sys::cli::Getopt`.
 
 use clap::{Arg, Command, ValueHint};
-use sys::cli::{flag, optional, required};
+use sys::cli::{flag, help_flags, optional, required};
 
 /// The usage lines of `--help`.
 pub const USAGE: &str = "ovlmount mount [options] <merged>\n ovlmount umount [--lazy] <merged>\n ovlmount list [-J] [<merged>]\n ovlmount diff [-J] <upper>|<merged>";
-
-fn help_flags() -> [Arg; 2] {
-    [
-        flag("help", Some('h'), "help", "display this help").help_heading("Help"),
-        flag("version", Some('V'), "version", "display version").help_heading("Help"),
-    ]
-}
 
 /// `ovlmount mount`.
 pub fn mount() -> Command {

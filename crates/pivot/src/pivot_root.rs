@@ -5,7 +5,7 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 
 use clap::{Arg, Command, ValueHint};
-use sys::cli::{Getopt, Order, flag};
+use sys::cli::{self, Getopt, Order};
 use sys::{Prog, Result, Status};
 
 /// The usage line of `--help`.
@@ -18,9 +18,8 @@ pub fn command() -> Command {
         .version(env!("CARGO_PKG_VERSION"))
         .disable_help_flag(true)
         .disable_version_flag(true)
+        .args(cli::help_flags())
         .args([
-            flag("help", Some('h'), "help", "display this help").help_heading("Help"),
-            flag("version", Some('V'), "version", "display version").help_heading("Help"),
             Arg::new("new_root")
                 .value_name("new_root")
                 .value_hint(ValueHint::DirPath)

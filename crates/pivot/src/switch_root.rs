@@ -15,7 +15,7 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use clap::{Arg, Command, ValueHint};
-use sys::cli::{Getopt, Order, flag};
+use sys::cli::{self, Getopt, Order};
 use sys::mount;
 use sys::process::{self, Forked};
 use sys::rootfs::{FutureRoot, Kind, OldRoot};
@@ -34,9 +34,8 @@ pub fn command() -> Command {
         .version(env!("CARGO_PKG_VERSION"))
         .disable_help_flag(true)
         .disable_version_flag(true)
+        .args(cli::help_flags())
         .args([
-            flag("help", Some('h'), "help", "display this help").help_heading("Help"),
-            flag("version", Some('V'), "version", "display version").help_heading("Help"),
             Arg::new("newrootdir")
                 .value_name("newrootdir")
                 .value_hint(ValueHint::DirPath)

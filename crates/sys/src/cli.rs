@@ -55,6 +55,14 @@ pub fn flag(id: &'static str, short: Option<char>, long: &'static str, help: &'s
     }
 }
 
+/// `-h, --help` and `-V, --version`, under the "Help" heading as util-linux's usage puts them.
+pub fn help_flags() -> [Arg; 2] {
+    [
+        flag("help", Some('h'), "help", "display this help").help_heading("Help"),
+        flag("version", Some('V'), "version", "display version").help_heading("Help"),
+    ]
+}
+
 /// An option with a required argument (`--opt VALUE`, `--opt=VALUE`, `-oVALUE`, `-o VALUE`).
 pub fn required(
     id: &'static str,

@@ -20,9 +20,8 @@ pub fn command() -> Command {
             .value_hint(ValueHint::FilePath)
             .help_heading(ns)
     };
-    let args: Vec<Arg> = vec![
-        flag("help", Some('h'), "help", "display this help").help_heading("Help"),
-        flag("version", Some('V'), "version", "display version").help_heading("Help"),
+    let mut args: Vec<Arg> = sys::cli::help_flags().into();
+    args.extend([
         file("mount", 'm', "mount", "new mount namespace"),
         file(
             "uts",
@@ -242,7 +241,7 @@ pub fn command() -> Command {
             .trailing_var_arg(true)
             .value_hint(ValueHint::CommandWithArguments)
             .help("the program to run, with its arguments (default: the login shell)"),
-    ];
+    ]);
     let order = [
         "mount",
         "uts",

@@ -2,14 +2,13 @@
 //! the command's own options pass through).
 
 use clap::{Arg, Command, ValueHint};
-use sys::cli::{flag, required};
+use sys::cli::{flag, help_flags, required};
 
 /// The usage line of `--help`.
 pub const USAGE: &str = "pivot [options] <newroot> [<command> [<argument>...]]";
 
 /// The `pivot` command.
 pub fn command() -> Command {
-    let help = |arg: Arg| arg.help_heading("Help");
     Command::new("pivot")
         .about("Make a directory the root of this mount namespace and run a command in it.")
         .version(env!("CARGO_PKG_VERSION"))
@@ -56,8 +55,9 @@ pub fn command() -> Command {
                 "working directory in the new root (default /)",
             )
             .value_hint(ValueHint::DirPath),
-            help(flag("help", Some('h'), "help", "display this help")),
-            help(flag("version", Some('V'), "version", "display version")),
+        ])
+        .args(help_flags())
+        .args([
             Arg::new("newroot")
                 .value_name("newroot")
                 .value_hint(ValueHint::DirPath)
