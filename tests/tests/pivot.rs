@@ -4,6 +4,12 @@
 
 use tests::{MountTableUnchanged, Run, busybox_root, ours, reference, scratch};
 
+/// Ours and the reference `theirs`, both called `name` (argv[0]), on the same arguments.
+fn both(name: &str, theirs: &std::path::Path, args: &[&str]) -> (tests::Output, tests::Output) {
+    let run = |program: &std::path::Path| Run::new(program).arg0(name).args(args).run();
+    (run(&ours(name)), run(theirs))
+}
+
 #[test]
 fn arguments_and_errors_side_by_side() {
     let Some(theirs) = reference("/usr/sbin/pivot_root") else {
@@ -22,11 +28,7 @@ fn arguments_and_errors_side_by_side() {
         &["--help"],
         &["-h", "a"],
     ] {
-        let a = Run::new(ours("pivot_root"))
-            .arg0("pivot_root")
-            .args(args)
-            .run();
-        let b = Run::new(&theirs).arg0("pivot_root").args(args).run();
+        let (a, b) = both("pivot_root", &theirs, args);
         assert_eq!(a.code, b.code, "{args:?}: {a:#?} {b:#?}");
         if args.first() != Some(&"-V") {
             assert_eq!(a.stderr, b.stderr, "{args:?}");
@@ -179,11 +181,7 @@ fn switch_root_arguments_side_by_side() {
         &["-h", "a", "b"],
         &["/nonexistent", "/sbin/init"],
     ] {
-        let a = Run::new(ours("switch_root"))
-            .arg0("switch_root")
-            .args(args)
-            .run();
-        let b = Run::new(&theirs).arg0("switch_root").args(args).run();
+        let (a, b) = both("switch_root", &theirs, args);
         assert_eq!(
             (a.code, &a.stdout, &a.stderr),
             (b.code, &b.stdout, &b.stderr),

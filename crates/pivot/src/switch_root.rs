@@ -18,7 +18,7 @@ use clap::{Arg, Command, ValueHint};
 use sys::cli::{self, Getopt, Order};
 use sys::mount;
 use sys::process::{self, Forked};
-use sys::rootfs::{FutureRoot, Kind, OldRoot};
+use sys::rootfs::{self, FutureRoot, Kind, OldRoot};
 use sys::{Errno, Error, Prog, Result, Status};
 
 /// The usage line of `--help`.
@@ -105,19 +105,9 @@ pub fn run(prog: &Prog, args: Vec<OsString>) -> Result<Status> {
 
 /// Everything that would make the switch fail half-way, checked while nothing has moved.
 fn check(new_root: &Path, init: &Path) -> Result<()> {
-    let stat = |path: &Path| {
-        std::fs::metadata(path)
-            .map_err(|e| Error::os(format!("stat of {} failed", path.display()), &e))
-    };
-    let new = stat(new_root)?;
-    let old = stat(Path::new("/"))?;
-    if !new.is_dir() {
-        return Err(Error::os(
-            format!("stat of {} failed", new_root.display()),
-            Errno(sys::errno::ENOTDIR),
-        ));
-    }
-    if (new.dev(), new.ino()) == (old.dev(), old.ino()) {
+    let is_root = rootfs::is_current_root(new_root)
+        .map_err(|e| Error::os(format!("stat of {} failed", new_root.display()), e))?;
+    if is_root {
         return Err(Error::msg(format!(
             "{} is already the root",
             new_root.display()

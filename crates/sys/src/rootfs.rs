@@ -101,6 +101,18 @@ impl FutureRoot {
     }
 }
 
+/// Whether the directory `dir`, meant to become `/`, is `/` already. Fails with the errno of
+/// its stat(2), or ENOTDIR for something other than a directory.
+pub fn is_current_root(dir: &Path) -> std::result::Result<bool, Errno> {
+    use std::os::unix::fs::MetadataExt;
+    let new = std::fs::metadata(dir).map_err(Errno::from)?;
+    if !new.is_dir() {
+        return Err(Errno(libc::ENOTDIR));
+    }
+    let root = std::fs::metadata("/").map_err(Errno::from)?;
+    Ok((new.dev(), new.ino()) == (root.dev(), root.ino()))
+}
+
 /// Open `path` below `dir` as `O_PATH`, resolving as if `dir` were `/`.
 fn open_in_root(dir: &OwnedFd, path: &Path) -> std::result::Result<OwnedFd, Errno> {
     loop {

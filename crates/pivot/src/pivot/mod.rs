@@ -17,11 +17,10 @@ pub mod cli;
 pub mod plan;
 
 use std::ffi::{OsStr, OsString};
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use sys::mount::{self, DetachedTree, Propagation, Restrictions};
-use sys::rootfs::{FutureRoot, Kind};
+use sys::rootfs::{self, FutureRoot, Kind};
 use sys::{Errno, Error, Prog, Result, Status};
 
 pub use plan::{Action, Bind, Plan};
@@ -84,16 +83,9 @@ fn later_mounts(plan: &Plan) -> Vec<PathBuf> {
 /// Every check, before anything changes.
 fn check(plan: &Plan) -> Result<Ready> {
     let new_root = &plan.new_root;
-    let meta = std::fs::metadata(new_root)
-        .map_err(|e| Error::os(format!("cannot open new root {}", new_root.display()), &e))?;
-    if !meta.is_dir() {
-        return Err(Error::os(
-            format!("cannot open new root {}", new_root.display()),
-            Errno(sys::errno::ENOTDIR),
-        ));
-    }
-    let current = std::fs::metadata("/").map_err(|e| Error::os("cannot stat /", &e))?;
-    if (meta.dev(), meta.ino()) == (current.dev(), current.ino()) {
+    let is_root = rootfs::is_current_root(new_root)
+        .map_err(|e| Error::os(format!("cannot open new root {}", new_root.display()), e))?;
+    if is_root {
         return Err(Error::msg(format!(
             "new root {} is the current root already",
             new_root.display()
