@@ -32,17 +32,43 @@ pub fn ours(name: &str) -> PathBuf {
     bin
 }
 
-/// The reference binary at `path`, or a skip (a failure when `NSUTILS_MUST_RUN=1`, as in CI).
-pub fn reference(path: &str) -> Option<PathBuf> {
-    let p = PathBuf::from(path);
-    if p.exists() {
-        Some(p)
-    } else {
-        skip(&format!(
-            "reference {path} is not installed (apt-get install util-linux)"
-        ));
-        None
+/// Where `scripts/build-refs.sh` installs the reference builds: `$NSUTILS_REF_DIR`, else
+/// `target/ref` of this workspace.
+pub fn ref_dir() -> PathBuf {
+    match std::env::var_os("NSUTILS_REF_DIR") {
+        Some(dir) => PathBuf::from(dir),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/ref"),
     }
+}
+
+/// The release a reference program comes from: util-linux 2.42.2 or libcgroup 3.2.0, and the
+/// directories of its build where the program may be.
+fn release_of(program: &str) -> (&'static str, [&'static str; 2]) {
+    if program.starts_with("cg") || program.starts_with("lscg") || program == "lssubsys" {
+        ("libcgroup 3.2.0", ["libcgroup/bin", "libcgroup/sbin"])
+    } else {
+        ("util-linux 2.42.2", ["util-linux/bin", "util-linux/sbin"])
+    }
+}
+
+/// The reference build of `program` (`unshare`, `lsns`, `cgcreate`, ...): util-linux 2.42.2 or
+/// libcgroup 3.2.0 as `scripts/build-refs.sh` builds them, or a skip (a failure when
+/// `NSUTILS_MUST_RUN=1`, as in CI) that says how to build it.
+pub fn reference(program: &str) -> Option<PathBuf> {
+    let (release, dirs) = release_of(program);
+    let base = ref_dir();
+    if let Some(path) = dirs
+        .iter()
+        .map(|dir| base.join(dir).join(program))
+        .find(|path| path.exists())
+    {
+        return Some(path);
+    }
+    skip(&format!(
+        "the reference {program} ({release}) is not built in {}: run scripts/build-refs.sh --deps",
+        base.display()
+    ));
+    None
 }
 
 /// Whether an external program is on this machine; a skip when it is not.

@@ -489,8 +489,8 @@ fn side_by_side_with_libcgroup() {
         return;
     }
     let (Some(classify), Some(exec)) = (
-        reference("/usr/bin/cgclassify"),
-        reference("/usr/bin/cgexec"),
+        reference("cgclassify"),
+        reference("cgexec"),
     ) else {
         return;
     };

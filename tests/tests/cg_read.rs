@@ -419,7 +419,7 @@ fn side_by_side_with_libcgroup() {
     if v2() {
         return;
     }
-    let (Some(_), Some(_)) = (reference("/usr/bin/cgget"), reference("/usr/bin/lscgroup")) else {
+    let (Some(_), Some(_)) = (reference("cgget"), reference("lscgroup")) else {
         return;
     };
     let g = limited_group("side");

@@ -476,7 +476,7 @@ fn side_by_side_with_libcgroup() {
     if std::env::var_os("NSUTILS_VM").is_some() {
         return;
     }
-    let Some(_) = tests::reference("/usr/bin/cgcreate") else {
+    let Some(_) = tests::reference("cgcreate") else {
         return;
     };
     let g = TestGroup::new("sbs");

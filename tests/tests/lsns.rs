@@ -130,7 +130,7 @@ fn kill_started(pid: u32) {
 /// longer grows to its width hint (TYPE `user`, PID `123`), and `--noheadings` no longer
 /// counts the hidden header. Those 2.42 widths are checked by `sys::table`'s golden tests.
 fn side_by_side(args: &[&str]) {
-    let Some(reference) = reference("/usr/bin/lsns") else {
+    let Some(reference) = reference("lsns") else {
         return;
     };
     // util-linux gives up silently (status 1, no output) when a process exits while it reads
@@ -502,7 +502,7 @@ fn network_namespace_ids_and_nsfs_side_by_side() {
         done
         echo "== persistent"; kill $P; wait; "$L" -P -t net -r -n -o NETNSID,NSFS
     "#;
-    if reference("/usr/bin/lsns").is_none() {
+    if reference("lsns").is_none() {
         return;
     }
     let out = Run::new(ours("unshare"))
@@ -742,7 +742,7 @@ fn a_terminal_truncates_command() {
     if !tests::have("/usr/bin/script", "bsdutils") {
         return;
     }
-    let Some(reference) = reference("/usr/bin/lsns") else {
+    let Some(reference) = reference("lsns") else {
         return;
     };
     let t = Target::new();

@@ -734,7 +734,7 @@ fn help_and_version() {
 
 #[test]
 fn side_by_side_with_util_linux() {
-    let Some(theirs) = reference("/usr/bin/nsenter") else {
+    let Some(theirs) = reference("nsenter") else {
         return;
     };
     let t = Target::new();

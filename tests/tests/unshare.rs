@@ -937,7 +937,7 @@ fn command_line_contract() {
 /// once the program-name prefix is normalised.
 #[test]
 fn side_by_side_with_util_linux() {
-    let Some(reference) = reference("/usr/bin/unshare") else {
+    let Some(reference) = reference("unshare") else {
         return;
     };
     let ours = ours("unshare");
