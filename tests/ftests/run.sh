@@ -2,15 +2,26 @@
 # Run libcgroup's own functional tests (tests/ftests) against nsutils' Rust
 # cgtools.  See README.md next to this file for the details and safety notes.
 #
-# usage: tests/ftests/run.sh /path/to/libcgroup-source [test numbers...]
+# usage: tests/ftests/run.sh [/path/to/libcgroup-source] [test numbers...]
 #
-# Nothing from libcgroup is stored in this repository: the tests are copied
-# from the given source tree into a temporary shadow tree at run time.
+# Without a source, the libcgroup 3.2.0 tree that scripts/build-refs.sh
+# unpacked (target/ref/src/libcgroup-3.2.0) is used. Nothing from libcgroup
+# is stored in this repository: the tests are copied from the source tree
+# into a temporary shadow tree at run time.
+#
+# Environment:
+#   FTESTS_REFERENCE=1  run libcgroup 3.2.0's tools (target/ref/libcgroup) instead of ours
+#   FTESTS_BIN=DIR      our binaries are in DIR (no cargo build; the VM and cargo test use it)
+#   FTESTS_EXPECT=FILE  compare each result with FILE's line for this host's cgroup mode
+#                       (format: see tests/ftests/expected); exit 1 on any difference but a
+#                       new pass, which is reported so that the list gets updated
+#   FTESTS_MODE=MODE    the mode's name in that file (default: hybrid, v2 or v1, detected)
+#   FTESTS_VERBOSE=1    print the runner's output of each failing test on stderr
 set -u -o pipefail
 
 DEFAULT_TESTS="001 003 008 009 010 011 012 013 014 015 016 033
 022 023 025 026 027 035 036 089
-037 038 042 090 093
+037 038 042 090
 043 047 091
 002 998
 034 046
@@ -20,26 +31,52 @@ TOOLS="cgcreate cgset cgexec cgdelete cgget cgclassify lscgroup lssubsys cgxget 
 
 die() { echo "run.sh: $*" >&2; exit 2; }
 
-[ $# -ge 1 ] || die "usage: $0 /path/to/libcgroup-source [test numbers...]"
-SRC=$(cd "$1" && pwd) || die "cannot enter $1"
-shift
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+REF=${NSUTILS_REF_DIR:-$REPO/target/ref}
+if [ $# -ge 1 ] && [ -d "$1" ]; then
+    SRC=$(cd "$1" && pwd) || die "cannot enter $1"
+    shift
+else
+    SRC=$REF/src/libcgroup-3.2.0
+fi
 [ -f "$SRC/tests/ftests/ftests.py" ] || die "$SRC/tests/ftests/ftests.py not found"
 TESTS=("$@")
 [ ${#TESTS[@]} -gt 0 ] || read -r -a TESTS <<<"$(echo $DEFAULT_TESTS)"
 [ "$(id -u)" = 0 ] || die "must run as root (the tests write to /sys/fs/cgroup)"
 command -v python3 >/dev/null || die "python3 is required"
 
-REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 TAG="nsutils-test-$$-"
+EXPECT=${FTESTS_EXPECT:-}
+[ -z "$EXPECT" ] || EXPECT=$(realpath "$EXPECT")
+[ -z "$EXPECT" ] || [ -f "$EXPECT" ] || die "$EXPECT not found"
+# the host's cgroup layout, as the expected results name it
+if [ -n "${FTESTS_MODE:-}" ]; then
+    MODE=$FTESTS_MODE
+else
+    # the file system types mounted: cgroup (v1) and/or cgroup2
+    types=$(awk '{ sub(/.* - /, ""); print $1 }' /proc/self/mountinfo)
+    case "$(echo "$types" | grep -c '^cgroup$') $(echo "$types" | grep -c '^cgroup2$')" in
+        0\ *) MODE=v2 ;;
+        *\ 0) MODE=v1 ;;
+        *) MODE=hybrid ;;
+    esac
+fi
 
-# 1. build our binaries
-(cd "$REPO" && cargo build --workspace --bins) >&2 || die "cargo build failed"
-BIN=$(cd "$REPO" && cargo metadata --format-version 1 --no-deps 2>/dev/null |
-      python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
-HOST_TRIPLE=$(rustc -vV | sed -n 's/^host: //p')
-for d in "$BIN/x86_64-unknown-linux-musl/debug" "$BIN/$HOST_TRIPLE/debug" "$BIN/debug"; do
-    if [ -x "$d/cgget" ]; then BIN=$d; break; fi
-done
+# 1. the binaries: libcgroup 3.2.0's, ours in FTESTS_BIN, or ours built now
+if [ "${FTESTS_REFERENCE:-0}" = 1 ]; then
+    BIN=$REF/libcgroup/bin
+    [ -x "$BIN/cgget" ] || die "libcgroup 3.2.0 is not built in $BIN (scripts/build-refs.sh --deps)"
+elif [ -n "${FTESTS_BIN:-}" ]; then
+    BIN=$FTESTS_BIN
+else
+    (cd "$REPO" && cargo build --workspace --bins) >&2 || die "cargo build failed"
+    BIN=$(cd "$REPO" && cargo metadata --format-version 1 --no-deps 2>/dev/null |
+          python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
+    HOST_TRIPLE=$(rustc -vV | sed -n 's/^host: //p')
+    for d in "$BIN/x86_64-unknown-linux-musl/debug" "$BIN/$HOST_TRIPLE/debug" "$BIN/debug"; do
+        if [ -x "$d/cgget" ]; then BIN=$d; break; fi
+    done
+fi
 [ -x "$BIN/cgget" ] || die "built binaries not found under $BIN"
 
 # 2. shadow tree: X/tests/ftests (copy) + X/src/tools/<tool> -> our binaries
@@ -131,7 +168,7 @@ export PATH="$WORK/bin:$PATH"
 export NSUTILS_FTESTS_TAG="$TAG"
 
 # 3. run the tests one by one
-PASS=0 FAIL=0 SKIP=0
+PASS=0 FAIL=0 SKIP=0 DIFFER=0 NEWPASS=0
 for n in "${TESTS[@]}"; do
     n=$(printf '%03d' "$((10#$n))")
     if ! ls "$n"-*.py >/dev/null 2>&1; then
@@ -151,7 +188,21 @@ for n in "${TESTS[@]}"; do
     else r=fail
     fi
     case $r in pass) PASS=$((PASS + 1));; fail) FAIL=$((FAIL + 1));; skip) SKIP=$((SKIP + 1));; esac
-    echo "$n $r"
+    note=""
+    if [ -n "$EXPECT" ]; then
+        col=$([ "${FTESTS_REFERENCE:-0}" = 1 ] && echo 4 || echo 3)
+        want=$(awk -v n="$n" -v m="$MODE" -v c="$col" '$1 == n && $2 == m { print $c; exit }' "$EXPECT")
+        if [ -z "$want" ]; then
+            note=" (NOT IN $EXPECT for $MODE)"; DIFFER=$((DIFFER + 1))
+        elif [ "$want" = "$r" ]; then
+            note=" (expected)"
+        elif [ "$r" = pass ]; then
+            note=" (NEW PASS: expected $want; update $EXPECT)"; NEWPASS=$((NEWPASS + 1))
+        else
+            note=" (UNEXPECTED: expected $want)"; DIFFER=$((DIFFER + 1))
+        fi
+    fi
+    echo "$n $r$note"
     if [ "$r" = fail ] && [ -n "${FTESTS_VERBOSE:-}" ]; then
         sed 's/^/    /' "$out" >&2
     fi
@@ -160,5 +211,12 @@ for n in "${TESTS[@]}"; do
         cleanup_groups
 done
 
-echo "$PASS passed, $FAIL failed, $SKIP skipped"
-[ "$FAIL" -eq 0 ]
+# (worded so that no CI log reader takes it for the test suite's own summary)
+who=$([ "${FTESTS_REFERENCE:-0}" = 1 ] && echo "libcgroup 3.2.0" || echo nsutils)
+echo "libcgroup ftests on a $MODE host, $who: pass $PASS, fail $FAIL, skip $SKIP"
+if [ -n "$EXPECT" ]; then
+    echo "compared with $EXPECT: $DIFFER unexpected, $NEWPASS new passes"
+    [ "$DIFFER" -eq 0 ]
+else
+    [ "$FAIL" -eq 0 ]
+fi

@@ -2,61 +2,79 @@
 # Run util-linux's own shell tests for lsns, nsenter and unshare (tests/ts/<tool>/*) against
 # nsutils' binaries. See README.md next to this file for the details and the results.
 #
-# usage: tests/ultests/run.sh UTIL_LINUX_SOURCE_OR_GIT_DIR [component-or-test...]
+# usage: tests/ultests/run.sh [UTIL_LINUX_SOURCE_OR_GIT_DIR] [component-or-test...]
 #        e.g. tests/ultests/run.sh ~/util-linux lsns nsenter/enter-via-socket
 #
+# Without a source, the util-linux 2.42.2 tree that scripts/build-refs.sh unpacked and built
+# (target/ref/src/util-linux-2.42.2) is used, with the helpers and the lsfd of that build.
 # Nothing from util-linux is stored in this repository: its tests/ directory is copied from
-# the given source tree (or, from a git directory, `git archive v2.42 tests include lib`) into
-# a temporary directory at run time, and the C helpers the tests need (test_mkfds,
-# test_sysinfo, test_sigreceive, test_strerror) are compiled there.
+# the given source tree (or, from a git directory, `git archive v2.42.2 tests include lib`)
+# into a temporary directory at run time, and the C helpers the tests need (test_mkfds,
+# test_sysinfo, test_sigreceive, test_strerror) are taken from the reference build or
+# compiled there.
 #
 # Environment:
-#   UL_TESTS_REFERENCE=1  run the system's util-linux binaries (/usr/bin) instead of ours
+#   UL_TESTS_REFERENCE=1  run util-linux 2.42.2's binaries (target/ref/util-linux) instead of ours
+#   UL_TESTS_BIN=DIR      our binaries are in DIR (no cargo build; what the VM and cargo test use)
+#   UL_TESTS_STRICT=1     a SKIPPED test counts as a failure (set by NSUTILS_MUST_RUN=1 too)
 #   UL_TESTS_VERBOSE=1    print the diff (and error log) of each failing test
 #   UL_TESTS_HELPERS=0    do not compile the C helpers (the tests needing them are skipped)
 #   UL_TESTS_TIMEOUT=N    seconds allowed per test (default 120)
 #   UL_TESTS_KEEP=1       keep the temporary directory (outputs, diffs) and print its path
-#   UL_TESTS_LSFD=PATH    the lsfd for lsns/filedesc and lsns/filter (default: lsfd in PATH,
-#                         if it can evaluate 'A == 1 and B == 2'; else those tests are skipped)
-#   UL_TESTS_LSFD_SHIM=1  a stand-in lsfd answering just those two tests' queries (README)
+#   UL_TESTS_LSFD=PATH    the lsfd for lsns/filedesc and lsns/filter (default: the reference
+#                         build's; else lsfd in PATH if it can evaluate 'A == 1 and B == 2';
+#                         else those tests are skipped)
 set -u -o pipefail
 
-TAG=v2.42
+TAG=v2.42.2
 COMPONENTS=(lsns nsenter unshare)
 
 die() { echo "run.sh: $*" >&2; exit 2; }
 
-[ $# -ge 1 ] || die "usage: $0 UTIL_LINUX_SOURCE_OR_GIT_DIR [component-or-test...]"
-SRC=$(cd "$1" 2>/dev/null && pwd) || die "cannot enter $1"
-shift
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+REF=${NSUTILS_REF_DIR:-$REPO/target/ref}
+if [ $# -ge 1 ] && [ -d "$1" ]; then
+    SRC=$(cd "$1" && pwd) || die "cannot enter $1"
+    shift
+else
+    SRC=$REF/src/util-linux-2.42.2
+    [ -d "$SRC/tests/ts" ] || die "no util-linux source given and $SRC is not built (scripts/build-refs.sh --deps)"
+fi
+STRICT=${UL_TESTS_STRICT:-${NSUTILS_MUST_RUN:-0}}
 WANT=("$@")
 [ ${#WANT[@]} -gt 0 ] || WANT=("${COMPONENTS[@]}")
 [ "$(id -u)" = 0 ] || die "must run as root (the tests make namespaces, mounts and veths)"
 command -v ip >/dev/null || die "ip (iproute2) is required"
 REFERENCE=${UL_TESTS_REFERENCE:-0}
-REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 
 # 1. build our binaries and find them
-if ! (cd "$REPO" && cargo build --workspace --bins) >&2; then
+if [ -n "${UL_TESTS_BIN:-}" ]; then
+    :
+elif ! (cd "$REPO" && cargo build --workspace --bins) >&2; then
     [ "$REFERENCE" = 1 ] || die "cargo build failed"
     echo "run.sh: cargo build failed; going on with the reference binaries" >&2
 fi
-TARGET_DIR=$(cd "$REPO" && cargo metadata --format-version 1 --no-deps 2>/dev/null |
-             sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
-[ -n "$TARGET_DIR" ] || TARGET_DIR=$REPO/target
-HOST_TRIPLE=$(rustc -vV 2>/dev/null | sed -n 's/^host: //p')
-BIN=""
-for d in "$TARGET_DIR/x86_64-unknown-linux-musl/debug" "$TARGET_DIR/$HOST_TRIPLE/debug" \
-         "$TARGET_DIR/debug"; do
-    if [ -x "$d/unshare" ] || [ -x "$d/nsenter" ] || [ -x "$d/lsns" ]; then BIN=$d; break; fi
-done
-[ -n "$BIN" ] || [ "$REFERENCE" = 1 ] || die "built binaries not found under $TARGET_DIR"
+if [ -n "${UL_TESTS_BIN:-}" ]; then
+    BIN=$(cd "$UL_TESTS_BIN" && pwd) || die "cannot enter $UL_TESTS_BIN"
+else
+    TARGET_DIR=$(cd "$REPO" && cargo metadata --format-version 1 --no-deps 2>/dev/null |
+                 sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
+    [ -n "$TARGET_DIR" ] || TARGET_DIR=$REPO/target
+    HOST_TRIPLE=$(rustc -vV 2>/dev/null | sed -n 's/^host: //p')
+    BIN=""
+    for d in "$TARGET_DIR/x86_64-unknown-linux-musl/debug" "$TARGET_DIR/$HOST_TRIPLE/debug" \
+             "$TARGET_DIR/debug"; do
+        if [ -x "$d/unshare" ] || [ -x "$d/nsenter" ] || [ -x "$d/lsns" ]; then BIN=$d; break; fi
+    done
+fi
+[ -n "$BIN" ] || [ "$REFERENCE" = 1 ] || die "built binaries not found (cargo build --workspace --bins)"
 
-# the sandbox is made by our unshare (the system's one only as a fallback in reference mode)
+# the sandbox is made by our unshare (the reference's only as a fallback in reference mode)
 SANDBOX_UNSHARE=${BIN:+$BIN/unshare}
 if [ -z "$SANDBOX_UNSHARE" ] || [ ! -x "$SANDBOX_UNSHARE" ]; then
     [ "$REFERENCE" = 1 ] || die "our unshare was not built; it is needed to make the sandbox"
-    SANDBOX_UNSHARE=$(command -v unshare) || die "no unshare to make the sandbox with"
+    SANDBOX_UNSHARE=$REF/util-linux/bin/unshare
+    [ -x "$SANDBOX_UNSHARE" ] || die "no unshare to make the sandbox with"
     echo "run.sh: using $SANDBOX_UNSHARE to make the sandbox" >&2
 fi
 
@@ -69,7 +87,16 @@ else
 fi
 trap 'exit 130' INT TERM
 if [ -d "$SRC/tests/ts" ]; then
-    cp -a "$SRC/tests" "$WORK/tests" || die "cannot copy $SRC/tests"
+    mkdir "$WORK/tests"
+    # only what these components' scripts read: the whole tree holds disk images
+    for f in "$SRC"/tests/*; do
+        case ${f##*/} in ts|expected|diff|output) ;; *) cp -a "$f" "$WORK/tests/" ;; esac
+    done
+    mkdir -p "$WORK/tests/ts" "$WORK/tests/expected"
+    for c in "${COMPONENTS[@]}"; do
+        [ -d "$SRC/tests/ts/$c" ] && cp -a "$SRC/tests/ts/$c" "$WORK/tests/ts/"
+        [ -d "$SRC/tests/expected/$c" ] && cp -a "$SRC/tests/expected/$c" "$WORK/tests/expected/"
+    done
     UL_INCLUDE=$SRC/include UL_LIB=$SRC/lib
     VERSION="source tree $SRC"
 elif git --git-dir="$SRC" rev-parse --verify -q "$TAG^{commit}" >/dev/null; then
@@ -85,7 +112,9 @@ rm -rf "$WORK/tests/output" "$WORK/tests/diff"
 # the config.h the scripts grep (ts_skip_config, ioctl_ns, nsfs): what this system has
 printf '#define HAVE_LINUX_NSFS_H 1\n#define HAVE_LINUX_NET_NAMESPACE_H 1\n' >"$WORK/config.h"
 
-# 3. the C helpers (TS_HELPER_*), always looked up in the build tree: $WORK/test_*
+# 3. the C helpers (TS_HELPER_*), always looked up in the build tree: $WORK/test_*. A built
+#    source tree (the reference build's) has them already; otherwise they are compiled here.
+HELPERS=(mkfds sysinfo sigreceive strerror)
 build_helpers() {
     local b=$WORK/helpers-build h
     command -v gcc >/dev/null || { echo "run.sh: no gcc: helpers not built" >&2; return; }
@@ -93,7 +122,7 @@ build_helpers() {
         { echo "run.sh: no include/ or lib/ in $SRC: helpers not built" >&2; return; }
     mkdir -p "$b"
     # just enough of autoconf's config.h for these four files on glibc/Linux
-    cat >"$b/config.h" <<'EOF'
+    cat >"$b/config.h" <<'CONFIG'
 #define _GNU_SOURCE 1
 #define PACKAGE "util-linux"
 #define PACKAGE_STRING "util-linux"
@@ -115,10 +144,11 @@ build_helpers() {
 #define HAVE_LINUX_NSFS_H 1
 #define HAVE_LINUX_NET_NAMESPACE_H 1
 #define HAVE_WIDECHAR 1
-EOF
+CONFIG
     local cc=(gcc -O1 -w -include "$b/config.h" -I"$UL_INCLUDE" -I"$WORK/tests/helpers")
     local hd=$WORK/tests/helpers
-    for h in mkfds sysinfo sigreceive strerror; do
+    for h in "${HELPERS[@]}"; do
+        [ -x "$WORK/test_$h" ] && continue
         case $h in
             mkfds) set -- "$hd/test_mkfds.c" "$hd/test_mkfds_ppoll.c" ;;
             sigreceive|sysinfo) set -- "$hd/test_$h.c" "$UL_LIB/strutils.c" ;;
@@ -131,14 +161,23 @@ EOF
         fi
     done
 }
-[ "${UL_TESTS_HELPERS:-1}" = 0 ] || build_helpers
+if [ "${UL_TESTS_HELPERS:-1}" != 0 ]; then
+    for h in "${HELPERS[@]}"; do
+        # libtool's wrapper scripts in a build tree: the real program is in .libs/ when linked
+        # against the tree's libraries, else the file itself
+        if [ -x "$SRC/.libs/test_$h" ]; then cp "$SRC/.libs/test_$h" "$WORK/"
+        elif [ -x "$SRC/test_$h" ] && [ -d "$SRC/tests/ts" ]; then cp "$SRC/test_$h" "$WORK/"
+        fi
+    done
+    build_helpers
+fi
 
 # 4. wrappers named lsns, nsenter, unshare, first on PATH and in TS_CMD_*. A tool we have not
 #    built gets no wrapper: its tests are then SKIPPED ("... not found"), as upstream does.
 mkdir "$WORK/bin"
 for tool in lsns nsenter unshare; do
     if [ "$REFERENCE" = 1 ]; then
-        target=/usr/bin/$tool
+        target=$REF/util-linux/bin/$tool
     else
         target=${BIN:+$BIN/$tool}
     fi
@@ -149,42 +188,24 @@ for tool in lsns nsenter unshare; do
         echo "run.sh: no $tool binary${target:+ at $target}; its tests will be skipped" >&2
     fi
 done
-# lsns/filedesc and lsns/filter also run lsfd (not one of ours) with -Q 'A == 1 and B == 2';
-# lsfd 2.38.1 mis-parses that ("unexpected right operand type NUM for: &&"). Such an lsfd
-# is replaced by a missing file, so those tests are SKIPPED (reason rewritten below) instead
-# of failing for a reason that has nothing to do with our binaries. UL_TESTS_LSFD=/path/lsfd
-# forces a given lsfd.
-LSFD=${UL_TESTS_LSFD:-$(command -v lsfd)}
+# lsns/filedesc and lsns/filter also run lsfd (not one of ours) with -Q 'A == 1 and B == 2'.
+# The reference build's lsfd is used when built. Otherwise the one in PATH, unless it cannot
+# evaluate that (lsfd 2.38.1: "unexpected right operand type NUM for: &&"): then it is
+# replaced by a missing file, so those tests are SKIPPED (reason rewritten below) instead of
+# failing for a reason that has nothing to do with our binaries.
+LSFD=${UL_TESTS_LSFD:-}
+[ -n "$LSFD" ] || [ ! -x "$REF/util-linux/bin/lsfd" ] || LSFD=$REF/util-linux/bin/lsfd
 LSFD_SENTINEL=$WORK/unusable/lsfd-cannot-evaluate-and
-if [ -z "${UL_TESTS_LSFD:-}" ] && [ "${UL_TESTS_LSFD_SHIM:-0}" != 1 ] && [ -n "$LSFD" ] &&
-   ! "$LSFD" -n --raw -o FD -Q "PID == $$ and FD == 0" >/dev/null 2>&1; then
-    echo "run.sh: $("$LSFD" --version 2>&1) cannot evaluate -Q 'PID == N and FD == N':" \
-         "tests needing lsfd are skipped (set UL_TESTS_LSFD to a newer lsfd)" >&2
-    LSFD=$LSFD_SENTINEL
+if [ -z "$LSFD" ]; then
+    LSFD=$(command -v lsfd) || LSFD=lsfd
+    if ! "$LSFD" -n --raw -o FD -Q "PID == $$ and FD == 0" >/dev/null 2>&1; then
+        echo "run.sh: $("$LSFD" --version 2>&1) cannot evaluate -Q 'PID == N and FD == N':" \
+             "tests needing lsfd are skipped (scripts/build-refs.sh builds a newer lsfd)" >&2
+        LSFD=$LSFD_SENTINEL
+    fi
 fi
-# UL_TESTS_LSFD_SHIM=1: instead, a stand-in that answers the two queries these tests make
-# ('PID == N and FD == N', 'PID == N and ASSOC == "KIND"') with the inode stat(1) gives for
-# /proc/N/fd/N or /proc/N/ns/KIND; anything else goes to the lsfd in PATH.
-if [ "${UL_TESTS_LSFD_SHIM:-0}" = 1 ]; then
-    mkdir -p "$WORK/lsfd-shim"
-    cat >"$WORK/lsfd-shim/lsfd" <<'SHIM'
-#!/bin/bash
-# written by nsutils' tests/ultests/run.sh (UL_TESTS_LSFD_SHIM=1)
-q=${*: -1}
-if [[ $q =~ ^PID\ ==\ ([0-9]+)\ and\ FD\ ==\ ([0-9]+)$ ]]; then
-    exec stat -L -c %i "/proc/${BASH_REMATCH[1]}/fd/${BASH_REMATCH[2]}"
-elif [[ $q =~ ^PID\ ==\ ([0-9]+)\ and\ ASSOC\ ==\ \"([a-z]+)\"$ ]]; then
-    exec stat -L -c %i "/proc/${BASH_REMATCH[1]}/ns/${BASH_REMATCH[2]}"
-fi
-exec lsfd "$@"
-SHIM
-    chmod +x "$WORK/lsfd-shim/lsfd"
-    LSFD=$WORK/lsfd-shim/lsfd
-    echo "run.sh: lsfd is a stand-in answering only the queries of lsns/filedesc and lsns/filter" >&2
-fi
-[ -n "$LSFD" ] || LSFD=lsfd
 if [ "$REFERENCE" = 1 ]; then
-    echo "run.sh: reference run: $(/usr/bin/lsns --version 2>&1)" >&2
+    echo "run.sh: reference run: $("$REF/util-linux/bin/lsns" --version 2>&1)" >&2
 fi
 
 # 5. the list of test scripts
@@ -194,9 +215,12 @@ for w in "${WANT[@]}"; do
     if [ -f "$WORK/tests/ts/$w" ]; then
         TESTS+=("$w")
     elif [ -d "$WORK/tests/ts/$w" ]; then
-        while read -r t; do TESTS+=("$w/$t"); done < <(
-            find "$WORK/tests/ts/$w" -maxdepth 1 -type f -regex '.*/[^.~]*' -printf '%f\n' |
-            grep -v '^Makemodule' | sort)
+        # the scripts: no dot or tilde in the name, not the Makemodule
+        for t in "$WORK/tests/ts/$w"/*; do
+            t=${t##*/}
+            [ -f "$WORK/tests/ts/$w/$t" ] && [[ $t != *[.~]* && $t != Makemodule* ]] &&
+                TESTS+=("$w/$t")
+        done
     else
         die "no test or component '$w' in $VERSION"
     fi
@@ -270,6 +294,7 @@ for t in "${TESTS[@]}"; do
 done
 [ -s "$WORK/sandbox.err" ] && sed 's/^/run.sh: sandbox: /' "$WORK/sandbox.err" >&2
 
-who=$([ "$REFERENCE" = 1 ] && echo "/usr/bin" || echo "nsutils ($BIN)")
+who=$([ "$REFERENCE" = 1 ] && echo "util-linux 2.42.2 ($REF/util-linux)" || echo "nsutils ($BIN)")
 echo "$OK OK, $FAILED FAILED, $KNOWN KNOWN FAILED, $SKIPPED SKIPPED ($((OK + FAILED + KNOWN + SKIPPED)) tests of util-linux $VERSION, binaries: $who)"
-[ "$FAILED" -eq 0 ]
+[ "$FAILED" -eq 0 ] || exit 1
+[ "$STRICT" != 1 ] || [ "$SKIPPED" -eq 0 ] || { echo "run.sh: a skipped test is a failure here (UL_TESTS_STRICT/NSUTILS_MUST_RUN)" >&2; exit 1; }

@@ -290,6 +290,46 @@ const HOST_TOOLS: &[&str] = &[
     "/usr/bin/dash",
     "/usr/sbin/pivot_root",
     "/usr/sbin/switch_root",
+    // libcgroup's ftests (tests/tests/upstream_suites.rs): their busy loops are perl, found by
+    // `ps x`, which busybox's ps does not take.
+    "/usr/bin/perl",
+    "/usr/bin/ps",
+];
+
+/// What upstream's suites need from the reference sources in `target/ref/src`: util-linux's
+/// test scripts for the three tools, their expected outputs and the C helpers they call, and
+/// libcgroup's Python ftests.
+const UPSTREAM_SUITE_FILES: &[&str] = &[
+    "util-linux-2.42.2/tests/functions.sh",
+    "util-linux-2.42.2/tests/commands.sh",
+    "util-linux-2.42.2/tests/run.sh",
+    "util-linux-2.42.2/tests/ts/lsns",
+    "util-linux-2.42.2/tests/ts/nsenter",
+    "util-linux-2.42.2/tests/ts/unshare",
+    "util-linux-2.42.2/tests/expected/lsns",
+    "util-linux-2.42.2/tests/expected/nsenter",
+    "util-linux-2.42.2/tests/expected/unshare",
+    "util-linux-2.42.2/test_mkfds",
+    "util-linux-2.42.2/test_sysinfo",
+    "util-linux-2.42.2/test_sigreceive",
+    "util-linux-2.42.2/test_strerror",
+    "libcgroup-3.2.0/tests/ftests",
+];
+
+/// Parts of Python's standard library that libcgroup's ftests never import (a third of it:
+/// the initramfs is unpacked into the guest's memory).
+const PYTHON_UNUSED: &[&str] = &[
+    "config-3.11-x86_64-linux-gnu",
+    "test",
+    "idlelib",
+    "tkinter",
+    "turtledemo",
+    "ensurepip",
+    "lib2to3",
+    "pydoc_data",
+    "distutils",
+    "site-packages",
+    "dist-packages",
 ];
 
 /// What `--script` benchmarks compare with, packed with their libraries when installed.
@@ -343,6 +383,8 @@ fn pack(
         add_file(stage, path)?;
         libs.extend(shared_libraries(path)?);
     }
+    libs.extend(pack_references(root, stage)?);
+    libs.extend(pack_python(stage)?);
     for lib in &libs {
         add_file(stage, lib)?;
     }
@@ -366,9 +408,17 @@ fn pack(
     for file in built.tests.iter().chain(&built.bins) {
         add_file(stage, file)?;
     }
-    // The example scripts, which tests/examples.rs runs from the checkout.
+    // The example scripts, which tests/examples.rs runs from the checkout, and the runners of
+    // upstream's suites with the expected results, which tests/upstream_suites.rs runs.
     for entry in fs::read_dir(root.join("examples"))? {
         add_file(stage, &entry?.path())?;
+    }
+    for file in [
+        "tests/ultests/run.sh",
+        "tests/ftests/run.sh",
+        "tests/ftests/expected",
+    ] {
+        add_file(stage, &root.join(file))?;
     }
     // The modules, each after what it depends on.
     let mut order = Vec::new();
@@ -455,6 +505,85 @@ fn pack(
         .status()?;
     if !status.success() {
         bail!("cannot pack the initramfs");
+    }
+    Ok(())
+}
+
+/// The reference builds of `scripts/build-refs.sh` (util-linux 2.42.2, libcgroup 3.2.0) at their
+/// host paths, so that the side-by-side tests and upstream's suites run in the guest as on the
+/// host; returns the libraries they load. Without `target/ref` the tests that need it fail in
+/// the guest (`NSUTILS_MUST_RUN=1`) and say how to build it.
+fn pack_references(root: &Path, stage: &Path) -> Result<BTreeSet<PathBuf>> {
+    let refs = root.join("target/ref");
+    let mut libs = BTreeSet::new();
+    if !refs.is_dir() {
+        eprintln!(
+            "xtask vm-test: warning: {} is not built (scripts/build-refs.sh); the tests that use it will fail",
+            refs.display()
+        );
+        return Ok(libs);
+    }
+    for dir in [
+        "util-linux/bin",
+        "util-linux/sbin",
+        "libcgroup/bin",
+        "libcgroup/sbin",
+    ] {
+        for exe in executables_in(&refs.join(dir))? {
+            add_file(stage, &exe)?;
+            libs.extend(shared_libraries(&exe)?);
+        }
+    }
+    for part in UPSTREAM_SUITE_FILES {
+        let path = refs.join("src").join(part);
+        if path.is_dir() {
+            add_tree(stage, &path, &[])?;
+        } else if path.exists() {
+            add_file(stage, &path)?;
+            libs.extend(shared_libraries(&path)?);
+        }
+    }
+    Ok(libs)
+}
+
+/// The host's python3 and its standard library (less [`PYTHON_UNUSED`]), which libcgroup's
+/// ftests run on; returns the libraries the interpreter and its extension modules load.
+fn pack_python(stage: &Path) -> Result<BTreeSet<PathBuf>> {
+    let mut libs = BTreeSet::new();
+    let python = Path::new("/usr/bin/python3");
+    let Ok(real) = fs::canonicalize(python) else {
+        eprintln!("xtask vm-test: warning: python3 is not installed; libcgroup's ftests will fail");
+        return Ok(libs);
+    };
+    add_file(stage, python)?;
+    libs.extend(shared_libraries(&real)?);
+    let version = real
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("python3");
+    let stdlib = Path::new("/usr/lib").join(version);
+    add_tree(stage, &stdlib, PYTHON_UNUSED)?;
+    for module in fs::read_dir(stdlib.join("lib-dynload"))? {
+        libs.extend(shared_libraries(&module?.path())?);
+    }
+    Ok(libs)
+}
+
+/// Every file under `dir` (not under a directory named in `skip`), with [`add_file`].
+fn add_tree(stage: &Path, dir: &Path, skip: &[&str]) -> Result<()> {
+    for entry in fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))? {
+        let path = entry?.path();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        if path.is_dir() {
+            if !skip.contains(&name) {
+                add_tree(stage, &path, skip)?;
+            }
+        } else if path.exists() {
+            add_file(stage, &path)?;
+        }
     }
     Ok(())
 }
