@@ -1,4 +1,5 @@
 complete -c cgclassify -s g -l group -d 'the group to move into (repeatable; * for all hierarchies); without -g, the rules of /etc/cgrules.conf decide' -r
 complete -c cgclassify -s s -l sticky -d 'keep the rules daemon from moving the processes (accepted; no daemon is used)'
 complete -c cgclassify -l cancel-sticky -d 'let the rules daemon move them again (accepted; no daemon is used)'
+complete -c cgclassify -s b -d 'accepted for compatibility; there is no default systemd scope'
 complete -c cgclassify -s h -l help -d 'display this help'

@@ -4,4 +4,5 @@ complete -c cgcreate -s t -l task -d 'owner of the task files (name or id)' -r
 complete -c cgcreate -s d -l dperm -d 'mode of the group\'s directory (octal)' -r
 complete -c cgcreate -s f -l fperm -d 'mode of the setting files (octal)' -r
 complete -c cgcreate -s s -l tperm -d 'mode of the task files (octal)' -r
+complete -c cgcreate -s b -d 'accepted for compatibility; there is no default systemd scope'
 complete -c cgcreate -s h -l help -d 'display this help'

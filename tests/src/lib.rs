@@ -482,3 +482,25 @@ pub fn cgroup_dir(controller: &str) -> PathBuf {
         })
         .unwrap_or_else(|| PathBuf::from("/sys/fs/cgroup"))
 }
+
+/// libcgroup 3.2.0's `tool`, then ours, on the same arguments, each with `tool` as argv[0]
+/// (libcgroup names itself in messages by argv[0]): `prepare` runs before each, so both start
+/// from the same state, and `observe` after each, to compare what they left in the kernel's
+/// files. Returns (theirs, ours), each with what `observe` saw; `None` (a skip) when the
+/// reference is not built.
+pub fn libcgroup_and_ours<S: AsRef<OsStr>>(
+    tool: &str,
+    args: &[S],
+    prepare: impl Fn(),
+    observe: impl Fn() -> String,
+) -> Option<((Output, String), (Output, String))> {
+    let theirs = reference(tool)?;
+    let mut results = [theirs, ours(tool)].into_iter().map(|program| {
+        prepare();
+        let out = Run::new(program).arg0(tool).args(args).run();
+        (out, observe())
+    });
+    let theirs = results.next()?;
+    let mine = results.next()?;
+    Some((theirs, mine))
+}

@@ -1,5 +1,6 @@
 //! cgget, cgxget, lscgroup and lssubsys, checked against what the kernel's cgroup files hold;
-//! side by side with Debian's libcgroup 2.0.2 tools where 2.0.2 and 3.2 agree.
+//! side by side with libcgroup 3.2.0's (the reference build), and its deliberate
+//! differences asserted both ways.
 //!
 //! Modes: every test must pass on the hybrid development host and in the v2-only and
 //! v1-only VMs (`cargo xtask vm-test`); expectations follow `tests::cgroup_mode()` and
@@ -9,7 +10,7 @@
 use std::fs;
 use std::path::Path;
 
-use tests::{CgroupMode, Output, Run, TestGroup, cgroup_dir, cgroup_mode, ours, reference};
+use tests::{CgroupMode, Output, Run, TestGroup, cgroup_dir, cgroup_mode, ours};
 
 fn cg(tool: &str, args: &[&str]) -> Output {
     Run::new(ours(tool)).args(args).run()
@@ -403,77 +404,301 @@ fn lssubsys_lists_every_hierarchy() {
         let name = l.split('\t').next().unwrap();
         assert!(listed.contains(&name), "{name}: {listed:?}");
     }
+    // The kernel's order, that of /proc/cgroups (libcgroup 3.2's), within and across lines.
+    let rank = |c: &str| {
+        ids.lines()
+            .position(|l| l.split('\t').next() == Some(c))
+            .unwrap_or(usize::MAX)
+    };
+    let out = cg("lssubsys", &[]);
+    let ranks: Vec<Vec<usize>> = out
+        .ok()
+        .lines()
+        .map(|l| l.split(',').map(rank).collect())
+        .collect();
+    let firsts: Vec<usize> = ranks.iter().map(|r| r[0]).collect();
+    assert!(firsts.is_sorted(), "{out:#?}");
+    assert!(ranks.iter().all(|r| r.is_sorted()), "{out:#?}");
     assert_eq!(cg("lssubsys", &["nosuchctrl"]).ok(), "");
     let out = cg("lssubsys", &["-x"]);
     assert_eq!(out.code, Some(129));
 }
 
-/// The cases where Debian's 2.0.2 and libcgroup 3.2 print the same.
-#[test]
-fn side_by_side_with_libcgroup() {
-    // The reference tools are not packed into the VM.
-    if std::env::var_os("NSUTILS_VM").is_some() {
-        return;
+/// Each case through libcgroup 3.2.0 and ours: the same stdout, stderr and exit status.
+/// False when the reference is not built (a skip).
+fn same_as_libcgroup(tool: &str, cases: &[Vec<String>]) -> bool {
+    for args in cases {
+        let Some(((theirs, _), (mine, _))) =
+            tests::libcgroup_and_ours(tool, args, || (), String::new)
+        else {
+            return false;
+        };
+        assert_eq!(mine, theirs, "{tool} {args:?}");
     }
-    // 2.0.2 knows v1 names only: nothing to compare on a v2-only host.
+    true
+}
+
+fn args(list: &[&str]) -> Vec<String> {
+    list.iter().map(|a| (*a).to_owned()).collect()
+}
+
+/// The memory limit and cpu weight in this host's own dialect.
+fn native_names() -> (&'static str, &'static str) {
     if v2() {
+        ("memory.max", "cpu.weight")
+    } else {
+        ("memory.limit_in_bytes", "cpu.shares")
+    }
+}
+
+#[test]
+fn cgget_side_by_side_with_libcgroup() {
+    let g = limited_group("sbs-get");
+    let n = g.name.as_str();
+    let child = format!("{n}/c");
+    cg("cgcreate", &["-g", &format!("memory,cpu:{child}")]).assert_code(0);
+    let missing = format!("{n}-missing");
+    let (limit, weight) = native_names();
+    let cases = [
+        args(&["-r", limit, n]),
+        args(&["-r", limit, "-r", weight, n, &child]),
+        args(&["-r", weight, "-r", limit, "-r", "cpu.stat", n]),
+        args(&["-n", "-v", "-r", weight, n, &child]),
+        args(&["-nv", "--variable", limit, n]),
+        args(&["-g", &format!("cpu:{n}")]),
+        args(&["-g", "cpu", n]),
+        args(&["-g", "cpu", "-g", "memory", &child]),
+        args(&["-g", &format!("cpu:{n}"), "-g", &format!("memory:{child}")]),
+        args(&["-v", "-g", &format!("memory:{child}")]),
+        args(&["-g", &format!("memory:{missing}")]),
+        args(&["-g", "cpu:", n]),
+        args(&["-a", &child]),
+        args(&[&child]),
+        args(&["-b", "-r", weight, &format!("/{n}"), &format!("{n}/")]),
+        args(&["-r", weight, &missing]),
+        args(&["-r", "cpu.nsutils_nosuch", n]),
+        args(&["-r", "nsutilsnosuch.x", n]),
+        args(&["-m"]),
+        args(&["-r", weight]),
+        args(&["-g", &format!("cpu:{n}"), n]),
+        args(&["-r", weight, "-g", "cpu", n]),
+        args(&["-m", "-r", weight, n]),
+        args(&["-x"]),
+        args(&["--nosuch"]),
+        args(&[]),
+    ];
+    same_as_libcgroup("cgget", &cases);
+}
+
+#[test]
+fn cgxget_side_by_side_with_libcgroup() {
+    let g = limited_group("sbs-xget");
+    let n = g.name.as_str();
+    let cases = [
+        args(&["-2", "-r", "cpu.weight", "-r", "cpu.max", n]),
+        args(&["-2", "-r", "cpu.max", "-r", "cpu.weight", n]),
+        args(&["-2", "-n", "-v", "-r", "cpu.max", n]),
+        args(&["-1", "-r", "cpu.cfs_period_us", "-r", "cpu.shares", n]),
+        args(&["-1", "-r", "cpu.shares", "-r", "cpu.cfs_quota_us", n]),
+        args(&["-2", "-i", "-r", "cpu.stat", n]),
+        args(&["-b", "-2", "-r", "cpu.weight", n]),
+        args(&["-2", "-r", "cpu.weight", &format!("{n}-missing")]),
+        args(&["-2", "-r", "cpu.weight"]),
+        args(&["-m"]),
+        args(&["-x"]),
+        args(&[]),
+    ];
+    same_as_libcgroup("cgxget", &cases);
+}
+
+/// What cgxget does where libcgroup 3.2.0 fails silently (cgxget(1) NOTES): a message for
+/// what cannot be converted, and the memory.max/memory.high and swap mappings, which came
+/// to libcgroup after 3.2.0. Compared where the memory controller is on cgroup v1.
+#[test]
+fn cgxget_differences_from_libcgroup() {
+    if on_v2("memory") {
         return;
     }
-    let (Some(_), Some(_)) = (reference("cgget"), reference("lscgroup")) else {
+    let g = limited_group("xget-diff");
+    let n = g.name.as_str();
+    for setting in ["memory.max", "memory.high", "memory.swap.max"] {
+        let case = ["-2", "-r", setting, n];
+        let Some(((theirs, _), (mine, _))) =
+            tests::libcgroup_and_ours("cgxget", &case, || (), String::new)
+        else {
+            return;
+        };
+        fails_with(&theirs, 91, "");
+        mine.assert_code(0);
+        assert!(
+            mine.stdout.starts_with(&format!("{n}:\n{setting}: ")),
+            "{mine:#?}"
+        );
+    }
+    let max = cg("cgxget", &["-2", "-n", "-v", "-r", "memory.max", n]);
+    assert_eq!(max.ok(), "15728640\n");
+    // -i skips what v2 has no counterpart for in a whole controller; libcgroup fails.
+    let case = ["-2", "-i", "-g", "cpu", n];
+    if let Some(((theirs, _), (mine, _))) =
+        tests::libcgroup_and_ours("cgxget", &case, || (), String::new)
+    {
+        fails_with(&theirs, 91, "");
+        assert_eq!(
+            mine.ok(),
+            format!("{n}:\ncpu.max: 50000 100000\ncpu.weight: 50\n\n")
+        );
+    }
+    let case = ["-2", "-r", "cpu.stat", n];
+    if let Some(((theirs, _), (mine, _))) =
+        tests::libcgroup_and_ours("cgxget", &case, || (), String::new)
+    {
+        fails_with(&theirs, 111, "");
+        fails_with(
+            &mine,
+            111,
+            "cgxget: cpu.stat: Failed to convert from cgroup v1 to/from cgroup v2\n",
+        );
+    }
+}
+
+#[test]
+fn lscgroup_side_by_side_with_libcgroup() {
+    let g = limited_group("sbs-ls");
+    let n = g.name.as_str();
+    cg("cgcreate", &["-g", &format!("memory:{n}/c/d")]).assert_code(0);
+    let missing = format!("memory:{n}-missing");
+    let cases = [
+        args(&[&format!("memory:{n}")]),
+        args(&[&format!("cpu:/{n}")]),
+        args(&["-g", &format!("memory:{n}/c/")]),
+        args(&["-b", "-g", &format!("cpu:{n}"), &format!("memory:{n}/c")]),
+        args(&[&missing]),
+        args(&["-x"]),
+        args(&["--nosuch"]),
+    ];
+    same_as_libcgroup("lscgroup", &cases);
+}
+
+/// lscgroup where libcgroup 3.2.0 differs on purpose (lscgroup(1) NOTES).
+#[test]
+fn lscgroup_differences_from_libcgroup() {
+    let g = limited_group("ls-diff");
+    let n = g.name.as_str();
+    let run = |case: &[&str]| tests::libcgroup_and_ours("lscgroup", case, || (), String::new);
+    let Some(((theirs, _), (mine, _))) = run(&[]) else {
         return;
     };
-    let g = limited_group("side");
-    cg("cgcreate", &["-g", &format!("memory:{}/child", g.name)]).assert_code(0);
-    let missing = TestGroup::new("side-missing");
-    let cases: Vec<(&str, Vec<String>)> = vec![
-        (
-            "cgget",
-            vec![
-                "-r".into(),
-                "memory.limit_in_bytes".into(),
-                "-r".into(),
-                "cpu.shares".into(),
-                g.name.clone(),
-                "/".into(),
-            ],
-        ),
-        (
-            "cgget",
-            vec![
-                "-n".into(),
-                "-v".into(),
-                "-r".into(),
-                "cpu.shares".into(),
-                g.name.clone(),
-            ],
-        ),
-        ("cgget", vec!["-g".into(), format!("cpu:{}", g.name)]),
-        ("cgget", vec!["-g".into(), "cpu".into(), g.name.clone()]),
-        (
-            "cgget",
-            vec!["-g".into(), format!("memory:{}", missing.name)],
-        ),
-        (
-            "cgget",
-            vec!["-r".into(), "cpu.shares".into(), missing.name.clone()],
-        ),
-        (
-            "cgget",
-            vec!["-r".into(), "cpu.nosuch".into(), g.name.clone()],
-        ),
-        (
-            "lscgroup",
-            vec![format!("memory:{}", g.name), format!("cpu:/{}", g.name)],
-        ),
-        ("lscgroup", vec![format!("memory:{}", missing.name)]),
-    ];
-    for (tool, args) in cases {
-        let ours = Run::new(ours(tool)).args(&args).run();
-        let theirs = Run::new(format!("/usr/bin/{tool}")).args(&args).run();
+    // The root of each hierarchy: `memory://` there (an empty default systemd scope).
+    let root = |out: &Output| {
+        out.stdout
+            .lines()
+            .any(|l| l.starts_with("memory:") && l.ends_with(":/"))
+    };
+    assert!(root(&mine) && !root(&theirs), "{mine:#?} {theirs:#?}");
+    assert!(
+        theirs.stdout.lines().any(|l| l.ends_with("://")),
+        "{theirs:#?}"
+    );
+    // Every hierarchy of a multi-controller -g, where libcgroup lists the first only.
+    if let Some(((theirs, _), (mine, _))) = run(&[&format!("memory,cpu:{n}")]) {
+        let hierarchies = |out: &Output| {
+            out.ok()
+                .lines()
+                .filter(|l| l.ends_with(&format!("/{n}/")))
+                .count()
+        };
+        let expected = if cgroup_dir("memory") == cgroup_dir("cpu") {
+            1
+        } else {
+            2
+        };
+        assert_eq!((hierarchies(&theirs), hierarchies(&mine)), (1, expected));
+    }
+    if let Some(((theirs, _), (mine, _))) = run(&["nosuchctrl:/"]) {
+        fails_with(
+            &theirs,
+            93,
+            "lscgroup: cannot find group nosuchctrl..:/: Cgroup operation failed\n",
+        );
+        fails_with(
+            &mine,
+            93,
+            "lscgroup: cannot find group nosuchctrl:/: Cgroup operation failed\n",
+        );
+    }
+    if let Some(((theirs, _), (mine, _))) = run(&["memory"]) {
+        fails_with(
+            &theirs,
+            255,
+            "lscgroup: cgroup controller an path parsing failed (memory)\n",
+        );
+        fails_with(
+            &mine,
+            129,
+            "lscgroup: cgroup controller and path parsing failed (memory)\n",
+        );
+    }
+}
+
+/// Whether a controller the kernel knows is neither on a v1 hierarchy nor on cgroup v2 while
+/// some v1 hierarchy exists: then libcgroup 3.2.0's lssubsys fails with 82 (its issue 537).
+fn lssubsys_fails_in_libcgroup() -> bool {
+    let ids = fs::read_to_string("/proc/cgroups").unwrap_or_default();
+    let v2: String = tests::cgroup_mounts()
+        .iter()
+        .filter_map(|m| fs::read_to_string(m.join("cgroup.controllers")).ok())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let rows: Vec<Vec<&str>> = ids
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(|l| l.split('\t').collect())
+        .collect();
+    let v1_hierarchy = rows.iter().any(|r| r.get(1).is_some_and(|h| *h != "0"));
+    let unmounted = rows
+        .iter()
+        .any(|r| r.get(1) == Some(&"0") && !v2.split_whitespace().any(|c| Some(&c) == r.first()));
+    v1_hierarchy && unmounted
+}
+
+/// lssubsys side by side: the same lines, in /proc/cgroups order, for the v1 hierarchies;
+/// ours also lists the cgroup v2 controllers as one hierarchy and does not stop at an
+/// unmounted controller (lssubsys(1) NOTES).
+#[test]
+fn lssubsys_side_by_side_with_libcgroup() {
+    let cases = [args(&["nosuchctrl"]), args(&["-x"]), args(&["--nosuch"])];
+    if !same_as_libcgroup("lssubsys", &cases) {
+        return;
+    }
+    let v2_mounts: Vec<String> = tests::cgroup_mounts()
+        .iter()
+        .filter(|m| m.join("cgroup.controllers").exists())
+        .map(|m| m.display().to_string())
+        .collect();
+    for case in [vec!["-m"], vec!["-i"], vec!["-m", "memory", "cpu"]] {
+        let Some(((theirs, _), (mine, _))) =
+            tests::libcgroup_and_ours("lssubsys", &case, || (), String::new)
+        else {
+            return;
+        };
+        let text = mine.ok();
+        if lssubsys_fails_in_libcgroup() {
+            fails_with(&theirs, 82, "");
+            continue;
+        }
+        // libcgroup leaves out the cgroup v2 controllers (hierarchy 0 in /proc/cgroups).
+        let v1_lines: String = text
+            .lines()
+            .filter(|l| {
+                let mount = l.rsplit(' ').next().unwrap_or_default();
+                !(v2_mounts.iter().any(|m| m == mount) || l.ends_with(" 0"))
+            })
+            .map(|l| format!("{l}\n"))
+            .collect();
         assert_eq!(
-            (ours.code, &ours.stdout, &ours.stderr),
-            (theirs.code, &theirs.stdout, &theirs.stderr),
-            "{tool} {args:?}"
+            (theirs.code, theirs.stderr.as_str(), theirs.stdout.as_str()),
+            (Some(0), "", v1_lines.as_str()),
+            "{case:?}"
         );
     }
 }

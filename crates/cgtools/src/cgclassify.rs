@@ -44,6 +44,7 @@ pub fn command() -> Command {
                 "cancel-sticky",
                 "let the rules daemon move them again (accepted; no daemon is used)",
             ),
+            common::ignore_default_scope(),
             flag("help", Some('h'), "help", "display this help"),
             Arg::new("pids")
                 .value_name("pid")

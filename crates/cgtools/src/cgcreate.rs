@@ -27,6 +27,7 @@ pub fn command() -> Command {
             required("dperm", Some('d'), "dperm", "mode", "mode of the group's directory (octal)"),
             required("fperm", Some('f'), "fperm", "mode", "mode of the setting files (octal)"),
             required("tperm", Some('s'), "tperm", "mode", "mode of the task files (octal)"),
+            common::ignore_default_scope(),
             flag("help", Some('h'), "help", "display this help"),
             Arg::new("extra").num_args(0..).hide(true),
         ])

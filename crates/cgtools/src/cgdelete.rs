@@ -7,9 +7,9 @@ use sys::cgroup::Ecg;
 use sys::cli::{self, Order, flag, required};
 use sys::{Error, Prog, Result, Status};
 
-use crate::common::{self, Action, Spec, usage};
+use crate::common::{self, Action, Controllers, Spec, usage};
 
-const HINT: &str = "Wrong input parameters, try cgdelete --help for more information.";
+const HINT: &str = "Wrong input parameters, try cgdelete --help' for more information.";
 
 /// The usage line of `-h` and the man page.
 pub const USAGE: &str = "cgdelete [-h] [-r] [[-g] <controllers>:<path>] ...";
@@ -34,6 +34,7 @@ pub fn command() -> Command {
                 "recursive",
                 "remove the group's descendants too, deepest first",
             ),
+            common::ignore_default_scope(),
             flag("help", Some('h'), "help", "display this help"),
             Arg::new("groups")
                 .value_name("controllers:path")
@@ -101,10 +102,15 @@ pub fn run(prog: &Prog, args: Vec<OsString>) -> Result<Status> {
 pub fn execute(prog: &Prog, plan: &Plan) -> Result<Status> {
     let all = common::hierarchies()?;
     let mut status = 0;
+    let unknown = |name: &str| {
+        Error::msg(format!("controller {name} can't be added")).with_status(Ecg::Fail.status())
+    };
     for spec in &plan.specs {
-        let targets = spec.hierarchies(&all).map_err(|name| {
-            Error::msg(format!("controller {name} can't be added")).with_status(Ecg::Fail.status())
-        })?;
+        // `*` is not a controller to libcgroup's cgdelete: refused like an unknown one.
+        if spec.controllers == Controllers::All {
+            return Err(unknown("*"));
+        }
+        let targets = spec.hierarchies(&all).map_err(|name| unknown(&name))?;
         for (hierarchy, _) in targets {
             let group = hierarchy.group(&spec.path);
             if let Err(e) = group.delete(plan.recursive) {

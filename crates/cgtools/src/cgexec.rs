@@ -36,6 +36,7 @@ pub fn command() -> Command {
                 "sticky",
                 "keep the rules daemon from moving the program (accepted; no daemon is used)",
             ),
+            common::ignore_default_scope(),
             flag("help", Some('h'), "help", "display this help"),
             Arg::new("command")
                 .value_name("command")

@@ -50,11 +50,7 @@ pub(crate) fn common_args() -> Vec<Arg> {
             "values-only",
             "print the values only, without the setting names",
         ),
-        short(
-            "ignore-default",
-            'b',
-            "accepted for compatibility; there is no default systemd scope",
-        ),
+        common::ignore_default_scope(),
         flag("help", Some('h'), "help", "display this help"),
         Arg::new("groups")
             .value_name("path")
@@ -383,11 +379,21 @@ fn gather(
                     });
                 };
                 let group = h.group(&request.path);
+                let mut block = Vec::new();
                 for n in names.iter().filter(|n| read::controller_of(n) == Some(c)) {
                     if let Some(value) = read_one(tool, plan, &group, n)? {
-                        out.push((n.clone(), value));
+                        block.push((n.clone(), value));
                     }
                 }
+                // libcgroup 3.2 builds cpu.max out of the v1 quota and period before it
+                // converts the cpu controller's other settings, so it comes first there.
+                if plan.dialect == Some(Version::V2) && h.version == Version::V1 {
+                    if let Some(at) = block.iter().position(|(n, _)| n == "cpu.max") {
+                        let max = block.remove(at);
+                        block.insert(0, max);
+                    }
+                }
+                out.extend(block);
             }
         }
         Ask::Controllers(controllers) => {

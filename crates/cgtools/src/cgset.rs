@@ -10,7 +10,7 @@ use sys::{Error, Prog, Result, Status};
 
 use crate::common::{self, Action, usage, usage_msg};
 
-const HINT: &str = "Wrong input parameters, try cgset --help for more information.";
+const HINT: &str = "Wrong input parameters, try cgset --help' for more information.";
 
 /// The usage line of `-h` and the man page.
 pub const USAGE: &str =
@@ -43,6 +43,7 @@ pub fn command() -> Command {
                 "recursive",
                 "set the group's descendants too",
             ),
+            common::ignore_default_scope(),
             flag("help", Some('h'), "help", "display this help"),
             Arg::new("groups")
                 .value_name("path")
@@ -75,7 +76,7 @@ pub struct Plan {
 pub fn parse(prog: &Prog, args: Vec<OsString>) -> Result<Action<Plan>> {
     if args.is_empty() {
         return Err(usage(
-            "Usage is cgset -r <name=value> <relative path to cgroup>",
+            "Usage is cgset -r <name=value> relative path to cgroup>",
         ));
     }
     let cmd = command();
@@ -203,9 +204,15 @@ fn copied_settings(all: &Hierarchies, from: &GroupPath) -> Result<Vec<(String, S
         }
     }
     if !found {
-        return Err(Ecg::GroupNotExist
-            .error()
-            .context(format!("cgroup {} error", from.as_str())));
+        // libcgroup's line, without the program name; libcgroup then exited 0.
+        return Err(Error::Plain {
+            text: format!(
+                "cgroup {} error: {}",
+                from.as_str(),
+                Ecg::GroupNotExist.text()
+            ),
+            status: Ecg::GroupNotExist.status(),
+        });
     }
     Ok(out)
 }

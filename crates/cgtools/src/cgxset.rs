@@ -11,7 +11,7 @@ use sys::{Error, Prog, Result, Status};
 use crate::cgset;
 use crate::common::{self, Action, usage};
 
-const HINT: &str = "Wrong input parameters, try cgxset --help for more information.";
+const HINT: &str = "Wrong input parameters, try cgxset --help' for more information.";
 
 /// The usage line of `-h` and the man page.
 pub const USAGE: &str = "cgxset [-1 | -2] [-i] [-R] -r <name=value> ... <path> ... | cgxset [-1 | -2] [-i] --copy-from <path> <path> ...";
@@ -61,6 +61,7 @@ pub fn command() -> Command {
                 "recursive",
                 "set the group's descendants too",
             ),
+            common::ignore_default_scope(),
             flag("help", Some('h'), "help", "display this help"),
             Arg::new("groups")
                 .value_name("path")
@@ -87,9 +88,10 @@ pub struct Plan {
 /// Build the plan, or the help text.
 pub fn parse(prog: &Prog, args: Vec<OsString>) -> Result<Action<Plan>> {
     if args.is_empty() {
-        return Err(usage(
-            "Usage is cgxset -r <name=value> <relative path to cgroup>",
-        ));
+        // libcgroup 3.2's cgxset exits 255 here, where cgset exits 129.
+        return Err(
+            usage("Usage is cgxset -r <name=value> <relative path to cgroup>").with_status(255),
+        );
     }
     let cmd = command();
     let (opts, operands) = common::getopt(&cmd, prog, args, Order::Permute, HINT)?;
@@ -310,7 +312,7 @@ mod tests {
         );
         assert_eq!(plan(&["-r", "a.b=1", "g"]).unwrap().version, None);
         let status = |args: &[&str]| plan(args).unwrap_err().status();
-        assert_eq!(status(&[]), 129);
+        assert_eq!(status(&[]), 255);
         assert_eq!(status(&["-2", "-r", "memory.max", "g"]), 129);
         assert_eq!(status(&["-2", "-r", "memory.max=1"]), 129);
         assert_eq!(status(&["-2", "g"]), 129);

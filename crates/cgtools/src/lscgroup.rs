@@ -8,7 +8,7 @@ use sys::cgroup::{Ecg, GroupPath, Hierarchies, Hierarchy};
 use sys::cli::{self, Order, flag, required};
 use sys::{Error, Prog, Result, Status};
 
-use crate::cgget::{listed, short};
+use crate::cgget::listed;
 use crate::common::{self, Action, Controllers, Spec, usage};
 
 const HINT: &str = "Wrong input parameters, try lscgroup -h' for more information.";
@@ -30,11 +30,7 @@ pub fn command() -> Command {
                 "controllers:path",
                 "list this group and its descendants (repeatable; the -g may be left out)",
             ),
-            short(
-                "ignore-default",
-                'b',
-                "accepted for compatibility; there is no default systemd scope",
-            ),
+            common::ignore_default_scope(),
             flag("help", Some('h'), "help", "display this help"),
             Arg::new("groups")
                 .value_name("controllers:path")

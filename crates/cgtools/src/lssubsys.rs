@@ -4,7 +4,7 @@
 use std::ffi::OsString;
 
 use clap::{Arg, Command};
-use sys::cgroup::read;
+use sys::cgroup::{Hierarchy, read};
 use sys::cli::{self, Order, flag};
 use sys::{Prog, Result, Status};
 
@@ -100,8 +100,9 @@ pub fn run(prog: &Prog, args: Vec<OsString>) -> Result<Status> {
 }
 
 /// List: with `-a` first the controllers no hierarchy carries, one per line; then one line
-/// per hierarchy (v2's controllers as one), in mount-table order. Controllers that are not
-/// mounted never stop the listing.
+/// per hierarchy (v2's controllers as one). The order is the kernel's, that of
+/// /proc/cgroups, as in libcgroup 3.2: controllers within a line, and lines by their first
+/// controller. Controllers that are not mounted never stop the listing.
 pub fn execute(plan: &Plan) -> Result<()> {
     let all = common::hierarchies()?;
     let ids = read::controller_ids();
@@ -114,14 +115,8 @@ pub fn execute(plan: &Plan) -> Result<()> {
             }
         }
     }
-    for h in &all.list {
-        let names: Vec<&str> = h
-            .controllers
-            .iter()
-            .map(String::as_str)
-            .filter(|c| !c.starts_with("name="))
-            .collect();
-        if names.is_empty() || !names.iter().any(|c| wanted(c)) {
+    for (h, names) in in_kernel_order(&all.list, &ids) {
+        if !names.iter().any(|c| wanted(c)) {
             continue;
         }
         let mut line = names.join(",");
@@ -145,9 +140,36 @@ pub fn execute(plan: &Plan) -> Result<()> {
     sys::print(&out)
 }
 
+/// The hierarchies that carry controllers (named ones left out), each with its controllers,
+/// sorted by their place in `ids` (/proc/cgroups order); a controller /proc/cgroups does
+/// not list (a cgroup v2 one on newer kernels) goes after those it does, in mount order.
+fn in_kernel_order<'h>(
+    list: &'h [Hierarchy],
+    ids: &[(String, u32)],
+) -> Vec<(&'h Hierarchy, Vec<&'h str>)> {
+    let rank = |c: &str| ids.iter().position(|(n, _)| n == c).unwrap_or(usize::MAX);
+    let mut lines: Vec<(&Hierarchy, Vec<&str>)> = list
+        .iter()
+        .map(|h| {
+            let mut names: Vec<&str> = h
+                .controllers
+                .iter()
+                .map(String::as_str)
+                .filter(|c| !c.starts_with("name="))
+                .collect();
+            names.sort_by_key(|c| rank(c));
+            (h, names)
+        })
+        .filter(|(_, names)| !names.is_empty())
+        .collect();
+    lines.sort_by_key(|(_, names)| rank(names[0]));
+    lines
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sys::cgroup::Version;
 
     #[test]
     fn options() {
@@ -163,5 +185,34 @@ mod tests {
         let e = parse(&["-x"]).unwrap_err();
         assert_eq!(e.status(), 129);
         assert!(e.to_string().ends_with(HINT), "{e}");
+    }
+
+    #[test]
+    fn lines_follow_proc_cgroups() {
+        let hierarchy = |version, controllers: &[&str], at: &str| Hierarchy {
+            version,
+            controllers: controllers.iter().map(|c| (*c).to_owned()).collect(),
+            mount_point: at.into(),
+            mount_root: "/".into(),
+        };
+        // Mount order: cpu,cpuacct co-mounted with cpuacct listed first, memory, a named
+        // hierarchy, cpuset, then cgroup v2 with a controller /proc/cgroups does not know.
+        let list = [
+            hierarchy(Version::V1, &["cpuacct", "cpu"], "/c"),
+            hierarchy(Version::V1, &["memory"], "/m"),
+            hierarchy(Version::V1, &["name=systemd"], "/s"),
+            hierarchy(Version::V1, &["cpuset"], "/cs"),
+            hierarchy(Version::V2, &["misc", "hugetlb"], "/u"),
+        ];
+        let ids: Vec<(String, u32)> = [("cpuset", 3), ("cpu", 1), ("cpuacct", 1), ("memory", 4)]
+            .iter()
+            .chain(&[("hugetlb", 0)])
+            .map(|(n, i)| ((*n).to_owned(), *i))
+            .collect();
+        let lines: Vec<String> = in_kernel_order(&list, &ids)
+            .iter()
+            .map(|(_, names)| names.join(","))
+            .collect();
+        assert_eq!(lines, ["cpuset", "cpu,cpuacct", "memory", "hugetlb,misc"]);
     }
 }

@@ -556,18 +556,25 @@ impl<'h> Group<'h> {
     }
 
     /// Delete the group: its processes go to the parent first. With `recursive`, every
-    /// descendant goes too, deepest first, all their processes to this group's parent. The
-    /// root group cannot be deleted (recursively, its descendants are).
+    /// descendant goes too, deepest first, all their processes to this group's parent.
+    /// Without it, a group with children is refused as the kernel refuses it (EBUSY), before
+    /// any process is moved. The root group cannot be deleted (recursively, its descendants
+    /// are).
     pub fn delete(&self, recursive: bool) -> Result<()> {
         if !self.exists() {
             return Err(Ecg::Other.with_errno(std::io::Error::from_raw_os_error(libc::ENOENT)));
         }
+        if self.path.is_root() && !recursive {
+            return Ok(());
+        }
+        let children = self.children()?;
+        if !recursive && !children.is_empty() {
+            return Err(Ecg::Other.with_errno(std::io::Error::from_raw_os_error(libc::EBUSY)));
+        }
         let target = self.path.parent().unwrap_or_else(GroupPath::root);
         let target = self.hierarchy.group(&target);
-        if recursive {
-            for child in self.children()? {
-                self.hierarchy.group(&child).delete_into(&target)?;
-            }
+        for child in children {
+            self.hierarchy.group(&child).delete_into(&target)?;
         }
         if self.path.is_root() {
             return Ok(());

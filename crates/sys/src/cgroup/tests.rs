@@ -222,6 +222,29 @@ fn v1_settings_attach_and_delete() {
 }
 
 #[test]
+fn delete_refuses_a_group_with_children_unless_recursive() {
+    let f = Fake::new("v1busy");
+    let h = hybrid(&f);
+    let mem = h.for_controller("memory").unwrap();
+    let g = mem.group(&GroupPath::parse("g").unwrap());
+    let child = mem.group(&GroupPath::parse("g/c").unwrap());
+    child.create(&["memory"]).unwrap();
+    fs::write(g.dir().join("cgroup.procs"), "42").unwrap();
+    fs::write(f.dir.join("memory/cgroup.procs"), "").unwrap();
+    let err = g.delete(false).unwrap_err();
+    assert_eq!(
+        (err.to_string(), err.status()),
+        ("Device or resource busy".to_owned(), 96)
+    );
+    // Refused before anything moved: the pid stays, the tree stays.
+    assert_eq!(
+        fs::read_to_string(f.dir.join("memory/cgroup.procs")).unwrap(),
+        ""
+    );
+    assert!(child.exists());
+}
+
+#[test]
 fn ecg_statuses() {
     assert_eq!(Ecg::GroupNotExist.status(), 82);
     assert_eq!(Ecg::SubsysNotMounted.status(), 84);
