@@ -204,7 +204,13 @@ pub fn parse(prog: &Prog, args: Vec<OsString>) -> Result<Action> {
         match opt.id.as_str() {
             "help" => return Ok(Action::Print(cli::help(&cmd, USAGE, "nsenter(1)"))),
             "version" => {
-                return Ok(Action::Print(cli::version(&prog.name, "util-linux 2.42")));
+                // util-linux after 2.42.2 names the optional features it was built with;
+                // here that is opening namespaces by ID (SELinux is not supported).
+                return Ok(Action::Print(cli::version_with_features(
+                    &prog.name,
+                    "util-linux 2.42",
+                    &["nsfs"],
+                )));
             }
             "all" => plan.all = true,
             "target" => {

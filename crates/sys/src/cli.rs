@@ -457,6 +457,16 @@ pub fn version(name: &str, compatible: &str) -> String {
     )
 }
 
+/// [`version`] with the optional features built in, as util-linux after 2.42.2 prints them
+/// (` (features: a, b)`; nothing when there are none).
+pub fn version_with_features(name: &str, compatible: &str, features: &[&str]) -> String {
+    let line = version(name, compatible);
+    if features.is_empty() {
+        return line;
+    }
+    format!("{} (features: {})\n", line.trim_end(), features.join(", "))
+}
+
 /// The `--version` line of a tool that is nsutils' own (no upstream to be compatible with).
 pub fn version_own(name: &str) -> String {
     format!("{name} from nsutils {}\n", env!("CARGO_PKG_VERSION"))
@@ -648,6 +658,20 @@ mod tests {
             msg(&["--map-us"]),
             "option '--map-us' is ambiguous; possibilities: '--map-user' '--map-users'"
         );
+    }
+
+    #[test]
+    fn version_lines() {
+        let v = env!("CARGO_PKG_VERSION");
+        assert_eq!(
+            version_with_features("x", "util-linux 2.42", &["nsfs"]),
+            format!("x from nsutils {v} (util-linux 2.42 compatible) (features: nsfs)\n")
+        );
+        assert_eq!(
+            version_with_features("x", "util-linux 2.42", &["a", "b"]),
+            format!("x from nsutils {v} (util-linux 2.42 compatible) (features: a, b)\n")
+        );
+        assert_eq!(version_with_features("x", "u", &[]), version("x", "u"));
     }
 
     #[test]
