@@ -488,7 +488,10 @@ fn side_by_side_with_libcgroup() {
     if std::env::var_os("NSUTILS_VM").is_some() {
         return;
     }
-    let (Some(classify), Some(exec)) = (reference("cgclassify"), reference("cgexec")) else {
+    let (Some(classify), Some(exec)) = (
+        reference("cgclassify"),
+        reference("cgexec"),
+    ) else {
         return;
     };
     let g = TestGroup::new("sbs");
