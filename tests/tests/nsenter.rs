@@ -1,6 +1,7 @@
 //! `nsenter` run as a user runs it, against targets started with our own `unshare`, checked
-//! against the kernel's view and, where 2.38.1 and 2.42 agree, side by side with
-//! util-linux's `/usr/bin/nsenter` (2.38.1 here). Where 2.42 differs, the test says so.
+//! against the kernel's view and side by side with util-linux 2.42.2's `nsenter` (stdout,
+//! stderr and exit status). Where nsutils differs on purpose (an upstream bug fixed, or what
+//! util-linux master added after 2.42.2), the test asserts both behaviours.
 //!
 //! Every test runs as root on the development host and in the VMs of `cargo xtask vm-test`.
 
@@ -288,7 +289,7 @@ fn root_and_working_directories() {
     fails_with(
         &nsenter(&["-t", &p, "-m", "-w/", "-W/", "pwd"]),
         1,
-        "nsenter: mutually exclusive arguments: --wdns --wd\n",
+        "nsenter: options --wd and --wdns cannot be combined\n",
     );
 }
 
@@ -668,24 +669,23 @@ fn bad_input() {
         1,
         "nsenter: no target PID specified\n",
     );
-    // 2.42 opens a pidfd for the target (2.38.1: cannot open /proc/PID/ns/mnt).
+    // A target that is gone: the pidfd fails quietly, the first /proc file does not.
     fails_with(
         &nsenter(&["-t", "999999999", "-m", "true"]),
         1,
-        "nsenter: failed to pidfd_open() for 999999999: No such process\n",
+        "nsenter: cannot open /proc/999999999/ns/mnt: No such file or directory\n",
     );
     fails_with(
         &nsenter(&["-t", "abc", "-m", "true"]),
         1,
-        "nsenter: failed to parse PID argument 'abc': Invalid argument\n",
+        "nsenter: invalid PID argument\n",
     );
-    let out = nsenter(&["-t", &format!("{p}:1"), "-u", "true"]);
-    assert_eq!(out.code, Some(1), "{out:#?}");
-    assert!(
-        out.stderr.starts_with(&format!(
-            "nsenter: process {p} is not the one with pidfd inode 1"
-        )),
-        "{out:#?}"
+    fails_with(
+        &nsenter(&["-t", &format!("{p}:1"), "-u", "true"]),
+        1,
+        &format!(
+            "nsenter: failed to obtain a valid file descriptor for PID {p}: No such process\n"
+        ),
     );
     fails_with(
         &nsenter(&["--net=/etc/passwd", "true"]),
@@ -723,26 +723,71 @@ fn help_and_version() {
     let out = nsenter(&["--help"]);
     assert!(out.ok().starts_with("\nUsage:\n nsenter [options]"));
     assert!(out.ok().ends_with("For more details see nsenter(1).\n"));
-    assert!(
-        nsenter(&["-V"])
-            .ok()
-            .contains("(util-linux 2.42 compatible)")
+    // The features line of util-linux master (commit b6fdc8e06, after 2.42.2): this nsenter
+    // opens namespaces by ID ("nsfs") and has no SELinux.
+    assert_eq!(
+        nsenter(&["-V"]).ok(),
+        format!(
+            "nsenter from nsutils {} (util-linux 2.42 compatible) (features: nsfs)\n",
+            env!("CARGO_PKG_VERSION")
+        )
     );
 }
 
-// ---------------------------------------------------------------- side by side with 2.38.1
+// ---------------------------------------------------------------- util-linux master (2.43)
+
+#[test]
+fn target_may_be_given_only_once() {
+    // util-linux master (commit 06d05fc0b, after 2.42.2) refuses a second --target; 2.42.2
+    // takes the last one. Nothing is entered either way here: no namespace is named.
+    let t = Target::new();
+    let p = t.pid();
+    fails_with(
+        &nsenter(&["-t", &p, "--target", &p, "-u", "true"]),
+        1,
+        "nsenter: option --target may be given only once\n",
+    );
+    if let Some(theirs) = reference("nsenter") {
+        let out = Run::new(theirs)
+            .args(["-t", "999999999", "-t", &p, "-u", "hostname"])
+            .run();
+        assert_eq!(out.ok(), "nsenter-target\n");
+    }
+}
+
+#[test]
+fn a_target_pidfd_on_descriptor_0() {
+    // util-linux master (commit 40449fc62): with stdin closed the pidfd is descriptor 0, which
+    // 2.42.2 takes for "no pidfd" and then skips the namespaces.
+    let t = Target::new();
+    let out = Run::new("/bin/sh")
+        .args([
+            "-c",
+            "exec \"$0\" -t \"$1\" -u cat /proc/sys/kernel/hostname <&-",
+        ])
+        .args([ours("nsenter").to_str().unwrap_or_default(), &t.pid()])
+        .run();
+    assert_eq!(out.ok(), "nsenter-target\n");
+}
+
+// ---------------------------------------------------------------- side by side with 2.42.2
+
+/// Our nsenter and util-linux 2.42.2's on the same arguments, both called `nsenter`: the
+/// same stdout, stderr and exit status. `None` when the reference is not built.
+fn side_by_side(args: &[&str]) -> Option<Output> {
+    let theirs = reference("nsenter")?;
+    let a = Run::new(ours("nsenter")).arg0("nsenter").args(args).run();
+    let b = Run::new(&theirs).arg0("nsenter").args(args).run();
+    assert_eq!(a, b, "{args:?}");
+    Some(a)
+}
 
 #[test]
 fn side_by_side_with_util_linux() {
-    let Some(theirs) = reference("nsenter") else {
-        return;
-    };
     let t = Target::new();
     let p = t.pid();
     let both = |args: &[&str]| {
-        let a = Run::new(ours("nsenter")).arg0("nsenter").args(args).run();
-        let b = Run::new(&theirs).arg0("nsenter").args(args).run();
-        assert_eq!(a, b, "{args:?}");
+        side_by_side(args);
     };
     both(&["-t", &p, "-u", "cat", "/proc/sys/kernel/hostname"]);
     both(&["-t", &p, "-a", "readlink", "/proc/self/ns/net"]);
@@ -752,12 +797,207 @@ fn side_by_side_with_util_linux() {
     both(&["-t", &p, "-m", "-r", "pwd"]);
     both(&["-t", &p, "-m", "--wdns=/etc", "pwd"]);
     both(&["-t", &p, "-S", "1000", "-G", "1000", "-u", "id", "-u"]);
-    both(&["-t", &p, "-m", "-w/", "-W/", "pwd"]);
+    both(&["-t", &p, "-u", "-e", "/bin/sh", "-c", "echo $NSENTER_MARK"]);
     both(&["--bogus"]);
+    both(&[]);
+    both(&["-m", "true"]);
+    both(&["-t", &p]);
     both(&["-t", &p, "-u", "nonexistent-cmd-xyz"]);
     both(&[&format!("--net=/proc/{p}/ns/uts"), "true"]);
-    // Not compared: `nsenter` alone (2.38.1 runs a shell; 2.42 refuses), --all without a
-    // target and -t parse errors (texts changed), a missing pid (2.42 uses a pidfd), -e
-    // (not in 2.38.1), setuid/setgid failures (`setgid failed` became `setgid() failed`), a
-    // namespace without a target (2.42 says "no target PID specified").
+    both(&["--net=/nonexistent/x", "true"]);
+    // Not compared: -S/-G failures inside a user namespace (the order of the setgroups
+    // attempts differs), -Z (SELinux: util-linux's build has it, nsutils does not).
+}
+
+#[test]
+fn exclusive_options_side_by_side() {
+    // util-linux 2.42 names both options, in command-line order.
+    for args in [
+        &["-w/", "-W/", "true"][..],
+        &["-W/", "-w/", "true"],
+        &["--wd", "--wdns=/", "true"],
+        &["--wdns=/", "--wd=/", "true"],
+        &["--wdn=/", "-w", "true"],
+    ] {
+        let Some(out) = side_by_side(args) else {
+            return;
+        };
+        assert_eq!(out.code, Some(1), "{args:?}");
+        assert!(out.stderr.ends_with(" cannot be combined\n"), "{out:#?}");
+    }
+    fails_with(
+        &nsenter(&["-W/", "-w/", "true"]),
+        1,
+        "nsenter: options --wdns and --wd cannot be combined\n",
+    );
+}
+
+#[test]
+fn target_pid_side_by_side() {
+    let t = Target::new();
+    let p = t.pid();
+    let fd = sys::target::open_pidfd(t.pid, None)
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| panic!("no pidfd"));
+    let inode = sys::target::pidfd_inode(&fd).unwrap_or_else(|e| panic!("{e}"));
+    let good = format!("{p}:{inode}");
+    let wrong = format!("{p}:{}", inode + 1);
+    let bad_inode = format!("{p}:abc");
+    let empty_inode = format!("{p}:");
+    let zero_inode = format!("{p}:0");
+    let plus = format!("+{p}");
+    let blank = format!(" \t{p}");
+    let hostname = ["cat", "/proc/sys/kernel/hostname"];
+    for target in [
+        "abc",
+        "0",
+        "-5",
+        "",
+        "1x",
+        "2147483648",
+        &bad_inode,
+        &empty_inode,
+        &zero_inode,
+        &wrong,
+        "999999999:5",
+        &good,
+        &plus,
+        &blank,
+    ] {
+        let mut args = vec!["-t", target, "-u"];
+        args.extend(hostname);
+        side_by_side(&args);
+    }
+    // The kernel's view: a pid written with a sign and blanks names the target.
+    assert_eq!(
+        nsenter(&["-t", &blank, "-u", "cat", "/proc/sys/kernel/hostname"]).ok(),
+        "nsenter-target\n"
+    );
+    fails_with(
+        &nsenter(&["-t", "-5", "-u", "true"]),
+        1,
+        "nsenter: invalid PID argument\n",
+    );
+    // A target that does not exist: the message names what was needed first.
+    let gone = "999999999";
+    for what in [
+        &["-u", "true"][..],
+        &["-n", "-m", "true"],
+        &["-a", "true"],
+        &["-r", "true"],
+        &["-w", "true"],
+        &["-e", "true"],
+        &["-S", "follow", "true"],
+        &["--user-parent", "true"],
+        &["-N", "3", "true"],
+        &["-u", "-n/nonexistent", "true"],
+    ] {
+        let mut args = vec!["-t", gone];
+        args.extend(what);
+        side_by_side(&args);
+    }
+    fails_with(
+        &nsenter(&["-t", gone, "-n", "-m", "true"]),
+        1,
+        "nsenter: cannot open /proc/999999999/ns/net: No such file or directory\n",
+    );
+    // --wdns names no directory when it fails, it is looked up after entering.
+    for args in [
+        &["-t", &p, "-m", "-W/nonexistent", "pwd"][..],
+        &["--uts=/proc/self/ns/uts", "--wdns=/nonexistent", "pwd"],
+    ] {
+        side_by_side(args);
+    }
+    fails_with(
+        &nsenter(&["--uts=/proc/self/ns/uts", "-W/nonexistent", "pwd"]),
+        1,
+        "nsenter: cannot open current working directory: No such file or directory\n",
+    );
+}
+
+#[test]
+fn numbers_side_by_side() {
+    let t = Target::new();
+    let p = t.pid();
+    // uids and gids: a sign and leading blanks are taken, a negative is out of range.
+    for id in [
+        "+5",
+        " 5",
+        "\t+5",
+        "5 ",
+        "-1",
+        "-0",
+        "1x",
+        "",
+        "abc",
+        "18446744073709551616",
+    ] {
+        for opt in ["-S", "-G"] {
+            side_by_side(&["-t", &p, "-u", opt, id, "/bin/sh", "-c", "id -u; id -g"]);
+        }
+    }
+    // The kernel's view of `-S +5 -G ' 7'`.
+    assert_eq!(
+        nsenter(&[
+            "-t",
+            &p,
+            "-u",
+            "-S",
+            "+5",
+            "-G",
+            " 7",
+            "/bin/sh",
+            "-c",
+            "id -u; id -g"
+        ])
+        .ok(),
+        "5\n7\n"
+    );
+    fails_with(
+        &nsenter(&["-t", &p, "-u", "-S", "-1", "true"]),
+        1,
+        "nsenter: failed to parse uid: '-1': Numerical result out of range\n",
+    );
+    // --net-socket: a number up to INT_MAX; a negative one is no socket at all.
+    for fd in ["x", "", "2147483648", "-1", "-7", "3x", "+-1"] {
+        side_by_side(&["-t", &p, "-u", "-N", fd, "cat", "/proc/sys/kernel/hostname"]);
+    }
+}
+
+#[test]
+fn all_without_a_target() {
+    // util-linux 2.42.2 looks for the user namespace of pid 0 (NOTES).
+    fails_with(
+        &nsenter(&["-a", "true"]),
+        1,
+        "nsenter: no target PID specified\n",
+    );
+    if let Some(theirs) = reference("nsenter") {
+        let out = Run::new(theirs).arg0("nsenter").args(["-a", "true"]).run();
+        fails_with(
+            &out,
+            1,
+            "nsenter: stat of /proc/0/ns/user failed: No such file or directory\n",
+        );
+    }
+}
+
+#[test]
+fn uid_beyond_32_bits_is_refused() {
+    // util-linux reads -S/-G with strtoul_or_err into a uid_t, so 4294967296 becomes uid 0
+    // (and 4294967297 uid 1); nsutils refuses what is not a uid (NOTES).
+    let t = Target::new();
+    let p = t.pid();
+    fails_with(
+        &nsenter(&["-t", &p, "-u", "-S", "4294967296", "id", "-u"]),
+        1,
+        "nsenter: failed to parse uid: '4294967296': Numerical result out of range\n",
+    );
+    if let Some(theirs) = reference("nsenter") {
+        let out = Run::new(theirs)
+            .args(["-t", &p, "-u", "-S", "4294967297", "id", "-u"])
+            .run();
+        assert_eq!(out.ok(), "1\n");
+    }
 }

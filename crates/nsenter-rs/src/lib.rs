@@ -131,11 +131,37 @@ fn user_parent(plan: &Plan, entries: &[(NsKind, Entry)], pidfd: Option<&OwnedFd>
     target::parent_user_namespace(file.as_fd())
 }
 
+/// The pidfd of `pid`, which must have the inode `inode` (util-linux's
+/// `ul_get_valid_pidfd_or_err`: a process that is gone or another one is "No such process").
+fn validated_pidfd(pid: u32, inode: u64) -> Result<OwnedFd> {
+    let fd = target::open_pidfd(pid, None)
+        .and_then(|fd| fd.ok_or_else(|| Error::os("pidfd_open", sys::errno::ENOSYS)))
+        .and_then(|fd| {
+            if target::pidfd_inode(&fd)? == inode {
+                Ok(fd)
+            } else {
+                Err(Error::os("pidfd inode", sys::errno::ESRCH))
+            }
+        });
+    fd.map_err(|e| {
+        Error::os(
+            format!("failed to obtain a valid file descriptor for PID {pid}"),
+            e.errno().unwrap_or_default(),
+        )
+    })
+}
+
 /// Carry out the plan. Returns only on failure; otherwise the process becomes the program
 /// (or, when it forked, ends as the program did).
 pub fn execute(plan: &Plan) -> Result<Status> {
     sys::signal::default_sigchld();
     let mut plan = plan.clone();
+    // `--target PID:INODE` is checked first, as util-linux checks it while it parses; that
+    // pidfd is the one used from then on, so the pid cannot name another process later.
+    let mut pidfd = match plan.target {
+        Some((pid, Some(inode))) => Some(validated_pidfd(pid, inode)?),
+        _ => None,
+    };
     if plan.all {
         let Some((pid, _)) = plan.target else {
             return Err(Error::msg("no target PID specified"));
@@ -145,12 +171,29 @@ pub fn execute(plan: &Plan) -> Result<Status> {
                 continue;
             }
             // setns() into the user namespace we are already in fails: leave it out.
-            if kind == NsKind::User
-                && ns::ns_inode(pid, kind).ok() == ns::ns_inode(process::own_pid(), kind).ok()
-            {
-                continue;
+            if kind == NsKind::User {
+                let theirs = ns::ns_inode(pid, kind).map_err(|e| {
+                    Error::os(
+                        format!("stat of {} failed", kind.proc_path(pid).display()),
+                        e.errno().unwrap_or_default(),
+                    )
+                })?;
+                if ns::ns_inode(process::own_pid(), kind).ok() == Some(theirs) {
+                    continue;
+                }
             }
             plan.namespaces.push((kind, Source::Target));
+        }
+    }
+
+    // Namespace files and IDs first, in command-line order: util-linux opens them while it
+    // parses the options.
+    let mut opened = Vec::new();
+    for (kind, source) in &plan.namespaces {
+        match source {
+            Source::File(path) => opened.push((*kind, target::open_ns_file(path)?)),
+            Source::Id(id) => opened.push((*kind, target::open_ns_by_id(*id)?)),
+            Source::Target => {}
         }
     }
     plan.namespaces.sort_by_key(|(k, _)| {
@@ -159,29 +202,33 @@ pub fn execute(plan: &Plan) -> Result<Status> {
             .position(|o| o == k)
             .unwrap_or(usize::MAX)
     });
-
-    // --net-socket and --user-parent always need the target (2.42's check covers them
-    // together with the namespaces that come from it).
-    if (plan.net_socket.is_some() || plan.user_parent) && plan.target.is_none() {
-        return Err(Error::msg("no target PID specified"));
+    let from_target = plan
+        .namespaces
+        .iter()
+        .any(|(_, source)| *source == Source::Target);
+    if from_target || plan.net_socket.is_some() || plan.user_parent {
+        let Some((pid, _)) = plan.target else {
+            return Err(Error::msg("no target PID specified"));
+        };
+        // A target that cannot be opened as a pidfd (gone, or a kernel without pidfds)
+        // fails later, on the first /proc file that is needed.
+        if pidfd.is_none() {
+            pidfd = target::open_pidfd(pid, None).ok().flatten();
+        }
     }
-    let pidfd = match plan.target {
-        Some((pid, inode)) => target::open_pidfd(pid, inode)?,
-        None => None,
-    };
     let via_pidfd = pidfd.is_some() && target::setns_takes_pidfd();
     let mut entries = Vec::new();
     for (kind, source) in &plan.namespaces {
         let entry = match source {
-            Source::File(path) => Entry::File(target::open_ns_file(path)?),
-            Source::Id(id) => Entry::File(target::open_ns_by_id(*id)?),
+            Source::File(_) | Source::Id(_) => {
+                let at = opened.iter().position(|(k, _)| k == kind);
+                match at {
+                    Some(at) => Entry::File(opened.remove(at).1),
+                    None => continue,
+                }
+            }
             Source::Target => {
-                // 2.42 says this before opening anything (2.38: "neither filename nor
-                // target pid supplied for ns/KIND").
-                let pid = plan
-                    .target
-                    .map(|(pid, _)| pid)
-                    .ok_or_else(|| Error::msg("no target PID specified"))?;
+                let pid = need_target(&plan, "ns")?;
                 if via_pidfd {
                     Entry::Pidfd
                 } else {
@@ -211,16 +258,16 @@ pub fn execute(plan: &Plan) -> Result<Status> {
     } else {
         None
     };
+    let follow = if plan.uid == Some(Id::Follow) || plan.gid == Some(Id::Follow) {
+        Some(target::owner(need_target(&plan, "process")?)?)
+    } else {
+        None
+    };
     let cgroup_procs = if plan.join_cgroup {
         let pid = need_target(&plan, "cgroup")?;
         let dir = target::unified_cgroup(pid)?
             .ok_or_else(|| Error::msg("--join-cgroup is only supported in cgroup v2"))?;
         Some(target::open_cgroup_procs(&dir)?)
-    } else {
-        None
-    };
-    let follow = if plan.uid == Some(Id::Follow) || plan.gid == Some(Id::Follow) {
-        Some(target::owner(need_target(&plan, "process")?)?)
     } else {
         None
     };
@@ -230,6 +277,9 @@ pub fn execute(plan: &Plan) -> Result<Status> {
     }
     if let Some(fd) = plan.net_socket {
         let pid = need_target(&plan, "net-socket")?;
+        if pidfd.is_none() {
+            pidfd = target::open_pidfd(pid, None)?;
+        }
         let netns = target::socket_netns(pidfd.as_ref(), pid, fd)?;
         set_entry(&mut entries, NsKind::Net, Entry::File(netns));
     }
@@ -263,7 +313,13 @@ pub fn execute(plan: &Plan) -> Result<Status> {
         target::enter_root(root)?;
     }
     if let Some(dir) = &wdns {
-        target::enter_dir(&target::open_dir(dir)?)?;
+        let fd = target::open_dir(dir).map_err(|e| {
+            Error::os(
+                "cannot open current working directory",
+                e.errno().unwrap_or_default(),
+            )
+        })?;
+        target::enter_dir(&fd)?;
     }
     if let Some(wd) = &wd {
         target::enter_dir(wd)?;

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use sys::cli::{self, Getopt, Order};
 use sys::ns::NsKind;
-use sys::{Error, Prog, Result, user};
+use sys::{Error, Prog, Result};
 
 use crate::cli::{USAGE, command};
 
@@ -111,7 +111,7 @@ fn source(value: OsString) -> Result<Source> {
     let bytes = bytes.strip_prefix(b"=").unwrap_or(bytes);
     if let Some(id) = bytes.strip_prefix(b":") {
         let text = String::from_utf8_lossy(id);
-        return cli::parse_u64(&text, "nsid")
+        return cli::c_strtou64(&text)
             .map(Source::Id)
             .map_err(|_| Error::msg(format!("failed to parse nsid: {text}")));
     }
@@ -120,14 +120,14 @@ fn source(value: OsString) -> Result<Source> {
     ))))
 }
 
-/// Parse `--net-socket FD`: a signed number up to INT_MAX, as util-linux's
-/// `str2num_or_err`; a negative one leaves the option unset, as there.
+/// Parse `--net-socket FD` as util-linux's `str2num_or_err` with the bounds 0 and INT_MAX,
+/// where a lower bound of 0 means none: a negative number leaves the option unset.
 fn parse_socket_fd(text: &str) -> Result<Option<i32>> {
-    let what = "failed to parse file descriptor";
-    let n = cli::parse_i64(text, what)?;
-    if n > i64::from(i32::MAX) {
-        return Err(Error::os(format!("{what}: '{text}'"), sys::errno::ERANGE));
-    }
+    let n = cli::parse_i64_in(
+        text,
+        "failed to parse file descriptor",
+        i64::MIN..=i64::from(i32::MAX),
+    )?;
     Ok(i32::try_from(n).ok().filter(|n| *n >= 0))
 }
 
@@ -135,38 +135,42 @@ fn dir(value: Option<OsString>) -> Dir {
     value.map_or(Dir::Target, |d| Dir::Path(PathBuf::from(d)))
 }
 
-fn parse_id(text: &str, what: &str, by_name: fn(&str) -> Option<u32>) -> Result<Id> {
+/// `-S`/`-G`: `follow`, or a number as util-linux's `strtoul_or_err` reads it (no names).
+fn parse_id(text: &str, what: &str) -> Result<Id> {
     if text == "follow" {
         return Ok(Id::Follow);
     }
-    by_name(text)
-        .map(Id::Is)
-        .ok_or_else(|| Error::msg(format!("failed to parse {what}: '{text}'")))
+    cli::parse_u32(text, &format!("failed to parse {what}")).map(Id::Is)
 }
 
-/// Parse `PID` or `PID:INODE`.
+/// Parse `PID` or `PID:INODE` as util-linux's `ul_parse_pid_str`: a pid from 1 to INT_MAX
+/// (leading blanks and `+` allowed), an inode that is not 0. Any failure is the one message
+/// util-linux 2.42 prints for all of them.
 fn parse_target(text: &str) -> Result<(u32, Option<u64>)> {
-    let bad = || {
-        Error::os(
-            format!("failed to parse PID argument '{text}'"),
-            libc_einval(),
-        )
-    };
+    let bad = || Error::msg("invalid PID argument");
     let (pid, inode) = match text.split_once(':') {
         Some((p, i)) => (p, Some(i)),
         None => (text, None),
     };
-    let pid = cli::parse_u32(pid, "pid").map_err(|_| bad())?;
+    let pid = cli::c_strtos64(pid)
+        .ok()
+        .filter(|p| (1..=i64::from(i32::MAX)).contains(p))
+        .and_then(|p| u32::try_from(p).ok())
+        .ok_or_else(bad)?;
     let inode = match inode {
-        Some(i) => Some(cli::parse_u64(i, "inode").map_err(|_| bad())?),
+        Some(i) => Some(
+            cli::c_strtou64(i)
+                .ok()
+                .filter(|i| *i != 0)
+                .ok_or_else(bad)?,
+        ),
         None => None,
     };
     Ok((pid, inode))
 }
 
-fn libc_einval() -> sys::Errno {
-    sys::Errno(sys::errno::EINVAL)
-}
+/// util-linux's options that exclude each other, by clap id.
+const EXCLUSIVE: &[&[&str]] = &[&["wdns", "wd"]];
 
 /// Build the action from the arguments after argv[0].
 pub fn parse(prog: &Prog, args: Vec<OsString>) -> Result<Action> {
@@ -190,18 +194,32 @@ pub fn parse(prog: &Prog, args: Vec<OsString>) -> Result<Action> {
         program: Vec::new(),
     };
     let mut follow_context = false;
+    let mut exclusive = cli::Exclusive::new(EXCLUSIVE);
     let mut getopt = Getopt::new(&cmd, args, Order::StopAtOperand);
     for opt in getopt.by_ref() {
         let opt = opt?;
+        exclusive.check(&cmd, &opt.id)?;
         let value = opt.value.clone();
         let text = opt.text();
         match opt.id.as_str() {
             "help" => return Ok(Action::Print(cli::help(&cmd, USAGE, "nsenter(1)"))),
             "version" => {
-                return Ok(Action::Print(cli::version(&prog.name, "util-linux 2.42")));
+                // util-linux after 2.42.2 names the optional features it was built with;
+                // here that is opening namespaces by ID (SELinux is not supported).
+                return Ok(Action::Print(cli::version_with_features(
+                    &prog.name,
+                    "util-linux 2.42",
+                    &["nsfs"],
+                )));
             }
             "all" => plan.all = true,
-            "target" => plan.target = Some(parse_target(&text)?),
+            "target" => {
+                // util-linux after 2.42.2 (commit 06d05fc0b) refuses a second target.
+                if plan.target.is_some() {
+                    return Err(Error::msg("option --target may be given only once"));
+                }
+                plan.target = Some(parse_target(&text)?);
+            }
             "mount" => plan.namespace(NsKind::Mount, value)?,
             "uts" => plan.namespace(NsKind::Uts, value)?,
             "ipc" => plan.namespace(NsKind::Ipc, value)?,
@@ -211,8 +229,8 @@ pub fn parse(prog: &Prog, args: Vec<OsString>) -> Result<Action> {
             "user" => plan.namespace(NsKind::User, value)?,
             "cgroup" => plan.namespace(NsKind::Cgroup, value)?,
             "time" => plan.namespace(NsKind::Time, value)?,
-            "setuid" => plan.uid = Some(parse_id(&text, "uid", user::uid_by_name_or_number)?),
-            "setgid" => plan.gid = Some(parse_id(&text, "gid", user::gid_by_name_or_number)?),
+            "setuid" => plan.uid = Some(parse_id(&text, "uid")?),
+            "setgid" => plan.gid = Some(parse_id(&text, "gid")?),
             "preserve-credentials" => plan.preserve_credentials = true,
             "keep-caps" => plan.keep_caps = true,
             "user-parent" => plan.user_parent = true,
@@ -227,16 +245,10 @@ pub fn parse(prog: &Prog, args: Vec<OsString>) -> Result<Action> {
         }
     }
     plan.program = getopt.operands();
-    if plan.wd.is_some() && plan.wdns.is_some() {
-        return Err(Error::msg("mutually exclusive arguments: --wdns --wd"));
-    }
     if follow_context {
         return Err(Error::msg(
             "--follow-context: SELinux is not supported by this nsenter",
         ));
-    }
-    if plan.target.is_some_and(|(pid, _)| pid == 0) {
-        plan.target = None;
     }
     Ok(Action::Run(Box::new(plan)))
 }
@@ -295,11 +307,17 @@ mod tests {
             ]
         );
         assert_eq!(err(&["--net=:x1"]), "failed to parse nsid: x1");
+        assert_eq!(err(&["--net=:-1"]), "failed to parse nsid: -1");
+        assert_eq!(
+            plan(&["-n: +8"]).unwrap().namespaces,
+            vec![(NsKind::Net, Source::Id(8))]
+        );
         assert_eq!(err(&["-n:"]), "failed to parse nsid: ");
         let p = plan(&["-t1", "-N", "3", "--user-parent"]).unwrap();
         assert_eq!(p.net_socket, Some(3));
         assert!(p.user_parent);
         assert_eq!(plan(&["-N3", "-N", "-1"]).unwrap().net_socket, None);
+        assert_eq!(plan(&["-N", " +4"]).unwrap().net_socket, Some(4));
         assert_eq!(err(&["-N", "x"]), "failed to parse file descriptor: 'x'");
         assert_eq!(
             err(&["--net-socket=2147483648"]),
@@ -310,14 +328,32 @@ mod tests {
     #[test]
     fn target_forms() {
         assert_eq!(plan(&["-t12:345"]).unwrap().target, Some((12, Some(345))));
-        assert_eq!(plan(&["--ta", "0"]).unwrap().target, None);
         assert_eq!(
-            err(&["-t", "abc"]),
-            "failed to parse PID argument 'abc': Invalid argument"
+            plan(&["-t", " +12:+3"]).unwrap().target,
+            Some((12, Some(3)))
         );
         assert_eq!(
-            err(&["-t", "1:x"]),
-            "failed to parse PID argument '1:x': Invalid argument"
+            plan(&["-t2147483647"]).unwrap().target,
+            Some((i32::MAX as u32, None))
+        );
+        for bad in [
+            "abc",
+            "0",
+            "-5",
+            "1:x",
+            "1:",
+            "1:0",
+            "-5:3",
+            "1 ",
+            "",
+            "2147483648",
+            "1:2:3",
+        ] {
+            assert_eq!(err(&["-t", bad]), "invalid PID argument", "{bad:?}");
+        }
+        assert_eq!(
+            err(&["-t1", "--target=2"]),
+            "option --target may be given only once"
         );
     }
 
@@ -325,6 +361,12 @@ mod tests {
     fn ids_dirs_and_refusals() {
         let p = plan(&["-S", "0", "-G", "follow", "-r", "-w/tmp"]).unwrap();
         assert_eq!(p.uid, Some(Id::Is(0)));
+        assert_eq!(plan(&["-S", " +7"]).unwrap().uid, Some(Id::Is(7)));
+        assert_eq!(
+            err(&["-G", "-1"]),
+            "failed to parse gid: '-1': Numerical result out of range"
+        );
+        assert_eq!(err(&["-S", "root"]), "failed to parse uid: 'root'");
         assert_eq!(p.gid, Some(Id::Follow));
         assert_eq!(p.root, Some(Dir::Target));
         assert_eq!(p.wd, Some(Dir::Path(PathBuf::from("/tmp"))));
@@ -334,7 +376,11 @@ mod tests {
         );
         assert_eq!(
             err(&["-w/", "-W/"]),
-            "mutually exclusive arguments: --wdns --wd"
+            "options --wd and --wdns cannot be combined"
+        );
+        assert_eq!(
+            err(&["--wdns=/", "-w"]),
+            "options --wdns and --wd cannot be combined"
         );
         assert!(err(&["-Z"]).contains("SELinux"));
         assert_eq!(err(&["--bogus"]), "unrecognized option '--bogus'");

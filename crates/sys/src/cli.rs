@@ -329,6 +329,54 @@ impl Iterator for Getopt {
     }
 }
 
+/// Options that exclude each other, checked as each one is parsed (util-linux's
+/// `err_exclusive_options`): the second option of a group stops the parse with
+/// `options --FIRST and --SECOND cannot be combined`, the two in command-line order.
+#[derive(Debug)]
+pub struct Exclusive {
+    groups: &'static [&'static [&'static str]],
+    /// The option of each group seen first, by id.
+    seen: Vec<Option<String>>,
+}
+
+impl Exclusive {
+    /// Groups of option ids.
+    pub fn new(groups: &'static [&'static [&'static str]]) -> Exclusive {
+        Exclusive {
+            groups,
+            seen: vec![None; groups.len()],
+        }
+    }
+
+    /// Note option `id` (an option of `cmd`); an error if another of its group came before.
+    pub fn check(&mut self, cmd: &Command, id: &str) -> Result<()> {
+        for (group, seen) in self.groups.iter().zip(self.seen.iter_mut()) {
+            if !group.contains(&id) {
+                continue;
+            }
+            match seen {
+                None => *seen = Some(id.to_owned()),
+                Some(first) if first != id => {
+                    let name = |id: &str| {
+                        let arg = cmd.get_arguments().find(|a| a.get_id() == id);
+                        match arg.and_then(|a| a.get_long()) {
+                            Some(long) => format!("--{long}"),
+                            None => format!("-{}", arg.and_then(Arg::get_short).unwrap_or('?')),
+                        }
+                    };
+                    return Err(Error::msg(format!(
+                        "options {} and {} cannot be combined",
+                        name(first),
+                        name(id)
+                    )));
+                }
+                Some(_) => {}
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Give each argument its place in `--help` and the man page: its position in `order` (ids),
 /// the ones not listed last. The definition order itself stays the long-option table order,
 /// which decides getopt's "ambiguous" list.
@@ -409,44 +457,117 @@ pub fn version(name: &str, compatible: &str) -> String {
     )
 }
 
+/// [`version`] with the optional features built in, as util-linux after 2.42.2 prints them
+/// (` (features: a, b)`; nothing when there are none).
+pub fn version_with_features(name: &str, compatible: &str, features: &[&str]) -> String {
+    let line = version(name, compatible);
+    if features.is_empty() {
+        return line;
+    }
+    format!("{} (features: {})\n", line.trim_end(), features.join(", "))
+}
+
 /// The `--version` line of a tool that is nsutils' own (no upstream to be compatible with).
 pub fn version_own(name: &str) -> String {
     format!("{name} from nsutils {}\n", env!("CARGO_PKG_VERSION"))
 }
 
-/// Parse an unsigned decimal number as util-linux's `strtoul_or_err` meant to: the whole
-/// string, digits only (no sign: glibc's strtoul turns `-1` into `4294967295`), in range.
-/// On failure, the message is `what: 'arg'`, with `: Numerical result out of range` for values
-/// too large, as util-linux prints them.
+/// Why a number did not parse, as util-linux's `ul_strtou64` family tells it by errno.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BadNumber {
+    /// Not a number, or something after it (`EINVAL`).
+    Invalid,
+    /// A number out of the allowed range (`ERANGE`).
+    Range,
+}
+
+/// The parts of a decimal number as C's `strtoimax` reads it: leading white space (C's
+/// `isspace`), one optional sign, at least one digit; `None` for the magnitude when it does
+/// not fit in 64 bits. The bool is whether anything follows the digits.
+fn c_decimal(arg: &str) -> std::result::Result<(bool, Option<u64>, bool), BadNumber> {
+    let s = arg.trim_start_matches([' ', '\t', '\n', '\x0b', '\x0c', '\r']);
+    let (negative, s) = match s.as_bytes().first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let digits = s.bytes().take_while(u8::is_ascii_digit).count();
+    if digits == 0 {
+        return Err(BadNumber::Invalid);
+    }
+    let magnitude = s[..digits].parse::<u64>().ok();
+    Ok((negative, magnitude, digits < s.len()))
+}
+
+/// An unsigned decimal number as util-linux's `ul_strtou64` reads it: leading blanks and a
+/// `+` are accepted, a negative number is out of range (not wrapped), and a number too large
+/// is out of range even with something after it.
+pub fn c_strtou64(arg: &str) -> std::result::Result<u64, BadNumber> {
+    let (negative, magnitude, trailing) = c_decimal(arg)?;
+    match magnitude {
+        None => Err(BadNumber::Range),
+        Some(m) if negative && m > 0 => Err(BadNumber::Range),
+        Some(_) if trailing => Err(BadNumber::Invalid),
+        Some(v) => Ok(v),
+    }
+}
+
+/// A signed decimal number as util-linux's `ul_strtos64` reads it (leading blanks, one
+/// sign; out of range beats something after the digits).
+pub fn c_strtos64(arg: &str) -> std::result::Result<i64, BadNumber> {
+    let (negative, magnitude, trailing) = c_decimal(arg)?;
+    let value = match (negative, magnitude) {
+        (false, Some(m)) => i64::try_from(m).ok(),
+        (true, Some(m)) => 0i64.checked_sub_unsigned(m),
+        (_, None) => None,
+    };
+    match value {
+        None => Err(BadNumber::Range),
+        Some(_) if trailing => Err(BadNumber::Invalid),
+        Some(v) => Ok(v),
+    }
+}
+
+/// util-linux's `*_or_err` message for `arg`: `what: 'arg'`, with the reason
+/// `Numerical result out of range` for a number out of range.
+fn number_error(arg: &str, what: &str, bad: BadNumber) -> Error {
+    match bad {
+        BadNumber::Invalid => Error::msg(format!("{what}: '{arg}'")),
+        BadNumber::Range => Error::os(format!("{what}: '{arg}'"), libc::ERANGE),
+    }
+}
+
+/// Parse an unsigned decimal number as util-linux's `strtou32_or_err`: see [`c_strtou64`].
+/// On failure, the message is `what: 'arg'`, with `: Numerical result out of range` for
+/// values out of range, as util-linux prints them. (util-linux reads uids and gids with
+/// `strtoul_or_err`, which lets 4294967296 become uid 0; here it is out of range.)
 pub fn parse_u32(arg: &str, what: &str) -> Result<u32> {
-    parse_unsigned(arg, what, u64::from(u32::MAX)).map(|v| v as u32)
+    parse_u64(arg, what)
+        .and_then(|v| u32::try_from(v).map_err(|_| number_error(arg, what, BadNumber::Range)))
 }
 
-/// [`parse_u32`] for 64-bit values.
+/// [`parse_u32`] for 64-bit values (`strtou64_or_err`).
 pub fn parse_u64(arg: &str, what: &str) -> Result<u64> {
-    parse_unsigned(arg, what, u64::MAX)
+    c_strtou64(arg).map_err(|bad| number_error(arg, what, bad))
 }
 
-fn parse_unsigned(arg: &str, what: &str, max: u64) -> Result<u64> {
-    let digits = arg.trim_start_matches([' ', '\t']);
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(Error::msg(format!("{what}: '{arg}'")));
-    }
-    match digits.parse::<u64>() {
-        Ok(v) if v <= max => Ok(v),
-        _ => Err(Error::os(format!("{what}: '{arg}'"), libc::ERANGE)),
-    }
+/// Parse a signed decimal number in `range` as util-linux's `str2num_or_err`: see
+/// [`c_strtos64`]; outside `range` is out of range.
+pub fn parse_i64_in(arg: &str, what: &str, range: std::ops::RangeInclusive<i64>) -> Result<i64> {
+    c_strtos64(arg)
+        .and_then(|v| {
+            if range.contains(&v) {
+                Ok(v)
+            } else {
+                Err(BadNumber::Range)
+            }
+        })
+        .map_err(|bad| number_error(arg, what, bad))
 }
 
-/// Parse a signed decimal number (`strtos64_or_err`): optional sign, digits, nothing else.
+/// Parse a signed 64-bit decimal number (`strtos64_or_err`).
 pub fn parse_i64(arg: &str, what: &str) -> Result<i64> {
-    let s = arg.trim_start_matches([' ', '\t']);
-    let digits = s.strip_prefix(['-', '+']).unwrap_or(s);
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(Error::msg(format!("{what}: '{arg}'")));
-    }
-    s.parse::<i64>()
-        .map_err(|_| Error::os(format!("{what}: '{arg}'"), libc::ERANGE))
+    parse_i64_in(arg, what, i64::MIN..=i64::MAX)
 }
 
 #[cfg(test)]
@@ -540,13 +661,47 @@ mod tests {
     }
 
     #[test]
-    fn numbers_refuse_what_strtoul_misparses() {
+    fn version_lines() {
+        let v = env!("CARGO_PKG_VERSION");
+        assert_eq!(
+            version_with_features("x", "util-linux 2.42", &["nsfs"]),
+            format!("x from nsutils {v} (util-linux 2.42 compatible) (features: nsfs)\n")
+        );
+        assert_eq!(
+            version_with_features("x", "util-linux 2.42", &["a", "b"]),
+            format!("x from nsutils {v} (util-linux 2.42 compatible) (features: a, b)\n")
+        );
+        assert_eq!(version_with_features("x", "u", &[]), version("x", "u"));
+    }
+
+    #[test]
+    fn numbers_as_util_linux_reads_them() {
         assert_eq!(parse_u32("42", "uid").ok(), Some(42));
+        assert_eq!(parse_u32("+42", "uid").ok(), Some(42));
+        assert_eq!(parse_u32(" \t\n42", "uid").ok(), Some(42));
+        assert_eq!(parse_u32("-0", "uid").ok(), Some(0));
         assert_eq!(
             parse_u32("-1", "failed to parse uid")
                 .unwrap_err()
                 .to_string(),
-            "failed to parse uid: '-1'"
+            "failed to parse uid: '-1': Numerical result out of range"
+        );
+        assert_eq!(c_strtou64("-1x"), Err(BadNumber::Range));
+        assert_eq!(c_strtou64("-x"), Err(BadNumber::Invalid));
+        assert_eq!(c_strtou64("-0x"), Err(BadNumber::Invalid));
+        assert_eq!(c_strtou64("1 "), Err(BadNumber::Invalid));
+        assert_eq!(c_strtou64("+"), Err(BadNumber::Invalid));
+        assert_eq!(c_strtou64(""), Err(BadNumber::Invalid));
+        assert_eq!(c_strtou64("18446744073709551615"), Ok(u64::MAX));
+        assert_eq!(c_strtou64("18446744073709551616x"), Err(BadNumber::Range));
+        assert_eq!(c_strtos64("-9223372036854775808"), Ok(i64::MIN));
+        assert_eq!(c_strtos64("9223372036854775808"), Err(BadNumber::Range));
+        assert_eq!(c_strtos64(" +7"), Ok(7));
+        assert_eq!(
+            parse_i64_in("0", "invalid PID argument", 1..=i64::from(i32::MAX))
+                .unwrap_err()
+                .to_string(),
+            "invalid PID argument: '0': Numerical result out of range"
         );
         assert_eq!(
             parse_u32("4294967296", "failed to parse uid")

@@ -15,6 +15,12 @@ pub const EINVAL: i32 = libc::EINVAL;
 /// "Not a directory": a path that must name a directory.
 pub const ENOTDIR: i32 = libc::ENOTDIR;
 
+/// "No such process": a pid that names no process, or another one than meant.
+pub const ESRCH: i32 = libc::ESRCH;
+
+/// "Function not implemented": a system call this kernel does not have.
+pub const ENOSYS: i32 = libc::ENOSYS;
+
 /// "Numerical result out of range": a number option beyond its limits.
 pub const ERANGE: i32 = libc::ERANGE;
 

@@ -193,10 +193,11 @@ pub fn enter_dir(dir: &OwnedFd) -> Result<()> {
         .context(|| "change directory by working directory file descriptor failed".to_owned())
 }
 
-/// The owner (uid, gid) of process `pid`, from `/proc/PID`.
+/// The owner (uid, gid) of process `pid`, from `/proc/PID/` (opened first, with util-linux's
+/// `cannot open /proc/PID/` when it is gone).
 pub fn owner(pid: u32) -> Result<(u32, u32)> {
-    let path = format!("/proc/{pid}");
-    let st = rustix::fs::stat(path.as_str()).context(|| "can not get process stat".to_owned())?;
+    let dir = open_dir(Path::new(&format!("/proc/{pid}/")))?;
+    let st = rustix::fs::fstat(&dir).context(|| "can not get process stat".to_owned())?;
     Ok((st.st_uid, st.st_gid))
 }
 

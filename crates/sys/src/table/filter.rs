@@ -21,9 +21,14 @@
 //!   `(not a) == b` and `a == b == c` is `(a == b) == c`.
 //! - An empty expression (`""`) matches every line; one of only blanks is a syntax error.
 //!
+//! Errors read as libsmartcols 2.42 words them (see [`ParseError`]).
+//!
 //! Deliberate differences from 2.42: a character the language does not know (`=`, `&`, `@`,
-//! a carriage return) and an unterminated string are syntax errors (flex echoes unknown
-//! characters to stdout and skips them); nesting (parentheses, `not`, comparison chains) is
+//! a carriage return) and an unterminated string are syntax errors, `unexpected invalid
+//! token` (flex echoes unknown characters, an unterminated `'` or `"` included, to stdout
+//! and skips them: `NS == 1 @` prints `@` and succeeds); a regular expression operator
+//! whose right side is not a string literal is an error naming that (libsmartcols prints
+//! `(null)`, or crashes for a number); nesting (parentheses, `not`, comparison chains) is
 //! limited to 256 levels, while `and`/`or` chains may be any length; regular expressions that
 //! make regcomp() explode are refused as util-linux does after 2.42 (see `pathological`).
 //! The system's regcomp() decides the rest (musl allows repetition bounds up to 255, glibc
@@ -56,7 +61,7 @@
 //! string literal behaves as `0`; this module does the same.
 
 use std::borrow::Cow;
-use std::ffi::{CString, c_char, c_int};
+use std::ffi::{CString, c_int};
 use std::fmt;
 use std::mem::MaybeUninit;
 
@@ -80,24 +85,37 @@ pub struct Filter {
 
 /// Why an expression could not be parsed.
 ///
-/// Its [`Display`](fmt::Display) names the 1-based character column where the problem is,
-/// e.g. `syntax error at column 7: unexpected ')'` or
-/// `syntax error at column 12: unexpected end of expression, expecting a value, a column name,
-/// '(' or 'not'`.
+/// Its [`Display`](fmt::Display) is libsmartcols 2.42's message: bison's
+/// `syntax error, unexpected NUMBER, expecting end of file` (token names as its grammar
+/// declares them, without the `T_` prefix libsmartcols strips), a number token's
+/// `"99999999999999999999K" token error: Numerical result out of range`, or the C library's
+/// text for a regular expression that does not compile (glibc's wording).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParseError {
     column: usize,
-    kind: &'static str,
     message: String,
 }
 
 impl ParseError {
-    fn syntax(column: usize, message: impl Into<String>) -> ParseError {
+    fn new(column: usize, message: impl Into<String>) -> ParseError {
         ParseError {
             column,
-            kind: "syntax error",
             message: message.into(),
         }
+    }
+
+    /// bison's message for `tok` where it cannot go; `at_end` when only the end of the
+    /// expression could follow (a complete expression outside parentheses).
+    fn unexpected(tok: &Token, at_end: bool) -> ParseError {
+        let also = if at_end {
+            ", expecting end of file"
+        } else {
+            ""
+        };
+        ParseError::new(
+            tok.column,
+            format!("syntax error, unexpected {}{also}", tok.tok.bison_name()),
+        )
     }
 
     /// The 1-based character column of the problem (one past the end for a premature end).
@@ -105,7 +123,7 @@ impl ParseError {
         self.column
     }
 
-    /// The description without the position, e.g. `unexpected ')'`.
+    /// The message, as [`Display`](fmt::Display) prints it.
     pub fn message(&self) -> &str {
         &self.message
     }
@@ -113,11 +131,7 @@ impl ParseError {
 
 impl fmt::Display for ParseError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} at column {}: {}",
-            self.kind, self.column, self.message
-        )
+        f.write_str(&self.message)
     }
 }
 
@@ -172,13 +186,7 @@ impl Filter {
         let (root, _) = parser.expr()?;
         let tok = parser.peek();
         if tok.tok != Tok::End {
-            return Err(ParseError::syntax(
-                tok.column,
-                format!(
-                    "unexpected {}, expecting an operator or the end",
-                    tok.describe()
-                ),
-            ));
+            return Err(ParseError::unexpected(tok, true));
         }
         Ok(Filter {
             root: Some(root),
@@ -265,7 +273,42 @@ enum Tok {
     Float(f64),
     Str(Vec<u8>),
     Holder(String),
+    /// A number with a size suffix too large for 64 bits, and its message.
+    InvalidNumber(String),
+    /// A character the language does not know, or an unterminated string.
+    Invalid,
     End,
+}
+
+impl Tok {
+    /// The name bison gives the token in its messages (libsmartcols' `T_` names, whose
+    /// prefix it strips, its character literals, and bison's own names).
+    fn bison_name(&self) -> &'static str {
+        match self {
+            Tok::LParen => "'('",
+            Tok::RParen => "')'",
+            Tok::And => "AND",
+            Tok::Or => "OR",
+            Tok::Not => "NEG",
+            Tok::Cmp(CmpOp::Eq) => "EQ",
+            Tok::Cmp(CmpOp::Ne) => "NE",
+            Tok::Cmp(CmpOp::Lt) => "LT",
+            Tok::Cmp(CmpOp::Le) => "LE",
+            Tok::Cmp(CmpOp::Gt) => "GT",
+            Tok::Cmp(CmpOp::Ge) => "GE",
+            Tok::Regex(false) => "REG",
+            Tok::Regex(true) => "NREG",
+            Tok::Bool(true) => "TRUE",
+            Tok::Bool(false) => "FALSE",
+            Tok::Number(_) => "NUMBER",
+            Tok::Float(_) => "FLOAT",
+            Tok::Str(_) => "STRING",
+            Tok::Holder(_) => "HOLDER",
+            Tok::InvalidNumber(_) => "INVALID_NUMBER",
+            Tok::Invalid => "invalid token",
+            Tok::End => "end of file",
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -273,16 +316,6 @@ struct Token {
     tok: Tok,
     /// 1-based character column.
     column: usize,
-    text: String,
-}
-
-impl Token {
-    fn describe(&self) -> String {
-        match self.tok {
-            Tok::End => "end of expression".to_string(),
-            _ => format!("'{}'", self.text),
-        }
-    }
 }
 
 fn keyword(word: &str) -> Option<Tok> {
@@ -384,23 +417,21 @@ fn lex(expr: &str) -> Result<Vec<Token>, ParseError> {
                 Tok::Cmp(CmpOp::Gt)
             }
             b'"' | b'\'' => {
-                let Some(len) = b[i + 1..].iter().position(|&x| x == c || x == b'\n') else {
-                    return Err(ParseError::syntax(column_of(i), "unterminated string"));
-                };
-                let end = i + 1 + len;
-                if b[end] != c {
-                    return Err(ParseError::syntax(column_of(i), "unterminated string"));
+                let len = b[i + 1..].iter().position(|&x| x == c || x == b'\n');
+                match len.map(|len| i + 1 + len).filter(|&end| b[end] == c) {
+                    Some(end) => {
+                        i = end + 1;
+                        Tok::Str(trim(&b[start + 1..end]).to_vec())
+                    }
+                    None => {
+                        i = b.len();
+                        Tok::Invalid
+                    }
                 }
-                i = end + 1;
-                Tok::Str(trim(&b[start + 1..end]).to_vec())
             }
             b'0'..=b'9' => {
                 i = lex_number(b, i);
-                number_token(&expr[start..i]).map_err(|msg| ParseError {
-                    column: column_of(start),
-                    kind: "invalid number",
-                    message: msg,
-                })?
+                number_token(&expr[start..i]).unwrap_or_else(Tok::InvalidNumber)
             }
             _ if c.is_ascii_alphabetic() => {
                 while i < b.len() && is_holder_char(b[i]) {
@@ -410,23 +441,19 @@ fn lex(expr: &str) -> Result<Vec<Token>, ParseError> {
                 keyword(word).unwrap_or_else(|| Tok::Holder(word.to_string()))
             }
             _ => {
-                let ch = expr[i..].chars().next().unwrap_or('?');
-                return Err(ParseError::syntax(
-                    column_of(i),
-                    format!("unexpected character {ch:?}"),
-                ));
+                i = b.len();
+                Tok::Invalid
             }
         };
+        // Nothing after an invalid token is read: the parse stops there.
         out.push(Token {
             tok,
             column: column_of(start),
-            text: expr[start..i].to_string(),
         });
     }
     out.push(Token {
         tok: Tok::End,
         column: column_of(b.len()),
-        text: String::new(),
     });
     Ok(out)
 }
@@ -451,7 +478,7 @@ fn number_token(text: &str) -> Result<Tok, String> {
         return text
             .parse::<f64>()
             .map(Tok::Float)
-            .map_err(|_| format!("\"{text}\" is not a number"));
+            .map_err(|_| format!("\"{text}\" token error"));
     }
     let digits_end = text
         .bytes()
@@ -471,7 +498,7 @@ fn number_token(text: &str) -> Result<Tok, String> {
         .ok()
         .and_then(|n| 1024u64.checked_pow(power).and_then(|m| n.checked_mul(m)))
         .map(Tok::Number)
-        .ok_or_else(|| format!("\"{text}\" is too large"))
+        .ok_or_else(|| format!("\"{text}\" token error: Numerical result out of range"))
 }
 
 /// C `isspace` in the C locale.
@@ -523,8 +550,6 @@ enum Value {
     Bool(bool),
 }
 
-const EXPECTING_OPERAND: &str = "expecting a value, a column name, '(' or 'not'";
-
 struct Parser {
     tokens: Vec<Token>,
     pos: usize,
@@ -551,7 +576,7 @@ impl Parser {
 
     fn deeper(column: usize, depth: usize) -> Result<usize, ParseError> {
         if depth >= MAX_DEPTH {
-            return Err(ParseError::syntax(column, "expression nested too deeply"));
+            return Err(ParseError::new(column, "expression nested too deeply"));
         }
         Ok(depth + 1)
     }
@@ -597,16 +622,12 @@ impl Parser {
                     let rcolumn = self.peek().column;
                     let (right, _) = self.unary()?;
                     let Node::Literal(Value::Str(pattern)) = right else {
-                        return Err(ParseError::syntax(
+                        return Err(ParseError::new(
                             rcolumn,
                             "the right side of a regular expression operator must be a string",
                         ));
                     };
-                    let re = Regex::new(&pattern).map_err(|msg| ParseError {
-                        column: rcolumn,
-                        kind: "invalid regular expression",
-                        message: msg,
-                    })?;
+                    let re = Regex::new(&pattern).map_err(|msg| ParseError::new(rcolumn, msg))?;
                     depth = Self::deeper(column, depth)?;
                     left = Node::Regex {
                         negated,
@@ -636,10 +657,7 @@ impl Parser {
                 self.nesting -= 1;
                 let close = self.next();
                 if close.tok != Tok::RParen {
-                    return Err(ParseError::syntax(
-                        close.column,
-                        format!("unexpected {}, expecting ')'", close.describe()),
-                    ));
+                    return Err(ParseError::unexpected(&close, false));
                 }
                 return Ok((inner, Self::deeper(tok.column, depth)?));
             }
@@ -657,12 +675,9 @@ impl Parser {
                 };
                 Node::Holder(idx)
             }
-            _ => {
-                return Err(ParseError::syntax(
-                    tok.column,
-                    format!("unexpected {}, {EXPECTING_OPERAND}", tok.describe()),
-                ));
-            }
+            // The lexer's message stands: the grammar takes the token as a value and gives up.
+            Tok::InvalidNumber(message) => return Err(ParseError::new(tok.column, message)),
+            _ => return Err(ParseError::unexpected(&tok, false)),
         };
         Ok((node, 1))
     }
@@ -747,6 +762,27 @@ fn pathological(p: &[u8]) -> Option<&'static str> {
     None
 }
 
+/// glibc's regerror() text for a regcomp() error code (the POSIX codes have the same
+/// numbers in musl, whose texts differ; util-linux prints glibc's).
+fn regerror_text(code: c_int) -> &'static str {
+    match code {
+        libc::REG_NOMATCH => "No match",
+        libc::REG_BADPAT => "Invalid regular expression",
+        libc::REG_ECOLLATE => "Invalid collation character",
+        libc::REG_ECTYPE => "Invalid character class name",
+        libc::REG_EESCAPE => "Trailing backslash",
+        libc::REG_ESUBREG => "Invalid back reference",
+        libc::REG_EBRACK => "Unmatched [, [^, [:, [., or [=",
+        libc::REG_EPAREN => "Unmatched ( or \\(",
+        libc::REG_EBRACE => "Unmatched \\{",
+        libc::REG_BADBR => "Invalid content of \\{\\}",
+        libc::REG_ERANGE => "Invalid range end",
+        libc::REG_ESPACE => "Memory exhausted",
+        libc::REG_BADRPT => "Invalid preceding regular expression",
+        _ => "Invalid regular expression",
+    }
+}
+
 impl Regex {
     fn new(pattern: &[u8]) -> Result<Regex, String> {
         if pattern.contains(&0) {
@@ -767,19 +803,7 @@ impl Regex {
             )
         };
         if rc != 0 {
-            let mut buf = vec![0u8; 512];
-            // SAFETY: regerror() may be given the pattern regcomp() failed on; `buf` is
-            // writable for its whole length, which is what we pass.
-            unsafe {
-                libc::regerror(
-                    rc,
-                    re.as_ptr(),
-                    buf.as_mut_ptr().cast::<c_char>(),
-                    buf.len(),
-                );
-            }
-            let end = buf.iter().position(|&c| c == 0).unwrap_or(buf.len());
-            return Err(String::from_utf8_lossy(&buf[..end]).into_owned());
+            return Err(regerror_text(rc).to_owned());
         }
         Ok(Regex {
             re,

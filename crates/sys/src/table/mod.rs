@@ -7,7 +7,8 @@
 //! What is covered: column widths (header minimum, absolute width hints, tree art, widest line
 //! of a multi-line cell), the terminal reduction and enlargement passes, right alignment,
 //! truncation, multi-line cells split at `\n`, `\xHH` escaping of what the terminal cannot
-//! show, raw output, JSON with typed values and `"children"` arrays, hidden columns.
+//! show, raw output, JSON with typed values and `"children"` arrays in the three layouts
+//! `LIBSMARTCOLS_JSON` chooses ([`JsonFormat`]), hidden columns.
 //! Not covered (lsns does not use them): groups, colors, hyperlinks, titles, `maxout`/`minout`,
 //! export format, header repetition, width-based (non-`\n`) wrapping, and the "newline
 //! padding" libsmartcols prints when a non-truncatable cell overflows its column (widths are
@@ -48,6 +49,29 @@ pub enum DataType {
     Float,
     /// `true`, or `false` for an empty cell or one starting with `0`, `N` or `n`.
     Boolean,
+}
+
+/// The layout of JSON output, as libsmartcols reads it from `LIBSMARTCOLS_JSON` when a
+/// table is made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JsonFormat {
+    /// Indented, one member per line (the default, and any value but the two below).
+    Pretty,
+    /// `compact`: no blanks; each object of the table's array on a line of its own.
+    Compact,
+    /// `lines`: one object per line (JSON Lines), without the enclosing object and array.
+    Lines,
+}
+
+impl JsonFormat {
+    /// The format `LIBSMARTCOLS_JSON` asks for.
+    pub fn from_env() -> JsonFormat {
+        match std::env::var_os("LIBSMARTCOLS_JSON").as_deref() {
+            Some(v) if v == "compact" => JsonFormat::Compact,
+            Some(v) if v == "lines" => JsonFormat::Lines,
+            _ => JsonFormat::Pretty,
+        }
+    }
 }
 
 /// One column: its header, width hint, flags and JSON type.
@@ -93,6 +117,7 @@ pub struct Table {
     lines: Vec<Line>,
     raw: bool,
     json: bool,
+    json_format: JsonFormat,
     noheadings: bool,
     ascii: bool,
     utf8: bool,
@@ -110,6 +135,7 @@ impl Table {
             lines: Vec::new(),
             raw: false,
             json: false,
+            json_format: JsonFormat::from_env(),
             noheadings: false,
             ascii: !utf8,
             utf8,
@@ -194,6 +220,11 @@ impl Table {
     /// JSON output (`-J`); it wins over raw.
     pub fn set_json(&mut self, json: bool) {
         self.json = json;
+    }
+
+    /// The JSON layout ([`Table::new`] takes it from `LIBSMARTCOLS_JSON`).
+    pub fn set_json_format(&mut self, format: JsonFormat) {
+        self.json_format = format;
     }
 
     /// Leave out the header line (`-n`).

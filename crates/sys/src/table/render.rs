@@ -1,7 +1,7 @@
 //! The printing half of [`Table`]: cell encoding, width calculation, and the three output
 //! formats.
 
-use super::{DataType, Table};
+use super::{DataType, JsonFormat, Table};
 
 const SEP: u8 = b' ';
 
@@ -306,15 +306,22 @@ fn render_raw(ctx: &Ctx<'_>, out: &mut Vec<u8>) {
 // ---------------------------------------------------------------------------------------
 // JSON
 
-/// The JSON writer's layout rules: three-space indent, `},{` between objects in an array,
-/// `,\n` before a named member.
+/// The JSON writer's layout rules, in the three layouts `LIBSMARTCOLS_JSON` chooses.
+/// Pretty: three-space indent, `},{` between objects in an array, `,\n` before a named
+/// member. Compact: no blanks, each object of the table's array on its own line. Lines:
+/// one object per line, without the enclosing object and array.
 struct Json<'a> {
     out: &'a mut Vec<u8>,
+    format: JsonFormat,
     indent: usize,
     after_close: bool,
 }
 
 impl Json<'_> {
+    fn put(&mut self, s: &[u8]) {
+        self.out.extend_from_slice(s);
+    }
+
     fn indent(&mut self) {
         for _ in 0..self.indent {
             self.out.extend_from_slice(b"   ");
@@ -323,10 +330,14 @@ impl Json<'_> {
 
     fn name(&mut self, name: Option<&[u8]>) {
         if self.after_close {
-            self.out
-                .extend_from_slice(if name.is_some() { b",\n" } else { b"," });
+            let sep: &[u8] = match (self.format, name.is_some()) {
+                (JsonFormat::Lines, _) if self.indent == 0 => b"\n",
+                (JsonFormat::Lines | JsonFormat::Compact, _) | (JsonFormat::Pretty, false) => b",",
+                (JsonFormat::Pretty, true) => b",\n",
+            };
+            self.put(sep);
         }
-        if name.is_some() || !self.after_close {
+        if self.format == JsonFormat::Pretty && (name.is_some() || !self.after_close) {
             self.indent();
         }
         if let Some(n) = name {
@@ -336,23 +347,39 @@ impl Json<'_> {
 
     fn open(&mut self, name: Option<&[u8]>, array: bool) {
         self.name(name);
-        let s: &[u8] = match (name.is_some(), array) {
-            (true, true) => b": [\n",
-            (false, true) => b"[\n",
-            (true, false) => b": {\n",
-            (false, false) => b"{\n",
+        let named = name.is_some();
+        let s: &[u8] = match (self.format, array) {
+            (JsonFormat::Pretty, true) if named => b": [\n",
+            (JsonFormat::Pretty, true) => b"[\n",
+            (JsonFormat::Pretty, false) if named => b": {\n",
+            (JsonFormat::Pretty, false) => b"{\n",
+            // libsmartcols 2.42 leaves the colon out in the lines format (`"children"[`):
+            // not valid JSON, so it is written here.
+            (JsonFormat::Compact | JsonFormat::Lines, true) if named => b":[",
+            (JsonFormat::Compact | JsonFormat::Lines, true) => b"[",
+            // Objects of the table's array start on a line of their own.
+            (JsonFormat::Compact, false) if self.indent == 2 && named => b":{",
+            (JsonFormat::Compact, false) if self.indent == 2 => b"\n{",
+            (JsonFormat::Compact | JsonFormat::Lines, false) => b"{",
         };
-        self.out.extend_from_slice(s);
+        self.put(s);
         self.indent += 1;
         self.after_close = false;
     }
 
     fn close(&mut self, array: bool) {
         self.indent = self.indent.saturating_sub(1);
-        self.out.push(b'\n');
-        self.indent();
+        match self.format {
+            JsonFormat::Pretty => {
+                self.out.push(b'\n');
+                self.indent();
+            }
+            // The table's array ends on a line of its own.
+            JsonFormat::Compact if self.indent == 1 => self.out.push(b'\n'),
+            JsonFormat::Compact | JsonFormat::Lines => {}
+        }
         self.out.push(if array { b']' } else { b'}' });
-        if self.indent == 0 {
+        if self.indent == 0 && self.format != JsonFormat::Lines {
             self.out.push(b'\n');
         }
         self.after_close = true;
@@ -360,7 +387,11 @@ impl Json<'_> {
 
     fn value(&mut self, name: &[u8], value: &[u8], kind: DataType) {
         self.name(Some(name));
-        self.out.extend_from_slice(b": ");
+        self.put(if self.format == JsonFormat::Pretty {
+            b": "
+        } else {
+            b":"
+        });
         match kind {
             DataType::String if !value.is_empty() => json_string(value, self.out),
             DataType::Number | DataType::Float if !value.is_empty() => {
@@ -399,9 +430,24 @@ pub(super) fn json_string(s: &[u8], out: &mut Vec<u8>) {
 fn render_json(ctx: &Ctx<'_>, out: &mut Vec<u8>) {
     let mut j = Json {
         out,
+        format: ctx.t.json_format,
         indent: 0,
         after_close: false,
     };
+    if j.format == JsonFormat::Lines {
+        // No enclosing object and array: each top-level line is an object of its own line;
+        // an empty table prints nothing at all.
+        if ctx.lines.is_empty() {
+            return;
+        }
+        for &l in &ctx.lines {
+            if !ctx.tree || ctx.t.lines[l].parent.is_none() {
+                json_line(ctx, &mut j, l, ctx.tree);
+            }
+        }
+        j.out.push(b'\n');
+        return;
+    }
     j.open(None, false);
     j.open(Some(ctx.t.name.as_bytes()), true);
     if ctx.tree {

@@ -582,3 +582,36 @@ fn locale_codeset() {
     assert!(!codeset_is_utf8("POSIX"));
     assert!(!codeset_is_utf8("en_US.ISO-8859-1"));
 }
+
+/// A small owner tree (`user` over `net`, then `uts` alone) in JSON.
+fn json_tree(format: JsonFormat) -> Table {
+    let mut t = table(&["NS", "TYPE", "PID"], Some("NS"));
+    t.set_json(true);
+    t.set_json_format(format);
+    let user = row(&mut t, None, &["1", "user", "7"]);
+    row(&mut t, Some(user), &["2", "net", ""]);
+    row(&mut t, None, &["3", "uts", "9"]);
+    t
+}
+
+#[test]
+fn json_compact_and_lines() {
+    // LIBSMARTCOLS_JSON=compact: the objects of the table's array each on a line.
+    assert_eq!(
+        text(&json_tree(JsonFormat::Compact)),
+        "{\"namespaces\":[\n{\"ns\":1,\"type\":\"user\",\"pid\":7,\"children\":[{\"ns\":2,\"type\":\"net\",\"pid\":null}]},\n{\"ns\":3,\"type\":\"uts\",\"pid\":9}\n]}\n"
+    );
+    // LIBSMARTCOLS_JSON=lines: one object per line, "children" with its colon (libsmartcols
+    // 2.42 writes `"children"[`).
+    assert_eq!(
+        text(&json_tree(JsonFormat::Lines)),
+        "{\"ns\":1,\"type\":\"user\",\"pid\":7,\"children\":[{\"ns\":2,\"type\":\"net\",\"pid\":null}]}\n{\"ns\":3,\"type\":\"uts\",\"pid\":9}\n"
+    );
+    // An empty table: the empty array, or nothing at all.
+    let mut t = table(&["NS"], None);
+    t.set_json(true);
+    t.set_json_format(JsonFormat::Compact);
+    assert_eq!(text(&t), "{\"namespaces\":[\n]}\n");
+    t.set_json_format(JsonFormat::Lines);
+    assert_eq!(text(&t), "");
+}
