@@ -414,10 +414,12 @@ pub fn version_own(name: &str) -> String {
     format!("{name} from nsutils {}\n", env!("CARGO_PKG_VERSION"))
 }
 
-/// Parse an unsigned decimal number as util-linux's `strtoul_or_err` meant to: the whole
-/// string, digits only (no sign: glibc's strtoul turns `-1` into `4294967295`), in range.
-/// On failure, the message is `what: 'arg'`, with `: Numerical result out of range` for values
-/// too large, as util-linux prints them.
+/// Parse an unsigned decimal number as util-linux's `strtou32_or_err` family does (strtoimax(3)
+/// and strtoumax(3) underneath): leading white space and a `+` are allowed, a negative number
+/// is out of range (`-0` is 0), and nothing may follow the digits. On failure, the message is
+/// `what: 'arg'`, with `: Numerical result out of range` for a value out of range, as
+/// util-linux prints them. Unlike util-linux's `strtoul_or_err`, a value above 32 bits is out
+/// of range here rather than cut down to its low 32 bits.
 pub fn parse_u32(arg: &str, what: &str) -> Result<u32> {
     parse_unsigned(arg, what, u64::from(u32::MAX)).map(|v| v as u32)
 }
@@ -427,26 +429,81 @@ pub fn parse_u64(arg: &str, what: &str) -> Result<u64> {
     parse_unsigned(arg, what, u64::MAX)
 }
 
-fn parse_unsigned(arg: &str, what: &str, max: u64) -> Result<u64> {
-    let digits = arg.trim_start_matches([' ', '\t']);
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(Error::msg(format!("{what}: '{arg}'")));
-    }
-    match digits.parse::<u64>() {
-        Ok(v) if v <= max => Ok(v),
-        _ => Err(Error::os(format!("{what}: '{arg}'"), libc::ERANGE)),
+/// Why a number was refused: the two errors util-linux tells apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NumberError {
+    /// Not a number (EINVAL): the message names the argument only.
+    Invalid,
+    /// Out of range (ERANGE): the message adds strerror(ERANGE).
+    Range,
+}
+
+impl NumberError {
+    /// The error util-linux's `*_or_err` functions print for it: `what: 'arg'`.
+    pub fn report(self, what: &str, arg: &str) -> Error {
+        let text = format!("{what}: '{arg}'");
+        match self {
+            NumberError::Invalid => Error::msg(text),
+            NumberError::Range => Error::os(text, libc::ERANGE),
+        }
     }
 }
 
-/// Parse a signed decimal number (`strtos64_or_err`): optional sign, digits, nothing else.
-pub fn parse_i64(arg: &str, what: &str) -> Result<i64> {
-    let s = arg.trim_start_matches([' ', '\t']);
-    let digits = s.strip_prefix(['-', '+']).unwrap_or(s);
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(Error::msg(format!("{what}: '{arg}'")));
+/// The number strtoimax(3) reads at the start of `arg`: white space, an optional sign, decimal
+/// digits. Returns whether it is negative, its magnitude (`None` beyond 64 bits) and the text
+/// after it; `None` when there are no digits.
+fn leading_number(arg: &str) -> Option<(bool, Option<u64>, &str)> {
+    let s = arg.trim_start_matches([' ', '\t', '\n', '\x0b', '\x0c', '\r']);
+    let (negative, s) = match s.as_bytes().first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let end = s
+        .bytes()
+        .position(|b| !b.is_ascii_digit())
+        .unwrap_or(s.len());
+    if end == 0 {
+        return None;
     }
-    s.parse::<i64>()
-        .map_err(|_| Error::os(format!("{what}: '{arg}'"), libc::ERANGE))
+    Some((negative, s[..end].parse().ok(), &s[end..]))
+}
+
+/// util-linux's `ul_strtou64` with an upper bound, as its `str2unum_or_err` checks it.
+pub fn unsigned_number(arg: &str, max: u64) -> std::result::Result<u64, NumberError> {
+    let (negative, magnitude, rest) = leading_number(arg).ok_or(NumberError::Invalid)?;
+    // A negative value is out of range before anything else is looked at, as are 65 bits.
+    let value = match magnitude {
+        Some(v) if !negative || v == 0 => v,
+        _ => return Err(NumberError::Range),
+    };
+    if !rest.is_empty() {
+        return Err(NumberError::Invalid);
+    }
+    if value > max {
+        return Err(NumberError::Range);
+    }
+    Ok(value)
+}
+
+fn parse_unsigned(arg: &str, what: &str, max: u64) -> Result<u64> {
+    unsigned_number(arg, max).map_err(|e| e.report(what, arg))
+}
+
+/// Parse a signed decimal number as `strtos64_or_err` does: white space, an optional sign,
+/// digits and nothing after them; too large either way is out of range.
+pub fn parse_i64(arg: &str, what: &str) -> Result<i64> {
+    let bad = |e: NumberError| e.report(what, arg);
+    let (negative, magnitude, rest) = leading_number(arg).ok_or(bad(NumberError::Invalid))?;
+    let value = magnitude
+        .map(i128::from)
+        .map(|m| if negative { -m } else { m })
+        .and_then(|v| i64::try_from(v).ok())
+        .ok_or(bad(NumberError::Range))?;
+    if !rest.is_empty() {
+        return Err(bad(NumberError::Invalid));
+    }
+    Ok(value)
 }
 
 #[cfg(test)]
@@ -540,22 +597,37 @@ mod tests {
     }
 
     #[test]
-    fn numbers_refuse_what_strtoul_misparses() {
-        assert_eq!(parse_u32("42", "uid").ok(), Some(42));
-        assert_eq!(
-            parse_u32("-1", "failed to parse uid")
-                .unwrap_err()
-                .to_string(),
-            "failed to parse uid: '-1'"
-        );
-        assert_eq!(
-            parse_u32("4294967296", "failed to parse uid")
-                .unwrap_err()
-                .to_string(),
-            "failed to parse uid: '4294967296': Numerical result out of range"
-        );
-        assert!(parse_u32("1.5", "x").is_err());
+    fn numbers_as_util_linux_reads_them() {
+        let u = |a: &str| parse_u32(a, "failed to parse uid").map_err(|e| e.to_string());
+        assert_eq!(u("42"), Ok(42));
+        assert_eq!(u("+5"), Ok(5));
+        assert_eq!(u(" \t7"), Ok(7));
+        assert_eq!(u("-0"), Ok(0));
+        let range = |a: &str| {
+            Err(format!(
+                "failed to parse uid: '{a}': Numerical result out of range"
+            ))
+        };
+        for a in [
+            "-1",
+            "-5x",
+            "4294967296",
+            "99999999999999999999",
+            "-99999999999999999999",
+        ] {
+            assert_eq!(u(a), range(a), "{a}");
+        }
+        for a in ["", " ", "1.5", "5 ", "+-5", "- 5", "-x", "0x10", "5x"] {
+            assert_eq!(u(a), Err(format!("failed to parse uid: '{a}'")), "{a}");
+        }
+        assert_eq!(parse_u64("18446744073709551615", "x").ok(), Some(u64::MAX));
         assert_eq!(parse_i64("-5", "x").ok(), Some(-5));
+        assert_eq!(parse_i64(" +5", "x").ok(), Some(5));
+        assert_eq!(parse_i64("-9223372036854775808", "x").ok(), Some(i64::MIN));
         assert!(parse_i64("1.5", "x").is_err());
+        assert_eq!(
+            parse_i64("9223372036854775808x", "x").map_err(|e| e.to_string()),
+            Err("x: '9223372036854775808x': Numerical result out of range".to_owned())
+        );
     }
 }

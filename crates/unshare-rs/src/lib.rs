@@ -10,7 +10,7 @@ pub mod plan;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
-use sys::idmap::{self, IdKind, IdRange, SetgroupsMode};
+use sys::idmap::{self, IdKind, IdRange, RangeMap, SetgroupsMode};
 use sys::mount::{self, Propagation};
 use sys::ns::{self, NsKind};
 use sys::process::{self, Child, ChildEnd, Forked, Gate, TimeClock};
@@ -37,7 +37,7 @@ struct Maps {
 }
 
 fn resolve_maps(plan: &Plan) -> Result<Maps> {
-    let ranges = |specs: &[idmap::RangeSpec], kind| -> Result<Vec<IdRange>> {
+    let ranges = |specs: &[idmap::RangeSpec], kind| -> Result<Vec<RangeMap>> {
         let mut out = Vec::new();
         for spec in specs {
             out.extend(spec.resolve(kind, plan.euid)?);
@@ -49,7 +49,7 @@ fn resolve_maps(plan: &Plan) -> Result<Maps> {
     let by_helper = !uid_ranges.is_empty()
         || !gid_ranges.is_empty()
         || (plan.owner.is_some() && (plan.map_user.is_some() || plan.map_group.is_some()));
-    let merge = |single: Option<u32>, outer: u32, ranges: Vec<IdRange>| match single {
+    let merge = |single: Option<u32>, outer: u32, ranges: Vec<RangeMap>| match single {
         Some(inner) => idmap::merge_single(
             IdRange {
                 inner,
@@ -58,7 +58,7 @@ fn resolve_maps(plan: &Plan) -> Result<Maps> {
             },
             &ranges,
         ),
-        None => ranges,
+        None => ranges.into_iter().map(|m| m.range).collect(),
     };
     let maps = Maps {
         uid: merge(plan.map_user, plan.euid, uid_ranges),
@@ -159,6 +159,9 @@ fn explain_shared(kind: NsKind, file: &Path, e: Error) -> Error {
 pub fn execute(prog: &Prog, plan: &Plan) -> Result<Status> {
     signal::default_sigchld();
     let maps = resolve_maps(plan)?;
+    // util-linux finds a missing --root or --wd only at chroot or chdir, after the
+    // namespaces were made and the persistence files bound, and leaves those binds behind.
+    process::check_root_and_dir(plan.root.as_deref(), plan.wd.as_deref())?;
     let pid = process::own_pid();
 
     // Persistence files of a new mount or user namespace must be bound from outside them.
@@ -368,6 +371,9 @@ fn setup_inside(plan: &Plan, maps: &Maps) -> Result<()> {
     }
     if plan.keep_caps && plan.namespaces.contains(NsKind::User) {
         process::raise_ambient_capabilities()?;
+    }
+    if let Some(vars) = &plan.environment {
+        process::set_exec_environment(vars.clone());
     }
     Ok(())
 }
