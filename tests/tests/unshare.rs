@@ -1305,15 +1305,14 @@ fn map_auto_maps_the_whole_subordinate_range() {
     )
     .unwrap_or_default();
     let run = |unshare: &std::path::Path, args: &str| {
-        let out = sh_in_private_mount_ns(
+        sh_in_private_mount_ns(
             dir.path(),
             &format!(
                 "mount --bind $D/subid /etc/subuid && mount --bind $D/subid /etc/subgid && \
                  {} {args} cat /proc/self/uid_map /proc/self/gid_map",
                 unshare.display()
             ),
-        );
-        out
+        )
     };
     let ours_unshare = ours("unshare");
     let full = [
@@ -1358,7 +1357,7 @@ fn map_auto_maps_the_whole_subordinate_range() {
         return;
     }
     let as_nobody = |unshare: &std::path::Path| {
-        let out = sh_in_private_mount_ns(
+        sh_in_private_mount_ns(
             dir.path(),
             &format!(
                 "chmod 755 $D; mount --bind $D/subid /etc/subuid && mount --bind $D/subid /etc/subgid && \
@@ -1366,8 +1365,7 @@ fn map_auto_maps_the_whole_subordinate_range() {
                  {} -r --map-auto cat /proc/self/uid_map",
                 unshare.display()
             ),
-        );
-        out
+        )
     };
     assert_eq!(
         as_nobody(&ours_unshare).words(),
