@@ -1,6 +1,8 @@
 //! `unshare` run as a user runs it, checked against the kernel's view, and side by side with
-//! util-linux's `/usr/bin/unshare` (2.38.1 here) where the two releases agree. Where 2.42
-//! differs from 2.38.1, the test says so and checks the 2.42 behaviour.
+//! util-linux 2.42.2's `unshare` (`tests::reference`). Where we differ on purpose (an
+//! upstream bug fixed, or an option from util-linux master), the test checks our behaviour
+//! and shows the reference's next to it. Comments naming 2.38.1 say how older releases
+//! behaved.
 //!
 //! Modes: every test here runs, and must pass, on the hybrid development host and in the
 //! v2-only and v1-only VMs of `cargo xtask vm-test` (Debian's 6.1 kernel); where a kernel
@@ -936,10 +938,9 @@ fn command_line_contract() {
     fails_with(&out, 1, "unshare: write error: No space left on device\n");
 }
 
-// ---------------------------------------------------------------- side by side with 2.38.1
+// ---------------------------------------------------------------- side by side with 2.42.2
 
-/// Cases where util-linux 2.38.1 and 2.42 agree: same stdout, same exit status, same stderr
-/// once the program-name prefix is normalised.
+/// Same stdout, same exit status, same stderr once the program-name prefix is normalised.
 #[test]
 fn side_by_side_with_util_linux() {
     let Some(reference) = reference("unshare") else {

@@ -249,10 +249,10 @@ pub fn parse(prog: &Prog, args: Vec<OsString>, euid: u32, egid: u32) -> Result<A
                     let name = OsStr::from_bytes(name);
                     // A name with `=` names no variable (glibc's getenv would match the start
                     // of one, whose value setenv then refuses).
-                    if name.as_encoded_bytes().contains(&b'=') {
+                    if name.is_empty() || name.as_encoded_bytes().contains(&b'=') {
                         continue;
                     }
-                    if let Some(v) = std::env::var_os(name).filter(|_| !name.is_empty()) {
+                    if let Some(v) = std::env::var_os(name) {
                         kept.push((name.to_owned(), v));
                     }
                 }
@@ -455,6 +455,26 @@ mod tests {
             );
         }
         assert_eq!(err(&["--bogus"]), "unrecognized option '--bogus'");
+    }
+
+    #[test]
+    fn environment_options() {
+        assert_eq!(plan(&["true"]).unwrap().environment, None);
+        assert_eq!(plan(&["--clear-env"]).unwrap().environment, Some(vec![]));
+        let path = std::env::var_os("PATH").unwrap_or_default();
+        // Unset names are passed over; a name named twice is kept once.
+        let p = plan(&[
+            "--whitelist-env=PATH,NSUTILS_SURELY_UNSET,PATH",
+            "--whitelist-env",
+            "",
+        ]);
+        assert_eq!(p.unwrap().environment, Some(vec![("PATH".into(), path)]));
+        assert_eq!(
+            plan(&["--whitelist-env=NSUTILS_SURELY_UNSET"])
+                .unwrap()
+                .environment,
+            Some(vec![])
+        );
     }
 
     #[test]
