@@ -1280,6 +1280,49 @@ fn single_id_and_ranges_laid_out_as_util_linux() {
     ] {
         same_as_reference(&reference, &maps(extra));
     }
+    // A range beyond 4294967295 is the kernel's to refuse; the helper that writes from
+    // outside says so in 2.42.2's words (which name its pid: left out here).
+    let without_pid = |text: &str| {
+        let (head, tail) = text.split_once("/proc/").unwrap_or((text, ""));
+        format!(
+            "{head}/proc/{}",
+            tail.trim_start_matches(|c: char| c.is_ascii_digit())
+        )
+    };
+    let (ours, theirs) = both(
+        &reference,
+        &["--map-users=0:4294967290:10", "--map-user=3", "true"],
+    );
+    assert_eq!(
+        (ours.code, without_pid(&ours.stderr)),
+        (
+            Some(1),
+            "unshare: failed to write /proc//uid_map: Invalid argument\n".to_owned()
+        )
+    );
+    assert_eq!(
+        without_pid(
+            &theirs
+                .stderr
+                .replace(&reference.display().to_string(), "unshare")
+        ),
+        without_pid(&ours.stderr)
+    );
+    // Deliberate difference: without a single id, 2.42.2 splits such a range where it passes
+    // 4294967295 and maps the rest of it to outer ids from 0, root's among them.
+    let args = maps(&["--map-users=0:4294967290:10"]);
+    let (ours, theirs) = both(&reference, &args);
+    assert_eq!(
+        (ours.code, without_pid(&ours.stderr)),
+        (
+            Some(1),
+            "unshare: failed to write /proc//uid_map: Invalid argument\n".to_owned()
+        )
+    );
+    assert_eq!(
+        theirs.words(),
+        [vec!["0", "4294967290", "5"], vec!["5", "0", "5"]]
+    );
     // Deliberate difference: 2.42.2 counts the id just past a range as inside it, and the
     // range gives up its topmost pair for nothing.
     let args = maps(&["--map-users=0:100000:5", "--map-user=5"]);
