@@ -1280,6 +1280,21 @@ fn single_id_and_ranges_laid_out_as_util_linux() {
     ] {
         same_as_reference(&reference, &maps(extra));
     }
+    // Which maps the helper writes is decided per kind: a single gid map written from
+    // inside comes with setgroups denied, one laid into ranges or written with --owner not.
+    for extra in [
+        &["--map-users=0:100000:65536", "--map-group=5"][..],
+        &["--map-groups=0:100000:65536", "--map-user=5"],
+        &["--map-users=0:100000:65536", "-r"],
+        &["--owner=0:0", "-r"],
+        &["--owner=0:0", "--map-user=3"],
+        &["-r", "--setgroups=allow", "--map-groups=0:100000:10"],
+        &["-r", "--setgroups=allow", "--map-users=0:100000:10"],
+    ] {
+        let mut args = maps(extra);
+        args.push("/proc/self/setgroups");
+        same_as_reference(&reference, &args);
+    }
     // A range beyond 4294967295 is the kernel's to refuse; the helper that writes from
     // outside says so in 2.42.2's words (which name its pid: left out here).
     let without_pid = |text: &str| {

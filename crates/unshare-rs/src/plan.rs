@@ -285,7 +285,11 @@ fn check(plan: &Plan) -> Result<()> {
             "options --monotonic and --boottime require unsharing of a time namespace (-T)",
         ));
     }
-    if plan.setgroups == Some(SetgroupsMode::Allow) && plan.map_group.is_some() {
+    // Only a single gid map written from inside needs setgroups denied: one that goes
+    // through the helper (with ranges or --owner) does not.
+    let own_gid_map =
+        plan.map_group.is_some() && plan.map_groups.is_empty() && plan.owner.is_none();
+    if plan.setgroups == Some(SetgroupsMode::Allow) && own_gid_map {
         return Err(Error::msg(
             "options --setgroups=allow and --map-group are mutually exclusive",
         ));
