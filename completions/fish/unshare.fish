@@ -27,6 +27,7 @@ complete -c unshare -s w -l wd -d 'run <program> in <dir>' -r -f -a "(__fish_com
 complete -c unshare -l monotonic -d 'CLOCK_MONOTONIC offset in seconds (needs --time)' -r
 complete -c unshare -l boottime -d 'CLOCK_BOOTTIME offset in seconds (needs --time)' -r
 complete -c unshare -s l -l load-interp -d 'register a binfmt_misc interpreter (implies --mount-binfmt)' -r
+complete -c unshare -l whitelist-env -d 'start <program> with only the variables named in the comma-separated <list> (repeatable)' -r
 complete -c unshare -s h -l help -d 'display this help'
 complete -c unshare -s V -l version -d 'display version'
 complete -c unshare -s f -l fork -d 'run <program> as a child and wait for it'
@@ -36,3 +37,4 @@ complete -c unshare -s c -l map-current-user -d 'map the current user and group 
 complete -c unshare -l map-auto -d 'map the first subordinate id ranges from 0 (implies --user)'
 complete -c unshare -l map-subids -d 'map the first subordinate id ranges to themselves (implies --user)'
 complete -c unshare -l keep-caps -d 'keep the user namespace\'s capabilities across exec'
+complete -c unshare -l clear-env -d 'start <program> with an empty environment'

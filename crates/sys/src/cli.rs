@@ -570,6 +570,15 @@ pub fn parse_i64(arg: &str, what: &str) -> Result<i64> {
     parse_i64_in(arg, what, i64::MIN..=i64::MAX)
 }
 
+/// util-linux's `ul_strtou64` with an upper bound, as its `str2unum_or_err` checks it: see
+/// [`c_strtou64`]; above `max` is out of range.
+pub fn unsigned_number(arg: &str, max: u64) -> std::result::Result<u64, BadNumber> {
+    match c_strtou64(arg)? {
+        v if v > max => Err(BadNumber::Range),
+        v => Ok(v),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -710,7 +719,22 @@ mod tests {
             "failed to parse uid: '4294967296': Numerical result out of range"
         );
         assert!(parse_u32("1.5", "x").is_err());
+        assert_eq!(unsigned_number("5", 4), Err(BadNumber::Range));
+        assert_eq!(unsigned_number(" +4", 4), Ok(4));
+        for a in ["", " ", "5 ", "+-5", "- 5", "0x10"] {
+            assert_eq!(
+                parse_u32(a, "failed to parse uid").map_err(|e| e.to_string()),
+                Err(format!("failed to parse uid: '{a}'")),
+                "{a}"
+            );
+        }
         assert_eq!(parse_i64("-5", "x").ok(), Some(-5));
+        assert_eq!(parse_i64(" +5", "x").ok(), Some(5));
+        assert_eq!(parse_i64("-9223372036854775808", "x").ok(), Some(i64::MIN));
         assert!(parse_i64("1.5", "x").is_err());
+        assert_eq!(
+            parse_i64("9223372036854775808x", "x").map_err(|e| e.to_string()),
+            Err("x: '9223372036854775808x': Numerical result out of range".to_owned())
+        );
     }
 }

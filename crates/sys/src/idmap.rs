@@ -106,9 +106,13 @@ impl RangeSpec {
             "all" => return Ok(RangeSpec::All),
             _ => {}
         }
+        // Each field as sscanf's %u reads it (blanks and a `+` before the digits), except that
+        // a negative or too large number is refused rather than wrapped around.
         let triple = |sep: char| -> Option<[u32; 3]> {
             let mut it = arg.split(sep).map(|f| {
-                (!f.is_empty() && f.bytes().all(|b| b.is_ascii_digit())).then(|| f.parse().ok())?
+                crate::cli::unsigned_number(f, u64::from(u32::MAX))
+                    .ok()
+                    .map(|v| v as u32)
             });
             let v = [it.next()??, it.next()??, it.next()??];
             it.next().is_none().then_some(v)
@@ -132,26 +136,33 @@ impl RangeSpec {
 
     /// The ranges this spec stands for, for the caller `euid` (subordinate ids are looked up
     /// by the effective user, for groups too, as util-linux does).
-    pub fn resolve(self, kind: IdKind, euid: u32) -> Result<Vec<IdRange>> {
+    pub fn resolve(self, kind: IdKind, euid: u32) -> Result<Vec<RangeMap>> {
+        let keep = |range| RangeMap {
+            range,
+            room: Room::GiveUpOne,
+        };
         match self {
-            RangeSpec::Range(r) => Ok(vec![r]),
+            RangeSpec::Range(r) => Ok(vec![keep(r)]),
             RangeSpec::Auto => {
                 let (start, count) = subid_range(kind, euid)?;
-                Ok(vec![IdRange {
-                    inner: 0,
-                    outer: start,
-                    count,
+                Ok(vec![RangeMap {
+                    range: IdRange {
+                        inner: 0,
+                        outer: start,
+                        count,
+                    },
+                    room: Room::ShiftUp,
                 }])
             }
             RangeSpec::Subids => {
                 let (start, count) = subid_range(kind, euid)?;
-                Ok(vec![IdRange {
+                Ok(vec![keep(IdRange {
                     inner: start,
                     outer: start,
                     count,
-                }])
+                })])
             }
-            RangeSpec::All => current_map(kind),
+            RangeSpec::All => Ok(current_map(kind)?.into_iter().map(keep).collect()),
         }
     }
 }
@@ -218,32 +229,59 @@ pub fn current_map(kind: IdKind) -> Result<Vec<IdRange>> {
         .collect()
 }
 
-/// Put a single-id mapping ahead of `ranges`: the single id wins, so every range gives up the
-/// pairs that would map the same inner id or the same outer id (the kernel refuses overlaps on
-/// either side), keeping its other pairs as they were.
-pub fn merge_single(single: IdRange, ranges: &[IdRange]) -> Vec<IdRange> {
+/// How a range makes room for a single-id map that collides with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Room {
+    /// The range gives up one pair: its topmost id on the side that does not collide.
+    GiveUpOne,
+    /// An `auto` range keeps all its ids; those past the single id move one up.
+    ShiftUp,
+}
+
+/// A range to map and how it makes room for a single-id map.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RangeMap {
+    /// The ids.
+    pub range: IdRange,
+    /// What happens when the single-id map collides with it.
+    pub room: Room,
+}
+
+/// Put a single-id mapping ahead of `ranges`, laid out as util-linux lays them out: a range
+/// that contains the single inner id, or the single outer id, leaves that id out on its side
+/// and pairs the ids that remain on each side in order, so that past the skipped id one side
+/// runs one ahead of the other. A [`Room::GiveUpOne`] range then maps one pair fewer (the
+/// topmost); a [`Room::ShiftUp`] range keeps its count. A range that contains neither id is
+/// kept as it is.
+pub fn merge_single(single: IdRange, ranges: &[RangeMap]) -> Vec<IdRange> {
     let mut out = vec![single];
-    for r in ranges {
-        // Offsets within `r` that collide with the single mapping.
-        let mut cut: Vec<u32> = [
-            single.inner.checked_sub(r.inner).filter(|o| *o < r.count),
-            single.outer.checked_sub(r.outer).filter(|o| *o < r.count),
-        ]
-        .into_iter()
-        .flatten()
-        .collect();
-        cut.sort_unstable();
-        cut.dedup();
-        let mut from = 0u32;
-        for c in cut.iter().copied().chain([r.count]) {
-            if c > from {
+    for RangeMap { range: r, room } in ranges.iter().copied() {
+        let within = |id: u32, start: u32| id.checked_sub(start).filter(|o| *o < r.count);
+        let collides =
+            within(single.inner, r.inner).is_some() || within(single.outer, r.outer).is_some();
+        let count = match room {
+            Room::GiveUpOne if collides => r.count - 1,
+            _ => r.count,
+        };
+        // The pair indexes at which each side steps over the single id.
+        let skip = |id: u32, start: u32| id.checked_sub(start).filter(|o| *o < count);
+        let (inner_skip, outer_skip) = (skip(single.inner, r.inner), skip(single.outer, r.outer));
+        let mut cuts: Vec<u32> = [inner_skip, outer_skip].into_iter().flatten().collect();
+        cuts.sort_unstable();
+        cuts.dedup();
+        let mut from = 0;
+        for to in cuts.into_iter().chain([count]) {
+            let past = |skip: Option<u32>| u32::from(skip.is_some_and(|s| s < to));
+            if to > from {
+                // Wrapping as util-linux's unsigned sums do: a range beyond 4294967295 is
+                // the kernel's to refuse.
                 out.push(IdRange {
-                    inner: r.inner + from,
-                    outer: r.outer + from,
-                    count: c - from,
+                    inner: r.inner.wrapping_add(from + past(inner_skip)),
+                    outer: r.outer.wrapping_add(from + past(outer_skip)),
+                    count: to - from,
                 });
             }
-            from = c.saturating_add(1);
+            from = to;
         }
     }
     out
@@ -304,7 +342,11 @@ pub fn write_map(pid: Option<u32>, kind: IdKind, ranges: &[IdRange]) -> Result<(
             path.display()
         )));
     }
-    write_proc(&path, text.as_bytes())
+    // util-linux words the errors of the helper that writes from outside differently.
+    match pid {
+        Some(_) => write_proc_as(&path, text.as_bytes(), "failed to open", "failed to write"),
+        None => write_proc(&path, text.as_bytes()),
+    }
 }
 
 /// `allow` or `deny` for `/proc/<pid>/setgroups`.
@@ -359,28 +401,34 @@ fn proc_file(pid: Option<u32>, name: &str) -> PathBuf {
 }
 
 fn write_proc(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
+    write_proc_as(path, bytes, "cannot open", "write failed")
+}
+
+/// Write a proc file; errors read `OPEN_FAILED PATH` or `WRITE_FAILED PATH`.
+fn write_proc_as(
+    path: &std::path::Path,
+    bytes: &[u8],
+    open_failed: &str,
+    write_failed: &str,
+) -> Result<()> {
     let mut f = fs::OpenOptions::new()
         .write(true)
         .open(path)
-        .context(|| format!("cannot open {}", path.display()))?;
+        .context(|| format!("{open_failed} {}", path.display()))?;
     f.write_all(bytes)
-        .context(|| format!("write failed {}", path.display()))
+        .context(|| format!("{write_failed} {}", path.display()))
 }
 
-/// Whether this process is in the initial user namespace, whose uid map is the whole range
-/// (`0 0 4294967295`). Inside another one, file systems like overlayfs need unprivileged
-/// variants (`userxattr`).
+/// The inode number the kernel gives the initial user namespace (`PROC_USER_INIT_INO`).
+const INITIAL_USER_NS_INODE: u64 = 0xEFFF_FFFD;
+
+/// Whether this process is in the initial user namespace. Inside another one, file systems
+/// like overlayfs need unprivileged variants (`userxattr`). The namespace's inode tells, not
+/// the shape of its uid map: a namespace can map every id too (`0 0 4294967295`, as systemd's
+/// `PrivateUsers=full` does).
 pub fn in_initial_user_ns() -> bool {
-    current_map(IdKind::User).is_ok_and(|m| {
-        matches!(
-            m[..],
-            [IdRange {
-                inner: 0,
-                count: u32::MAX,
-                ..
-            }]
-        )
-    })
+    use std::os::unix::fs::MetadataExt;
+    fs::metadata("/proc/self/ns/user").is_ok_and(|m| m.ino() == INITIAL_USER_NS_INODE)
 }
 
 #[cfg(test)]
@@ -425,20 +473,47 @@ mod tests {
     }
 
     #[test]
-    fn single_id_wins_over_ranges() {
-        // -r --map-users=0:100000:65536: inner 0 is taken by the single map.
+    fn single_id_takes_its_place_as_util_linux_lays_it_out() {
+        let give = |range| RangeMap {
+            range,
+            room: Room::GiveUpOne,
+        };
+        let shift = |range| RangeMap {
+            range,
+            room: Room::ShiftUp,
+        };
+        // -r --map-users=0:100000:65536 as root: inner 0 is taken, the outer side loses its top.
         assert_eq!(
-            merge_single(r(0, 1000, 1), &[r(0, 100000, 65536)]),
-            vec![r(0, 1000, 1), r(1, 100001, 65535)]
+            merge_single(r(0, 0, 1), &[give(r(0, 100000, 65536))]),
+            vec![r(0, 0, 1), r(1, 100000, 65535)]
         );
-        // A collision on the outer side in the middle splits the range.
+        // --map-user=5 with the same range (util-linux 2.42.2: "6 100005 65530").
         assert_eq!(
-            merge_single(r(0, 100005, 1), &[r(1, 100000, 10)]),
-            vec![r(0, 100005, 1), r(1, 100000, 5), r(7, 100006, 4)]
+            merge_single(r(5, 0, 1), &[give(r(0, 100000, 65536))]),
+            vec![r(5, 0, 1), r(0, 100000, 5), r(6, 100005, 65530)]
         );
-        // No collision: unchanged.
+        // Both sides collide: each skips its id, one pair fewer.
         assert_eq!(
-            merge_single(r(0, 0, 1), &[r(1, 1, 10)]),
+            merge_single(r(3, 100007, 1), &[give(r(0, 100000, 10))]),
+            vec![
+                r(3, 100007, 1),
+                r(0, 100000, 3),
+                r(4, 100003, 4),
+                r(8, 100008, 2)
+            ]
+        );
+        // -r --map-auto: nothing given up, the whole range moves up by one.
+        assert_eq!(
+            merge_single(r(0, 65534, 1), &[shift(r(0, 200000, 65536))]),
+            vec![r(0, 65534, 1), r(1, 200000, 65536)]
+        );
+        // No collision (also not just past the end, where util-linux drops one): unchanged.
+        assert_eq!(
+            merge_single(r(5, 0, 1), &[give(r(0, 100000, 5))]),
+            vec![r(5, 0, 1), r(0, 100000, 5)]
+        );
+        assert_eq!(
+            merge_single(r(0, 0, 1), &[give(r(1, 1, 10))]),
             vec![r(0, 0, 1), r(1, 1, 10)]
         );
     }

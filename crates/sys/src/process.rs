@@ -11,7 +11,8 @@ use std::path::{Path, PathBuf};
 use nix::sys::wait::{WaitStatus, waitpid};
 use nix::unistd::{ForkResult, Pid};
 
-use crate::error::{Context, Error, Result};
+use crate::error::{Context, Errno, Error, Result};
+use crate::rootfs::{FutureRoot, Kind};
 use crate::signal;
 
 /// How a child process ended.
@@ -151,9 +152,37 @@ pub fn exec_login_shell() -> Error {
     exec_error(shell.as_os_str(), errno)
 }
 
+/// The environment programs are executed with when it is not this process's own.
+static EXEC_ENVIRONMENT: std::sync::OnceLock<Vec<(OsString, OsString)>> =
+    std::sync::OnceLock::new();
+
+/// From now on, execute programs with exactly `vars`, in this order, as their environment
+/// instead of this process's own; `PATH` and `SHELL` are looked up there too. This is what
+/// clearenv(3) followed by setenv(3) gives a C program, without changing the environment of a
+/// process that may have other threads. Only the first call counts.
+pub fn set_exec_environment(vars: Vec<(OsString, OsString)>) {
+    let _ = EXEC_ENVIRONMENT.set(vars);
+}
+
+/// The environment a program is executed with.
+fn exec_environment() -> Vec<(OsString, OsString)> {
+    match EXEC_ENVIRONMENT.get() {
+        Some(vars) => vars.clone(),
+        None => std::env::vars_os().collect(),
+    }
+}
+
+/// The value of `name` in the environment a program is executed with.
+fn exec_var(name: &str) -> Option<OsString> {
+    match EXEC_ENVIRONMENT.get() {
+        Some(vars) => vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()),
+        None => std::env::var_os(name),
+    }
+}
+
 /// The shell [`exec_login_shell`] runs.
 pub fn default_shell() -> PathBuf {
-    match std::env::var_os("SHELL") {
+    match exec_var("SHELL") {
         Some(s) if !s.is_empty() => PathBuf::from(s),
         _ => crate::user::user_shell(crate::user::real_uid())
             .unwrap_or_else(|| PathBuf::from("/bin/sh")),
@@ -194,7 +223,8 @@ impl ExecArgs {
             .iter()
             .map(|a| CString::new(a.as_bytes()).ok())
             .collect::<Option<_>>()?;
-        let env = std::env::vars_os()
+        let env = exec_environment()
+            .into_iter()
             .filter_map(|(k, v)| {
                 let mut kv = k.into_vec();
                 kv.push(b'=');
@@ -219,7 +249,7 @@ impl ExecArgs {
     }
 
     fn search_path(&self, name: &OsStr) -> i32 {
-        let path = std::env::var_os("PATH").unwrap_or_else(|| "/bin:/usr/bin".into());
+        let path = exec_var("PATH").unwrap_or_else(|| "/bin:/usr/bin".into());
         let mut seen_eacces = false;
         let mut last = libc::ENOENT;
         // One buffer for every candidate: no allocation per PATH entry.
@@ -294,13 +324,60 @@ pub fn set_uid(uid: u32) -> Result<()> {
 
 /// chroot(2). Errors read `cannot change root directory to 'DIR'`.
 pub fn change_root(dir: &Path) -> Result<()> {
-    rustix::process::chroot(dir)
-        .context(|| format!("cannot change root directory to '{}'", dir.display()))
+    rustix::process::chroot(dir).map_err(|e| change_root_error(dir, e.into()))
 }
 
 /// chdir(2). Errors read `cannot change directory to DIR`.
 pub fn change_dir(dir: &Path) -> Result<()> {
-    rustix::process::chdir(dir).context(|| format!("cannot change directory to {}", dir.display()))
+    rustix::process::chdir(dir).map_err(|e| change_dir_error(dir, e.into()))
+}
+
+fn change_root_error(dir: &Path, errno: Errno) -> Error {
+    Error::os(
+        format!("cannot change root directory to '{}'", dir.display()),
+        errno,
+    )
+}
+
+fn change_dir_error(dir: &Path, errno: Errno) -> Error {
+    Error::os(
+        format!("cannot change directory to {}", dir.display()),
+        errno,
+    )
+}
+
+/// Check, before anything is changed, that [`change_root`] to `root` and then [`change_dir`]
+/// to `wd` will find their directories: a missing directory (ENOENT) or something else than a
+/// directory (ENOTDIR) fails here with the error they would give. Any other error (no
+/// permission, a kernel without openat2) is left for them to meet, with the credentials
+/// and mounts they will run with.
+pub fn check_root_and_dir(root: Option<&Path>, wd: Option<&Path>) -> Result<()> {
+    let certain = |errno: &Errno| [libc::ENOENT, libc::ENOTDIR].contains(&errno.0);
+    let future_root = match root {
+        None => None,
+        Some(dir) => match FutureRoot::open(dir) {
+            Ok(r) => Some(r),
+            Err(e) => match e.errno().map(Errno).filter(certain) {
+                Some(errno) => return Err(change_root_error(dir, errno)),
+                None => None,
+            },
+        },
+    };
+    let Some(wd) = wd else { return Ok(()) };
+    // After chroot(2) an absolute directory is looked up in the new root; a relative one is
+    // still looked up from the working directory, which chroot does not change.
+    let found = match &future_root {
+        Some(r) if wd.is_absolute() => r.kind(wd).map(|k| k == Kind::Dir),
+        _ => std::fs::metadata(wd)
+            .map(|m| m.is_dir())
+            .map_err(Errno::from),
+    };
+    match found {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(change_dir_error(wd, Errno(libc::ENOTDIR))),
+        Err(errno) if certain(&errno) => Err(change_dir_error(wd, errno)),
+        Err(_) => Ok(()),
+    }
 }
 
 /// Make every permitted capability inheritable and ambient, so an exec'd program keeps them

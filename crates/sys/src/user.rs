@@ -18,20 +18,16 @@ pub fn user_shell(uid: u32) -> Option<PathBuf> {
     (!user.shell.as_os_str().is_empty()).then_some(user.shell)
 }
 
-/// A uid from a user name, or from a number when no user has that name.
+/// A uid from a number or, when the text is no number at all, a user name, as util-linux's
+/// `ul_getuserpw_str` reads it: the number as strtou64 (leading blanks and `+` allowed); a
+/// negative or too large number, or 4294967295 (the -1 that stands for no id), is none.
 pub fn uid_by_name_or_number(arg: &str) -> Option<u32> {
-    if let Ok(Some(u)) = User::from_name(arg) {
-        return Some(u.uid.as_raw());
-    }
-    numeric_id(arg)
+    numeric_id(arg).unwrap_or_else(|| Some(User::from_name(arg).ok()??.uid.as_raw()))
 }
 
-/// A gid from a group name, or from a number when no group has that name.
+/// A gid as [`uid_by_name_or_number`] reads a uid (`ul_getgrp_str`).
 pub fn gid_by_name_or_number(arg: &str) -> Option<u32> {
-    if let Ok(Some(g)) = Group::from_name(arg) {
-        return Some(g.gid.as_raw());
-    }
-    numeric_id(arg)
+    numeric_id(arg).unwrap_or_else(|| Some(Group::from_name(arg).ok()??.gid.as_raw()))
 }
 
 /// The real, effective ids of this process.
@@ -44,8 +40,11 @@ pub fn real_uid() -> u32 {
     Uid::current().as_raw()
 }
 
-fn numeric_id(arg: &str) -> Option<u32> {
-    (!arg.is_empty() && arg.bytes().all(|b| b.is_ascii_digit()))
-        .then(|| arg.parse().ok())
-        .flatten()
+/// `None` when `arg` is no number (a name, then); `Some(None)` for a number that is no id.
+fn numeric_id(arg: &str) -> Option<Option<u32>> {
+    match crate::cli::unsigned_number(arg, u64::from(u32::MAX) - 1) {
+        Ok(v) => Some(u32::try_from(v).ok()),
+        Err(crate::cli::BadNumber::Range) => Some(None),
+        Err(crate::cli::BadNumber::Invalid) => None,
+    }
 }

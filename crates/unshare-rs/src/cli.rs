@@ -15,6 +15,7 @@ pub fn command() -> Command {
     let ids = "User namespace maps and credentials";
     let fork = "Fork and signals";
     let misc = "User namespace and time namespace settings";
+    let env = "Environment";
     let file = |id, short, long, what| {
         optional(id, Some(short), long, "file", what)
             .value_hint(ValueHint::FilePath)
@@ -235,6 +236,21 @@ pub fn command() -> Command {
             "register a binfmt_misc interpreter\n  (implies --mount-binfmt)",
         )
         .help_heading(mnt),
+        flag(
+            "clear-env",
+            None,
+            "clear-env",
+            "start <program> with an empty environment",
+        )
+        .help_heading(env),
+        required(
+            "whitelist-env",
+            None,
+            "whitelist-env",
+            "list",
+            "start <program> with only the variables named\n  in the comma-separated <list> (repeatable)",
+        )
+        .help_heading(env),
         Arg::new("program")
             .value_name("program")
             .num_args(0..)
@@ -275,6 +291,8 @@ pub fn command() -> Command {
         "keep-caps",
         "monotonic",
         "boottime",
+        "clear-env",
+        "whitelist-env",
         "help",
         "version",
     ];

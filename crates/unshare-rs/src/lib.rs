@@ -10,7 +10,7 @@ pub mod plan;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
-use sys::idmap::{self, IdKind, IdRange, SetgroupsMode};
+use sys::idmap::{self, IdKind, IdRange, RangeMap, SetgroupsMode};
 use sys::mount::{self, Propagation};
 use sys::ns::{self, NsKind};
 use sys::process::{self, Child, ChildEnd, Forked, Gate, TimeClock};
@@ -29,52 +29,57 @@ pub fn run(prog: &Prog, args: Vec<OsString>) -> Result<Status> {
 
 /// The id maps of a run, resolved to ranges, and who writes them.
 struct Maps {
-    uid: Vec<IdRange>,
-    gid: Vec<IdRange>,
-    /// A helper forked before `unshare()` writes them (range maps, or `--owner`); otherwise
-    /// the unshared process writes its single-id maps itself.
-    by_helper: bool,
+    /// Written by a helper forked before `unshare()`, from outside the new namespace: a
+    /// kind's range maps, with its single id laid into them, or its single id with `--owner`.
+    helper_uid: Vec<IdRange>,
+    /// See `helper_uid`.
+    helper_gid: Vec<IdRange>,
+    /// A single-id map the unshared process writes itself, as the only map of its kind.
+    own_uid: Option<IdRange>,
+    /// See `own_uid`; written after `deny` to setgroups.
+    own_gid: Option<IdRange>,
+}
+
+impl Maps {
+    fn need_helper(&self) -> bool {
+        !self.helper_uid.is_empty() || !self.helper_gid.is_empty()
+    }
 }
 
 fn resolve_maps(plan: &Plan) -> Result<Maps> {
-    let ranges = |specs: &[idmap::RangeSpec], kind| -> Result<Vec<IdRange>> {
-        let mut out = Vec::new();
+    // Which kinds go through the helper is decided per kind, as util-linux does: a gid map
+    // written from inside comes with setgroups `deny`, one written from outside does not.
+    let resolve = |kind, specs: &[idmap::RangeSpec], single: Option<u32>, outer: u32| {
+        let mut ranges: Vec<RangeMap> = Vec::new();
         for spec in specs {
-            out.extend(spec.resolve(kind, plan.euid)?);
+            ranges.extend(spec.resolve(kind, plan.euid)?);
         }
-        Ok(out)
-    };
-    let uid_ranges = ranges(&plan.map_users, IdKind::User)?;
-    let gid_ranges = ranges(&plan.map_groups, IdKind::Group)?;
-    let by_helper = !uid_ranges.is_empty()
-        || !gid_ranges.is_empty()
-        || (plan.owner.is_some() && (plan.map_user.is_some() || plan.map_group.is_some()));
-    let merge = |single: Option<u32>, outer: u32, ranges: Vec<IdRange>| match single {
-        Some(inner) => idmap::merge_single(
-            IdRange {
-                inner,
-                outer,
-                count: 1,
-            },
-            &ranges,
-        ),
-        None => ranges,
-    };
-    let maps = Maps {
-        uid: merge(plan.map_user, plan.euid, uid_ranges),
-        gid: merge(plan.map_group, plan.egid, gid_ranges),
-        by_helper,
-    };
-    for (kind, ranges, own) in [
-        (IdKind::User, &maps.uid, plan.euid),
-        (IdKind::Group, &maps.gid, plan.egid),
-    ] {
-        idmap::check_disjoint(kind, ranges)?;
-        if maps.by_helper && plan.euid != 0 {
-            idmap::check_subordinate(kind, plan.euid, own, ranges)?;
+        let single = single.map(|inner| IdRange {
+            inner,
+            outer,
+            count: 1,
+        });
+        let split = match single {
+            Some(single) if ranges.is_empty() && plan.owner.is_none() => (Vec::new(), Some(single)),
+            Some(single) => (idmap::merge_single(single, &ranges), None),
+            None => (ranges.into_iter().map(|m| m.range).collect(), None),
+        };
+        let (helper, _) = &split;
+        idmap::check_disjoint(kind, helper)?;
+        if !helper.is_empty() && plan.euid != 0 {
+            idmap::check_subordinate(kind, plan.euid, outer, helper)?;
         }
-    }
-    Ok(maps)
+        Ok::<_, Error>(split)
+    };
+    let (helper_uid, own_uid) = resolve(IdKind::User, &plan.map_users, plan.map_user, plan.euid)?;
+    let (helper_gid, own_gid) =
+        resolve(IdKind::Group, &plan.map_groups, plan.map_group, plan.egid)?;
+    Ok(Maps {
+        helper_uid,
+        helper_gid,
+        own_uid,
+        own_gid,
+    })
 }
 
 /// A helper process forked before `unshare()`, so that it stays in the original namespaces,
@@ -159,6 +164,9 @@ fn explain_shared(kind: NsKind, file: &Path, e: Error) -> Error {
 pub fn execute(prog: &Prog, plan: &Plan) -> Result<Status> {
     signal::default_sigchld();
     let maps = resolve_maps(plan)?;
+    // util-linux finds a missing --root or --wd only at chroot or chdir, after the
+    // namespaces were made and the persistence files bound, and leaves those binds behind.
+    process::check_root_and_dir(plan.root.as_deref(), plan.wd.as_deref())?;
     let pid = process::own_pid();
 
     // Persistence files of a new mount or user namespace must be bound from outside them.
@@ -170,8 +178,8 @@ pub fn execute(prog: &Prog, plan: &Plan) -> Result<Status> {
     } else {
         None
     };
-    let map_helper = if maps.by_helper {
-        let (uid, gid, euid) = (maps.uid.clone(), maps.gid.clone(), plan.euid);
+    let map_helper = if maps.need_helper() {
+        let (uid, gid, euid) = (maps.helper_uid.clone(), maps.helper_gid.clone(), plan.euid);
         let prog_for_helper = prog.clone();
         Some(Helper::spawn(prog, move || {
             write_maps_from_outside(&prog_for_helper, pid, euid, &uid, &gid)
@@ -314,15 +322,13 @@ fn become_program(plan: &Plan, maps: &Maps) -> Error {
 }
 
 fn setup_inside(plan: &Plan, maps: &Maps) -> Result<()> {
-    if !maps.by_helper {
-        if !maps.uid.is_empty() {
-            idmap::write_map(None, IdKind::User, &maps.uid)?;
-        }
-        if !maps.gid.is_empty() {
-            // Needed before an unprivileged gid_map write; util-linux does it for root too.
-            idmap::write_setgroups(None, SetgroupsMode::Deny)?;
-            idmap::write_map(None, IdKind::Group, &maps.gid)?;
-        }
+    if let Some(single) = maps.own_uid {
+        idmap::write_map(None, IdKind::User, &[single])?;
+    }
+    if let Some(single) = maps.own_gid {
+        // Needed before an unprivileged gid_map write; util-linux does it for root too.
+        idmap::write_setgroups(None, SetgroupsMode::Deny)?;
+        idmap::write_map(None, IdKind::Group, &[single])?;
     }
     if plan.namespaces.contains(NsKind::Mount) {
         mount::set_root_propagation(plan.propagation)?;
@@ -368,6 +374,9 @@ fn setup_inside(plan: &Plan, maps: &Maps) -> Result<()> {
     }
     if plan.keep_caps && plan.namespaces.contains(NsKind::User) {
         process::raise_ambient_capabilities()?;
+    }
+    if let Some(vars) = &plan.environment {
+        process::set_exec_environment(vars.clone());
     }
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! What one `unshare` run will do, built from the command line before anything changes.
 
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
+use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 
 use sys::cli::{self, Getopt, Order};
@@ -70,6 +71,9 @@ pub struct Plan {
     pub monotonic: Option<i64>,
     /// CLOCK_BOOTTIME offset.
     pub boottime: Option<i64>,
+    /// The program's whole environment, in order, when it is not ours (`--clear-env`,
+    /// `--whitelist-env`).
+    pub environment: Option<Vec<(OsString, OsString)>>,
     /// The caller's effective uid and gid, read once at start.
     pub euid: u32,
     /// See `euid`.
@@ -103,6 +107,7 @@ impl Plan {
             keep_caps: false,
             monotonic: None,
             boottime: None,
+            environment: None,
             euid,
             egid,
             program: Vec::new(),
@@ -233,10 +238,35 @@ pub fn parse(prog: &Prog, args: Vec<OsString>, euid: u32, egid: u32) -> Result<A
             "boottime" => {
                 plan.boottime = Some(cli::parse_i64(&text, "failed to parse boottime offset")?);
             }
+            "clear-env" => {
+                plan.environment.get_or_insert_with(Vec::new);
+            }
+            "whitelist-env" => {
+                // The values are taken now, as util-linux takes them while reading options.
+                let kept = plan.environment.get_or_insert_with(Vec::new);
+                let text = value.unwrap_or_default();
+                for name in text.as_encoded_bytes().split(|b| *b == b',') {
+                    let name = OsStr::from_bytes(name);
+                    // A name with `=` names no variable (glibc's getenv would match the start
+                    // of one, whose value setenv then refuses).
+                    if name.is_empty() || name.as_encoded_bytes().contains(&b'=') {
+                        continue;
+                    }
+                    if let Some(v) = std::env::var_os(name) {
+                        kept.push((name.to_owned(), v));
+                    }
+                }
+            }
             other => return Err(Error::msg(format!("unhandled option {other}"))),
         }
     }
     plan.program = getopt.operands();
+    if let Some(vars) = &mut plan.environment {
+        // util-linux sets the names it kept last-named first, and a name again only once.
+        vars.reverse();
+        let mut seen = std::collections::HashSet::new();
+        vars.retain(|(name, _)| seen.insert(name.clone()));
+    }
     if binfmt_default && plan.mount_proc.is_none() {
         // The default binfmt_misc directory lives in proc: it needs a proc of the new
         // namespaces underneath.
@@ -255,7 +285,11 @@ fn check(plan: &Plan) -> Result<()> {
             "options --monotonic and --boottime require unsharing of a time namespace (-T)",
         ));
     }
-    if plan.setgroups == Some(SetgroupsMode::Allow) && plan.map_group.is_some() {
+    // Only a single gid map written from inside needs setgroups denied: one that goes
+    // through the helper (with ranges or --owner) does not.
+    let own_gid_map =
+        plan.map_group.is_some() && plan.map_groups.is_empty() && plan.owner.is_none();
+    if plan.setgroups == Some(SetgroupsMode::Allow) && own_gid_map {
         return Err(Error::msg(
             "options --setgroups=allow and --map-group are mutually exclusive",
         ));
@@ -263,12 +297,18 @@ fn check(plan: &Plan) -> Result<()> {
     Ok(())
 }
 
+/// `--owner=UID:GID`, numbers only, each read as sscanf's %u reads it (blanks and a `+`
+/// before the digits), except that a negative or too large number is refused rather than
+/// wrapped around (util-linux takes `-1` as no owner at all).
 fn parse_owner(arg: &str) -> Result<(u32, u32)> {
-    let bad = || Error::msg(format!("failed to parse owner '{arg}'"));
-    let (u, g) = arg.split_once(':').ok_or_else(bad)?;
-    let uid = user::uid_by_name_or_number(u).ok_or_else(bad)?;
-    let gid = user::gid_by_name_or_number(g).ok_or_else(bad)?;
-    Ok((uid, gid))
+    let id = |text: &str| {
+        cli::unsigned_number(text, u64::from(u32::MAX) - 1)
+            .ok()
+            .map(|v| v as u32)
+    };
+    arg.split_once(':')
+        .and_then(|(u, g)| Some((id(u)?, id(g)?)))
+        .ok_or_else(|| Error::msg("failed to parse owner"))
 }
 
 #[cfg(test)]
@@ -370,7 +410,30 @@ mod tests {
             err(&["-T", "--boottime", "1.5"]),
             "failed to parse boottime offset: '1.5'"
         );
-        assert_eq!(err(&["-S", "-1"]), "failed to parse uid: '-1'");
+        assert_eq!(
+            err(&["-S", "-1"]),
+            "failed to parse uid: '-1': Numerical result out of range"
+        );
+        assert_eq!(
+            plan(&["-S", "+5", "-G", " 6"])
+                .map(|p| (p.setuid, p.setgid))
+                .ok(),
+            Some((Some(5), Some(6)))
+        );
+        assert_eq!(
+            plan(&["--map-user=+5", "--map-group= 6"])
+                .map(|p| (p.map_user, p.map_group))
+                .ok(),
+            Some((Some(5), Some(6)))
+        );
+        assert_eq!(
+            err(&["--map-user=4294967295"]),
+            "failed to parse uid '4294967295'"
+        );
+        assert_eq!(
+            plan(&["--owner= +1:2"]).map(|p| p.owner).ok(),
+            Some(Some((1, 2)))
+        );
         assert_eq!(
             err(&["-S", "4294967296"]),
             "failed to parse uid: '4294967296': Numerical result out of range"
@@ -380,8 +443,42 @@ mod tests {
             "failed to parse uid 'no-such-user-here'"
         );
         assert_eq!(err(&["--map-users=1,2"]), "invalid mapping '1,2'");
-        assert_eq!(err(&["--owner=x"]), "failed to parse owner 'x'");
+        for bad in [
+            "x",
+            "1",
+            "1:2x",
+            "-1:0",
+            "1:4294967296",
+            "root:root",
+            "1 :2",
+        ] {
+            assert_eq!(
+                err(&[&format!("--owner={bad}")]),
+                "failed to parse owner",
+                "{bad}"
+            );
+        }
         assert_eq!(err(&["--bogus"]), "unrecognized option '--bogus'");
+    }
+
+    #[test]
+    fn environment_options() {
+        assert_eq!(plan(&["true"]).unwrap().environment, None);
+        assert_eq!(plan(&["--clear-env"]).unwrap().environment, Some(vec![]));
+        let path = std::env::var_os("PATH").unwrap_or_default();
+        // Unset names are passed over; a name named twice is kept once.
+        let p = plan(&[
+            "--whitelist-env=PATH,NSUTILS_SURELY_UNSET,PATH",
+            "--whitelist-env",
+            "",
+        ]);
+        assert_eq!(p.unwrap().environment, Some(vec![("PATH".into(), path)]));
+        assert_eq!(
+            plan(&["--whitelist-env=NSUTILS_SURELY_UNSET"])
+                .unwrap()
+                .environment,
+            Some(vec![])
+        );
     }
 
     #[test]
