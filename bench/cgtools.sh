@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Benchmarks of the cgroup tools against Debian's libcgroup tools (cgroup-tools) and against a
+# Benchmarks of the cgroup tools against libcgroup 3.2.0's (scripts/build-refs.sh) and against a
 # plain shell floor, in the same run, on this host (as root). Prints the median of each and the
 # ratios. Groups are nsutils-bench-<pid>-*, removed at the end.
 #
@@ -8,12 +8,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/env.sh
 runs=${1:-200}
-for tool in hyperfine python3 /usr/bin/cgcreate; do
-    command -v "$tool" >/dev/null || { echo "bench/cgtools.sh: $tool is missing (apt-get install hyperfine cgroup-tools)" >&2; exit 2; }
+ref=${NSUTILS_REF_DIR:-$(pwd)/target/ref}  # util-linux 2.42.2 and libcgroup 3.2.0 (scripts/build-refs.sh)
+for tool in hyperfine python3 "$ref/libcgroup/bin/cgcreate"; do
+    command -v "$tool" >/dev/null || { echo "bench/cgtools.sh: $tool is missing (apt-get install hyperfine; scripts/build-refs.sh --deps)" >&2; exit 2; }
 done
 cargo build --release --quiet -p cgtools
 ours="$NSUTILS_RELEASE_DIR"
-ref=/usr/bin
+ref=$ref/libcgroup/bin
 g="nsutils-bench-$$"
 spec="memory,cpu:$g"
 out=$(mktemp -d)

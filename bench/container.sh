@@ -16,9 +16,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/env.sh
 runs=${1:-30}
-for tool in hyperfine python3 /usr/bin/cgcreate /bin/busybox; do
+for tool in hyperfine python3 "${NSUTILS_REF_DIR:-$(pwd)/target/ref}/libcgroup/bin/cgcreate" /bin/busybox; do
     command -v "$tool" >/dev/null || {
-        echo "bench/container.sh: $tool is missing (apt-get install hyperfine python3 cgroup-tools busybox-static)" >&2
+        echo "bench/container.sh: $tool is missing (apt-get install hyperfine python3 busybox-static; scripts/build-refs.sh --deps)" >&2
         exit 2
     }
 done

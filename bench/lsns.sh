@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# lsns against util-linux's, in the same run (as root): `lsns`, `lsns -J` and `lsns -t net`
+# lsns against util-linux 2.42.2's (scripts/build-refs.sh builds it), in the same run (as root): `lsns`, `lsns -J` and `lsns -t net`
 # with 0, 2,000 and 10,000 extra processes spread over a few hundred namespaces (GROUPS groups
 # of sleeping processes, each group in new pid, uts, ipc and net namespaces), plus how our
 # time grows with the process count.
@@ -12,8 +12,9 @@ cd "$(dirname "$0")/.."
 counts=${1:-"2000 10000"}
 runs=${2:-10}
 groups=100
-for tool in hyperfine python3 /usr/bin/lsns; do
-    command -v "$tool" >/dev/null || { echo "bench/lsns.sh: $tool is missing (apt-get install hyperfine util-linux)" >&2; exit 2; }
+ref=${NSUTILS_REF_DIR:-$(pwd)/target/ref}  # util-linux 2.42.2 and libcgroup 3.2.0 (scripts/build-refs.sh)
+for tool in hyperfine python3 "$ref/util-linux/bin/lsns"; do
+    command -v "$tool" >/dev/null || { echo "bench/lsns.sh: $tool is missing (apt-get install hyperfine; scripts/build-refs.sh --deps)" >&2; exit 2; }
 done
 cargo build --release --quiet -p unshare-rs -p lsns-rs
 ours="$NSUTILS_RELEASE_DIR/lsns"
@@ -65,7 +66,7 @@ for extra in 0 $counts; do
     for case in "" "-J" "-t net"; do
         name="$extra$(echo "x$case" | tr -dc 'a-zA-Z')"
         hyperfine -N --warmup 2 --runs "$runs" --export-json "$out/$name.json" \
-            "$ours $case" "/usr/bin/lsns $case" >/dev/null 2>&1
+            "$ours $case" "$ref/util-linux/bin/lsns $case" >/dev/null 2>&1
         echo "$extra $total $nss $name ${case:-(default)}" >> "$out/cases"
     done
 done

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# nsenter against util-linux's, in the same run (as root): `nsenter -t PID -a true` and
+# nsenter against util-linux 2.42.2's (scripts/build-refs.sh builds it), in the same run (as root): `nsenter -t PID -a true` and
 # `nsenter -t PID -n true` into a target that our unshare starts in fresh namespaces.
 #
 #   bench/nsenter.sh [RUNS]        RUNS per case (default 300)
@@ -7,8 +7,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/env.sh
 runs=${1:-300}
-for tool in hyperfine python3 /usr/bin/nsenter; do
-    command -v "$tool" >/dev/null || { echo "bench/nsenter.sh: $tool is missing (apt-get install hyperfine util-linux)" >&2; exit 2; }
+ref=${NSUTILS_REF_DIR:-$(pwd)/target/ref}  # util-linux 2.42.2 and libcgroup 3.2.0 (scripts/build-refs.sh)
+for tool in hyperfine python3 "$ref/util-linux/bin/nsenter"; do
+    command -v "$tool" >/dev/null || { echo "bench/nsenter.sh: $tool is missing (apt-get install hyperfine; scripts/build-refs.sh --deps)" >&2; exit 2; }
 done
 cargo build --release --quiet -p unshare-rs -p nsenter-rs
 ours="$NSUTILS_RELEASE_DIR/nsenter"
@@ -27,7 +28,7 @@ done
 for case in "-a true" "-n true"; do
     name=$(echo "$case" | tr -dc 'a-z')
     hyperfine -N --warmup 20 --runs "$runs" --export-json "$out/$name.json" \
-        "$ours -t $target $case" "/usr/bin/nsenter -t $target $case" >/dev/null
+        "$ours -t $target $case" "$ref/util-linux/bin/nsenter -t $target $case" >/dev/null
 done
 python3 - "$out" <<'PY'
 import json, os, sys

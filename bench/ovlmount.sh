@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# ovlmount against mount(8) in the same run (as root, inside a private mount namespace):
+# ovlmount against util-linux 2.42.2's mount(8) (scripts/build-refs.sh) in the same run (as root, inside a private mount namespace):
 # mount + umount of an overlay with 1, 10, 100 and 500 lower layers and an upper layer.
 # mount(8) takes the layers in one 4 KiB option page, so it cannot do 100 or 500 layers of
 # these names; those rows time ovlmount alone.
@@ -9,8 +9,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/env.sh
 runs=${1:-100}
-for tool in hyperfine python3 /usr/bin/mount; do
-    command -v "$tool" >/dev/null || { echo "bench/ovlmount.sh: $tool is missing (apt-get install hyperfine mount)" >&2; exit 2; }
+export UL=${NSUTILS_REF_DIR:-$(pwd)/target/ref}/util-linux
+for tool in hyperfine python3 "$UL/bin/mount"; do
+    command -v "$tool" >/dev/null || { echo "bench/ovlmount.sh: $tool is missing (apt-get install hyperfine; scripts/build-refs.sh --deps)" >&2; exit 2; }
 done
 cargo build --release --quiet -p unshare-rs -p ovlmount
 export OVL="$NSUTILS_RELEASE_DIR/ovlmount" RUNS=$runs
@@ -26,7 +27,7 @@ for n in 1 10 100 500; do
     layers="${all[*]:0:n}"
     ours="$OVL mount $(printf -- "-l $OUT/%s " $layers) -u $OUT/u -w $OUT/w $OUT/m && $OVL umount $OUT/m"
     opts="lowerdir=$(echo $layers | sed "s| |:$OUT/|g; s|^|$OUT/|"),upperdir=$OUT/u,workdir=$OUT/w"
-    theirs="mount -t overlay -o $opts none $OUT/m && umount $OUT/m"
+    theirs="$UL/bin/mount -t overlay -o $opts none $OUT/m && $UL/bin/umount $OUT/m"
     if sh -c "$theirs" 2>/dev/null; then
         hyperfine --warmup 5 --runs "$RUNS" --export-json "$OUT/$n.json" "$ours" "$theirs" >/dev/null
     else

@@ -146,7 +146,7 @@ Options:
   --runs N          timed runs of each contender per scenario (default 200)
   --warmup N        untimed runs of each first (default 5, at least 1)
   --ours PATH       our unshare (default: `unshare` next to this program)
-  --reference PATH  the reference unshare (default /usr/bin/unshare)
+  --reference PATH  the reference unshare (default: util-linux 2.42.2 in target/ref)
   --only TEXT       only the scenarios whose command line contains TEXT
   --no-c            build nothing with gcc: no C column, no true_min runs
   -h, --help        this text
@@ -169,7 +169,7 @@ fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Option<Options
         runs: 200,
         warmup: 5,
         ours: None,
-        reference: PathBuf::from("/usr/bin/unshare"),
+        reference: Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/ref/util-linux/bin/unshare"),
         only: None,
         c: true,
     };

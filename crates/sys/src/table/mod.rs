@@ -14,7 +14,8 @@
 //! padding" libsmartcols prints when a non-truncatable cell overflows its column (widths are
 //! never reduced below the data of such a column, so it cannot happen here).
 //!
-//! Differences between util-linux 2.38.1 (the installed reference) and 2.42 that matter here:
+//! Where 2.42 (the reference, compared byte for byte by tests/tests/lsns.rs) differs from older
+//! releases such as Debian's 2.38.1, which matter here:
 //! - **Width hints.** 2.38.1 applies an absolute hint when the data is at least as wide as the
 //!   header (`TYPE` with only `time` is 5 wide); 2.42 applies it only when the data is wider
 //!   than the header (`time` gives 4, `cgroup` 6). This module follows 2.42.
