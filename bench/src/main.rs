@@ -169,7 +169,8 @@ fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Option<Options
         runs: 200,
         warmup: 5,
         ours: None,
-        reference: Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/ref/util-linux/bin/unshare"),
+        reference: Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../target/ref/util-linux/bin/unshare"),
         only: None,
         c: true,
     };

@@ -616,45 +616,6 @@ fn side_by_side_with_libcgroup() {
         mine.ok().contains(&format!(":memory:/{}/a\n", g.name)),
         "{mine:#?}"
     );
-    // A comment after a rule: ignored here; libcgroup 3.2.0 takes it for the options field,
-    // fails the whole file and moves nothing (cgexec(1) NOTES).
-    let commented_run = |cgexec: &Path| {
-        let body = format!("{} cat /proc/self/cgroup", cgexec.display());
-        with_rules(Some(&commented), None, &body)
-    };
-    // The continuation line: ours moves cat to b in the cpu hierarchy, as libcgroup 2.0.2
-    // did; 3.2.0 leaves it where the first line put it (cgexec(1) NOTES).
-    let continued = format!("root:cat memory {n}/a\n{continuation}", n = g.name);
-    let cpu_group = |cgexec: &Path| {
-        let body = format!("{} cat /proc/self/cgroup", cgexec.display());
-        group_of(with_rules(Some(&continued), None, &body).ok(), "cpu")
-    };
-    let theirs_place = if v2() {
-        format!("/{}/a", g.name)
-    } else {
-        "/".to_owned()
-    };
-    assert_eq!(
-        (cpu_group(&exec), cpu_group(&ours("cgexec"))),
-        (theirs_place, format!("/{}/b", g.name))
-    );
-    let theirs = commented_run(&exec);
-    assert_eq!(
-        (theirs.code, theirs.stderr.as_str()),
-        (Some(99), "cgroup change of group failed\n"),
-        "{theirs:#?}"
-    );
-    assert!(
-        theirs
-            .stdout
-            .starts_with("Error: failed to parse options: \n"),
-        "{theirs:#?}"
-    );
-    let mine = commented_run(&ours("cgexec"));
-    assert!(
-        mine.ok().contains(&format!(":memory:/{}/a\n", g.name)),
-        "{mine:#?}"
-    );
     for conf in [None, Some("root memory\n")] {
         let body = format!("{} true", exec.display());
         let theirs = with_rules(conf, None, &body);

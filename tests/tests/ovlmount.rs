@@ -2,16 +2,26 @@
 //! `unshare -m` (the host's mount table never changes), checked through the kernel: files
 //! written in the merged directory, what lands in the upper layer, `/proc/self/mountinfo`.
 
-use tests::{MountTableUnchanged, Output, Run, ours, scratch};
+use std::path::Path;
+
+use tests::{MountTableUnchanged, Output, Run, ours, reference, scratch};
 
 /// Run `script` with `sh` in a private mount namespace; `$O` is ovlmount, `$D` a scratch
 /// directory.
 fn in_mount_ns(dir: &std::path::Path, script: &str) -> Output {
-    Run::new(ours("unshare"))
+    in_mount_ns_with(dir, script, &[])
+}
+
+/// [`in_mount_ns`] with more variables for the script.
+fn in_mount_ns_with(dir: &std::path::Path, script: &str, vars: &[(&str, &Path)]) -> Output {
+    let mut run = Run::new(ours("unshare"))
         .args(["-m", "--propagation", "private", "/bin/sh", "-c", script])
         .env("O", ours("ovlmount"))
-        .env("D", dir)
-        .run()
+        .env("D", dir);
+    for (name, value) in vars {
+        run = run.env(name, value);
+    }
+    run.run()
 }
 
 #[test]
@@ -63,8 +73,12 @@ fn the_seed_command_line_and_list() {
 fn many_long_layers() {
     let _host = MountTableUnchanged::new();
     let d = scratch();
-    // 500 layers of 60-character names: far beyond mount(8)'s one-page option string.
-    let out = in_mount_ns(
+    // 500 layers of 60-character names: far beyond the one-page option string of util-linux
+    // 2.42.2's mount(8).
+    let Some(mount) = reference("mount") else {
+        return;
+    };
+    let out = in_mount_ns_with(
         d.path(),
         r#"set -e; cd "$D"; mkdir m u w
         args=""; i=1
@@ -77,7 +91,8 @@ fn many_long_layers() {
             if "$O" mount "$@" -u u -w w m; then ls m | wc -l; "$O" umount m; fi
         done
         opts=$(echo $args | sed 's/ -l /:/g; s/^-l //')
-        mount -t overlay -o "lowerdir=$opts" none m 2>&1 && echo "mount(8) took it" || echo "mount(8) refused""#,
+        "$M" -t overlay -o "lowerdir=$opts" none m 2>&1 && echo "mount(8) took it" || echo "mount(8) refused""#,
+        &[("M", &mount)],
     );
     let text = out.ok();
     assert!(text.contains("mount(8) refused"), "{text}");
@@ -162,20 +177,24 @@ fn inside_a_user_namespace() {
 fn mount_t_overlay_runs_the_installed_helper() {
     let _host = MountTableUnchanged::new();
     let d = scratch();
-    // util-linux's mount(8) by its full path (the VM's busybox has a `mount` applet, which
-    // tries mount(2) first and a helper only after that fails).
+    // util-linux 2.42.2's mount(8) by its full path (the VM's busybox has a `mount` applet,
+    // which tries mount(2) first and a helper only after that fails).
+    let Some(mount) = reference("mount") else {
+        return;
+    };
     // "Installed" the way a private mount namespace allows: an overlay over /usr/sbin (where
     // /sbin points) whose upper layer holds mount.overlay. mount(8) passes "none" as the
     // source; the helper records "overlay", which shows who mounted.
-    let out = in_mount_ns(
+    let out = in_mount_ns_with(
         d.path(),
         r#"set -e; cd "$D"; mkdir sbin-up sbin-work a b up wk m; echo x > a/f
         cp "$O" sbin-up/mount.overlay
         "$O" mount -l /usr/sbin -u sbin-up -w sbin-work /usr/sbin
-        /usr/bin/mount -t overlay -o "lowerdir=$D/a:$D/b,upperdir=$D/up,workdir=$D/wk" none "$D/m"
+        "$M" -t overlay -o "lowerdir=$D/a:$D/b,upperdir=$D/up,workdir=$D/wk" none "$D/m"
         grep " $D/m " /proc/self/mountinfo | sed 's/.* - //' | cut -d' ' -f1,2
         cat m/f
-        /usr/bin/mount -t overlay -o "lowerdir=$D/a:$D/b,bogus" none "$D/m" || echo "rc=$?""#,
+        "$M" -t overlay -o "lowerdir=$D/a:$D/b,bogus" none "$D/m" || echo "rc=$?""#,
+        &[("M", &mount)],
     );
     let text = out.ok();
     assert!(
