@@ -314,26 +314,41 @@ fn environment_of_the_target() {
 #[test]
 fn target_with_its_pidfd_inode() {
     let t = Target::new();
-    let fd = sys::target::open_pidfd(t.pid, None)
+    let fd = sys::target::open_pidfd(t.pid)
         .ok()
         .flatten()
         .unwrap_or_else(|| panic!("no pidfd"));
     let inode = sys::target::pidfd_inode(&fd).unwrap_or_else(|e| panic!("{e}"));
+    // Before pidfs (Linux 6.9) every pidfd is the same anonymous inode, which cannot tell one
+    // process from another: PID:INODE is refused there, as util-linux 2.42 refuses it.
+    let Some(inode) = inode else {
+        assert!(tests::kernel_version() < (6, 9));
+        let out = nsenter(&["-t", &format!("{}:1", t.pid), "-u", "true"]);
+        assert_eq!(
+            (out.code, out.stderr.as_str()),
+            (
+                Some(1),
+                format!(
+                    "nsenter: failed to obtain a valid file descriptor for PID {}: Operation not supported\n",
+                    t.pid
+                )
+                .as_str()
+            )
+        );
+        return;
+    };
     let arg = format!("{}:{inode}", t.pid);
     let out = nsenter(&["-t", &arg, "-u", "cat", "/proc/sys/kernel/hostname"]);
     assert_eq!(out.ok(), "nsenter-target\n");
-    // Before pidfs (Linux 6.9) every pidfd has the same inode, so only a wrong inode can
-    // be refused; since then the inode names one process for the life of the system.
-    if tests::kernel_version() >= (6, 9) {
-        let other = sys::target::open_pidfd(std::process::id(), None)
-            .ok()
-            .flatten()
-            .map(|fd| sys::target::pidfd_inode(&fd).unwrap_or(0))
-            .unwrap_or(0);
-        let arg = format!("{}:{other}", t.pid);
-        let out = nsenter(&["-t", &arg, "-u", "true"]);
-        assert_eq!(out.code, Some(1), "{out:#?}");
-    }
+    // Another process's inode is refused.
+    let other = sys::target::open_pidfd(std::process::id())
+        .ok()
+        .flatten()
+        .and_then(|fd| sys::target::pidfd_inode(&fd).ok().flatten())
+        .unwrap_or(0);
+    let arg = format!("{}:{other}", t.pid);
+    let out = nsenter(&["-t", &arg, "-u", "true"]);
+    assert_eq!(out.code, Some(1), "{out:#?}");
 }
 
 #[test]
@@ -836,11 +851,14 @@ fn exclusive_options_side_by_side() {
 fn target_pid_side_by_side() {
     let t = Target::new();
     let p = t.pid();
-    let fd = sys::target::open_pidfd(t.pid, None)
+    let fd = sys::target::open_pidfd(t.pid)
         .ok()
         .flatten()
         .unwrap_or_else(|| panic!("no pidfd"));
-    let inode = sys::target::pidfd_inode(&fd).unwrap_or_else(|e| panic!("{e}"));
+    // Before pidfs (Linux 6.9) there is no inode to name: both refuse every PID:INODE.
+    let inode = sys::target::pidfd_inode(&fd)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .unwrap_or(1);
     let good = format!("{p}:{inode}");
     let wrong = format!("{p}:{}", inode + 1);
     let bad_inode = format!("{p}:abc");

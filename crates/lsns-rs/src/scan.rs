@@ -493,7 +493,12 @@ impl Scanner {
                 };
                 self.add_nsfd(netns.as_fd());
             } else if let Ok(fd) = dir.open_fd(held.fd) {
-                self.add_nsfd(fd.as_fd());
+                // The process may have closed the descriptor and opened another file under
+                // its number since it was read: one that is no namespace now is passed over
+                // (util-linux warns "Unsupported ioctl NS_GET_NSTYPE" then; lsns(8) NOTES).
+                if nsfs::kind(fd.as_fd()).is_ok() {
+                    self.add_nsfd(fd.as_fd());
+                }
             }
         }
     }

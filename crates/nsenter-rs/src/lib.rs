@@ -132,16 +132,16 @@ fn user_parent(plan: &Plan, entries: &[(NsKind, Entry)], pidfd: Option<&OwnedFd>
 }
 
 /// The pidfd of `pid`, which must have the inode `inode` (util-linux's
-/// `ul_get_valid_pidfd_or_err`: a process that is gone or another one is "No such process").
+/// `ul_get_valid_pidfd_or_err`: a process that is gone or another one is "No such process";
+/// before pidfs (Linux 6.9) no pidfd has an inode of its own to check: "Operation not
+/// supported").
 fn validated_pidfd(pid: u32, inode: u64) -> Result<OwnedFd> {
-    let fd = target::open_pidfd(pid, None)
+    let fd = target::open_pidfd(pid)
         .and_then(|fd| fd.ok_or_else(|| Error::os("pidfd_open", sys::errno::ENOSYS)))
-        .and_then(|fd| {
-            if target::pidfd_inode(&fd)? == inode {
-                Ok(fd)
-            } else {
-                Err(Error::os("pidfd inode", sys::errno::ESRCH))
-            }
+        .and_then(|fd| match target::pidfd_inode(&fd)? {
+            Some(have) if have == inode => Ok(fd),
+            Some(_) => Err(Error::os("pidfd inode", sys::errno::ESRCH)),
+            None => Err(Error::os("pidfd inode", sys::errno::ENOTSUP)),
         });
     fd.map_err(|e| {
         Error::os(
@@ -213,7 +213,7 @@ pub fn execute(plan: &Plan) -> Result<Status> {
         // A target that cannot be opened as a pidfd (gone, or a kernel without pidfds)
         // fails later, on the first /proc file that is needed.
         if pidfd.is_none() {
-            pidfd = target::open_pidfd(pid, None).ok().flatten();
+            pidfd = target::open_pidfd(pid).ok().flatten();
         }
     }
     let via_pidfd = pidfd.is_some() && target::setns_takes_pidfd();
@@ -278,7 +278,7 @@ pub fn execute(plan: &Plan) -> Result<Status> {
     if let Some(fd) = plan.net_socket {
         let pid = need_target(&plan, "net-socket")?;
         if pidfd.is_none() {
-            pidfd = target::open_pidfd(pid, None)?;
+            pidfd = target::open_pidfd(pid)?;
         }
         let netns = target::socket_netns(pidfd.as_ref(), pid, fd)?;
         set_entry(&mut entries, NsKind::Net, Entry::File(netns));

@@ -21,6 +21,10 @@ pub const ESRCH: i32 = libc::ESRCH;
 /// "Function not implemented": a system call this kernel does not have.
 pub const ENOSYS: i32 = libc::ENOSYS;
 
+/// "Operation not supported": a feature this kernel lacks, such as pidfds with inodes of
+/// their own before Linux 6.9.
+pub const ENOTSUP: i32 = libc::ENOTSUP;
+
 /// "Numerical result out of range": a number option beyond its limits.
 pub const ERANGE: i32 = libc::ERANGE;
 

@@ -13,10 +13,9 @@ use rustix::thread::ThreadNameSpaceType;
 use crate::error::{Context, Error, Result};
 use crate::ns::{NsKind, NsSet};
 
-/// A pidfd for `pid`. With `inode`, the pidfd's inode must be that one, so that a pid reused
-/// by another process since the caller noted it is refused. `Ok(None)` when the kernel has no
-/// pidfd_open(2) (before 5.3), so the caller falls back to the `/proc` files.
-pub fn open_pidfd(pid: u32, inode: Option<u64>) -> Result<Option<OwnedFd>> {
+/// A pidfd for `pid`. `Ok(None)` when the kernel has no pidfd_open(2) (before 5.3), so the
+/// caller falls back to the `/proc` files.
+pub fn open_pidfd(pid: u32) -> Result<Option<OwnedFd>> {
     let raw = i32::try_from(pid)
         .ok()
         .and_then(rustix::process::Pid::from_raw);
@@ -26,27 +25,27 @@ pub fn open_pidfd(pid: u32, inode: Option<u64>) -> Result<Option<OwnedFd>> {
             libc::ESRCH,
         ));
     };
-    let fd = match rustix::process::pidfd_open(p, rustix::process::PidfdFlags::empty()) {
-        Ok(fd) => fd,
-        Err(rustix::io::Errno::NOSYS) if inode.is_none() => return Ok(None),
-        Err(e) => return Err(Error::os(format!("failed to pidfd_open() for {pid}"), e)),
-    };
-    if let Some(want) = inode {
-        let have = pidfd_inode(&fd)?;
-        if have != want {
-            return Err(Error::msg(format!(
-                "process {pid} is not the one with pidfd inode {want} (its pidfd inode is {have})"
-            )));
-        }
+    match rustix::process::pidfd_open(p, rustix::process::PidfdFlags::empty()) {
+        Ok(fd) => Ok(Some(fd)),
+        Err(rustix::io::Errno::NOSYS) => Ok(None),
+        Err(e) => Err(Error::os(format!("failed to pidfd_open() for {pid}"), e)),
     }
-    Ok(Some(fd))
 }
 
-/// The inode number of a pidfd: unique per process on kernels with the pidfs file system
-/// (6.9 and later).
-pub fn pidfd_inode(fd: &OwnedFd) -> Result<u64> {
+/// The file system type of pidfds on Linux 6.9 and later (`PIDFS_MAGIC`).
+const PIDFS_MAGIC: u64 = 0x5049_4446;
+
+/// The inode number of a pidfd, which names one process for the life of the system: `None`
+/// before pidfs (Linux 6.9), where every pidfd is the same anonymous inode.
+pub fn pidfd_inode(fd: &OwnedFd) -> Result<Option<u64>> {
+    let fs = rustix::fs::fstatfs(fd).context(|| "fstatfs of pidfd failed".to_owned())?;
+    // f_type's integer type differs between libcs; the magic number fits in any of them.
+    #[allow(clippy::unnecessary_cast, clippy::useless_conversion)]
+    if fs.f_type as u64 != PIDFS_MAGIC {
+        return Ok(None);
+    }
     rustix::fs::fstat(fd)
-        .map(|st| st.st_ino)
+        .map(|st| Some(st.st_ino))
         .context(|| "fstat of pidfd failed".to_owned())
 }
 
