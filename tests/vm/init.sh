@@ -69,7 +69,7 @@ done
 
 mode=$(sed -n 's/.*nsutils\.mode=\([a-z0-9]*\).*/\1/p' /proc/cmdline)
 v1_layout() {
-    mount -t tmpfs -o mode=0755 cgroup /sys/fs/cgroup
+    mount -t tmpfs -o mode=0755 tmpfs /sys/fs/cgroup
     mkdir -p /sys/fs/cgroup/systemd
     mount -t cgroup -o none,name=systemd cgroup /sys/fs/cgroup/systemd
     for hierarchy in cpu,cpuacct net_cls,net_prio cpuset blkio memory devices freezer perf_event hugetlb pids rdma misc; do
