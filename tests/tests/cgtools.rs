@@ -941,9 +941,9 @@ impl Drop for ThreadHolder {
 }
 
 /// A threaded group (cgroup v2) with a thread in it: `cgdelete -r` moves the thread to the
-/// parent and removes the groups. A first version failed with `Operation not supported` (a
-/// threaded group's cgroup.procs cannot be read); libcgroup 3.2.0 moves no thread, so its
-/// rmdir fails (cgdelete(1) NOTES). v1 has no threaded groups.
+/// parent (through cgroup.threads) and removes the groups, as libcgroup 3.2.0 does; a first
+/// version failed with `Operation not supported` (a threaded group's cgroup.procs cannot be
+/// read). v1 has no threaded groups.
 #[test]
 fn cgdelete_moves_the_threads_of_a_threaded_group() {
     if !v2() {
@@ -972,17 +972,49 @@ fn cgdelete_moves_the_threads_of_a_threaded_group() {
         let _ = fs::remove_dir(dir.join("t/u"));
         let _ = fs::remove_dir(dir.join("t"));
     }
-    let (mine, t_left, place) = outcomes.pop().expect("ours ran");
-    mine.assert_code(0);
-    assert!(!t_left, "{n}/t is still there");
-    assert_eq!(place, format!("0::/{n}"));
-    if let Some((theirs, t_left, place)) = outcomes.pop() {
-        fails_with(
-            &theirs,
-            96,
-            &format!("cgdelete: cannot remove group '{n}/t': Device or resource busy\n"),
-        );
-        assert!(t_left, "libcgroup removed {n}/t");
-        assert_eq!(place, format!("0::/{n}/t/u"));
+    for (out, t_left, place) in &outcomes {
+        out.assert_code(0);
+        assert_eq!(out.stderr, "");
+        assert!(!t_left, "{n}/t is still there");
+        assert_eq!(place, &format!("0::/{n}"));
+    }
+}
+
+/// `cgset -R` and `cgxset -R` of `cgroup.subtree_control` (cgroup v2), side by side with
+/// libcgroup 3.2.0: `+cpuset` reaches the group and its descendants that have children but
+/// not the leaf; `-pids` reaches every one, the leaf too, children first. v1 has no
+/// `cgroup.subtree_control`.
+#[test]
+fn cgset_recursive_subtree_control_side_by_side() {
+    if !v2() {
+        return;
+    }
+    let g = TestGroup::new("subtree");
+    let n = g.name.as_str();
+    let dir = g.dir("cpu");
+    let prepare = || {
+        clean(n);
+        cg("cgcreate", &["-g", &format!("cpu:{n}/c/d")]).assert_code(0);
+        for level in ["", "c", "c/d"] {
+            fs::write(dir.join(level).join("cgroup.subtree_control"), "+pids").unwrap();
+        }
+    };
+    let observe = || {
+        ["", "c", "c/d"]
+            .iter()
+            .map(|level| read(&dir.join(level).join("cgroup.subtree_control")) + "|")
+            .collect::<String>()
+    };
+    for tool in ["cgset", "cgxset"] {
+        let case = args(&["-R", "-r", "cgroup.subtree_control=+cpuset -pids", n]);
+        let Some(((theirs, their_tree), (mine, my_tree))) =
+            tests::libcgroup_and_ours(tool, &case, prepare, observe)
+        else {
+            return;
+        };
+        assert_eq!(mine, theirs, "{tool}");
+        mine.assert_code(0);
+        assert_eq!(my_tree, their_tree, "{tool}");
+        assert_eq!(my_tree, "cpuset cpu|cpuset cpu||", "{tool}");
     }
 }
