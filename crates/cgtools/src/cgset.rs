@@ -181,9 +181,9 @@ pub fn split_subtree_control(rules: Rules) -> Result<(Option<String>, Rules)> {
 }
 
 /// Write `cgroup.subtree_control` of `path`. With `-R`, as libcgroup 3.2.0 does, one word
-/// at a time: `+c` into the group, then into each descendant that has children (enabling a
-/// controller for a leaf's children that do not exist would only keep the leaf from taking
-/// processes of a threaded subtree), parents before children; `-c` into every descendant and
+/// at a time: `+c` into the group, then into each descendant that has children (a leaf
+/// with a domain controller in its subtree_control could hold no processes: the kernel's
+/// no-internal-processes rule), parents before children; `-c` into every descendant and
 /// the group, children before parents (the kernel refuses to disable what a child still
 /// enables). A word with neither sign fails as in libcgroup, without a message.
 pub fn set_subtree_control(
