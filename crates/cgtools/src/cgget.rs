@@ -409,7 +409,7 @@ fn gather(
                 if !group.exists() {
                     continue;
                 }
-                for c in group.enabled_controllers() {
+                for c in group.all_controllers() {
                     out.extend(controller_settings(tool, plan, &group, &c)?);
                 }
             }

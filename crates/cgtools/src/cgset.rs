@@ -133,14 +133,19 @@ pub fn run(prog: &Prog, args: Vec<OsString>) -> Result<Status> {
 }
 
 /// Write the values to every group (and, with `-R`, every descendant first-to-last); the
-/// first failure stops the run, as in libcgroup.
+/// first failure stops the run, as in libcgroup. `cgroup.subtree_control` goes first
+/// ([`set_subtree_control`]).
 pub fn execute(plan: &Plan) -> Result<()> {
     let all = common::hierarchies()?;
     let rules = match &plan.source {
         Source::Rules(rules) => rules.clone(),
         Source::CopyFrom(from) => copied_settings(&all, from)?,
     };
+    let (subtree, rules) = split_subtree_control(rules)?;
     for path in &plan.groups {
+        if let Some(value) = &subtree {
+            set_subtree_control(&all, path, value, plan.recursive)?;
+        }
         for (name, value) in &rules {
             let hierarchy = common::hierarchy_of(&all, name)?;
             let mut targets = vec![path.clone()];
@@ -151,6 +156,76 @@ pub fn execute(plan: &Plan) -> Result<()> {
                 set(&hierarchy.group(&target), hierarchy.version, name, value)
                     .map_err(|e| e.context("cgroup modify error"))?;
             }
+        }
+    }
+    Ok(())
+}
+
+/// The file that enables controllers for a group's children (v2).
+pub const SUBTREE_CONTROL: &str = "cgroup.subtree_control";
+
+/// `-r` settings: (name, value) pairs, in order.
+pub type Rules = Vec<(String, String)>;
+
+/// The `cgroup.subtree_control` value, taken out of the settings; libcgroup takes one only.
+pub fn split_subtree_control(rules: Rules) -> Result<(Option<String>, Rules)> {
+    let (subtree, rest): (Vec<_>, Vec<_>) =
+        rules.into_iter().partition(|(n, _)| n == SUBTREE_CONTROL);
+    if subtree.len() > 1 {
+        return Err(
+            Error::msg(format!("duplicate -r {SUBTREE_CONTROL} option found"))
+                .with_status(Ecg::Fail.status()),
+        );
+    }
+    Ok((subtree.into_iter().next().map(|(_, v)| v), rest))
+}
+
+/// Write `cgroup.subtree_control` of `path`. With `-R`, as libcgroup 3.2.0 does, one word
+/// at a time: `+c` into the group, then into each descendant that has children (a leaf
+/// with a domain controller in its subtree_control could hold no processes: the kernel's
+/// no-internal-processes rule), parents before children; `-c` into every descendant and
+/// the group, children before parents (the kernel refuses to disable what a child still
+/// enables). A word with neither sign fails as in libcgroup, without a message.
+pub fn set_subtree_control(
+    all: &Hierarchies,
+    path: &GroupPath,
+    value: &str,
+    recursive: bool,
+) -> Result<()> {
+    let hierarchy = common::hierarchy_of(all, SUBTREE_CONTROL)?;
+    let write = |target: &GroupPath, words: &str| {
+        set(
+            &hierarchy.group(target),
+            hierarchy.version,
+            SUBTREE_CONTROL,
+            words,
+        )
+        .map_err(|e| e.context("cgroup modify error"))
+    };
+    if !recursive {
+        return write(path, value);
+    }
+    let mut tree = Vec::new();
+    common::descendants(&hierarchy.group(path), &mut tree);
+    for word in value.split(' ').filter(|w| !w.is_empty()) {
+        if word.starts_with('+') {
+            write(path, word)?;
+            for target in &tree {
+                let has_children = hierarchy
+                    .group(target)
+                    .children()
+                    .is_ok_and(|c| !c.is_empty());
+                if has_children {
+                    write(target, word)?;
+                }
+            }
+        } else if word.starts_with('-') {
+            for target in tree.iter().rev() {
+                write(target, word)?;
+            }
+            write(path, word)?;
+        } else {
+            return Err(Error::Silent(Ecg::Fail.status()));
         }
     }
     Ok(())
@@ -243,6 +318,36 @@ mod tests {
                 .unwrap_err()
                 .status(),
             91
+        );
+    }
+}
+
+#[cfg(test)]
+mod subtree_tests {
+    use super::*;
+
+    #[test]
+    fn subtree_control_is_taken_out_once() {
+        let rule = |n: &str, v: &str| (n.to_owned(), v.to_owned());
+        let (subtree, rest) = split_subtree_control(vec![
+            rule("cpu.weight", "50"),
+            rule(SUBTREE_CONTROL, "+cpuset -pids"),
+            rule("memory.max", "1M"),
+        ])
+        .unwrap();
+        assert_eq!(subtree.as_deref(), Some("+cpuset -pids"));
+        assert_eq!(rest, [rule("cpu.weight", "50"), rule("memory.max", "1M")]);
+        let e = split_subtree_control(vec![
+            rule(SUBTREE_CONTROL, "+a"),
+            rule(SUBTREE_CONTROL, "+b"),
+        ])
+        .unwrap_err();
+        assert_eq!(
+            (e.to_string(), e.status()),
+            (
+                "duplicate -r cgroup.subtree_control option found".to_owned(),
+                Ecg::Fail.status()
+            )
         );
     }
 }

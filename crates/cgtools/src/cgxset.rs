@@ -253,8 +253,12 @@ pub fn execute(plan: &Plan) -> Result<()> {
         }
     };
     let all = common::hierarchies()?;
-    let settings = settings(&all, plan, rules)?;
+    let (subtree, rules) = cgset::split_subtree_control(rules.clone())?;
+    let settings = settings(&all, plan, &rules)?;
     for path in &plan.groups {
+        if let Some(value) = &subtree {
+            cgset::set_subtree_control(&all, path, value, plan.recursive)?;
+        }
         for s in &settings {
             let mut targets = vec![path.clone()];
             if plan.recursive {

@@ -524,20 +524,30 @@ impl<'h> Group<'h> {
         if !self.exists() {
             return Err(Ecg::GroupNotExist.error());
         }
-        let threaded = self.hierarchy.version == Version::V2
+        write_file(&self.dir().join(self.task_file()), &pid.to_string())
+    }
+
+    /// Whether this is a v2 group of type `threaded`, whose `cgroup.procs` can be neither
+    /// read nor written (EOPNOTSUPP): its members are threads, in `cgroup.threads`.
+    fn is_threaded(&self) -> bool {
+        self.hierarchy.version == Version::V2
             && crate::read_pseudo_text(&self.dir().join("cgroup.type"))
-                .is_ok_and(|t| t.trim() == "threaded");
-        let file = self.dir().join(if threaded {
+                .is_ok_and(|t| t.trim() == "threaded")
+    }
+
+    /// The file listing the group's members: `cgroup.threads` when threaded, else
+    /// `cgroup.procs`.
+    fn task_file(&self) -> &'static str {
+        if self.is_threaded() {
             "cgroup.threads"
         } else {
             "cgroup.procs"
-        });
-        write_file(&file, &pid.to_string())
+        }
     }
 
-    /// The pids in the group.
+    /// The pids in the group (thread ids in a threaded group).
     pub fn procs(&self) -> Result<Vec<u32>> {
-        let text = crate::read_pseudo_text(&self.dir().join("cgroup.procs"))
+        let text = crate::read_pseudo_text(&self.dir().join(self.task_file()))
             .map_err(|e| Ecg::Other.with_errno(e))?;
         Ok(text.lines().filter_map(|l| l.trim().parse().ok()).collect())
     }
@@ -586,8 +596,11 @@ impl<'h> Group<'h> {
         for child in self.children()? {
             self.hierarchy.group(&child).delete_into(target)?;
         }
+        // A threaded group's threads go one by one into the target's cgroup.threads (the
+        // target is in the same threaded subtree); other groups' processes as a whole.
+        let file = target.dir().join(self.task_file());
         for pid in self.procs()? {
-            match target.attach(pid) {
+            match write_file(&file, &pid.to_string()) {
                 // The process ended meanwhile.
                 Err(e) if e.errno() == Some(libc::ESRCH) => {}
                 other => other?,

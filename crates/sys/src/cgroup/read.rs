@@ -95,22 +95,17 @@ impl Group<'_> {
         Ok(out)
     }
 
-    /// The controllers whose settings `cgget -a` shows for this group: on v1 the hierarchy's
-    /// (named hierarchies have none); on v2 those the group's `cgroup.controllers` lists (so
-    /// those enabled by its parent), in the hierarchy's order.
-    pub fn enabled_controllers(&self) -> Vec<String> {
+    /// The controllers whose settings `cgget -a` shows for this group: the hierarchy's
+    /// (named hierarchies have none). On v2 that is the root's `cgroup.controllers`, as in
+    /// libcgroup's mount table, not the group's: a controller the group's parent does not
+    /// enable still shows its files the group has (the PSI `io.pressure`, `cpu.stat`).
+    pub fn all_controllers(&self) -> Vec<String> {
         let h = self.hierarchy();
-        let real = h.controllers.iter().filter(|c| !c.starts_with("name="));
-        match h.version {
-            Version::V1 => real.cloned().collect(),
-            Version::V2 => {
-                let listed =
-                    fs::read_to_string(self.dir().join("cgroup.controllers")).unwrap_or_default();
-                real.filter(|c| listed.split_whitespace().any(|l| l == c.as_str()))
-                    .cloned()
-                    .collect()
-            }
-        }
+        h.controllers
+            .iter()
+            .filter(|c| !c.starts_with("name="))
+            .cloned()
+            .collect()
     }
 
     /// Read one setting without translation, by its exact file name. A missing file (or
