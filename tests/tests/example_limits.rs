@@ -158,9 +158,11 @@ fn example_limits_measures_what_the_limits_promise_and_leaves_nothing() {
     let second = number(shares, "% / ", "%");
     assert!((60.0..=90.0).contains(&first), "not about 3:1: {shares}");
     assert!((first + second - 100.0).abs() < 0.15, "{shares}");
+    // CPU time over wall time: the two clocks are read apart, and a QEMU guest under TCG
+    // showed 101.4%; more than 2% over would mean the loops ran off CPU 0.
     let together = number(shares, "(together ", "%");
     assert!(
-        (20.0..=100.5).contains(&together),
+        (20.0..=102.0).contains(&together),
         "the loops hardly ran, or used more than CPU 0: {shares}"
     );
 
