@@ -12,7 +12,8 @@ use sys::{Error, Prog, Result, Status};
 
 use crate::common::{self, Action, Spec, usage};
 
-const HINT: &str = "Wrong input parameters, try cgclassify '-h' for more information.";
+/// How libcgroup's hint spells the help option.
+const HELP: &str = "'-h'";
 
 /// The usage line of `-h` and the man page.
 pub const USAGE: &str =
@@ -65,10 +66,10 @@ pub struct Plan {
 /// Build the plan, or the help text.
 pub fn parse(prog: &Prog, args: Vec<OsString>) -> Result<Action<Plan>> {
     if args.is_empty() {
-        return Err(usage(HINT));
+        return Err(common::wrong_input(prog, HELP));
     }
     let cmd = command();
-    let (opts, operands) = common::getopt(&cmd, prog, args, Order::StopAtOperand, HINT)?;
+    let (opts, operands) = common::getopt(&cmd, prog, args, Order::StopAtOperand, HELP)?;
     let mut specs = Vec::new();
     for opt in opts {
         let text = opt.text();
@@ -79,7 +80,7 @@ pub fn parse(prog: &Prog, args: Vec<OsString>) -> Result<Action<Plan>> {
             "group" => match Spec::parse(&text) {
                 Ok(Some(spec)) => specs.push(spec),
                 Ok(None) => return Err(usage("cgroup controller and path parsing failed")),
-                Err(why) => return Err(usage(format!("cgclassify: {why}"))),
+                Err(why) => return Err(common::usage_msg(why)),
             },
             _ => {}
         }
@@ -108,10 +109,10 @@ fn parse_pid(arg: &str) -> Option<u32> {
 
 /// The tool's entry point.
 pub fn run(prog: &Prog, args: Vec<OsString>) -> Result<Status> {
-    match parse(prog, args)? {
+    common::named_by_argv0(prog, || match parse(prog, args)? {
         Action::Print(help) => sys::print(&help).map(|()| 0),
         Action::Run(plan) => execute(&plan),
-    }
+    })
 }
 
 /// Move every pid; a bad operand or a failed move is reported and the others still go.

@@ -7,9 +7,10 @@ use sys::cgroup::{Access, Ecg, Group, GroupPath};
 use sys::cli::{self, Order, flag, required};
 use sys::{Error, Prog, Result, Status};
 
-use crate::common::{self, Action, Spec, usage};
+use crate::common::{self, Action, Spec, usage_msg};
 
-const HINT: &str = "Wrong input parameters, try cgcreate -h for more information.";
+/// How libcgroup's hint spells the help option.
+const HELP: &str = "-h";
 
 /// The usage line of `-h` and the man page.
 pub const USAGE: &str = "cgcreate [options] -g <controllers>:<path> [-g ...]";
@@ -45,13 +46,13 @@ pub struct Plan {
 /// Build the plan, or the help text.
 pub fn parse(prog: &Prog, args: Vec<OsString>) -> Result<Action<Plan>> {
     if args.is_empty() {
-        return Err(usage(HINT));
+        return Err(common::wrong_input(prog, HELP));
     }
     let cmd = command();
-    let (opts, operands) = common::getopt(&cmd, prog, args, Order::Permute, HINT)?;
+    let (opts, operands) = common::getopt(&cmd, prog, args, Order::Permute, HELP)?;
     if let Some(extra) = operands.first() {
-        return Err(usage(format!(
-            "cgcreate: wrong arguments ({})",
+        return Err(usage_msg(format!(
+            "wrong arguments ({})",
             extra.to_string_lossy()
         )));
     }
@@ -69,22 +70,22 @@ pub fn parse(prog: &Prog, args: Vec<OsString>) -> Result<Action<Plan>> {
             "group" => match Spec::parse(&text) {
                 Ok(Some(spec)) => plan.specs.push(spec),
                 Ok(None) => {
-                    return Err(usage(format!(
-                        "cgcreate: cgroup controller and path parsing failed ({text})"
+                    return Err(usage_msg(format!(
+                        "cgroup controller and path parsing failed ({text})"
                     )));
                 }
-                Err(why) => return Err(usage(format!("cgcreate: {why}"))),
+                Err(why) => return Err(usage_msg(why)),
             },
-            "admin" => admin = Some(common::parse_owner("cgcreate", &text)?),
-            "task" => task = Some(common::parse_owner("cgcreate", &text)?),
-            "dperm" => plan.access.dir_mode = Some(common::parse_mode("cgcreate", &text)?),
-            "fperm" => plan.access.file_mode = Some(common::parse_mode("cgcreate", &text)?),
-            "tperm" => plan.access.task_mode = Some(common::parse_mode("cgcreate", &text)?),
+            "admin" => admin = Some(common::parse_owner(&text)?),
+            "task" => task = Some(common::parse_owner(&text)?),
+            "dperm" => plan.access.dir_mode = Some(common::parse_mode(prog, &text)?),
+            "fperm" => plan.access.file_mode = Some(common::parse_mode(prog, &text)?),
+            "tperm" => plan.access.task_mode = Some(common::parse_mode(prog, &text)?),
             _ => {}
         }
     }
     if plan.specs.is_empty() {
-        return Err(usage("cgcreate: no cgroup specified"));
+        return Err(usage_msg("no cgroup specified"));
     }
     plan.access.owner = admin.map(common::complete_owner);
     plan.access.task_owner = task.map(common::complete_owner);
@@ -93,10 +94,10 @@ pub fn parse(prog: &Prog, args: Vec<OsString>) -> Result<Action<Plan>> {
 
 /// The tool's entry point.
 pub fn run(prog: &Prog, args: Vec<OsString>) -> Result<Status> {
-    match parse(prog, args)? {
+    common::named_by_argv0(prog, || match parse(prog, args)? {
         Action::Print(help) => sys::print(&help).map(|()| 0),
         Action::Run(plan) => execute(&plan).map(|()| 0),
-    }
+    })
 }
 
 /// Create every group; if one fails, remove every directory this run made.

@@ -7,9 +7,10 @@ use sys::cgroup::Ecg;
 use sys::cli::{self, Order, flag, required};
 use sys::{Error, Prog, Result, Status};
 
-use crate::common::{self, Action, Controllers, Spec, usage};
+use crate::common::{self, Action, Controllers, Spec, usage_msg};
 
-const HINT: &str = "Wrong input parameters, try cgdelete --help' for more information.";
+/// How libcgroup's hint spells the help option.
+const HELP: &str = "--help'";
 
 /// The usage line of `-h` and the man page.
 pub const USAGE: &str = "cgdelete [-h] [-r] [[-g] <controllers>:<path>] ...";
@@ -55,10 +56,10 @@ pub struct Plan {
 /// Build the plan, or the help text.
 pub fn parse(prog: &Prog, args: Vec<OsString>) -> Result<Action<Plan>> {
     if args.is_empty() {
-        return Err(usage(HINT));
+        return Err(common::wrong_input(prog, HELP));
     }
     let cmd = command();
-    let (opts, operands) = common::getopt(&cmd, prog, args, Order::Permute, HINT)?;
+    let (opts, operands) = common::getopt(&cmd, prog, args, Order::Permute, HELP)?;
     let mut plan = Plan {
         specs: Vec::new(),
         recursive: false,
@@ -78,22 +79,22 @@ pub fn parse(prog: &Prog, args: Vec<OsString>) -> Result<Action<Plan>> {
     for text in texts {
         match Spec::parse(&text) {
             Ok(Some(spec)) => plan.specs.push(spec),
-            Ok(None) => return Err(usage(format!("cgdelete: error parsing cgroup '{text}'"))),
-            Err(why) => return Err(usage(format!("cgdelete: {why}"))),
+            Ok(None) => return Err(usage_msg(format!("error parsing cgroup '{text}'"))),
+            Err(why) => return Err(usage_msg(why)),
         }
     }
     if plan.specs.is_empty() {
-        return Err(usage(HINT));
+        return Err(common::wrong_input(prog, HELP));
     }
     Ok(Action::Run(plan))
 }
 
 /// The tool's entry point.
 pub fn run(prog: &Prog, args: Vec<OsString>) -> Result<Status> {
-    match parse(prog, args)? {
+    common::named_by_argv0(prog, || match parse(prog, args)? {
         Action::Print(help) => sys::print(&help).map(|()| 0),
         Action::Run(plan) => execute(prog, &plan),
-    }
+    })
 }
 
 /// Remove every group from every hierarchy its controllers name (libcgroup removed it from
@@ -115,8 +116,8 @@ pub fn execute(prog: &Prog, plan: &Plan) -> Result<Status> {
             let group = hierarchy.group(&spec.path);
             if let Err(e) = group.delete(plan.recursive) {
                 let e = e.context(format!("cannot remove group '{}'", spec.path.as_str()));
-                e.report(prog);
                 status = e.status();
+                common::by_argv0(prog, e).report(prog);
             }
         }
     }
@@ -140,7 +141,7 @@ mod tests {
         assert_eq!(plan(&[]).unwrap_err().status(), 129);
         assert_eq!(
             plan(&["a"]).unwrap_err().to_string(),
-            "cgdelete: error parsing cgroup 'a'"
+            "error parsing cgroup 'a'"
         );
         assert_eq!(plan(&["-r"]).unwrap_err().status(), 129);
     }

@@ -11,7 +11,8 @@ use sys::{Error, Prog, Result, Status, process};
 
 use crate::common::{self, Action, Spec, usage};
 
-const HINT: &str = "Wrong input parameters, try cgexec --help for more information.";
+/// How libcgroup's hint spells the help option.
+const HELP: &str = "--help";
 
 /// The usage line of `-h` and the man page.
 pub const USAGE: &str = "cgexec [-h] [-g <controllers>:<path>] [--sticky] command [arguments] ...";
@@ -59,7 +60,7 @@ pub struct Plan {
 /// Build the plan, or the help text.
 pub fn parse(prog: &Prog, args: Vec<OsString>) -> Result<Action<Plan>> {
     let cmd = command();
-    let (opts, operands) = common::getopt(&cmd, prog, args, Order::StopAtOperand, HINT)?;
+    let (opts, operands) = common::getopt(&cmd, prog, args, Order::StopAtOperand, HELP)?;
     let mut specs = Vec::new();
     for opt in opts {
         let text = opt.text();
@@ -70,13 +71,13 @@ pub fn parse(prog: &Prog, args: Vec<OsString>) -> Result<Action<Plan>> {
             "group" => match Spec::parse(&text) {
                 Ok(Some(spec)) => specs.push(spec),
                 Ok(None) => return Err(usage("cgroup controller and path parsing failed")),
-                Err(why) => return Err(usage(format!("cgexec: {why}"))),
+                Err(why) => return Err(common::usage_msg(why)),
             },
             _ => {}
         }
     }
     if operands.is_empty() {
-        return Err(usage(HINT));
+        return Err(common::wrong_input(prog, HELP));
     }
     Ok(Action::Run(Plan {
         specs,
@@ -86,10 +87,10 @@ pub fn parse(prog: &Prog, args: Vec<OsString>) -> Result<Action<Plan>> {
 
 /// The tool's entry point.
 pub fn run(prog: &Prog, args: Vec<OsString>) -> Result<Status> {
-    match parse(prog, args)? {
+    common::named_by_argv0(prog, || match parse(prog, args)? {
         Action::Print(help) => sys::print(&help).map(|()| 0),
         Action::Run(plan) => Err(execute(&plan)),
-    }
+    })
 }
 
 /// Move this process into every group, then become the program. Returns only on failure.

@@ -134,7 +134,8 @@ pub fn parse(prog: &Prog, args: Vec<OsString>) -> Result<Action<Plan>> {
     parse_as("cgget", USAGE, &command(), prog, args)
 }
 
-/// The parser cgget and cgxget share: `tool` names the messages.
+/// The parser cgget and cgxget share: `tool` names the messages that libcgroup words with a
+/// fixed name, argv[0] the hints.
 pub(crate) fn parse_as(
     tool: &str,
     usage_line: &str,
@@ -142,11 +143,11 @@ pub(crate) fn parse_as(
     prog: &Prog,
     args: Vec<OsString>,
 ) -> Result<Action<Plan>> {
-    let hint = format!("Wrong input parameters, try {tool} -h' for more information.");
+    const HELP: &str = "-h'";
     if args.is_empty() {
-        return Err(usage(hint));
+        return Err(common::wrong_input(prog, HELP));
     }
-    let (opts, operands) = common::getopt(cmd, prog, args, Order::Permute, &hint)?;
+    let (opts, operands) = common::getopt(cmd, prog, args, Order::Permute, HELP)?;
     let mut settings: Vec<String> = Vec::new();
     let mut controllers: Vec<String> = Vec::new();
     let mut specs: Vec<(Vec<String>, String)> = Vec::new();
@@ -202,7 +203,7 @@ pub(crate) fn parse_as(
     if (!settings.is_empty() && (grouped || all))
         || ((mode || list) && (!settings.is_empty() || grouped || all))
     {
-        return Err(usage(hint));
+        return Err(common::wrong_input(prog, HELP));
     }
     if mode {
         plan.what = What::Mode;
@@ -218,7 +219,7 @@ pub(crate) fn parse_as(
         let with_path = specs.iter().any(|(_, p)| !p.is_empty());
         let without_path = specs.iter().any(|(_, p)| p.is_empty());
         if (with_path && !operands.is_empty()) || (without_path && operands.is_empty()) {
-            return Err(usage(hint));
+            return Err(common::wrong_input(prog, HELP));
         }
         for (list, path) in specs {
             let targets: Vec<String> = if path.is_empty() {
@@ -246,7 +247,7 @@ pub(crate) fn parse_as(
             .collect();
         if names.is_empty() {
             if !settings.is_empty() || !controllers.is_empty() {
-                return Err(usage(hint));
+                return Err(common::wrong_input(prog, HELP));
             }
             // `cgget -a` alone: the root group.
             names.push("/".to_owned());
@@ -279,10 +280,10 @@ fn names(list: &str) -> Vec<String> {
 
 /// The tool's entry point.
 pub fn run(prog: &Prog, args: Vec<OsString>) -> Result<Status> {
-    match parse(prog, args)? {
+    common::named_by_argv0(prog, || match parse(prog, args)? {
         Action::Print(help) => sys::print(&help).map(|()| 0),
         Action::Run(plan) => execute("cgget", &plan).map(|()| 0),
-    }
+    })
 }
 
 /// The mode line of `-m`.

@@ -10,7 +10,8 @@ use sys::{Error, Prog, Result, Status};
 
 use crate::common::{self, Action, usage, usage_msg};
 
-const HINT: &str = "Wrong input parameters, try cgset --help' for more information.";
+/// How libcgroup's hint spells the help option.
+const HELP: &str = "--help'";
 
 /// The usage line of `-h` and the man page.
 pub const USAGE: &str =
@@ -75,12 +76,13 @@ pub struct Plan {
 /// Build the plan, or the help text.
 pub fn parse(prog: &Prog, args: Vec<OsString>) -> Result<Action<Plan>> {
     if args.is_empty() {
-        return Err(usage(
-            "Usage is cgset -r <name=value> relative path to cgroup>",
-        ));
+        return Err(usage(format!(
+            "Usage is {} -r <name=value> relative path to cgroup>",
+            prog.argv0.to_string_lossy()
+        )));
     }
     let cmd = command();
-    let (opts, operands) = common::getopt(&cmd, prog, args, Order::Permute, HINT)?;
+    let (opts, operands) = common::getopt(&cmd, prog, args, Order::Permute, HELP)?;
     let (mut rules, mut copy_from, mut recursive) = (Vec::new(), None, false);
     for opt in opts {
         let text = opt.text();
@@ -88,24 +90,24 @@ pub fn parse(prog: &Prog, args: Vec<OsString>) -> Result<Action<Plan>> {
             "help" => {
                 return Ok(Action::Print(cli::help(&cmd, USAGE, "cgset(1)")));
             }
-            "rule" => rules.push(common::parse_rule("cgset", &text)?),
-            "copy-from" => copy_from = Some(common::group_path("cgset", &text)?),
+            "rule" => rules.push(common::parse_rule(&text)?),
+            "copy-from" => copy_from = Some(common::group_path(&text)?),
             "recursive" => recursive = true,
             _ => {}
         }
     }
     let source = match (rules.is_empty(), copy_from) {
-        (false, Some(_)) => return Err(usage(HINT)),
-        (true, None) => return Err(usage_msg("no name-value pair was set").context_plain("cgset")),
+        (false, Some(_)) => return Err(common::wrong_input(prog, HELP)),
+        (true, None) => return Err(usage_msg("no name-value pair was set")),
         (false, None) => Source::Rules(rules),
         (true, Some(from)) => Source::CopyFrom(from),
     };
     if operands.is_empty() {
-        return Err(usage_msg("no cgroup specified").context_plain("cgset"));
+        return Err(usage_msg("no cgroup specified"));
     }
     let groups = operands
         .iter()
-        .map(|o| common::group_path("cgset", &o.to_string_lossy()))
+        .map(|o| common::group_path(&o.to_string_lossy()))
         .collect::<Result<_>>()?;
     Ok(Action::Run(Plan {
         source,
@@ -114,22 +116,12 @@ pub fn parse(prog: &Prog, args: Vec<OsString>) -> Result<Action<Plan>> {
     }))
 }
 
-trait Plain {
-    fn context_plain(self, prog: &str) -> Error;
-}
-
-impl Plain for Error {
-    fn context_plain(self, prog: &str) -> Error {
-        usage(format!("{prog}: {self}"))
-    }
-}
-
 /// The tool's entry point.
 pub fn run(prog: &Prog, args: Vec<OsString>) -> Result<Status> {
-    match parse(prog, args)? {
+    common::named_by_argv0(prog, || match parse(prog, args)? {
         Action::Print(help) => sys::print(&help).map(|()| 0),
         Action::Run(plan) => execute(&plan).map(|()| 0),
-    }
+    })
 }
 
 /// Write the values to every group (and, with `-R`, every descendant first-to-last); the
@@ -299,24 +291,22 @@ mod tests {
     #[test]
     fn rules() {
         assert_eq!(
-            common::parse_rule("cgset", "memory.limit_in_bytes=15M").ok(),
+            common::parse_rule("memory.limit_in_bytes=15M").ok(),
             Some(("memory.limit_in_bytes".into(), "15M".into()))
         );
         assert_eq!(
-            common::parse_rule("cgset", "a.b=c=d").ok(),
+            common::parse_rule("a.b=c=d").ok(),
             Some(("a.b".into(), "c=d".into()))
         );
         for bad in ["memory.max", "=5", "memory.max=", "foo=1", ".x=1"] {
-            let e = common::parse_rule("cgset", bad).unwrap_err();
+            let e = common::parse_rule(bad).unwrap_err();
             assert_eq!(
                 (e.to_string(), e.status()),
-                (format!("cgset: wrong parameter of option -r: {bad}"), 129)
+                (format!("wrong parameter of option -r: {bad}"), 129)
             );
         }
         assert_eq!(
-            common::parse_rule("cgset", "memory.max=1\n2")
-                .unwrap_err()
-                .status(),
+            common::parse_rule("memory.max=1\n2").unwrap_err().status(),
             91
         );
     }

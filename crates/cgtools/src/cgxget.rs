@@ -8,7 +8,7 @@ use sys::cli::flag;
 use sys::{Prog, Result, Status};
 
 use crate::cgget::{self, Plan};
-use crate::common::Action;
+use crate::common::{self, Action};
 
 /// The usage line of `-h` and the man page.
 pub const USAGE: &str = "cgxget [-1|-2] [-i] [-nv] [-r <name>] [-g <controllers>] [-a] <path> ...\n cgxget [-1|-2] [-i] [-nv] -g <controllers>:<path> ...";
@@ -39,10 +39,10 @@ pub fn parse(prog: &Prog, args: Vec<OsString>) -> Result<Action<Plan>> {
 
 /// The tool's entry point.
 pub fn run(prog: &Prog, args: Vec<OsString>) -> Result<Status> {
-    match parse(prog, args)? {
+    common::named_by_argv0(prog, || match parse(prog, args)? {
         Action::Print(help) => sys::print(&help).map(|()| 0),
         Action::Run(plan) => cgget::execute("cgxget", &plan).map(|()| 0),
-    }
+    })
 }
 
 #[cfg(test)]

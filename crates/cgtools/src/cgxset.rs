@@ -11,7 +11,8 @@ use sys::{Error, Prog, Result, Status};
 use crate::cgset;
 use crate::common::{self, Action, usage};
 
-const HINT: &str = "Wrong input parameters, try cgxset --help' for more information.";
+/// How libcgroup's hint spells the help option.
+const HELP: &str = "--help'";
 
 /// The usage line of `-h` and the man page.
 pub const USAGE: &str = "cgxset [-1 | -2] [-i] [-R] -r <name=value> ... <path> ... | cgxset [-1 | -2] [-i] --copy-from <path> <path> ...";
@@ -89,12 +90,14 @@ pub struct Plan {
 pub fn parse(prog: &Prog, args: Vec<OsString>) -> Result<Action<Plan>> {
     if args.is_empty() {
         // libcgroup 3.2's cgxset exits 255 here, where cgset exits 129.
-        return Err(
-            usage("Usage is cgxset -r <name=value> <relative path to cgroup>").with_status(255),
-        );
+        return Err(usage(format!(
+            "Usage is {} -r <name=value> <relative path to cgroup>",
+            prog.argv0.to_string_lossy()
+        ))
+        .with_status(255));
     }
     let cmd = command();
-    let (opts, operands) = common::getopt(&cmd, prog, args, Order::Permute, HINT)?;
+    let (opts, operands) = common::getopt(&cmd, prog, args, Order::Permute, HELP)?;
     let (mut rules, mut copy_from) = (Vec::new(), None);
     let (mut version, mut ignore_unmappable, mut recursive) = (None, false, false);
     for opt in opts {
@@ -103,8 +106,8 @@ pub fn parse(prog: &Prog, args: Vec<OsString>) -> Result<Action<Plan>> {
             "help" => {
                 return Ok(Action::Print(cli::help(&cmd, USAGE, "cgxset(1)")));
             }
-            "rule" => rules.push(common::parse_rule("cgxset", &text)?),
-            "copy-from" => copy_from = Some(common::group_path("cgxset", &text)?),
+            "rule" => rules.push(common::parse_rule(&text)?),
+            "copy-from" => copy_from = Some(common::group_path(&text)?),
             "v1" => version = Some(Version::V1),
             "v2" => version = Some(Version::V2),
             "ignore-unmappable" => ignore_unmappable = true,
@@ -113,17 +116,17 @@ pub fn parse(prog: &Prog, args: Vec<OsString>) -> Result<Action<Plan>> {
         }
     }
     let source = match (rules.is_empty(), copy_from) {
-        (false, Some(_)) => return Err(usage(HINT)),
-        (true, None) => return Err(usage("cgxset: no name-value pair was set")),
+        (false, Some(_)) => return Err(common::wrong_input(prog, HELP)),
+        (true, None) => return Err(common::usage_msg("no name-value pair was set")),
         (false, None) => cgset::Source::Rules(rules),
         (true, Some(from)) => cgset::Source::CopyFrom(from),
     };
     if operands.is_empty() {
-        return Err(usage("cgxset: no cgroup specified"));
+        return Err(common::usage_msg("no cgroup specified"));
     }
     let groups = operands
         .iter()
-        .map(|o| common::group_path("cgxset", &o.to_string_lossy()))
+        .map(|o| common::group_path(&o.to_string_lossy()))
         .collect::<Result<_>>()?;
     Ok(Action::Run(Plan {
         source,
@@ -136,10 +139,10 @@ pub fn parse(prog: &Prog, args: Vec<OsString>) -> Result<Action<Plan>> {
 
 /// The tool's entry point.
 pub fn run(prog: &Prog, args: Vec<OsString>) -> Result<Status> {
-    match parse(prog, args)? {
+    common::named_by_argv0(prog, || match parse(prog, args)? {
         Action::Print(help) => sys::print(&help).map(|()| 0),
         Action::Run(plan) => execute(&plan).map(|()| 0),
-    }
+    })
 }
 
 /// Names that have a counterpart in the other version, by the version they are in.

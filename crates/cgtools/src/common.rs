@@ -6,7 +6,7 @@ use std::ffi::OsString;
 use clap::{Arg, ArgAction, Command};
 use sys::cgroup::{GroupPath, Hierarchies, Hierarchy};
 use sys::cli::{Getopt, Opt, Order};
-use sys::{Error, Result, user};
+use sys::{Error, Prog, Result, Status, user};
 
 /// What a command line asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,6 +31,37 @@ pub fn usage(text: impl Into<String>) -> Error {
 /// A usage error in the `prog: message` form.
 pub fn usage_msg(text: impl Into<String>) -> Error {
     Error::msg(text).with_status(USAGE_STATUS)
+}
+
+/// libcgroup's line after a bad command line; `help` is the help option as each tool spells
+/// it there (`-h`, `--help'`, ...).
+fn hint(prog: &Prog, help: &str) -> String {
+    format!(
+        "Wrong input parameters, try {} {help} for more information.",
+        prog.argv0.to_string_lossy()
+    )
+}
+
+/// The bad-command-line error that is only libcgroup's hint.
+pub fn wrong_input(prog: &Prog, help: &str) -> Error {
+    usage(hint(prog, help))
+}
+
+/// `e` as libcgroup's tools print it: a `prog: message` error names the program by argv[0]
+/// as typed (`Error::report` names it by its base name, as util-linux does).
+pub fn by_argv0(prog: &Prog, e: Error) -> Error {
+    match e {
+        Error::Os { .. } | Error::Msg { .. } => Error::Plain {
+            text: format!("{}: {e}", prog.argv0.to_string_lossy()),
+            status: e.status(),
+        },
+        other => other,
+    }
+}
+
+/// Run a tool, its errors named as libcgroup names them ([`by_argv0`]).
+pub fn named_by_argv0(prog: &Prog, run: impl FnOnce() -> Result<Status>) -> Result<Status> {
+    run().map_err(|e| by_argv0(prog, e))
 }
 
 /// `-b`, which libcgroup 3.2 built with systemd support accepts in every tool but lssubsys: it
@@ -142,19 +173,21 @@ impl Spec {
 
 /// `user:group`, `user`, `user:` or `:group`, each a name or a number. `Err` says which part
 /// is unknown.
-pub fn parse_owner(prog: &str, arg: &str) -> Result<(Option<u32>, Option<u32>)> {
+pub fn parse_owner(arg: &str) -> Result<(Option<u32>, Option<u32>)> {
     let (u, g) = arg.split_once(':').unwrap_or((arg, ""));
     let uid = match u {
         "" => None,
-        name => Some(user::uid_by_name_or_number(name).ok_or_else(|| {
-            usage_msg(format!("can't find uid of user {name}.")).context_prog(prog)
-        })?),
+        name => Some(
+            user::uid_by_name_or_number(name)
+                .ok_or_else(|| usage_msg(format!("can't find uid of user {name}.")))?,
+        ),
     };
     let gid = match g {
         "" => None,
-        name => Some(user::gid_by_name_or_number(name).ok_or_else(|| {
-            usage_msg(format!("can't find gid of group {name}.")).context_prog(prog)
-        })?),
+        name => Some(
+            user::gid_by_name_or_number(name)
+                .ok_or_else(|| usage_msg(format!("can't find gid of group {name}.")))?,
+        ),
     };
     Ok((uid, gid))
 }
@@ -166,26 +199,29 @@ pub fn complete_owner(owner: (Option<u32>, Option<u32>)) -> (u32, u32) {
 }
 
 /// An octal mode of 3 or 4 digits, as libcgroup's `-d/-f/-s` take it. A bad one exits 255,
-/// its message on standard output with no colon after the name, where libcgroup prints it.
-pub fn parse_mode(prog: &str, arg: &str) -> Result<u32> {
+/// its message on standard output with no colon after argv[0], where libcgroup prints it.
+pub fn parse_mode(prog: &Prog, arg: &str) -> Result<u32> {
     let ok = (3..=4).contains(&arg.len()) && arg.bytes().all(|b| (b'0'..=b'7').contains(&b));
     match u32::from_str_radix(arg, 8) {
         Ok(mode) if ok => Ok(mode),
         _ => {
-            sys::print(&format!("{prog} wrong mode format {arg}\n"))?;
+            sys::print(&format!(
+                "{} wrong mode format {arg}\n",
+                prog.argv0.to_string_lossy()
+            ))?;
             Err(Error::Silent(255))
         }
     }
 }
 
 /// Parse `args` with getopt; a getopt error becomes libcgroup's form: getopt's own line,
-/// then `hint`, exit 129.
+/// then the hint naming `help`, exit 129.
 pub fn getopt(
     cmd: &Command,
-    prog: &sys::Prog,
+    prog: &Prog,
     args: Vec<OsString>,
     order: Order,
-    hint: &str,
+    help: &str,
 ) -> Result<(Vec<Opt>, Vec<OsString>)> {
     let mut g = Getopt::new(cmd, args, order);
     let mut opts = Vec::new();
@@ -194,30 +230,15 @@ pub fn getopt(
             Ok(o) => opts.push(o),
             Err(Error::Usage { message, .. }) => {
                 return Err(usage(format!(
-                    "{}: {message}\n{hint}",
-                    prog.argv0.to_string_lossy()
+                    "{}: {message}\n{}",
+                    prog.argv0.to_string_lossy(),
+                    hint(prog, help)
                 )));
             }
             Err(e) => return Err(e),
         }
     }
     Ok((opts, g.operands()))
-}
-
-trait ContextProg {
-    fn context_prog(self, prog: &str) -> Error;
-}
-
-impl ContextProg for Error {
-    fn context_prog(self, prog: &str) -> Error {
-        match self {
-            Error::Msg { what, status } => Error::Plain {
-                text: format!("{prog}: {what}"),
-                status,
-            },
-            other => other,
-        }
-    }
 }
 
 /// Read the hierarchies; none mounted is libcgroup's "Cgroup is not mounted".
@@ -230,14 +251,14 @@ pub fn hierarchies() -> Result<Hierarchies> {
 }
 
 /// A group path from the command line; a bad one is a usage error naming the problem.
-pub fn group_path(prog: &str, text: &str) -> Result<GroupPath> {
-    GroupPath::parse(text).map_err(|why| usage(format!("{prog}: {why}")))
+pub fn group_path(text: &str) -> Result<GroupPath> {
+    GroupPath::parse(text).map_err(usage_msg)
 }
 
 /// `-r name=value`: the name needs a controller prefix (`memory.max`), the value may contain
 /// `=` but not be empty, or hold a newline (libcgroup skipped such a value silently).
-pub fn parse_rule(prog: &str, arg: &str) -> Result<(String, String)> {
-    let bad = || usage(format!("{prog}: wrong parameter of option -r: {arg}"));
+pub fn parse_rule(arg: &str) -> Result<(String, String)> {
+    let bad = || usage_msg(format!("wrong parameter of option -r: {arg}"));
     let (name, value) = arg.split_once('=').ok_or_else(bad)?;
     if name.is_empty() || value.is_empty() || !name.contains('.') || name.starts_with('.') {
         return Err(bad());
@@ -315,22 +336,41 @@ mod tests {
 
     #[test]
     fn modes_and_owners() {
-        assert_eq!(parse_mode("cgcreate", "0775").ok(), Some(0o775));
-        assert_eq!(parse_mode("cgcreate", "644").ok(), Some(0o644));
+        let prog = Prog::new(None, "cgcreate");
+        assert_eq!(parse_mode(&prog, "0775").ok(), Some(0o775));
+        assert_eq!(parse_mode(&prog, "644").ok(), Some(0o644));
         for bad in ["9999", "77", "07777", "rw"] {
-            assert_eq!(parse_mode("cgcreate", bad).unwrap_err().status(), 255);
+            assert_eq!(parse_mode(&prog, bad).unwrap_err().status(), 255);
         }
-        assert_eq!(
-            parse_owner("cgcreate", "root:root").ok(),
-            Some((Some(0), Some(0)))
-        );
-        assert_eq!(parse_owner("cgcreate", "0:").ok(), Some((Some(0), None)));
-        assert_eq!(parse_owner("cgcreate", ":0").ok(), Some((None, Some(0))));
-        let e = parse_owner("cgcreate", "nsutils-no-such-user").unwrap_err();
+        assert_eq!(parse_owner("root:root").ok(), Some((Some(0), Some(0))));
+        assert_eq!(parse_owner("0:").ok(), Some((Some(0), None)));
+        assert_eq!(parse_owner(":0").ok(), Some((None, Some(0))));
+        let e = parse_owner("nsutils-no-such-user").unwrap_err();
         assert_eq!(
             e.to_string(),
-            "cgcreate: can't find uid of user nsutils-no-such-user."
+            "can't find uid of user nsutils-no-such-user."
         );
         assert_eq!(e.status(), 129);
+    }
+
+    #[test]
+    fn messages_name_the_program_by_argv0() {
+        let prog = Prog::new(Some(std::ffi::OsStr::new("/x/bin/cgset")), "cgset");
+        let named = |e: Error| named_by_argv0(&prog, || Err(e)).unwrap_err();
+        let e = named(usage_msg("no cgroup specified"));
+        assert_eq!(e.to_string(), "/x/bin/cgset: no cgroup specified");
+        assert_eq!(e.status(), 129);
+        // 2 is ENOENT.
+        let e = named(Error::os("cannot remove group 'g'", sys::Errno(2)));
+        assert_eq!(
+            e.to_string(),
+            "/x/bin/cgset: cannot remove group 'g': No such file or directory"
+        );
+        // A line libcgroup prints as it is stays as it is.
+        assert_eq!(named(usage("cgget: x")).to_string(), "cgget: x");
+        assert_eq!(
+            wrong_input(&prog, "--help'").to_string(),
+            "Wrong input parameters, try /x/bin/cgset --help' for more information."
+        );
     }
 }

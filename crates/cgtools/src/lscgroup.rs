@@ -9,9 +9,10 @@ use sys::cli::{self, Order, flag, required};
 use sys::{Error, Prog, Result, Status};
 
 use crate::cgget::listed;
-use crate::common::{self, Action, Controllers, Spec, usage};
+use crate::common::{self, Action, Controllers, Spec, usage_msg};
 
-const HINT: &str = "Wrong input parameters, try lscgroup -h' for more information.";
+/// How libcgroup's hint spells the help option.
+const HELP: &str = "-h'";
 
 /// The usage line of `-h` and the man page.
 pub const USAGE: &str = "lscgroup [[-g] <controllers>:<path> ...]";
@@ -50,7 +51,7 @@ pub struct Plan {
 /// Build the plan, or the help text.
 pub fn parse(prog: &Prog, args: Vec<OsString>) -> Result<Action<Plan>> {
     let cmd = command();
-    let (opts, operands) = common::getopt(&cmd, prog, args, Order::Permute, HINT)?;
+    let (opts, operands) = common::getopt(&cmd, prog, args, Order::Permute, HELP)?;
     let mut texts = Vec::new();
     for opt in opts {
         match opt.id.as_str() {
@@ -65,11 +66,11 @@ pub fn parse(prog: &Prog, args: Vec<OsString>) -> Result<Action<Plan>> {
         match Spec::parse(&text) {
             Ok(Some(spec)) => specs.push((text, spec)),
             Ok(None) => {
-                return Err(usage(format!(
-                    "lscgroup: cgroup controller and path parsing failed ({text})"
+                return Err(usage_msg(format!(
+                    "cgroup controller and path parsing failed ({text})"
                 )));
             }
-            Err(why) => return Err(usage(format!("lscgroup: {why}"))),
+            Err(why) => return Err(usage_msg(why)),
         }
     }
     Ok(Action::Run(Plan { specs }))
@@ -77,10 +78,10 @@ pub fn parse(prog: &Prog, args: Vec<OsString>) -> Result<Action<Plan>> {
 
 /// The tool's entry point.
 pub fn run(prog: &Prog, args: Vec<OsString>) -> Result<Status> {
-    match parse(prog, args)? {
+    common::named_by_argv0(prog, || match parse(prog, args)? {
         Action::Print(help) => sys::print(&help).map(|()| 0),
         Action::Run(plan) => execute(&plan).map(|()| 0),
-    }
+    })
 }
 
 /// The lines of one hierarchy's sub-tree at `path`: the base line keeps a trailing `/`
@@ -168,10 +169,7 @@ mod tests {
         let e = parse(&["x"]).unwrap_err();
         assert_eq!(
             (e.to_string(), e.status()),
-            (
-                "lscgroup: cgroup controller and path parsing failed (x)".into(),
-                129
-            )
+            ("cgroup controller and path parsing failed (x)".into(), 129)
         );
         assert_eq!(parse(&["cpu:../x"]).unwrap_err().status(), 129);
         assert_eq!(parse(&["-q"]).unwrap_err().status(), 129);

@@ -10,7 +10,8 @@ use sys::{Prog, Result, Status};
 
 use crate::common::{self, Action};
 
-const HINT: &str = "Wrong input parameters, try lssubsys -h' for more information.";
+/// How libcgroup's hint spells the help option.
+const HELP: &str = "-h'";
 
 /// The usage line of `-h` and the man page.
 pub const USAGE: &str = "lssubsys [-i] [-m|-M] [-a] [<controller> ...]";
@@ -72,7 +73,7 @@ pub struct Plan {
 /// Build the plan, or the help text.
 pub fn parse(prog: &Prog, args: Vec<OsString>) -> Result<Action<Plan>> {
     let cmd = command();
-    let (opts, operands) = common::getopt(&cmd, prog, args, Order::Permute, HINT)?;
+    let (opts, operands) = common::getopt(&cmd, prog, args, Order::Permute, HELP)?;
     let mut plan = Plan::default();
     for opt in opts {
         match opt.id.as_str() {
@@ -93,10 +94,10 @@ pub fn parse(prog: &Prog, args: Vec<OsString>) -> Result<Action<Plan>> {
 
 /// The tool's entry point.
 pub fn run(prog: &Prog, args: Vec<OsString>) -> Result<Status> {
-    match parse(prog, args)? {
+    common::named_by_argv0(prog, || match parse(prog, args)? {
         Action::Print(help) => sys::print(&help).map(|()| 0),
         Action::Run(plan) => execute(&plan).map(|()| 0),
-    }
+    })
 }
 
 /// List: with `-a` first the controllers no hierarchy carries, one per line; then one line
@@ -184,7 +185,11 @@ mod tests {
         }
         let e = parse(&["-x"]).unwrap_err();
         assert_eq!(e.status(), 129);
-        assert!(e.to_string().ends_with(HINT), "{e}");
+        assert!(
+            e.to_string()
+                .ends_with("Wrong input parameters, try lssubsys -h' for more information."),
+            "{e}"
+        );
     }
 
     #[test]
