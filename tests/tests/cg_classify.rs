@@ -14,8 +14,9 @@ use std::process::{Child, Command, Stdio};
 
 use tests::{CgroupMode, Output, Run, TestGroup, cgroup_mode, ours, reference, scratch};
 
+/// `tool args`, as typed at a shell: the messages name the program by argv[0].
 fn cg(tool: &str, args: &[&str]) -> Output {
-    Run::new(ours(tool)).args(args).run()
+    Run::new(ours(tool)).arg0(tool).args(args).run()
 }
 
 fn v2() -> bool {

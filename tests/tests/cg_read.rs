@@ -12,8 +12,9 @@ use std::path::Path;
 
 use tests::{CgroupMode, Output, Run, TestGroup, cgroup_dir, cgroup_mode, ours};
 
+/// `tool args`, as typed at a shell: the messages name the program by argv[0].
 fn cg(tool: &str, args: &[&str]) -> Output {
-    Run::new(ours(tool)).args(args).run()
+    Run::new(ours(tool)).arg0(tool).args(args).run()
 }
 
 fn fails_with(out: &Output, code: i32, stderr: &str) {

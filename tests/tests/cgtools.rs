@@ -12,8 +12,9 @@ use std::path::Path;
 
 use tests::{CgroupMode, Output, Run, TestGroup, cgroup_dir, cgroup_mode, ours};
 
+/// `tool args`, as typed at a shell: the messages name the program by argv[0].
 fn cg(tool: &str, args: &[&str]) -> Output {
-    Run::new(ours(tool)).args(args).run()
+    Run::new(ours(tool)).arg0(tool).args(args).run()
 }
 
 fn fails_with(out: &Output, code: i32, stderr: &str) {
@@ -1017,4 +1018,115 @@ fn cgset_recursive_subtree_control_side_by_side() {
         assert_eq!(my_tree, their_tree, "{tool}");
         assert_eq!(my_tree, "cpuset cpu|cpuset cpu||", "{tool}");
     }
+}
+
+/// `program args`, with `program`'s own path in what it prints read as `PROG`.
+fn run_by_path(program: &Path, args: &[String]) -> Output {
+    let mut out = Run::new(program).args(args).run();
+    let path = program.to_string_lossy();
+    out.stdout = out.stdout.replace(path.as_ref(), "PROG");
+    out.stderr = out.stderr.replace(path.as_ref(), "PROG");
+    out
+}
+
+/// libcgroup 3.2.0 names itself by argv[0] as typed (here a full path, which differs between
+/// the reference and ours), except where it hard-codes a name or prints none: each error
+/// case run by both by their full paths prints the same once each binary's own path reads
+/// `PROG`, and `named` says whether the path shows at all (the measurement). Nothing is
+/// created by any case.
+#[test]
+fn messages_name_the_program_by_argv0_as_libcgroup() {
+    let g = TestGroup::new("argv0");
+    let n = g.name.as_str();
+    let mem = format!("memory:{n}");
+    let missing = format!("{n}-missing");
+    let mem_missing = format!("memory:{missing}");
+    let setting = format!("{}=1", limit_setting());
+    // (tool, arguments, whether 3.2.0 prints argv[0])
+    let cases = [
+        ("cgcreate", args(&[]), true),
+        ("cgcreate", args(&["--bogus"]), true),
+        ("cgcreate", args(&["-x"]), true),
+        ("cgcreate", args(&["-g"]), true),
+        ("cgcreate", args(&["-g", &mem, "extra"]), true),
+        ("cgcreate", args(&["-d", "999", "-g", &mem]), true),
+        ("cgcreate", args(&["-f", "9", "-g", &mem]), true),
+        ("cgset", args(&[]), true),
+        ("cgset", args(&["--bogus"]), true),
+        ("cgset", args(&["-r"]), true),
+        ("cgset", args(&["-r", &setting]), true),
+        ("cgset", args(&["-r", "bad", n]), true),
+        ("cgset", args(&["-r", &setting, &missing]), true),
+        ("cgset", args(&["--copy-from", n]), true),
+        ("cgexec", args(&[]), true),
+        ("cgexec", args(&["--bogus"]), true),
+        ("cgexec", args(&["-g", "memory:/"]), true),
+        ("cgexec", args(&["-g", "memory", "true"]), false),
+        ("cgdelete", args(&[]), true),
+        ("cgdelete", args(&["--bogus"]), true),
+        ("cgdelete", args(&["-g", &format!("nosuch:{n}")]), true),
+        ("cgdelete", args(&["-g", &mem_missing]), true),
+        ("cgdelete", args(&[&mem_missing]), true),
+        ("cgget", args(&[]), true),
+        ("cgget", args(&["--bogus"]), true),
+        ("cgget", args(&["-g", "memory:/", n]), true),
+        ("cgclassify", args(&[]), true),
+        ("cgclassify", args(&["--bogus"]), true),
+        ("cgclassify", args(&["-g", "memory"]), false),
+        ("cgclassify", args(&["-g", "memory:/", "notapid"]), false),
+        ("lscgroup", args(&["--bogus"]), true),
+        ("lscgroup", args(&["-x"]), true),
+        ("lscgroup", args(&["-g"]), true),
+        ("lssubsys", args(&["--bogus"]), true),
+        ("lssubsys", args(&["-x"]), true),
+        ("cgxget", args(&[]), true),
+        ("cgxget", args(&["--bogus"]), true),
+        ("cgxget", args(&["-g", "memory:/", n]), true),
+        ("cgxset", args(&[]), true),
+        ("cgxset", args(&["--bogus"]), true),
+        ("cgxset", args(&["-r", &setting]), true),
+        ("cgxset", args(&["-r", "bad", n]), true),
+        ("cgxset", args(&["-r", &setting, &missing]), true),
+    ];
+    for (tool, case, named) in &cases {
+        let Some(reference) = tests::reference(tool) else {
+            return;
+        };
+        let theirs = run_by_path(&reference, case);
+        assert_eq!(tree_state(n), "", "3.2.0's {tool} {case:?} left a group");
+        let mine = run_by_path(&ours(tool), case);
+        assert_eq!(tree_state(n), "", "our {tool} {case:?} left a group");
+        assert_eq!(mine, theirs, "{tool} {case:?}");
+        assert_ne!(theirs.code, Some(0), "{tool} {case:?}: {theirs:#?}");
+        let printed = format!("{}{}", theirs.stdout, theirs.stderr);
+        assert_eq!(
+            printed.contains("PROG"),
+            *named,
+            "{tool} {case:?}: {printed}"
+        );
+    }
+}
+
+/// Run by a bare name found through PATH, argv[0] is that name, in both.
+#[test]
+fn a_program_found_through_path_names_itself_as_typed() {
+    let Some(reference) = tests::reference("cgcreate") else {
+        return;
+    };
+    let by_name = |program: &Path| {
+        let dir = program.parent().map(Path::to_path_buf).unwrap_or_default();
+        let path = std::env::var("PATH").unwrap_or_default();
+        Run::new("cgcreate")
+            .env("PATH", format!("{}:{path}", dir.display()))
+            .args(["--bogus"])
+            .run()
+    };
+    let theirs = by_name(&reference);
+    fails_with(
+        &theirs,
+        129,
+        "cgcreate: unrecognized option '--bogus'\n\
+         Wrong input parameters, try cgcreate -h for more information.\n",
+    );
+    assert_eq!(by_name(&ours("cgcreate")), theirs);
 }
