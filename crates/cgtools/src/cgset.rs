@@ -78,7 +78,7 @@ pub fn parse(prog: &Prog, args: Vec<OsString>) -> Result<Action<Plan>> {
     if args.is_empty() {
         return Err(usage(format!(
             "Usage is {} -r <name=value> relative path to cgroup>",
-            prog.argv0.to_string_lossy()
+            prog.argv0_display()
         )));
     }
     let cmd = command();

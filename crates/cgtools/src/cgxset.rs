@@ -92,7 +92,7 @@ pub fn parse(prog: &Prog, args: Vec<OsString>) -> Result<Action<Plan>> {
         // libcgroup 3.2's cgxset exits 255 here, where cgset exits 129.
         return Err(usage(format!(
             "Usage is {} -r <name=value> <relative path to cgroup>",
-            prog.argv0.to_string_lossy()
+            prog.argv0_display()
         ))
         .with_status(255));
     }

@@ -38,7 +38,7 @@ pub fn usage_msg(text: impl Into<String>) -> Error {
 fn hint(prog: &Prog, help: &str) -> String {
     format!(
         "Wrong input parameters, try {} {help} for more information.",
-        prog.argv0.to_string_lossy()
+        prog.argv0_display()
     )
 }
 
@@ -52,7 +52,7 @@ pub fn wrong_input(prog: &Prog, help: &str) -> Error {
 pub fn by_argv0(prog: &Prog, e: Error) -> Error {
     match e {
         Error::Os { .. } | Error::Msg { .. } => Error::Plain {
-            text: format!("{}: {e}", prog.argv0.to_string_lossy()),
+            text: format!("{}: {e}", prog.argv0_display()),
             status: e.status(),
         },
         other => other,
@@ -207,7 +207,7 @@ pub fn parse_mode(prog: &Prog, arg: &str) -> Result<u32> {
         _ => {
             sys::print(&format!(
                 "{} wrong mode format {arg}\n",
-                prog.argv0.to_string_lossy()
+                prog.argv0_display()
             ))?;
             Err(Error::Silent(255))
         }
@@ -231,7 +231,7 @@ pub fn getopt(
             Err(Error::Usage { message, .. }) => {
                 return Err(usage(format!(
                     "{}: {message}\n{}",
-                    prog.argv0.to_string_lossy(),
+                    prog.argv0_display(),
                     hint(prog, help)
                 )));
             }

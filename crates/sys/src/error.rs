@@ -263,7 +263,8 @@ impl Prog {
         Prog { argv0, name }
     }
 
-    fn argv0_display(&self) -> std::borrow::Cow<'_, str> {
+    /// argv[0] as typed, for the messages that name the program so (getopt's, libcgroup's).
+    pub fn argv0_display(&self) -> std::borrow::Cow<'_, str> {
         self.argv0.to_string_lossy()
     }
 }
