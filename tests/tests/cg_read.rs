@@ -487,6 +487,10 @@ fn cgget_side_by_side_with_libcgroup() {
         args(&["-x"]),
         args(&["--nosuch"]),
         args(&[]),
+        // A controller no hierarchy has: "cannot find controller", 96, nothing printed.
+        args(&["-g", "nsutilsnosuch", n]),
+        args(&["-g", &format!("nsutilsnosuch:{n}")]),
+        args(&["-g", &format!("cpu,nsutilsnosuch:{n}")]),
     ];
     same_as_libcgroup("cgget", &cases);
 }
@@ -508,6 +512,9 @@ fn cgxget_side_by_side_with_libcgroup() {
         args(&["-m"]),
         args(&["-x"]),
         args(&[]),
+        // A controller no hierarchy has: 92 without a word.
+        args(&["-g", "nsutilsnosuch", n]),
+        args(&["-2", "-g", &format!("cpu,nsutilsnosuch:{n}")]),
     ];
     same_as_libcgroup("cgxget", &cases);
 }

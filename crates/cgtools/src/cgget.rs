@@ -398,10 +398,17 @@ fn gather(
             }
         }
         Ask::Controllers(controllers) => {
+            // Every controller is looked up before any is read, as libcgroup 3.2.0 adds them
+            // all to the group first.
+            let mut found = Vec::new();
             for c in controllers {
-                if let Some(h) = all.for_controller(c) {
-                    out.extend(controller_settings(tool, plan, &h.group(&request.path), c)?);
-                }
+                let h = all
+                    .for_controller(c)
+                    .ok_or_else(|| controller_not_found(tool, c))?;
+                found.push((h, c));
+            }
+            for (h, c) in found {
+                out.extend(controller_settings(tool, plan, &h.group(&request.path), c)?);
             }
         }
         Ask::All => {
@@ -417,6 +424,19 @@ fn gather(
         }
     }
     Ok(out)
+}
+
+/// A `-g` controller that no hierarchy has: cgget names it (status 96); libcgroup 3.2.0's
+/// cgxget fails without a word with ECGCONTROLLERCREATEFAILED (92).
+fn controller_not_found(tool: &str, controller: &str) -> Error {
+    if tool == "cgxget" {
+        Error::Silent(Ecg::ControllerCreateFailed.status())
+    } else {
+        Error::Plain {
+            text: format!("{tool}: cannot find controller '{controller}'"),
+            status: Ecg::Other.status(),
+        }
+    }
 }
 
 fn version_digit(v: Version) -> u8 {

@@ -18,6 +18,9 @@ pub enum Ecg {
     NotAllowed,
     /// 50011: an invalid operation (also: a setting with no v1/v2 counterpart).
     Inval,
+    /// 50012: a controller could not be added to a group (`cgxget -g` of a controller that is
+    /// not mounted).
+    ControllerCreateFailed,
     /// 50013: the operation failed.
     Fail,
     /// 50015: the setting does not exist.
@@ -42,6 +45,7 @@ impl Ecg {
             Ecg::NotOwner => 50005,
             Ecg::NotAllowed => 50007,
             Ecg::Inval => 50011,
+            Ecg::ControllerCreateFailed => 50012,
             Ecg::Fail => 50013,
             Ecg::ValueNotExist => 50015,
             Ecg::Other => 50016,
@@ -65,6 +69,7 @@ impl Ecg {
             Ecg::NotOwner => "Cgroup, request came in from non owner",
             Ecg::NotAllowed => "Cgroup, operation not allowed",
             Ecg::Inval => "Cgroup invalid operation",
+            Ecg::ControllerCreateFailed => "Cgroup, creation of controller failed",
             Ecg::Fail => "Cgroup operation failed",
             Ecg::ValueNotExist => "Cgroup, requested group parameter does not exist",
             Ecg::Other => "Cgroup, system call failed",
