@@ -49,20 +49,33 @@ fn util_linux_suite(reference: bool) {
         return;
     };
     let _one = ONE_SUITE.lock().unwrap_or_else(|e| e.into_inner());
-    let out = Run::new("bash")
-        .arg_os(script("ultests"))
-        .arg_os(&src)
-        .env("UL_TESTS_BIN", our_bin_dir())
-        .env("UL_TESTS_STRICT", "1")
-        .env("UL_TESTS_VERBOSE", "1")
-        .env("UL_TESTS_REFERENCE", if reference { "1" } else { "0" })
-        .run();
-    let last = out.stdout.lines().last().unwrap_or_default();
-    assert!(
-        last.starts_with("10 OK, 0 FAILED, 0 KNOWN FAILED, 0 SKIPPED (10 tests"),
-        "{out:#?}"
-    );
-    out.assert_code(0);
+    let run = || {
+        Run::new("bash")
+            .arg_os(script("ultests"))
+            .arg_os(&src)
+            .env("UL_TESTS_BIN", our_bin_dir())
+            .env("UL_TESTS_STRICT", "1")
+            .env("UL_TESTS_VERBOSE", "1")
+            .env("UL_TESTS_REFERENCE", if reference { "1" } else { "0" })
+            .run()
+    };
+    let all_pass = |out: &tests::Output| {
+        out.code == Some(0)
+            && out
+                .stdout
+                .lines()
+                .last()
+                .unwrap_or_default()
+                .starts_with("10 OK, 0 FAILED, 0 KNOWN FAILED, 0 SKIPPED (10 tests")
+    };
+    let mut out = run();
+    // util-linux 2.42.2's lsns exits 1 with no output when a process it reads exits meanwhile
+    // (lsns(8) NOTES, fixed in ours), which the suite's own processes can cause in a slow
+    // guest: the reference gets a second run. Ours gets none.
+    if reference && !all_pass(&out) {
+        out = run();
+    }
+    assert!(all_pass(&out), "{out:#?}");
 }
 
 /// The 10 tests of util-linux 2.42.2 for lsns, nsenter and unshare, all passing with our
