@@ -504,3 +504,26 @@ pub fn libcgroup_and_ours<S: AsRef<OsStr>>(
     let mine = results.next()?;
     Some((theirs, mine))
 }
+
+/// Each argument vector of `cases` through [`libcgroup_and_ours`]: the same stdout, stderr
+/// and exit status, and the same `observe` after each. False when the reference is not built
+/// (a skip).
+pub fn same_as_libcgroup(
+    tool: &str,
+    cases: &[Vec<String>],
+    prepare: impl Fn(),
+    observe: impl Fn() -> String,
+) -> bool {
+    for args in cases {
+        let Some((theirs, mine)) = libcgroup_and_ours(tool, args, &prepare, &observe) else {
+            return false;
+        };
+        assert_eq!(mine, theirs, "{tool} {args:?}");
+    }
+    true
+}
+
+/// Owned words, for tables of argument vectors.
+pub fn args(list: &[&str]) -> Vec<String> {
+    list.iter().map(|a| (*a).to_owned()).collect()
+}

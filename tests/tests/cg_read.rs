@@ -10,7 +10,7 @@
 use std::fs;
 use std::path::Path;
 
-use tests::{CgroupMode, Output, Run, TestGroup, cgroup_dir, cgroup_mode, ours};
+use tests::{CgroupMode, Output, Run, TestGroup, args, cgroup_dir, cgroup_mode, ours};
 
 /// `tool args`, as typed at a shell: the messages name the program by argv[0].
 fn cg(tool: &str, args: &[&str]) -> Output {
@@ -428,19 +428,7 @@ fn lssubsys_lists_every_hierarchy() {
 /// Each case through libcgroup 3.2.0 and ours: the same stdout, stderr and exit status.
 /// False when the reference is not built (a skip).
 fn same_as_libcgroup(tool: &str, cases: &[Vec<String>]) -> bool {
-    for args in cases {
-        let Some(((theirs, _), (mine, _))) =
-            tests::libcgroup_and_ours(tool, args, || (), String::new)
-        else {
-            return false;
-        };
-        assert_eq!(mine, theirs, "{tool} {args:?}");
-    }
-    true
-}
-
-fn args(list: &[&str]) -> Vec<String> {
-    list.iter().map(|a| (*a).to_owned()).collect()
+    tests::same_as_libcgroup(tool, cases, || (), String::new)
 }
 
 /// The memory limit and cpu weight in this host's own dialect.

@@ -10,7 +10,7 @@ use std::fs;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::Path;
 
-use tests::{CgroupMode, Output, Run, TestGroup, cgroup_dir, cgroup_mode, ours};
+use tests::{CgroupMode, Output, Run, TestGroup, args, cgroup_dir, cgroup_mode, ours};
 
 /// `tool args`, as typed at a shell: the messages name the program by argv[0].
 fn cg(tool: &str, args: &[&str]) -> Output {
@@ -506,19 +506,7 @@ fn tree_state(name: &str) -> String {
 /// stdout, stderr and exit status, and the same groups and values left in the kernel's
 /// files. False when the reference is not built (a skip).
 fn same_as_libcgroup(tool: &str, cases: &[Vec<String>], name: &str, prepare: impl Fn()) -> bool {
-    for args in cases {
-        let Some((theirs, mine)) =
-            tests::libcgroup_and_ours(tool, args, &prepare, || tree_state(name))
-        else {
-            return false;
-        };
-        assert_eq!(mine, theirs, "{tool} {args:?}");
-    }
-    true
-}
-
-fn args(list: &[&str]) -> Vec<String> {
-    list.iter().map(|a| (*a).to_owned()).collect()
+    tests::same_as_libcgroup(tool, cases, prepare, || tree_state(name))
 }
 
 /// Remove the test group `name` (and its child) from every hierarchy.
