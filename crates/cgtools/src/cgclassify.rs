@@ -5,8 +5,8 @@ use std::ffi::OsString;
 use std::io::Write;
 use std::path::Path;
 
+use cgroup::{Ecg, Hierarchies, rules};
 use clap::{Arg, Command};
-use sys::cgroup::{Ecg, Hierarchies, rules};
 use sys::cli::{self, Order, flag, required};
 use sys::{Error, Prog, Result, Status};
 

@@ -2,8 +2,8 @@
 
 use std::ffi::OsString;
 
+use cgroup::{Access, Ecg, Group, GroupPath};
 use clap::{Arg, Command};
-use sys::cgroup::{Access, Ecg, Group, GroupPath};
 use sys::cli::{self, Order, flag, required};
 use sys::{Error, Prog, Result, Status};
 

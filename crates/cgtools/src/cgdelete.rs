@@ -2,8 +2,8 @@
 
 use std::ffi::OsString;
 
+use cgroup::Ecg;
 use clap::{Arg, Command};
-use sys::cgroup::Ecg;
 use sys::cli::{self, Order, flag, required};
 use sys::{Error, Prog, Result, Status};
 

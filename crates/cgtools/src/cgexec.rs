@@ -4,8 +4,8 @@ use std::ffi::OsString;
 use std::io::Write;
 use std::path::Path;
 
+use cgroup::{Ecg, rules};
 use clap::{Arg, Command, ValueHint};
-use sys::cgroup::{Ecg, rules};
 use sys::cli::{self, Order, flag, required};
 use sys::{Error, Prog, Result, Status, process};
 

@@ -4,9 +4,9 @@
 
 use std::ffi::OsString;
 
+use cgroup::read::{self, OPAQUE};
+use cgroup::{Ecg, Group, GroupPath, Hierarchies, Hierarchy, Mode, Version};
 use clap::{Arg, ArgAction, Command};
-use sys::cgroup::read::{self, OPAQUE};
-use sys::cgroup::{Ecg, Group, GroupPath, Hierarchies, Hierarchy, Mode, Version};
 use sys::cli::{self, Order, flag, required};
 use sys::{Error, Prog, Result, Status};
 

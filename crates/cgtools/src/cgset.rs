@@ -3,8 +3,8 @@
 use std::ffi::OsString;
 use std::fs;
 
+use cgroup::{Ecg, Group, GroupPath, Hierarchies, translate};
 use clap::{Arg, Command};
-use sys::cgroup::{Ecg, Group, GroupPath, Hierarchies, translate};
 use sys::cli::{self, Order, flag, required};
 use sys::{Error, Prog, Result, Status};
 
@@ -223,7 +223,7 @@ pub fn set_subtree_control(
     Ok(())
 }
 
-fn set(group: &Group<'_>, version: sys::cgroup::Version, name: &str, value: &str) -> Result<()> {
+fn set(group: &Group<'_>, version: cgroup::Version, name: &str, value: &str) -> Result<()> {
     if !group.exists() {
         return Err(Ecg::ValueNotExist.error());
     }

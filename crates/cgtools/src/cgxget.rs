@@ -48,7 +48,7 @@ pub fn run(prog: &Prog, args: Vec<OsString>) -> Result<Status> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sys::cgroup::Version;
+    use cgroup::Version;
 
     #[test]
     fn dialects() {

@@ -3,8 +3,8 @@
 
 use std::ffi::OsString;
 
+use cgroup::{Ecg, Group, GroupPath, Hierarchies, Hierarchy, Version, translate};
 use clap::{Arg, Command};
-use sys::cgroup::{Ecg, Group, GroupPath, Hierarchies, Hierarchy, Version, translate};
 use sys::cli::{self, Order, flag, required};
 use sys::{Error, Prog, Result, Status};
 

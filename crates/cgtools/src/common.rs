@@ -3,8 +3,8 @@
 
 use std::ffi::OsString;
 
+use cgroup::{GroupPath, Hierarchies, Hierarchy};
 use clap::{Arg, ArgAction, Command};
-use sys::cgroup::{GroupPath, Hierarchies, Hierarchy};
 use sys::cli::{Getopt, Opt, Order};
 use sys::{Error, Prog, Result, Status, user};
 
@@ -245,7 +245,7 @@ pub fn getopt(
 pub fn hierarchies() -> Result<Hierarchies> {
     let all = Hierarchies::discover()?;
     if all.mode().is_none() {
-        return Err(sys::cgroup::Ecg::NotMounted.error());
+        return Err(cgroup::Ecg::NotMounted.error());
     }
     Ok(all)
 }
@@ -265,7 +265,7 @@ pub fn parse_rule(arg: &str) -> Result<(String, String)> {
     }
     if value.trim_end_matches('\n').contains('\n') {
         return Err(Error::msg(format!("the value of {name} holds a newline"))
-            .with_status(sys::cgroup::Ecg::Inval.status()));
+            .with_status(cgroup::Ecg::Inval.status()));
     }
     Ok((name.to_owned(), value.to_owned()))
 }
@@ -280,12 +280,12 @@ pub fn hierarchy_of(all: &Hierarchies, name: &str) -> Result<Hierarchy> {
     };
     found.ok_or_else(|| {
         Error::msg(format!("controller {controller} can't be added"))
-            .with_status(sys::cgroup::Ecg::SubsysNotMounted.status())
+            .with_status(cgroup::Ecg::SubsysNotMounted.status())
     })
 }
 
 /// Every descendant of `group`, parents before their children.
-pub fn descendants(group: &sys::cgroup::Group<'_>, out: &mut Vec<GroupPath>) {
+pub fn descendants(group: &cgroup::Group<'_>, out: &mut Vec<GroupPath>) {
     for child in group.children().unwrap_or_default() {
         out.push(child.clone());
         descendants(&group.hierarchy().group(&child), out);

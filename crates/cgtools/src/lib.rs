@@ -1,13 +1,13 @@
-//! libcgroup 3.2's command-line tools, on cgroup v1, v2 and hybrid hosts, over `sys::cgroup`:
+//! libcgroup 3.2's command-line tools, on cgroup v1, v2 and hybrid hosts, over `cgroup`:
 //! `cgcreate`, `cgdelete`, `cgset`, `cgexec`, `cgget`, `cgclassify`, `lscgroup`, `lssubsys`,
 //! `cgxget` and `cgxset`, one binary each.
 //!
 //! Each tool is a module with its clap definition (`command`), a plan built from the
 //! arguments, and `run`; what they share (the `-g controllers:path` argument, `-r` rules,
 //! owners and modes, libcgroup's usage errors) is in [`common`]. Settings are translated
-//! between v1 and v2 names (`sys::cgroup::translate`), so a script written for one layout
+//! between v1 and v2 names (`cgroup::translate`), so a script written for one layout
 //! works on the other; `cgexec` and `cgclassify` without `-g` follow /etc/cgrules.conf
-//! (`sys::cgroup::rules`).
+//! (`cgroup::rules`).
 
 pub mod cgclassify;
 pub mod cgcreate;

@@ -2,9 +2,9 @@
 
 use std::ffi::OsString;
 
+use cgroup::read::OPAQUE;
+use cgroup::{Ecg, GroupPath, Hierarchies, Hierarchy};
 use clap::{Arg, Command};
-use sys::cgroup::read::OPAQUE;
-use sys::cgroup::{Ecg, GroupPath, Hierarchies, Hierarchy};
 use sys::cli::{self, Order, flag, required};
 use sys::{Error, Prog, Result, Status};
 

@@ -3,8 +3,8 @@
 
 use std::ffi::OsString;
 
+use cgroup::{Hierarchy, read};
 use clap::{Arg, Command};
-use sys::cgroup::{Hierarchy, read};
 use sys::cli::{self, Order, flag};
 use sys::{Prog, Result, Status};
 
@@ -170,7 +170,7 @@ fn in_kernel_order<'h>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sys::cgroup::Version;
+    use cgroup::Version;
 
     #[test]
     fn options() {

@@ -15,6 +15,12 @@ pub const EINVAL: i32 = libc::EINVAL;
 /// "Not a directory": a path that must name a directory.
 pub const ENOTDIR: i32 = libc::ENOTDIR;
 
+/// "No such file or directory": a path, or a group, that is not there.
+pub const ENOENT: i32 = libc::ENOENT;
+
+/// "Device or resource busy": a group that still has children or members.
+pub const EBUSY: i32 = libc::EBUSY;
+
 /// "No such process": a pid that names no process, or another one than meant.
 pub const ESRCH: i32 = libc::ESRCH;
 

@@ -23,9 +23,9 @@
 //! | [`table`] | tables, raw, JSON and trees as libsmartcols prints them; its filter language |
 //! | [`xattr`] | extended attributes of a path (not of a symlink's target): get, list, set |
 //!
-//! Deliberately absent so far: pivot_root; the issue that needs it adds it here.
+//! The cgroup model (hierarchies, groups, libcgroup's error codes and rules) is a crate of its
+//! own over this one, `cgroup`, so the layers read tools → {cgroup, table} → sys.
 
-pub mod cgroup;
 pub mod cli;
 pub mod errno;
 pub mod error;

@@ -4,7 +4,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use super::*;
-use crate::mount::MountInfo;
+use sys::mount::MountInfo;
 
 struct Users;
 

@@ -1,7 +1,7 @@
 //! libcgroup's error codes (`ECG*`), their texts, and the exit status a tool ends with: the
 //! code modulo 256, as the C tools return it from `main`.
 
-use crate::error::{Errno, Error};
+use sys::error::{Errno, Error};
 
 /// A libcgroup error code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

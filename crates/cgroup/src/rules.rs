@@ -28,7 +28,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use super::{Ecg, GroupPath, Hierarchies, Hierarchy};
-use crate::error::{Error, Result};
+use sys::error::{Error, Result};
 
 /// The user and group databases, as the rules need them (a trait so that tests can fake them).
 pub trait Directory {
@@ -62,7 +62,7 @@ impl Directory for SystemDirectory {
     }
 
     fn user_name(&self, uid: u32) -> Option<String> {
-        crate::user::user_name(uid)
+        sys::user::user_name(uid)
     }
 
     fn group_name(&self, gid: u32) -> Option<String> {
@@ -93,7 +93,7 @@ impl ProcessInfo {
     pub fn of_pid(pid: u32) -> Result<Self> {
         let dir = PathBuf::from(format!("/proc/{pid}"));
         let status =
-            crate::read_pseudo_text(&dir.join("status")).map_err(|e| Ecg::Other.with_errno(e))?;
+            sys::read_pseudo_text(&dir.join("status")).map_err(|e| Ecg::Other.with_errno(e))?;
         Self::from_proc(pid, &status, &dir)
     }
 
@@ -130,7 +130,7 @@ impl ProcessInfo {
             .ok()
             .map(|p| p.to_string_lossy().into_owned())
             .map(|p| p.strip_suffix(" (deleted)").map(str::to_owned).unwrap_or(p));
-        let argv0 = crate::read_pseudo_file(&dir.join("cmdline"))
+        let argv0 = sys::read_pseudo_file(&dir.join("cmdline"))
             .ok()
             .and_then(|b| {
                 b.split(|c| *c == 0)

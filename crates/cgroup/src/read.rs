@@ -17,7 +17,7 @@ use std::io::Read;
 use std::path::PathBuf;
 
 use super::{Ecg, Group, GroupPath, Hierarchy, Version};
-use crate::error::Result;
+use sys::error::Result;
 
 /// The named v1 hierarchy that libcgroup's distribution builds keep out of every listing
 /// (systemd's own, which has no controller files).
@@ -126,7 +126,7 @@ impl Group<'_> {
         let number = |name: &str| -> Result<u64> {
             let text = raw(name)?;
             text.trim().parse().map_err(|_| {
-                crate::Error::msg(format!("{name} holds '{text}', not a number"))
+                sys::Error::msg(format!("{name} holds '{text}', not a number"))
                     .with_status(Ecg::Fail.status())
             })
         };
@@ -297,7 +297,7 @@ fn parse_proc_cgroups(text: &str) -> Vec<(String, u32)> {
 /// Every mount point of `hierarchy`, in mount-table order (a v1 hierarchy may be mounted
 /// more than once; on v2, every cgroup2 mount).
 pub fn mount_points(hierarchy: &Hierarchy) -> Vec<PathBuf> {
-    let mounts = crate::mount::mountinfo().unwrap_or_default();
+    let mounts = sys::mount::mountinfo().unwrap_or_default();
     let mut out: Vec<PathBuf> = mounts
         .iter()
         .filter(|m| match hierarchy.version {

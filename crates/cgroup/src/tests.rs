@@ -7,7 +7,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use super::*;
-use crate::mount::MountInfo;
+use sys::mount::MountInfo;
 
 fn mount(id: u32, point: &Path, fstype: &str, super_options: &str) -> MountInfo {
     let line = format!(
@@ -252,7 +252,7 @@ fn ecg_statuses() {
     assert_eq!(Ecg::ValueNotExist.status(), 95);
     assert_eq!(Ecg::Other.status(), 96);
     let e = Ecg::Other
-        .with_errno(libc::EINVAL)
+        .with_errno(sys::errno::EINVAL)
         .context("cgroup modify error");
     assert_eq!(e.to_string(), "cgroup modify error: Invalid argument");
     assert_eq!(e.status(), 96);

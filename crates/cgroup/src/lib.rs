@@ -25,8 +25,8 @@ use std::fs;
 use std::io::Write;
 use std::path::{Component, Path, PathBuf};
 
-use crate::error::{Error, Result};
-use crate::mount::MountInfo;
+use sys::error::{Error, Result};
+use sys::mount::MountInfo;
 
 /// A cgroup hierarchy's version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,15 +91,15 @@ pub struct Hierarchies {
 impl Hierarchies {
     /// Read `/proc/self/mountinfo`, `/proc/cgroups` and the cgroup2 `cgroup.controllers`.
     pub fn discover() -> Result<Self> {
-        let mounts = crate::mount::mountinfo()?;
-        let known = crate::read_pseudo_text(Path::new("/proc/cgroups")).unwrap_or_default();
+        let mounts = sys::mount::mountinfo()?;
+        let known = sys::read_pseudo_text(Path::new("/proc/cgroups")).unwrap_or_default();
         let kernel: Vec<&str> = known
             .lines()
             .filter(|l| !l.starts_with('#'))
             .filter_map(|l| l.split_whitespace().next())
             .collect();
         Ok(Self::from_mounts(&mounts, &kernel, |p| {
-            crate::read_pseudo_text(p).ok()
+            sys::read_pseudo_text(p).ok()
         }))
     }
 
@@ -409,7 +409,7 @@ impl<'h> Group<'h> {
     /// `+controller` into this group's `cgroup.subtree_control` for each one not yet there.
     pub fn enable(&self, controllers: &[&str]) -> Result<()> {
         let file = self.dir().join("cgroup.subtree_control");
-        let current = crate::read_pseudo_text(&file).unwrap_or_default();
+        let current = sys::read_pseudo_text(&file).unwrap_or_default();
         for c in controllers {
             if current.split_whitespace().any(|e| e == *c) {
                 continue;
@@ -485,7 +485,7 @@ impl<'h> Group<'h> {
     /// libcgroup's "requested group parameter does not exist".
     pub fn read(&self, setting: &str) -> Result<String> {
         let file = self.setting_file(setting)?;
-        match crate::read_pseudo_text(&file) {
+        match sys::read_pseudo_text(&file) {
             Ok(mut text) => {
                 if text.ends_with('\n') {
                     text.pop();
@@ -531,7 +531,7 @@ impl<'h> Group<'h> {
     /// read nor written (EOPNOTSUPP): its members are threads, in `cgroup.threads`.
     fn is_threaded(&self) -> bool {
         self.hierarchy.version == Version::V2
-            && crate::read_pseudo_text(&self.dir().join("cgroup.type"))
+            && sys::read_pseudo_text(&self.dir().join("cgroup.type"))
                 .is_ok_and(|t| t.trim() == "threaded")
     }
 
@@ -547,7 +547,7 @@ impl<'h> Group<'h> {
 
     /// The pids in the group (thread ids in a threaded group).
     pub fn procs(&self) -> Result<Vec<u32>> {
-        let text = crate::read_pseudo_text(&self.dir().join(self.task_file()))
+        let text = sys::read_pseudo_text(&self.dir().join(self.task_file()))
             .map_err(|e| Ecg::Other.with_errno(e))?;
         Ok(text.lines().filter_map(|l| l.trim().parse().ok()).collect())
     }
@@ -572,14 +572,16 @@ impl<'h> Group<'h> {
     /// are).
     pub fn delete(&self, recursive: bool) -> Result<()> {
         if !self.exists() {
-            return Err(Ecg::Other.with_errno(std::io::Error::from_raw_os_error(libc::ENOENT)));
+            return Err(
+                Ecg::Other.with_errno(std::io::Error::from_raw_os_error(sys::errno::ENOENT))
+            );
         }
         if self.path.is_root() && !recursive {
             return Ok(());
         }
         let children = self.children()?;
         if !recursive && !children.is_empty() {
-            return Err(Ecg::Other.with_errno(std::io::Error::from_raw_os_error(libc::EBUSY)));
+            return Err(Ecg::Other.with_errno(std::io::Error::from_raw_os_error(sys::errno::EBUSY)));
         }
         let target = self.path.parent().unwrap_or_else(GroupPath::root);
         let target = self.hierarchy.group(&target);
@@ -602,7 +604,7 @@ impl<'h> Group<'h> {
         for pid in self.procs()? {
             match write_file(&file, &pid.to_string()) {
                 // The process ended meanwhile.
-                Err(e) if e.errno() == Some(libc::ESRCH) => {}
+                Err(e) if e.errno() == Some(sys::errno::ESRCH) => {}
                 other => other?,
             }
         }

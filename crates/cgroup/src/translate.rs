@@ -17,7 +17,7 @@
 //! `cpu.weight`, so `cpu.shares=2` became the invalid weight 0 there.
 
 use super::{Ecg, Version};
-use crate::error::{Error, Result};
+use sys::error::{Error, Result};
 
 /// One file write a setting becomes.
 #[derive(Debug, Clone, PartialEq, Eq)]
