@@ -451,7 +451,9 @@ fn cgget_side_by_side_with_libcgroup() {
     let cases = [
         args(&["-r", limit, n]),
         args(&["-r", limit, "-r", weight, n, &child]),
-        args(&["-r", weight, "-r", limit, "-r", "cpu.stat", n]),
+        // A multi-line value that stays put in a group no task has run in (cpu.stat's
+        // period counters tick once the group has a quota, between the two runs).
+        args(&["-r", weight, "-r", limit, "-r", "memory.stat", n]),
         args(&["-n", "-v", "-r", weight, n, &child]),
         args(&["-nv", "--variable", limit, n]),
         args(&["-g", &format!("cpu:{n}")]),
