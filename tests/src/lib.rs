@@ -134,6 +134,8 @@ impl Output {
 pub struct Run {
     cmd: Command,
     stdin: Option<Vec<u8>>,
+    /// Run `cmd` as this user in a login session ([`Run::as_login_user`]).
+    login: Option<LoginUser>,
 }
 
 impl Run {
@@ -143,7 +145,11 @@ impl Run {
         cmd.stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        Run { cmd, stdin: None }
+        Run {
+            cmd,
+            stdin: None,
+            login: None,
+        }
     }
 
     /// `program args...` as the unprivileged user nobody, with no supplementary groups.
@@ -162,23 +168,51 @@ impl Run {
     /// `program args...` as `user` in a real PAM login session: `runuser -l` (its PAM service
     /// `runuser-l` has pam_systemd register the session, so the process is in the user's
     /// `session-N.scope`), with `XDG_RUNTIME_DIR` and `DBUS_SESSION_BUS_ADDRESS` set so that
-    /// `systemd-run --user` and our `--user` options reach the user's manager. A login starts
-    /// from a clean environment in the user's home: [`Run::env`] does not reach `program`
-    /// (give variables as `/usr/bin/env NAME=VALUE program`), and relative paths are the home's.
+    /// `systemd-run --user` and our `--user` options reach the user's manager. The login
+    /// starts in the user's home with a clean environment, to which the variables given with
+    /// [`Run::env`] are added; [`Run::arg0`] does not carry over.
     pub fn as_login_user(user: &LoginUser, program: impl AsRef<OsStr>) -> Self {
-        let runtime = format!("/run/user/{}", user.uid);
-        let mut run = Run::new("/usr/sbin/runuser");
-        run.cmd.args([
-            "-l".into(),
-            "-c".into(),
-            format!(
-                "export XDG_RUNTIME_DIR={runtime} DBUS_SESSION_BUS_ADDRESS=unix:path={runtime}/bus; exec \"$0\" \"$@\""
-            ),
-            "--".into(),
-            user.name.clone(),
-        ]);
-        run.cmd.arg(program);
+        let mut run = Run::new(program);
+        run.login = Some(user.clone());
         run
+    }
+
+    /// The command to start: `cmd` itself, or `cmd` through a login as [`Run::login`].
+    fn command(&mut self) -> &mut Command {
+        if let Some(user) = self.login.take() {
+            let runtime = format!("/run/user/{}", user.uid);
+            let mut login = Command::new("/usr/sbin/runuser");
+            login.args([
+                "-l".into(),
+                "-c".into(),
+                format!(
+                    "export XDG_RUNTIME_DIR={runtime} DBUS_SESSION_BUS_ADDRESS=unix:path={runtime}/bus; exec \"$0\" \"$@\""
+                ),
+                "--".into(),
+                user.name,
+                "/usr/bin/env".into(),
+            ]);
+            for (key, value) in self.cmd.get_envs() {
+                if let Some(value) = value {
+                    let mut pair = key.to_os_string();
+                    pair.push("=");
+                    pair.push(value);
+                    login.arg(pair);
+                }
+            }
+            login
+                .arg(self.cmd.get_program())
+                .args(self.cmd.get_args())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .stdin(if self.stdin.is_some() {
+                    Stdio::piped()
+                } else {
+                    Stdio::null()
+                });
+            self.cmd = login;
+        }
+        &mut self.cmd
     }
 
     /// Add arguments.
@@ -224,13 +258,13 @@ impl Run {
 
     /// Send standard output to this file instead of capturing it.
     pub fn stdout_to(mut self, file: std::fs::File) -> Self {
-        self.cmd.stdout(file);
+        self.command().stdout(file);
         self
     }
 
     /// Start it without waiting.
     pub fn spawn(mut self) -> std::process::Child {
-        self.cmd.stdout(Stdio::null()).stderr(Stdio::null());
+        self.command().stdout(Stdio::null()).stderr(Stdio::null());
         self.cmd
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {:?}: {e}", self.cmd))
@@ -239,7 +273,7 @@ impl Run {
     /// Run to the end.
     pub fn run(mut self) -> Output {
         let mut child = self
-            .cmd
+            .command()
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {:?}: {e}", self.cmd));
         if let (Some(text), Some(mut pipe)) = (self.stdin.take(), child.stdin.take()) {
@@ -586,4 +620,44 @@ pub fn login_user() -> Option<LoginUser> {
         gid: id(fields[3]),
         name,
     })
+}
+
+/// An unprivileged user the rootless tests run as: `nobody` on every host (no subordinate
+/// ids, no session), and in the systemd guest also the login user ([`login_user`]) through a
+/// real login session, with its own /etc/subuid and /etc/subgid ranges.
+#[derive(Debug, Clone)]
+pub enum Rootless {
+    Nobody,
+    Login(LoginUser),
+}
+
+impl Rootless {
+    /// `nobody`, then the login user where there is one.
+    pub fn all() -> Vec<Rootless> {
+        let mut users = vec![Rootless::Nobody];
+        users.extend(login_user().map(Rootless::Login));
+        users
+    }
+
+    pub fn uid(&self) -> u32 {
+        match self {
+            Rootless::Nobody => NOBODY,
+            Rootless::Login(user) => user.uid,
+        }
+    }
+
+    pub fn gid(&self) -> u32 {
+        match self {
+            Rootless::Nobody => NOBODY,
+            Rootless::Login(user) => user.gid,
+        }
+    }
+
+    /// `program args...` as this user ([`Run::as_nobody`], [`Run::as_login_user`]).
+    pub fn run(&self, program: impl AsRef<OsStr>) -> Run {
+        match self {
+            Rootless::Nobody => Run::as_nobody(program),
+            Rootless::Login(user) => Run::as_login_user(user, program),
+        }
+    }
 }

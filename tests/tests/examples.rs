@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use tests::{
-    MountTableUnchanged, Run, TestGroup, busybox_root, cgroup_dir, cgroup_mounts, ours, scratch,
+    MountTableUnchanged, Rootless, Run, TestGroup, busybox_root, cgroup_dir, cgroup_mounts, ours,
+    scratch,
 };
 
 fn example(name: &str) -> PathBuf {
@@ -255,33 +256,37 @@ fn netns_is_usable_by_ip_netns_and_pings() {
     assert!(text.ends_with("left:  0\n"), "{text}");
 }
 
+/// As `nobody`, and in the systemd guest also as the login user in its login session.
 #[test]
 fn rootless_container_runs_as_an_ordinary_user() {
-    let _host = MountTableUnchanged::new();
-    let Some((_d, root, tmp)) = setup() else {
-        return;
-    };
-    let before = listing(&root);
-    let out = Run::as_nobody(example("rootless.sh"))
-        .arg_os(&root)
-        .args([
-            "/bin/sh",
-            "-c",
-            "id -u; hostname; grep ' / / ' /proc/self/mountinfo; echo $$; echo > /written",
-        ])
-        .env("NSUTILS_BIN", bin_dir())
-        .env("TMPDIR", &tmp)
-        .run();
-    let text = out.ok();
-    let lines: Vec<&str> = text.lines().collect();
-    assert_eq!(&lines[..2], ["0", "nsutils-rootless"], "{text}");
-    assert!(
-        lines[2].contains(" - overlay overlay ") && lines[2].contains("userxattr"),
-        "{text}"
-    );
-    assert_eq!(lines[3], "1");
-    assert_eq!(listing(&tmp), Vec::<String>::new());
-    assert_eq!(listing(&root), before);
+    for user in Rootless::all() {
+        let _host = MountTableUnchanged::new();
+        let Some((_d, root, tmp)) = setup() else {
+            return;
+        };
+        let before = listing(&root);
+        let out = user
+            .run(example("rootless.sh"))
+            .arg_os(&root)
+            .args([
+                "/bin/sh",
+                "-c",
+                "id -u; hostname; grep ' / / ' /proc/self/mountinfo; echo $$; echo > /written",
+            ])
+            .env("NSUTILS_BIN", bin_dir())
+            .env("TMPDIR", &tmp)
+            .run();
+        let text = out.ok();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(&lines[..2], ["0", "nsutils-rootless"], "{user:?}: {text}");
+        assert!(
+            lines[2].contains(" - overlay overlay ") && lines[2].contains("userxattr"),
+            "{text}"
+        );
+        assert_eq!(lines[3], "1");
+        assert_eq!(listing(&tmp), Vec::<String>::new());
+        assert_eq!(listing(&root), before);
+    }
 }
 
 #[test]

@@ -90,3 +90,55 @@ fn the_login_user_runs_in_a_login_session() {
     let scope = format!("0::/user.slice/user-{uid}.slice/user@{uid}.service/app.slice/run-");
     assert!(out.ok().starts_with(&scope), "{out:?}");
 }
+
+/// The login user's own /etc/subuid and /etc/subgid ranges (useradd's, not a test's bind
+/// mount), mapped through newuidmap/newgidmap from its login session, by ours and by
+/// util-linux 2.42.2 alike; with -r the user is root and the whole range follows it (2.42.2
+/// maps one id fewer: unshare(1) NOTES).
+#[test]
+#[ignore = "systemd guest: cargo xtask vm-test --mode systemd"]
+fn the_login_user_maps_its_subordinate_ids() {
+    let user = login_user().unwrap_or_else(|| panic!("{GUEST}: NSUTILS_LOGIN_USER is not set"));
+    let range = |file: &str| -> Vec<String> {
+        let line = read(file)
+            .lines()
+            .find(|l| l.starts_with(&format!("{}:", user.name)))
+            .map(str::to_owned)
+            .unwrap_or_else(|| panic!("{file} has no range for {}", user.name));
+        line.split(':').skip(1).map(str::to_owned).collect()
+    };
+    let (uids, gids) = (range("/etc/subuid"), range("/etc/subgid"));
+    let Some(reference) = tests::reference("unshare") else {
+        return;
+    };
+    let maps = ["cat", "/proc/self/uid_map", "/proc/self/gid_map"];
+    for unshare in [tests::ours("unshare"), reference.clone()] {
+        let out = Run::as_login_user(&user, &unshare)
+            .arg_os("--map-auto")
+            .args(maps)
+            .run();
+        assert_eq!(
+            out.words(),
+            [
+                vec!["0", uids[0].as_str(), uids[1].as_str()],
+                vec!["0", gids[0].as_str(), gids[1].as_str()],
+            ],
+            "{}",
+            unshare.display()
+        );
+    }
+    let out = Run::as_login_user(&user, tests::ours("unshare"))
+        .args(["-r", "--map-auto"])
+        .args(maps)
+        .run();
+    let (uid, gid) = (user.uid.to_string(), user.gid.to_string());
+    assert_eq!(
+        out.words(),
+        [
+            vec!["0", uid.as_str(), "1"],
+            vec!["1", uids[0].as_str(), uids[1].as_str()],
+            vec!["0", gid.as_str(), "1"],
+            vec!["1", gids[0].as_str(), gids[1].as_str()],
+        ]
+    );
+}

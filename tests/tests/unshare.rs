@@ -12,7 +12,7 @@ use std::fs;
 use std::time::{Duration, Instant};
 
 use tests::{
-    MountTableUnchanged, NOBODY, Output, Run, have, ours, own_ns, reference, scratch,
+    MountTableUnchanged, NOBODY, Output, Rootless, Run, have, ours, own_ns, reference, scratch,
     sh_in_private_mount_ns,
 };
 
@@ -190,25 +190,27 @@ fn root_maps_as_root_and_as_nobody() {
         out.words(),
         [vec!["0", "0", "1"], vec!["0", "0", "1"], vec!["deny"]]
     );
-    let out = unshare_as_nobody(&args);
-    assert_eq!(
-        out.words(),
-        [
-            vec!["0", "65534", "1"],
-            vec!["0", "65534", "1"],
-            vec!["deny"]
-        ]
-    );
-    assert_eq!(unshare_as_nobody(&["-r", "id", "-u"]).ok(), "0\n");
+    // Each unprivileged user (nobody; the login user in the systemd guest) maps itself.
+    for user in Rootless::all() {
+        let out = user.run(ours("unshare")).args(&args).run();
+        let (uid, gid) = (user.uid().to_string(), user.gid().to_string());
+        assert_eq!(
+            out.words(),
+            [vec!["0", &uid, "1"], vec!["0", &gid, "1"], vec!["deny"]],
+            "{user:?}"
+        );
+        let out = user.run(ours("unshare")).args(["-r", "id", "-u"]).run();
+        assert_eq!(out.ok(), "0\n", "{user:?}");
+    }
 }
 
 #[test]
 fn single_id_maps() {
     let _mounts = MountTableUnchanged::new();
-    assert_eq!(
-        unshare_as_nobody(&["-c", "id", "-u"]).ok(),
-        format!("{NOBODY}\n")
-    );
+    for user in Rootless::all() {
+        let out = user.run(ours("unshare")).args(["-c", "id", "-u"]).run();
+        assert_eq!(out.ok(), format!("{}\n", user.uid()), "{user:?}");
+    }
     assert_eq!(
         unshare_as_nobody(&["--map-user=5", "--map-group=6", "sh", "-c", "id -u; id -g"]).ok(),
         "5\n6\n"
@@ -416,15 +418,26 @@ fn keep_caps_raises_ambient_capabilities() {
         let mut a = vec!["-r"];
         a.extend_from_slice(extra);
         a.extend_from_slice(&["grep", "^CapAmb", "/proc/self/status"]);
-        unshare_as_nobody(&a)
-            .ok()
-            .split_whitespace()
-            .nth(1)
-            .unwrap_or_default()
-            .to_owned()
+        Rootless::all()
+            .iter()
+            .map(|user| {
+                user.run(ours("unshare"))
+                    .args(&a)
+                    .run()
+                    .ok()
+                    .split_whitespace()
+                    .nth(1)
+                    .unwrap_or_default()
+                    .to_owned()
+            })
+            .collect::<Vec<_>>()
     };
-    assert_eq!(amb(&[]), "0000000000000000");
-    assert_ne!(amb(&["--keep-caps"]), "0000000000000000");
+    for caps in amb(&[]) {
+        assert_eq!(caps, "0000000000000000");
+    }
+    for caps in amb(&["--keep-caps"]) {
+        assert_ne!(caps, "0000000000000000");
+    }
 }
 
 // ---------------------------------------------------------------- persistence

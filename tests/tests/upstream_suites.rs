@@ -95,6 +95,16 @@ fn util_linux_2_42_2_tests_pass_with_util_linux() {
 /// libcgroup 3.2.0's CLI ftests on this host's cgroup layout, each result as
 /// `tests/ftests/expected` lists it for `nsutils` (or for `libcgroup` with `reference`).
 fn libcgroup_suite(reference: bool) {
+    libcgroup_tests(
+        reference,
+        &format!("{:?}", cgroup_mode()).to_lowercase(),
+        &[],
+    );
+}
+
+/// `tests/ftests/run.sh` with these tests (none: its default list) compared with the rows of
+/// `mode` in `tests/ftests/expected`.
+fn libcgroup_tests(reference: bool, mode: &str, tests: &[&str]) {
     let Some(src) = source("libcgroup-3.2.0") else {
         return;
     };
@@ -103,9 +113,10 @@ fn libcgroup_suite(reference: bool) {
     let out = Run::new("bash")
         .arg_os(script("ftests"))
         .arg_os(&src)
+        .args(tests)
         .env("FTESTS_BIN", our_bin_dir())
         .env("FTESTS_EXPECT", &expected)
-        .env("FTESTS_MODE", format!("{:?}", cgroup_mode()).to_lowercase())
+        .env("FTESTS_MODE", mode)
         .env("FTESTS_VERBOSE", "1")
         .env("FTESTS_REFERENCE", if reference { "1" } else { "0" })
         .run();
@@ -122,4 +133,27 @@ fn libcgroup_3_2_0_ftests_give_the_expected_results_with_ours() {
 #[test]
 fn libcgroup_3_2_0_ftests_give_the_expected_results_with_libcgroup() {
     libcgroup_suite(true);
+}
+
+/// libcgroup 3.2.0's sudo ftests of the CLI with systemd (`-b -c -S -p -r`: 060-070, 078,
+/// 079, 084-088, 997), run as upstream's ftests-sudo.sh runs them, on a host where systemd
+/// is PID 1 (`FTESTS_MODE=systemd` rows of `tests/ftests/expected`).
+fn libcgroup_sudo_suite(reference: bool) {
+    assert!(
+        tests::systemd_host(),
+        "the sudo ftests need systemd as PID 1: cargo xtask vm-test --mode systemd"
+    );
+    libcgroup_tests(reference, "systemd", &["sudo"]);
+}
+
+#[test]
+#[ignore = "systemd guest: cargo xtask vm-test --mode systemd"]
+fn libcgroup_3_2_0_sudo_ftests_give_the_expected_results_with_ours() {
+    libcgroup_sudo_suite(false);
+}
+
+#[test]
+#[ignore = "systemd guest: cargo xtask vm-test --mode systemd"]
+fn libcgroup_3_2_0_sudo_ftests_give_the_expected_results_with_libcgroup() {
+    libcgroup_sudo_suite(true);
 }
