@@ -132,9 +132,14 @@ trap finish EXIT
 trap 'exit 130' INT TERM
 
 mkdir -p "$WORK/tests" "$WORK/src/tools" "$WORK/bin"
-cp -r "$SRC/tests/ftests" "$WORK/tests/ftests"
-for t in $TOOLS; do
-    [ -x "$BIN/$t" ] && ln -s "$BIN/$t" "$WORK/src/tools/$t"
+# -L: a tree of symlinks (as the VM packs it) becomes real files, which python imports
+# from here rather than from where the links point.
+cp -rL "$SRC/tests/ftests" "$WORK/tests/ftests"
+# cgconfigparser (the sudo tests' setup) is in libcgroup's sbin; nsutils has none yet
+for t in $TOOLS cgconfigparser; do
+    for d in "$BIN" "$BIN/../sbin"; do
+        if [ -x "$d/$t" ]; then ln -s "$d/$t" "$WORK/src/tools/$t"; break; fi
+    done
 done
 
 # stand-in for the Cython bindings module (only Mode is used by CLI tests)
