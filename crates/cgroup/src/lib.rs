@@ -13,6 +13,7 @@
 //! [`translate`] maps settings between v1 and v2 names and units, so one script works on any
 //! host; [`Ecg`] is libcgroup's error codes with its texts and exit statuses.
 
+mod delegation;
 mod ecg;
 pub mod read;
 pub mod rules;
@@ -407,16 +408,40 @@ impl<'h> Group<'h> {
     }
 
     /// `+controller` into this group's `cgroup.subtree_control` for each one not yet there.
+    /// A refusal the group's state explains (see [`delegation`]) says why; otherwise the
+    /// errno, with libcgroup's status: a file it may not open is "parameter does not exist"
+    /// (EACCES) or "not allowed" (EPERM).
     pub fn enable(&self, controllers: &[&str]) -> Result<()> {
-        let file = self.dir().join("cgroup.subtree_control");
+        let file = self.dir().join(SUBTREE_CONTROL);
         let current = sys::read_pseudo_text(&file).unwrap_or_default();
         for c in controllers {
             if current.split_whitespace().any(|e| e == *c) {
                 continue;
             }
-            write_file(&file, &format!("+{c}"))?;
+            let word = format!("+{c}");
+            write_file(&file, &word).map_err(|e| {
+                let status = match e.errno() {
+                    Some(sys::errno::EACCES) => Ecg::ValueNotExist.status(),
+                    Some(sys::errno::EPERM) => Ecg::NotAllowed.status(),
+                    _ => e.status(),
+                };
+                self.explain_subtree_control(&word, e).with_status(status)
+            })?;
         }
         Ok(())
+    }
+
+    /// `failure` of writing `value` into `cgroup.subtree_control`, explained when the state
+    /// explains it (v2 only; the status stays).
+    fn explain_subtree_control(&self, value: &str, failure: Error) -> Error {
+        let explained = match (self.hierarchy.version, failure.errno()) {
+            (Version::V2, Some(errno)) => delegation::explain_subtree_control(self, value, errno),
+            _ => None,
+        };
+        match explained {
+            Some(why) => Error::msg(why).with_status(failure.status()),
+            None => failure,
+        }
     }
 
     /// Give the group's directory and files to `owner` (uid, gid), the task files
@@ -508,7 +533,13 @@ impl<'h> Group<'h> {
         if !file.exists() {
             return Err(Ecg::ValueNotExist.error());
         }
-        write_file(&file, value)
+        write_file(&file, value).map_err(|e| {
+            if setting == SUBTREE_CONTROL {
+                self.explain_subtree_control(value, e)
+            } else {
+                e
+            }
+        })
     }
 
     fn setting_file(&self, setting: &str) -> Result<PathBuf> {
@@ -524,7 +555,17 @@ impl<'h> Group<'h> {
         if !self.exists() {
             return Err(Ecg::GroupNotExist.error());
         }
-        write_file(&self.dir().join(self.task_file()), &pid.to_string())
+        let task_file = self.task_file();
+        write_file(&self.dir().join(task_file), &pid.to_string()).map_err(|e| {
+            let explained = match (self.hierarchy.version, e.errno()) {
+                (Version::V2, Some(errno)) => delegation::explain_move(self, task_file, pid, errno),
+                _ => None,
+            };
+            match explained {
+                Some(why) => Error::msg(why).with_status(e.status()),
+                None => e,
+            }
+        })
     }
 
     /// Whether this is a v2 group of type `threaded`, whose `cgroup.procs` can be neither
@@ -610,6 +651,16 @@ impl<'h> Group<'h> {
         }
         fs::remove_dir(self.dir()).map_err(|e| Ecg::Other.with_errno(e))
     }
+}
+
+/// The v2 file that enables controllers for a group's children.
+const SUBTREE_CONTROL: &str = "cgroup.subtree_control";
+
+/// Whether `e` is a refusal this crate explained in words of its own (a move or an enable the
+/// kernel refused, see [`delegation`]): the tools print it in place of libcgroup's generic
+/// line. Such a refusal keeps the errno's status ([`Ecg::Other`]) but has no errno left.
+pub fn is_explained(e: &Error) -> bool {
+    matches!(e, Error::Msg { status, .. } if *status == Ecg::Other.status())
 }
 
 fn write_file(file: &Path, value: &str) -> Result<()> {

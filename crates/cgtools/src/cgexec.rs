@@ -123,10 +123,14 @@ fn enter(plan: &Plan) -> Result<()> {
             .hierarchies(&all)
             .map_err(|_| failed(Ecg::NotAllowed.status()))?;
         for (hierarchy, _) in targets {
-            hierarchy
-                .group(&spec.path)
-                .attach(pid)
-                .map_err(|e| failed(e.status()))?;
+            hierarchy.group(&spec.path).attach(pid).map_err(|e| {
+                // A refused v2 move says why instead of libcgroup's generic line.
+                if cgroup::is_explained(&e) {
+                    e
+                } else {
+                    failed(e.status())
+                }
+            })?;
         }
     }
     Ok(())

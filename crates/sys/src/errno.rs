@@ -6,6 +6,9 @@
 
 use std::borrow::Cow;
 
+/// "Operation not permitted": a privileged operation, or a cgroup move the kernel refuses.
+pub const EPERM: i32 = libc::EPERM;
+
 /// "Permission denied": a file that may not be executed.
 pub const EACCES: i32 = libc::EACCES;
 
