@@ -7,7 +7,8 @@
 //!   ancestor of its source and destination groups (EACCES), and with `nsdelegate` that
 //!   ancestor must be inside the caller's cgroup namespace (ENOENT);
 //! - no internal processes: a non-root group that has processes cannot enable a controller
-//!   for its children (EBUSY);
+//!   for its children, and one that enables controllers for its children cannot take
+//!   processes (EBUSY);
 //! - a controller can only be enabled for the children of a group whose parent enabled it for
 //!   that group, i.e. that lists it in `cgroup.controllers` (ENOENT).
 //!
@@ -32,11 +33,24 @@ pub(crate) fn explain_move(
     pid: u32,
     errno: i32,
 ) -> Option<String> {
+    let dest_dir = dest.dir();
+    let refused = format!("cannot move process {pid} to {}", dest_dir.display());
+    if errno == sys::errno::EBUSY {
+        let file = dest_dir.join("cgroup.subtree_control");
+        let enabled = sys::read_pseudo_text(&file).ok()?;
+        let enabled = enabled.trim();
+        if enabled.is_empty() {
+            return None;
+        }
+        return Some(format!(
+            "{refused}: the group enables {enabled} for its children in {}, so it may hold no \
+             processes (the no-internal-process rule); move the process into a child group",
+            file.display()
+        ));
+    }
     if ![sys::errno::EACCES, sys::errno::EPERM, sys::errno::ENOENT].contains(&errno) {
         return None;
     }
-    let dest_dir = dest.dir();
-    let refused = format!("cannot move process {pid} to {}", dest_dir.display());
     let dest_file = dest_dir.join(task_file);
     if let Some(lack) = lacked_write(&dest_file) {
         return Some(format!(
@@ -56,8 +70,8 @@ pub(crate) fn explain_move(
     let ancestor_file = hierarchy.group(&ancestor).dir().join("cgroup.procs");
     let lack = lacked_write(&ancestor_file)?;
     Some(format!(
-        "{refused}: moving it from {} needs write access to {}, the common ancestor's, {lack}\n\
-         {MOVE_HINT}",
+        "{refused}: moving it from {} needs write access to {} (their common ancestor's), \
+         {lack}\n{MOVE_HINT}",
         hierarchy.group(&source).dir().display(),
         ancestor_file.display()
     ))
