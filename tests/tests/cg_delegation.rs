@@ -84,7 +84,7 @@ fn named(mut out: Output, program: &Path, tool: &str) -> Output {
     out
 }
 
-/// A `sleep` of our own, in the v2 group `dir`; killed (by its pid) and reaped when dropped.
+/// A `sleep` of our own, in the group `dir` (v1 or v2); killed (by its pid) and reaped when dropped.
 struct Sleeper(Child);
 
 impl Sleeper {
@@ -402,4 +402,93 @@ fn move_into_a_group_that_enables_controllers_names_the_rule() {
     );
     assert_eq!((mine.code, theirs.code), (Some(96), Some(96)));
     assert_eq!(procs(&inner), "");
+}
+
+/// Refusals outside any delegation (groups root made and kept) exit as libcgroup 3.2.0's
+/// do: a member file nobody may not open is "not allowed" (87; it was 96 before), a group
+/// directory nobody may not make too (87), a setting file nobody may not open "parameter
+/// does not exist" (95). On v1 (this host's memory hierarchy, the v1 guest) the messages
+/// are libcgroup's too; on v2 ours name the file and the right.
+#[test]
+fn refusals_outside_a_delegation_exit_as_libcgroups_do() {
+    if cgroup_mode() != CgroupMode::V2 {
+        let g = TestGroup::new("rootkept1");
+        let dir = g.dir("memory");
+        fs::create_dir(&dir).unwrap();
+        let group = format!("memory:{}", g.name);
+        let sleeper = Sleeper::new_in(&dir);
+        let pid = sleeper.pid().to_string();
+        for (tool, args, status) in [
+            ("cgexec", vec!["-g", &group, "true"], 87),
+            ("cgcreate", vec!["-g", &format!("{group}/sub")], 87),
+            ("cgclassify", vec!["-g", &group, &pid], 1),
+            (
+                "cgset",
+                vec!["-r", "memory.limit_in_bytes=1M", g.name.as_str()],
+                95,
+            ),
+        ] {
+            let Some((theirs, mine)) = as_nobody_both(tool, &args) else {
+                return;
+            };
+            assert_eq!(mine.stderr, theirs.stderr, "{tool}");
+            assert_eq!(
+                (mine.code, theirs.code),
+                (Some(status), Some(status)),
+                "{tool}"
+            );
+        }
+        assert!(!dir.join("sub").exists());
+        assert_eq!(
+            fs::read_to_string(dir.join("tasks")).unwrap(),
+            format!("{pid}\n")
+        );
+    }
+    let Some(mount) = v2_mount() else {
+        return;
+    };
+    let g = TestGroup::new("rootkept2");
+    let top = mount.join(&g.name);
+    fs::create_dir(&top).unwrap();
+    let (theirs, mine) = as_nobody_both("cgcreate", &["-g", &format!(":{}/sub", g.name)])
+        .expect("the reference is built");
+    assert_eq!(
+        theirs.stderr,
+        format!(
+            "cgcreate: can't create cgroup {}/sub: Cgroup, operation not allowed\n",
+            g.name
+        )
+    );
+    assert_eq!(
+        mine.stderr,
+        format!(
+            "cgcreate: can't create cgroup {name}/sub: cannot create {top}/sub: it needs write \
+             access to {top}, which uid {NOBODY} lacks (owner root, mode 0755)\n",
+            name = g.name,
+            top = top.display()
+        )
+    );
+    assert_eq!((mine.code, theirs.code), (Some(87), Some(87)));
+    assert!(!top.join("sub").exists());
+
+    let (theirs, mine) = as_nobody_both("cgexec", &["-g", &format!(":{}", g.name), "true"])
+        .expect("the reference is built");
+    assert_eq!(theirs.stderr, "cgroup change of group failed\n");
+    let pid_free = mine
+        .stderr
+        .split_once(" to ")
+        .map(|(_, rest)| rest.to_owned())
+        .unwrap_or_default();
+    assert_eq!(
+        pid_free,
+        format!(
+            "{top}: writing {top}/cgroup.procs needs write access, which uid {NOBODY} lacks \
+             (owner root, mode 0644)\n",
+            top = top.display()
+        ),
+        "{mine:#?}"
+    );
+    assert!(mine.stderr.starts_with("cgexec: cannot move process "));
+    assert_eq!((mine.code, theirs.code), (Some(87), Some(87)));
+    assert_eq!(procs(&top), "");
 }

@@ -135,6 +135,17 @@ pub(crate) fn explain_subtree_control(
     }
 }
 
+/// Why the group directory `dir` could not be made: its parent directory is not writable.
+pub(crate) fn explain_create(dir: &Path) -> Option<String> {
+    let parent = dir.parent()?;
+    let lack = lacked_write(parent)?;
+    Some(format!(
+        "cannot create {}: it needs write access to {}, {lack}",
+        dir.display(),
+        parent.display()
+    ))
+}
+
 /// `which uid U lacks (owner O, mode M)` when this process may not write `file`, else `None`.
 fn lacked_write(file: &Path) -> Option<String> {
     let allowed = rustix::fs::accessat(

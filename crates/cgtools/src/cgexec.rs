@@ -123,14 +123,15 @@ fn enter(plan: &Plan) -> Result<()> {
             .hierarchies(&all)
             .map_err(|_| failed(Ecg::NotAllowed.status()))?;
         for (hierarchy, _) in targets {
-            hierarchy.group(&spec.path).attach(pid).map_err(|e| {
-                // A refused v2 move says why instead of libcgroup's generic line.
-                if cgroup::is_explained(&e) {
-                    e
-                } else {
-                    failed(e.status())
-                }
-            })?;
+            hierarchy
+                .group(&spec.path)
+                .attach(pid)
+                .map_err(|e| match e {
+                    // A refused v2 move the cgroup crate explains: its words, named by us,
+                    // instead of libcgroup's generic line.
+                    Error::Plain { text, status } => Error::msg(text).with_status(status),
+                    other => failed(other.status()),
+                })?;
         }
     }
     Ok(())

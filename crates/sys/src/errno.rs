@@ -21,6 +21,9 @@ pub const ENOTDIR: i32 = libc::ENOTDIR;
 /// "No such file or directory": a path, or a group, that is not there.
 pub const ENOENT: i32 = libc::ENOENT;
 
+/// "Read-only file system": a file system mounted read-only.
+pub const EROFS: i32 = libc::EROFS;
+
 /// "Device or resource busy": a group that still has children or members.
 pub const EBUSY: i32 = libc::EBUSY;
 
