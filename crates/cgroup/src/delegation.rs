@@ -60,12 +60,14 @@ pub(crate) fn explain_move(
     }
     let hierarchy = dest.hierarchy();
     let source = sys::target::cgroup2_path(pid).ok()??;
-    let Some(source) = within(&hierarchy.mount_root, &source) else {
+    // /proc shows a group outside the reader's cgroup namespace as `/..`.
+    if source.starts_with("/..") {
         return Some(format!(
             "{refused}: the process is in {source}, outside your cgroup namespace, and a \
              move may not cross the namespace's boundary (nsdelegate)"
         ));
-    };
+    }
+    let source = within(&hierarchy.mount_root, &source)?;
     let ancestor = common_ancestor(&source, dest.path());
     let ancestor_file = hierarchy.group(&ancestor).dir().join("cgroup.procs");
     let lack = lacked_write(&ancestor_file)?;
