@@ -621,8 +621,13 @@ fn login_user_limits_hold_in_a_delegated_subtree() {
     let share =
         scope["cpu_usec"].parse::<f64>().unwrap() / scope["wall_usec"].parse::<f64>().unwrap();
     eprintln!(
-        "busy loop at cpu.max 25000 100000: {:.1} % of one CPU",
-        share * 100.0
+        "busy loop at cpu.max 25000 100000: {:.1} % of one CPU ({} us of {} us); oom_kill \
+         {} -> {}",
+        share * 100.0,
+        scope["cpu_usec"],
+        scope["wall_usec"],
+        scope["oom_kill_before"],
+        scope["oom_kill_after"]
     );
     assert!(
         (0.15..=0.35).contains(&share),
