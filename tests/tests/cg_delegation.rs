@@ -125,7 +125,7 @@ const MOVE_HINT: &str = "start the program inside a subtree delegated to you ins
 #[test]
 fn move_refused_by_the_containment_rule_names_the_common_ancestor() {
     let Some(mount) = v2_mount() else {
-        return v1_move_unchanged();
+        return v1_move_unchanged("contain");
     };
     let g = TestGroup::new("contain");
     let top = mount.join(&g.name);
@@ -198,8 +198,8 @@ fn move_refused_by_the_containment_rule_names_the_common_ancestor() {
 
 /// On v1 nothing is explained (the rules are v1's): a refused move prints what libcgroup
 /// prints. nobody's cgexec into a group whose tasks file is root's.
-fn v1_move_unchanged() {
-    let g = TestGroup::new("contain");
+fn v1_move_unchanged(name: &str) {
+    let g = TestGroup::new(name);
     let dir = g.dir("memory");
     fs::create_dir(&dir).unwrap();
     let spec = format!("memory:{}", g.name);
@@ -220,7 +220,7 @@ fn v1_move_unchanged() {
 #[test]
 fn enable_in_a_group_with_processes_names_the_no_internal_process_rule() {
     let Some(mount) = v2_mount() else {
-        return v1_enable_unchanged();
+        return v1_enable_unchanged("busy");
     };
     let c = enabled_controller(&mount);
     let g = TestGroup::new("busy");
@@ -270,9 +270,10 @@ fn enable_in_a_group_with_processes_names_the_no_internal_process_rule() {
     assert_eq!(procs(&busy), format!("{}\n", sleeper.pid()));
 }
 
-/// On v1 there is no cgroup.subtree_control: cgset of it fails as libcgroup's does.
-fn v1_enable_unchanged() {
-    let g = TestGroup::new("busy");
+/// On v1 there is nothing to enable: nobody's cgcreate of a group under root's fails as
+/// libcgroup's does.
+fn v1_enable_unchanged(name: &str) {
+    let g = TestGroup::new(name);
     fs::create_dir(g.dir("memory")).unwrap();
     let spec = format!("memory:{}/sub", g.name);
     let Some((theirs, mine)) = as_nobody_both("cgcreate", &["-g", &spec]) else {
@@ -292,7 +293,7 @@ fn v1_enable_unchanged() {
 #[test]
 fn enable_of_a_controller_the_parent_has_not_delegated_names_the_parent() {
     let Some(mount) = v2_mount() else {
-        return v1_enable_unchanged();
+        return v1_enable_unchanged("undelegated");
     };
     let c = enabled_controller(&mount);
     let g = TestGroup::new("undelegated");
@@ -356,7 +357,7 @@ fn enable_of_a_controller_the_parent_has_not_delegated_names_the_parent() {
 #[test]
 fn move_into_a_group_that_enables_controllers_names_the_rule() {
     let Some(mount) = v2_mount() else {
-        return v1_move_unchanged();
+        return v1_move_unchanged("inner");
     };
     let c = enabled_controller(&mount);
     let g = TestGroup::new("inner");
