@@ -13,6 +13,7 @@
 //! [`translate`] maps settings between v1 and v2 names and units, so one script works on any
 //! host; [`Ecg`] is libcgroup's error codes with its texts and exit statuses.
 
+mod delegation;
 mod ecg;
 pub mod read;
 pub mod rules;
@@ -385,14 +386,34 @@ impl<'h> Group<'h> {
             match fs::create_dir(&dir) {
                 Ok(()) => made.push(dir),
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                // A read-only cgroupfs still has the groups it has.
+                Err(e) if e.raw_os_error() == Some(sys::errno::EROFS) && dir.is_dir() => {}
                 Err(e) => {
                     Self::undo(&made);
-                    return Err(Ecg::Other.with_errno(e));
+                    return Err(self.create_failure(&dir, &e));
                 }
             }
             ancestry.push(group);
         }
         Ok(made)
+    }
+
+    /// A group directory `dir` that could not be made: libcgroup's code (not the owner for
+    /// EPERM, else not allowed), and on v2 a directory the caller may not write says so.
+    fn create_failure(&self, dir: &Path, e: &std::io::Error) -> Error {
+        let code = if e.raw_os_error() == Some(sys::errno::EPERM) {
+            Ecg::NotOwner
+        } else {
+            Ecg::NotAllowed
+        };
+        let explained = match self.hierarchy.version {
+            Version::V2 => delegation::explain_create(dir),
+            Version::V1 => None,
+        };
+        match explained {
+            Some(why) => Error::msg(why).with_status(code.status()),
+            None => code.error(),
+        }
     }
 
     /// Remove directories [`Group::create`] made, deepest first.
@@ -407,16 +428,43 @@ impl<'h> Group<'h> {
     }
 
     /// `+controller` into this group's `cgroup.subtree_control` for each one not yet there.
+    /// A refusal the group's state explains (see [`delegation`]) says why; otherwise as
+    /// [`Group::write`] fails.
     pub fn enable(&self, controllers: &[&str]) -> Result<()> {
-        let file = self.dir().join("cgroup.subtree_control");
+        let file = self.dir().join(SUBTREE_CONTROL);
         let current = sys::read_pseudo_text(&file).unwrap_or_default();
         for c in controllers {
             if current.split_whitespace().any(|e| e == *c) {
                 continue;
             }
-            write_file(&file, &format!("+{c}"))?;
+            self.write_setting(&file, SUBTREE_CONTROL, &format!("+{c}"))?;
         }
         Ok(())
+    }
+
+    /// Write `value` into the setting file `file` (named `setting`). As libcgroup: a file it
+    /// may not open is "not allowed" for EPERM, else "parameter does not exist"; a write the
+    /// kernel refuses is the errno's. A refused `cgroup.subtree_control` on v2 says why
+    /// when the group's state explains it (the status stays).
+    fn write_setting(&self, file: &Path, setting: &str, value: &str) -> Result<()> {
+        write_control(file, value).map_err(|failure| {
+            let errno = failure.errno();
+            let fallback = match failure {
+                WriteFailure::Open(_) if errno == sys::errno::EPERM => Ecg::NotAllowed.error(),
+                WriteFailure::Open(_) => Ecg::ValueNotExist.error(),
+                WriteFailure::Write(e) => Ecg::Other.with_errno(e),
+            };
+            let explained = match self.hierarchy.version {
+                Version::V2 if setting == SUBTREE_CONTROL => {
+                    delegation::explain_subtree_control(self, value, errno)
+                }
+                _ => None,
+            };
+            match explained {
+                Some(why) => Error::msg(why).with_status(fallback.status()),
+                None => fallback,
+            }
+        })
     }
 
     /// Give the group's directory and files to `owner` (uid, gid), the task files
@@ -508,7 +556,7 @@ impl<'h> Group<'h> {
         if !file.exists() {
             return Err(Ecg::ValueNotExist.error());
         }
-        write_file(&file, value)
+        self.write_setting(&file, setting, value)
     }
 
     fn setting_file(&self, setting: &str) -> Result<PathBuf> {
@@ -519,12 +567,38 @@ impl<'h> Group<'h> {
     }
 
     /// Move process `pid` (all its threads) into the group: `cgroup.procs`, or on v2
-    /// `cgroup.threads` when the group is `threaded`.
+    /// `cgroup.threads` when the group is `threaded`. As libcgroup: a member file it may not
+    /// open is "not the owner" for EPERM, "does not exist" for ENOENT, else "not allowed";
+    /// a move the kernel refuses is the errno's. A refusal on v2 that the groups' state
+    /// explains (see [`delegation`]) comes back as [`Error::Plain`] with the explanation and
+    /// the same status: the tools print it in place of libcgroup's line.
     pub fn attach(&self, pid: u32) -> Result<()> {
         if !self.exists() {
             return Err(Ecg::GroupNotExist.error());
         }
-        write_file(&self.dir().join(self.task_file()), &pid.to_string())
+        let task_file = self.task_file();
+        write_control(&self.dir().join(task_file), &pid.to_string()).map_err(|failure| {
+            let errno = failure.errno();
+            let fallback = match failure {
+                WriteFailure::Open(_) => match errno {
+                    sys::errno::EPERM => Ecg::NotOwner.error(),
+                    sys::errno::ENOENT => Ecg::GroupNotExist.error(),
+                    _ => Ecg::NotAllowed.error(),
+                },
+                WriteFailure::Write(e) => Ecg::Other.with_errno(e),
+            };
+            let explained = match self.hierarchy.version {
+                Version::V2 => delegation::explain_move(self, task_file, pid, errno),
+                Version::V1 => None,
+            };
+            match explained {
+                Some(text) => Error::Plain {
+                    text,
+                    status: fallback.status(),
+                },
+                None => fallback,
+            }
+        })
     }
 
     /// Whether this is a v2 group of type `threaded`, whose `cgroup.procs` can be neither
@@ -612,15 +686,36 @@ impl<'h> Group<'h> {
     }
 }
 
-fn write_file(file: &Path, value: &str) -> Result<()> {
+/// The v2 file that enables controllers for a group's children.
+const SUBTREE_CONTROL: &str = "cgroup.subtree_control";
+
+/// How writing a control file failed: libcgroup tells a file it could not open apart from a
+/// write the kernel refused.
+enum WriteFailure {
+    Open(std::io::Error),
+    Write(std::io::Error),
+}
+
+impl WriteFailure {
+    fn errno(&self) -> i32 {
+        let (WriteFailure::Open(e) | WriteFailure::Write(e)) = self;
+        sys::Errno::from(e).0
+    }
+}
+
+fn write_control(file: &Path, value: &str) -> std::result::Result<(), WriteFailure> {
     // O_TRUNC changes nothing on cgroupfs, and makes a fake tree show the last write.
     let mut f = fs::OpenOptions::new()
         .write(true)
         .truncate(true)
         .open(file)
-        .map_err(|e| Ecg::Other.with_errno(e))?;
-    f.write_all(value.as_bytes())
-        .map_err(|e| Ecg::Other.with_errno(e))
+        .map_err(WriteFailure::Open)?;
+    f.write_all(value.as_bytes()).map_err(WriteFailure::Write)
+}
+
+fn write_file(file: &Path, value: &str) -> Result<()> {
+    write_control(file, value)
+        .map_err(|(WriteFailure::Open(e) | WriteFailure::Write(e))| Ecg::Other.with_errno(e))
 }
 
 #[cfg(test)]

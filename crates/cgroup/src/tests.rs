@@ -385,3 +385,51 @@ fn inside_a_cgroup_namespace_the_mount_at_its_root_wins() {
         f.dir.join("a")
     );
 }
+
+#[test]
+fn refused_enables_are_explained_from_the_groups_state() {
+    let f = Fake::new("explain");
+    let all = unified(&f);
+    let h = &all.list[0];
+    let dir = f.mkdir("v2/a/b");
+    fs::write(dir.join("cgroup.controllers"), "pids\n").unwrap();
+    fs::write(dir.join("cgroup.procs"), "123\n456\n").unwrap();
+    let group = h.group(&GroupPath::parse("a/b").unwrap());
+    let v2 = f.dir.join("v2");
+    let explain = |value, errno| delegation::explain_subtree_control(&group, value, errno);
+    assert_eq!(
+        explain("+memory", sys::errno::ENOENT).as_deref(),
+        Some(
+            format!(
+                "cannot enable memory for the children of {0}/a/b: it is not in \
+                 {0}/a/b/cgroup.controllers, because the parent group has not delegated it \
+                 (not enabled in {0}/a/cgroup.subtree_control)",
+                v2.display()
+            )
+            .as_str()
+        )
+    );
+    // The first word the group lacks is named, not the first word.
+    assert!(
+        explain("+pids +memory", sys::errno::ENOENT)
+            .is_some_and(|m| m.starts_with("cannot enable memory "))
+    );
+    assert_eq!(
+        explain("+pids", sys::errno::EBUSY).as_deref(),
+        Some(
+            format!(
+                "cannot enable pids for the children of {0}/a/b: the group has processes (2 in \
+                 {0}/a/b/cgroup.procs), and a group that passes controllers to its children \
+                 may hold none (the no-internal-process rule); move them into a child group \
+                 first",
+                v2.display()
+            )
+            .as_str()
+        )
+    );
+    // Nothing to explain: disabling, an empty group, another errno.
+    assert_eq!(explain("-pids", sys::errno::EBUSY), None);
+    assert_eq!(explain("+pids", sys::errno::EINVAL), None);
+    fs::write(dir.join("cgroup.procs"), "").unwrap();
+    assert_eq!(explain("+pids", sys::errno::EBUSY), None);
+}

@@ -126,7 +126,12 @@ fn enter(plan: &Plan) -> Result<()> {
             hierarchy
                 .group(&spec.path)
                 .attach(pid)
-                .map_err(|e| failed(e.status()))?;
+                .map_err(|e| match e {
+                    // A refused v2 move the cgroup crate explains: its words, named by us,
+                    // instead of libcgroup's generic line.
+                    Error::Plain { text, status } => Error::msg(text).with_status(status),
+                    other => failed(other.status()),
+                })?;
         }
     }
     Ok(())

@@ -6,6 +6,9 @@
 
 use std::borrow::Cow;
 
+/// "Operation not permitted": a privileged operation, or a cgroup move the kernel refuses.
+pub const EPERM: i32 = libc::EPERM;
+
 /// "Permission denied": a file that may not be executed.
 pub const EACCES: i32 = libc::EACCES;
 
@@ -17,6 +20,9 @@ pub const ENOTDIR: i32 = libc::ENOTDIR;
 
 /// "No such file or directory": a path, or a group, that is not there.
 pub const ENOENT: i32 = libc::ENOENT;
+
+/// "Read-only file system": a file system mounted read-only.
+pub const EROFS: i32 = libc::EROFS;
 
 /// "Device or resource busy": a group that still has children or members.
 pub const EBUSY: i32 = libc::EBUSY;

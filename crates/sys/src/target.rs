@@ -246,13 +246,20 @@ pub fn unified_cgroup(pid: u32) -> Result<Option<std::path::PathBuf>> {
     if !is_v2 {
         return Ok(None);
     }
+    Ok(cgroup2_path(pid)?.map(|rel| Path::new("/sys/fs/cgroup").join(rel.trim_start_matches('/'))))
+}
+
+/// The cgroup v2 group of process `pid`: the path of its `/proc/PID/cgroup` `0::` line,
+/// relative to the reader's cgroup namespace root (starting with `/..` when the process is
+/// outside that namespace); `None` when the process has no v2 line (a v1-only host).
+pub fn cgroup2_path(pid: u32) -> Result<Option<String>> {
     let path = format!("/proc/{pid}/cgroup");
     let text = crate::read_pseudo_text(Path::new(&path))
         .context(|| "failed to get cgroup path".to_owned())?;
     Ok(text
         .lines()
         .find_map(|l| l.strip_prefix("0::"))
-        .map(|rel| Path::new("/sys/fs/cgroup").join(rel.trim_start_matches('/'))))
+        .map(str::to_owned))
 }
 
 /// Open `DIR/cgroup.procs` for appending our pid later.
