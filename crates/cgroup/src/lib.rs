@@ -16,6 +16,7 @@
 mod ecg;
 pub mod read;
 pub mod rules;
+pub mod scope;
 mod translate;
 
 pub use ecg::Ecg;

@@ -2,6 +2,7 @@
 
 use std::ffi::OsString;
 
+use cgroup::scope::{self, Names, Owner};
 use cgroup::{Access, Ecg, Group, GroupPath};
 use clap::{Arg, Command};
 use sys::cli::{self, Order, flag, required};
@@ -29,6 +30,10 @@ pub fn command() -> Command {
             required("fperm", Some('f'), "fperm", "mode", "mode of the setting files (octal)"),
             required("tperm", Some('s'), "tperm", "mode", "mode of the task files (octal)"),
             common::ignore_default_scope(),
+            flag("scope", Some('c'), "scope", "start a delegated systemd scope SLICE.slice/SCOPE.scope[/sub/groups]\n  and create the groups inside it"),
+            required("pid", Some('p'), "pid", "pid", "the process that makes up the scope (default: an idle process)"),
+            flag("setdefault", Some('S'), "setdefault", "make the scope the default scope of later group names"),
+            common::user_scope(),
             flag("help", Some('h'), "help", "display this help"),
             Arg::new("extra").num_args(0..).hide(true),
         ])
@@ -41,7 +46,23 @@ pub struct Plan {
     pub specs: Vec<Spec>,
     /// Owners and modes.
     pub access: Access,
+    /// `-c`: start a systemd scope first.
+    pub scope: Option<ScopeRequest>,
+    /// Whose default scope names are read below.
+    pub defaults: common::Defaults,
 }
+
+/// `-c`, with `-S` and `-p`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ScopeRequest {
+    /// `-S`: make it the default scope.
+    pub set_default: bool,
+    /// `-p`: the process the scope is made of; none means an idle process of ours.
+    pub pid: Option<u32>,
+}
+
+/// The name libcgroup's `cgexec -r` and `cgclassify -r` recognise a scope's idle process by.
+pub const IDLE_NAME: &str = "libcgroup_systemd_idle_thread";
 
 /// Build the plan, or the help text.
 pub fn parse(prog: &Prog, args: Vec<OsString>) -> Result<Action<Plan>> {
@@ -50,20 +71,23 @@ pub fn parse(prog: &Prog, args: Vec<OsString>) -> Result<Action<Plan>> {
     }
     let cmd = command();
     let (opts, operands) = common::getopt(&cmd, prog, args, Order::Permute, HELP)?;
-    if let Some(extra) = operands.first() {
-        return Err(usage_msg(format!(
-            "wrong arguments ({})",
-            extra.to_string_lossy()
-        )));
-    }
     let mut plan = Plan {
         specs: Vec::new(),
         access: Access::default(),
+        scope: None,
+        defaults: common::Defaults::default(),
     };
     let (mut admin, mut task) = (None, None);
+    let (mut create_scope, mut set_default, mut pid) = (false, false, None);
     for opt in opts {
         let text = opt.text();
+        if plan.defaults.take(&opt.id) {
+            continue;
+        }
         match opt.id.as_str() {
+            "scope" => create_scope = true,
+            "setdefault" => set_default = true,
+            "pid" => pid = Some(parse_pid(&text)?),
             "help" => {
                 return Ok(Action::Print(cli::help(&cmd, USAGE, "cgcreate(1)")));
             }
@@ -84,6 +108,24 @@ pub fn parse(prog: &Prog, args: Vec<OsString>) -> Result<Action<Plan>> {
             _ => {}
         }
     }
+    if plan.defaults.ignore && create_scope {
+        return Err(usage_msg("\"-b\" and \"-c\" are mutually exclusive"));
+    }
+    if set_default && !create_scope {
+        return Err(usage_msg("\"-S\" requires \"-c\" to be provided"));
+    }
+    if pid.is_some() && !create_scope {
+        return Err(usage_msg("\"-p\" requires \"-c\" to be provided"));
+    }
+    if create_scope {
+        plan.scope = Some(ScopeRequest { set_default, pid });
+    }
+    if let Some(extra) = operands.first() {
+        return Err(usage_msg(format!(
+            "wrong arguments ({})",
+            extra.to_string_lossy()
+        )));
+    }
     if plan.specs.is_empty() {
         return Err(usage_msg("no cgroup specified"));
     }
@@ -100,17 +142,27 @@ pub fn run(prog: &Prog, args: Vec<OsString>) -> Result<Status> {
     })
 }
 
-/// Create every group; if one fails, remove every directory this run made.
+/// Create every group; if one fails, remove every directory this run made. With `-c`, each
+/// group's scope is started first.
 pub fn execute(plan: &Plan) -> Result<()> {
     let all = common::hierarchies()?;
+    // With -c, names are the scopes' own; otherwise below the default scope.
+    let names = match plan.scope {
+        Some(_) => Names::as_typed(),
+        None => plan.defaults.names(&all),
+    };
+    let specs = common::resolve(&plan.specs, &names)?;
     // Resolve everything first: an unknown controller creates nothing.
     let mut work = Vec::new();
-    for spec in &plan.specs {
+    for spec in &specs {
         let targets = spec.hierarchies(&all).map_err(|name| unknown(&name))?;
         work.push((spec, targets));
     }
     let mut made = Vec::new();
     for (spec, targets) in &work {
+        if let Some(request) = &plan.scope {
+            start_scope(spec, request, plan.defaults.owner)?;
+        }
         for (hierarchy, controllers) in targets {
             let group = hierarchy.group(&spec.path);
             let names: Vec<&str> = controllers.iter().map(String::as_str).collect();
@@ -126,6 +178,109 @@ pub fn execute(plan: &Plan) -> Result<()> {
                 Group::undo_create(&made);
                 return Err(e.context(format!("can't create cgroup {}", display(&spec.path))));
             }
+        }
+    }
+    Ok(())
+}
+
+/// `-p`: a pid as libcgroup reads it (atoi: leading digits, anything after them ignored);
+/// 0, 1 and non-numbers are refused.
+fn parse_pid(text: &str) -> Result<u32> {
+    let trimmed = text.trim_start();
+    let digits: String = trimmed
+        .strip_prefix('+')
+        .unwrap_or(trimmed)
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    match digits.parse::<u32>() {
+        Ok(pid) if pid > 1 && !trimmed.starts_with('-') => Ok(pid),
+        _ => Err(usage_msg(format!("Invalid pid {text}"))),
+    }
+}
+
+/// `SLICE/SCOPE` of a `-c` group name (its first two components), or libcgroup's complaint.
+fn scope_of(spec: &Spec) -> std::result::Result<(String, String), String> {
+    let name = spec.typed.as_str();
+    let mut parts = spec.path.as_str().splitn(3, '/');
+    let (Some(slice), Some(scope)) = (parts.next(), parts.next()) else {
+        return Err(format!("cgroup name does not contain a slash: {name}"));
+    };
+    let bare = scope.strip_suffix(".scope").unwrap_or(scope);
+    // systemd would quietly rename a scope named after a controller (_cpu.scope).
+    if CONTROLLER_NAMES.contains(&bare) {
+        return Err(format!("Invalid scope name, using controller name {bare}"));
+    }
+    Ok((slice.to_owned(), scope.to_owned()))
+}
+
+/// The names systemd reserves for its controllers, which a scope may not take.
+const CONTROLLER_NAMES: [&str; 13] = [
+    "cpu",
+    "cpuacct",
+    "cpuset",
+    "io",
+    "blkio",
+    "memory",
+    "devices",
+    "pids",
+    "bpf-firewall",
+    "bpf-devices",
+    "bpf-foreign",
+    "bpf-socket-bind",
+    "bpf-restrict-network-interfaces",
+];
+
+/// Start the scope `spec` names (a delegated scope of the idle process or `-p`'s) and wait for
+/// its job; with `-S` make it the default. A failure prints libcgroup's `Error:` line(s) on
+/// standard output and is `can't create cgroup NAME: ...`.
+fn start_scope(spec: &Spec, request: &ScopeRequest, owner: Owner) -> Result<()> {
+    let failed = |ecg: Ecg, lines: &[String]| -> Result<()> {
+        for line in lines {
+            sys::print(&format!("Error: {line}\n"))?;
+        }
+        Err(ecg
+            .error()
+            .context(format!("can't create cgroup {}", spec.typed)))
+    };
+    let (slice, scope) = match scope_of(spec) {
+        Ok(names) => names,
+        Err(why) => return failed(Ecg::Inval, &[why]),
+    };
+    let idle = match request.pid {
+        Some(_) => None,
+        None => Some(
+            sys::process::spawn_idle(IDLE_NAME)
+                .map_err(|e| e.context(format!("can't create cgroup {}", spec.typed)))?,
+        ),
+    };
+    let bus = match owner {
+        Owner::System => systemd::Bus::System,
+        Owner::User => systemd::Bus::User,
+    };
+    let unit = systemd::Scope {
+        name: scope.clone(),
+        slice: slice.clone(),
+        description: "scope created by libcgroup".to_owned(),
+        pids: vec![request.pid.or(idle.map(|c| c.0 as u32)).unwrap_or_default()],
+        delegate: true,
+    };
+    let started = systemd::Manager::connect(bus).and_then(|m| m.start_scope(&unit));
+    if let Err(e) = started {
+        if let Some(child) = idle {
+            child.kill_and_reap();
+        }
+        return failed(Ecg::Fail, &e.lines());
+    }
+    if request.set_default {
+        let default = cgroup::GroupPath::parse(&format!("{slice}/{scope}")).map_err(usage_msg)?;
+        if scope::set_default(owner, &default).is_err() {
+            let file = owner
+                .file()
+                .map_or_else(String::new, |f| f.display().to_string());
+            return Err(Ecg::Inval
+                .error()
+                .context(format!("failed to write default {slice}/{scope} to {file}")));
         }
     }
     Ok(())

@@ -3,6 +3,7 @@
 
 use std::ffi::OsString;
 
+use cgroup::scope::{Names, Owner};
 use cgroup::{GroupPath, Hierarchies, Hierarchy};
 use clap::{Arg, ArgAction, Command};
 use sys::cli::{Getopt, Opt, Order};
@@ -64,13 +65,65 @@ pub fn named_by_argv0(prog: &Prog, run: impl FnOnce() -> Result<Status>) -> Resu
     run().map_err(|e| by_argv0(prog, e))
 }
 
-/// `-b`, which libcgroup 3.2 built with systemd support accepts in every tool but lssubsys: it
-/// ignores the default systemd scope, and there is none here to ignore.
+/// `-b`, which libcgroup 3.2 accepts in every tool but lssubsys: group names are read as
+/// typed, not below the default systemd scope.
 pub fn ignore_default_scope() -> Arg {
     Arg::new("ignore-default")
         .short('b')
         .action(ArgAction::SetTrue)
-        .help("accepted for compatibility; there is no default systemd scope")
+        .help("ignore the default systemd scope")
+}
+
+/// `--user`: the calling user's own systemd manager and default scope instead of the
+/// system's.
+pub fn user_scope() -> Arg {
+    Arg::new("user")
+        .long("user")
+        .action(ArgAction::SetTrue)
+        .help("use the calling user's systemd manager and default scope")
+}
+
+/// How a run reads group names: below whose default scope, if any (`-b`, `--user`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Defaults {
+    /// `-b`: names as typed.
+    pub ignore: bool,
+    /// Whose default scope.
+    pub owner: Owner,
+}
+
+impl Defaults {
+    /// Note an option that concerns the default scope; `false` for any other.
+    pub fn take(&mut self, id: &str) -> bool {
+        match id {
+            "ignore-default" => self.ignore = true,
+            "user" => self.owner = Owner::User,
+            _ => return false,
+        }
+        true
+    }
+
+    /// The names of this run (the default scope read, a stale file removed).
+    pub fn names(&self, all: &Hierarchies) -> Names {
+        if self.ignore {
+            Names::as_typed()
+        } else {
+            Names::load(self.owner, all)
+        }
+    }
+}
+
+/// `specs` with their groups read through `names`.
+pub fn resolve(specs: &[Spec], names: &Names) -> Result<Vec<Spec>> {
+    specs
+        .iter()
+        .map(|spec| {
+            Ok(Spec {
+                path: names.resolve(&spec.typed).map_err(usage_msg)?,
+                ..spec.clone()
+            })
+        })
+        .collect()
 }
 
 /// Which controllers a `-g` names.
@@ -89,8 +142,10 @@ pub enum Controllers {
 pub struct Spec {
     /// The controllers.
     pub controllers: Controllers,
-    /// The group.
+    /// The group, as typed (without a default scope).
     pub path: GroupPath,
+    /// The group's name as typed (a default scope applies unless it starts with `/`).
+    pub typed: String,
 }
 
 impl Spec {
@@ -125,6 +180,7 @@ impl Spec {
         Ok(Some(Spec {
             controllers,
             path: GroupPath::parse(path)?,
+            typed: path.to_owned(),
         }))
     }
 
