@@ -133,6 +133,76 @@ pub fn set_default(owner: Owner, scope: &GroupPath) -> std::io::Result<PathBuf> 
     Ok(file)
 }
 
+/// The name libcgroup's idle process runs under (its argv[0]); `cgexec -r` and `cgclassify -r`
+/// recognise a scope's idle process by it, whichever implementation started it.
+pub const IDLE_NAME: &str = "libcgroup_systemd_idle_thread";
+
+/// Why no idle process can be replaced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NoIdle {
+    /// None of the scopes `pid` is in has one.
+    None,
+    /// Two scopes have different ones.
+    Two(u32, u32),
+    /// `/proc/PID/cgroup` could not be read.
+    Unreadable(u32),
+}
+
+impl std::fmt::Display for NoIdle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NoIdle::None => f.write_str("Failed to find idle_thread task"),
+            NoIdle::Two(a, b) => write!(
+                f,
+                "Failed to replace scope idle_thread, found two idle_thread {a} {b}"
+            ),
+            NoIdle::Unreadable(pid) => write!(f, "Failed to open: /proc/{pid}/cgroup"),
+        }
+    }
+}
+
+/// The idle process ([`IDLE_NAME`]) of the systemd scope(s) `pid` is in: the groups of
+/// `/proc/PID/cgroup` whose path names a `.slice` and a `.scope` are searched, as libcgroup
+/// does.
+pub fn idle_process(all: &Hierarchies, pid: u32) -> Result<u32, NoIdle> {
+    let text = sys::read_pseudo_text(Path::new(&format!("/proc/{pid}/cgroup")))
+        .map_err(|_| NoIdle::Unreadable(pid))?;
+    let mut found: Option<u32> = None;
+    for line in text.lines() {
+        let mut fields = line.splitn(3, ':');
+        let (Some(_), Some(controllers), Some(path)) = (fields.next(), fields.next(), fields.next())
+        else {
+            continue;
+        };
+        if !(path.contains(".scope") && path.contains(".slice")) {
+            continue;
+        }
+        let hierarchy = if controllers.is_empty() {
+            all.unified()
+        } else {
+            controllers
+                .split(',')
+                .next()
+                .and_then(|c| all.for_controller(c).cloned())
+        };
+        let (Some(hierarchy), Ok(group)) = (hierarchy, GroupPath::parse(path)) else {
+            continue;
+        };
+        let procs = hierarchy.group(&group).procs().unwrap_or_default();
+        let idle = procs.into_iter().find(|p| {
+            sys::proctab::Process::open(*p)
+                .and_then(|process| process.command())
+                .is_ok_and(|command| command.as_deref() == Some(IDLE_NAME.as_bytes()))
+        });
+        match (found, idle) {
+            (None, Some(idle)) => found = Some(idle),
+            (Some(first), Some(idle)) if first != idle => return Err(NoIdle::Two(first, idle)),
+            _ => {}
+        }
+    }
+    found.ok_or(NoIdle::None)
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]

@@ -36,6 +36,7 @@ pub fn command() -> Command {
                 "remove the group's descendants too, deepest first",
             ),
             common::ignore_default_scope(),
+            common::user_scope(),
             flag("help", Some('h'), "help", "display this help"),
             Arg::new("groups")
                 .value_name("controllers:path")
@@ -51,6 +52,8 @@ pub struct Plan {
     pub specs: Vec<Spec>,
     /// Remove descendants too.
     pub recursive: bool,
+    /// Whose default scope names are read below.
+    pub defaults: common::Defaults,
 }
 
 /// Build the plan, or the help text.
@@ -63,9 +66,13 @@ pub fn parse(prog: &Prog, args: Vec<OsString>) -> Result<Action<Plan>> {
     let mut plan = Plan {
         specs: Vec::new(),
         recursive: false,
+        defaults: common::Defaults::default(),
     };
     let mut texts = Vec::new();
     for opt in opts {
+        if plan.defaults.take(&opt.id) {
+            continue;
+        }
         match opt.id.as_str() {
             "help" => {
                 return Ok(Action::Print(cli::help(&cmd, USAGE, "cgdelete(1)")));
@@ -106,7 +113,7 @@ pub fn execute(prog: &Prog, plan: &Plan) -> Result<Status> {
     let unknown = |name: &str| {
         Error::msg(format!("controller {name} can't be added")).with_status(Ecg::Fail.status())
     };
-    for spec in &plan.specs {
+    for spec in &common::resolve(&plan.specs, &plan.defaults.names(&all))? {
         // `*` is not a controller to libcgroup's cgdelete: refused like an unknown one.
         if spec.controllers == Controllers::All {
             return Err(unknown("*"));

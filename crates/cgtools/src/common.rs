@@ -113,6 +113,20 @@ impl Defaults {
     }
 }
 
+/// `-r` of cgexec and cgclassify: end (SIGTERM) the idle process of the systemd scope `pid`
+/// is now in. None, or two different ones, is libcgroup's line and status 255.
+pub fn replace_idle(pid: u32) -> Result<()> {
+    let all = hierarchies()?;
+    let idle = cgroup::scope::idle_process(&all, pid).map_err(|why| Error::Plain {
+        text: why.to_string(),
+        status: 255,
+    })?;
+    sys::signal::terminate(idle).map_err(|e| Error::Plain {
+        text: format!("Failed to kill pid {idle}:{}", e),
+        status: 255,
+    })
+}
+
 /// `specs` with their groups read through `names`.
 pub fn resolve(specs: &[Spec], names: &Names) -> Result<Vec<Spec>> {
     specs

@@ -228,10 +228,12 @@ impl Manager {
         std::thread::spawn(move || {
             for message in messages.flatten() {
                 let body = message.body();
-                if let Ok((_, job, _, result)) =
+                let Ok((_, job, _, result)) =
                     body.deserialize::<(u32, OwnedObjectPath, String, String)>()
-                    && send.send((job.to_string(), result)).is_err()
-                {
+                else {
+                    continue;
+                };
+                if send.send((job.to_string(), result)).is_err() {
                     break;
                 }
             }
