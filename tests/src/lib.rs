@@ -159,6 +159,28 @@ impl Run {
         run
     }
 
+    /// `program args...` as `user` in a real PAM login session: `runuser -l` (its PAM service
+    /// `runuser-l` has pam_systemd register the session, so the process is in the user's
+    /// `session-N.scope`), with `XDG_RUNTIME_DIR` and `DBUS_SESSION_BUS_ADDRESS` set so that
+    /// `systemd-run --user` and our `--user` options reach the user's manager. A login starts
+    /// from a clean environment in the user's home: [`Run::env`] does not reach `program`
+    /// (give variables as `/usr/bin/env NAME=VALUE program`), and relative paths are the home's.
+    pub fn as_login_user(user: &LoginUser, program: impl AsRef<OsStr>) -> Self {
+        let runtime = format!("/run/user/{}", user.uid);
+        let mut run = Run::new("/usr/sbin/runuser");
+        run.cmd.args([
+            "-l".into(),
+            "-c".into(),
+            format!(
+                "export XDG_RUNTIME_DIR={runtime} DBUS_SESSION_BUS_ADDRESS=unix:path={runtime}/bus; exec \"$0\" \"$@\""
+            ),
+            "--".into(),
+            user.name.clone(),
+        ]);
+        run.cmd.arg(program);
+        run
+    }
+
     /// Add arguments.
     pub fn args<I, S>(mut self, args: I) -> Self
     where
@@ -526,4 +548,42 @@ pub fn same_as_libcgroup(
 /// Owned words, for tables of argument vectors.
 pub fn args(list: &[&str]) -> Vec<String> {
     list.iter().map(|a| (*a).to_owned()).collect()
+}
+
+/// Whether systemd is PID 1 here (`/run/systemd/system` exists, as `sd_booted()` checks): the
+/// systemd guest of `cargo xtask vm-test --mode systemd`.
+pub fn systemd_host() -> bool {
+    Path::new("/run/systemd/system").is_dir()
+}
+
+/// An ordinary user of this host, who can log in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoginUser {
+    pub name: String,
+    pub uid: u32,
+    pub gid: u32,
+}
+
+/// The ordinary user of the systemd guest, named by `NSUTILS_LOGIN_USER` (only the guest's
+/// runner sets it: the user exists there, with a subuid/subgid range and lingering enabled,
+/// so its `user@UID.service` runs), if any. Panics when the variable names no user in
+/// `/etc/passwd`: the guest is broken then, and its tests must not pass by skipping.
+pub fn login_user() -> Option<LoginUser> {
+    let name = std::env::var("NSUTILS_LOGIN_USER").ok()?;
+    let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
+    let fields = passwd
+        .lines()
+        .map(|line| line.split(':').collect::<Vec<_>>())
+        .find(|f| f.len() >= 4 && f[0] == name)
+        .unwrap_or_else(|| panic!("NSUTILS_LOGIN_USER={name}: no such user in /etc/passwd"));
+    let id = |field: &str| {
+        field
+            .parse()
+            .unwrap_or_else(|e| panic!("/etc/passwd: {name}'s id {field:?}: {e}"))
+    };
+    Some(LoginUser {
+        uid: id(fields[2]),
+        gid: id(fields[3]),
+        name,
+    })
 }

@@ -6,6 +6,9 @@
 # - Debian bookworm's 6.1 kernel, unpacked (not installed) into target/vm/kernel: 6.1 still
 #   has cgroup v1 memory and cpuset controllers, which 6.12 dropped.
 # Prints nothing on success but the kernel image path.
+# With --systemd: what tests/vm/systemd/build.sh needs to build the Debian 13 guest instead
+# (mmdebstrap: bookworm's own 1.3 builds trixie; mkfs.ext4, zstd, xz, python3), no kernel.
+# Debian mirrors are the ones this host's apt is configured with.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 cache=target/vm/kernel
@@ -16,27 +19,34 @@ apt_update() {
     [ $apt_updated = 1 ] || apt-get update -qq
     apt_updated=1
 }
+install_missing() { # install_missing PACKAGE...: those of them not installed yet
+    local pkg missing=()
+    for pkg in "$@"; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing+=("$pkg")
+    done
+    [ ${#missing[@]} = 0 ] && return 0
+    apt_update
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
 if [ ! -e /etc/apt/sources.list.d/nsutils-bookworm-backports.sources ] &&
-    grep -q bookworm /etc/os-release; then
-    cat > /etc/apt/sources.list.d/nsutils-bookworm-backports.sources <<'SRC'
-Types: deb
-URIs: http://deb.debian.org/debian
-Suites: bookworm-backports
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-SRC
+    grep -q bookworm /etc/os-release &&
+    ! apt-get indextargets --format '$(RELEASE)' | grep -qx bookworm-backports; then
+    mirror=$(apt-get indextargets --format '$(RELEASE) $(REPO_URI)' 'Identifier: Packages' |
+        awk '$1 == "bookworm" { print $2; exit }')
+    [ -n "$mirror" ] || { echo "setup.sh: no bookworm mirror in apt's configuration" >&2; exit 1; }
+    printf 'Types: deb\nURIs: %s\nSuites: bookworm-backports\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
+        "$mirror" > /etc/apt/sources.list.d/nsutils-bookworm-backports.sources
 fi
 if ! command -v qemu-system-x86_64 >/dev/null; then
     apt_update
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
         -t bookworm-backports qemu-system-x86 >/dev/null
 fi
-for pkg in busybox-static cpio; do
-    if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed"; then
-        apt_update
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$pkg" >/dev/null
-    fi
-done
+install_missing busybox-static cpio
+if [ "${1:-}" = --systemd ]; then
+    install_missing mmdebstrap e2fsprogs zstd xz-utils python3
+    exit 0
+fi
 
 if ! ls "$cache"/boot/vmlinuz-* >/dev/null 2>&1; then
     apt_update

@@ -32,8 +32,9 @@ usage: cargo xtask <task>
 tasks:
   docs            write man/ and completions/ from the clap definitions and crates/*/doc/
   docs --check    fail if a committed file in man/ or completions/ is out of date
-  vm-test [--mode v2|v1|hybrid|all]... [--timeout SECS] [--script FILE] [-- TEST-ARGS...]
-                  run the integration tests in a VM per cgroup mode (default: v2 and v1)
+  vm-test [--mode v2|v1|hybrid|systemd|all]... [--timeout SECS] [--script FILE] [-- TEST-ARGS...]
+                  run the integration tests in a VM per cgroup mode (default: v2 and v1;
+                  systemd: a Debian 13 guest with systemd as PID 1, built once as root)
 ";
 
 fn main() -> ExitCode {
