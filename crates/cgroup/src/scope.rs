@@ -170,7 +170,8 @@ pub fn idle_process(all: &Hierarchies, pid: u32) -> Result<u32, NoIdle> {
     let mut found: Option<u32> = None;
     for line in text.lines() {
         let mut fields = line.splitn(3, ':');
-        let (Some(_), Some(controllers), Some(path)) = (fields.next(), fields.next(), fields.next())
+        let (Some(_), Some(controllers), Some(path)) =
+            (fields.next(), fields.next(), fields.next())
         else {
             continue;
         };
