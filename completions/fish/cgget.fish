@@ -3,7 +3,7 @@ complete -c cgget -s g -d 'print every setting of these controllers (repeatable)
 complete -c cgget -s a -l all -d 'print the settings of every controller'
 complete -c cgget -s n -d 'do not print the group names'
 complete -c cgget -s v -l values-only -d 'print the values only, without the setting names'
-complete -c cgget -s b -d 'accepted for compatibility; there is no default systemd scope'
+complete -c cgget -s b -d 'ignore the default systemd scope'
 complete -c cgget -s h -l help -d 'display this help'
 complete -c cgget -s m -d 'print the host\'s cgroup mode (legacy, hybrid or unified)'
 complete -c cgget -s c -d 'list the mounted controllers with their cgroup versions'
