@@ -254,10 +254,6 @@ fn start_scope(spec: &Spec, request: &ScopeRequest, owner: Owner) -> Result<()> 
                 .map_err(|e| e.context(format!("can't create cgroup {}", spec.typed)))?,
         ),
     };
-    let bus = match owner {
-        Owner::System => systemd::Bus::System,
-        Owner::User => systemd::Bus::User,
-    };
     let unit = systemd::Scope {
         name: scope.clone(),
         slice: slice.clone(),
@@ -265,7 +261,8 @@ fn start_scope(spec: &Spec, request: &ScopeRequest, owner: Owner) -> Result<()> 
         pids: vec![request.pid.or(idle.map(|c| c.0 as u32)).unwrap_or_default()],
         delegate: true,
     };
-    let started = systemd::Manager::connect(bus).and_then(|m| m.start_scope(&unit));
+    let started =
+        systemd::Manager::connect(common::bus_of(owner)).and_then(|m| m.start_scope(&unit));
     if let Err(e) = started {
         if let Some(child) = idle {
             child.kill_and_reap();

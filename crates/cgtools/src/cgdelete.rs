@@ -121,7 +121,10 @@ pub fn execute(prog: &Prog, plan: &Plan) -> Result<Status> {
         let targets = spec.hierarchies(&all).map_err(|name| unknown(&name))?;
         for (hierarchy, _) in targets {
             let group = hierarchy.group(&spec.path);
-            if let Err(e) = group.delete(plan.recursive) {
+            let deleted = group
+                .delete(plan.recursive)
+                .or_else(|e| stop_scope(&spec.path, plan.defaults.owner, e));
+            if let Err(e) = deleted {
                 let e = e.context(format!("cannot remove group '{}'", spec.path.as_str()));
                 status = e.status();
                 common::by_argv0(prog, e).report(prog);
@@ -129,6 +132,26 @@ pub fn execute(prog: &Prog, plan: &Plan) -> Result<Status> {
         }
     }
     Ok(status)
+}
+
+/// A systemd scope (`SLICE.slice/.../SCOPE.scope`) that could not be removed because
+/// processes are in it (its idle process, at least): ask its manager to stop it, which ends
+/// them and removes the group, so that systemd's view stays consistent. Anything else, or a
+/// manager that cannot be asked, is the removal's own error `e`.
+fn stop_scope(path: &cgroup::GroupPath, owner: cgroup::scope::Owner, e: Error) -> Result<()> {
+    let mut parts = path.as_str().rsplit('/');
+    let (Some(unit), Some(slice)) = (parts.next(), parts.next()) else {
+        return Err(e);
+    };
+    if e.errno() != Some(sys::errno::EBUSY)
+        || !unit.ends_with(".scope")
+        || !slice.ends_with(".slice")
+    {
+        return Err(e);
+    }
+    systemd::Manager::connect(common::bus_of(owner))
+        .and_then(|manager| manager.stop_unit(unit))
+        .map_err(|_| e)
 }
 
 #[cfg(test)]

@@ -127,6 +127,14 @@ pub fn replace_idle(pid: u32) -> Result<()> {
     })
 }
 
+/// The bus of `owner`'s systemd manager.
+pub fn bus_of(owner: Owner) -> systemd::Bus {
+    match owner {
+        Owner::System => systemd::Bus::System,
+        Owner::User => systemd::Bus::User,
+    }
+}
+
 /// `specs` with their groups read through `names`.
 pub fn resolve(specs: &[Spec], names: &Names) -> Result<Vec<Spec>> {
     specs
