@@ -333,6 +333,31 @@ pub fn group_path(text: &str) -> Result<GroupPath> {
     GroupPath::parse(text).map_err(usage_msg)
 }
 
+/// A group named on the command line: checked, and kept as typed, so that the default
+/// systemd scope can apply to it when the run starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupName {
+    /// The name as typed.
+    pub typed: String,
+    /// The group as typed (no default scope).
+    pub path: GroupPath,
+}
+
+/// [`group_path`], keeping the text.
+pub fn group_name(text: &str) -> Result<GroupName> {
+    Ok(GroupName {
+        typed: text.to_owned(),
+        path: group_path(text)?,
+    })
+}
+
+impl GroupName {
+    /// The group this name means under `names`.
+    pub fn resolve(&self, names: &Names) -> Result<GroupPath> {
+        names.resolve(&self.typed).map_err(usage_msg)
+    }
+}
+
 /// `-r name=value`: the name needs a controller prefix (`memory.max`), the value may contain
 /// `=` but not be empty, or hold a newline (libcgroup skipped such a value silently).
 pub fn parse_rule(arg: &str) -> Result<(String, String)> {
