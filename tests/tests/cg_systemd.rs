@@ -196,11 +196,13 @@ fn relative_names_resolve_under_the_default_scope_as_in_libcgroup() {
         let script = format!(
             "printf %s {g} > /run/libcgroup/systemd && {create} -b -g cpu:/{g} {v2_too} && \
              {create} -g cpu:sub -g cpu:/ && {create} -b -g cpu:/{g}/typed && ls {dir} | grep -E '^(sub|typed)$'; \
+             {get} -n -g cpu sub >/dev/null && echo get-ok; \
              {delete} -g cpu:sub; {delete} -g cpu:/{g}/typed; ls {dir} | grep -cE '^(sub|typed)$'; \
              cat /run/libcgroup/systemd",
             g = scope.name,
             create = bin("cgcreate").display(),
             delete = bin("cgdelete").display(),
+            get = bin("cgget").display(),
             dir = mine_dir.display(),
         );
         let scratch = tests::scratch();
@@ -210,7 +212,10 @@ fn relative_names_resolve_under_the_default_scope_as_in_libcgroup() {
         );
         assert_eq!(
             (out.stdout.as_str(), out.stderr.as_str()),
-            (format!("sub\ntyped\n0\n{}", scope.name).as_str(), ""),
+            (
+                format!("sub\ntyped\nget-ok\n0\n{}", scope.name).as_str(),
+                ""
+            ),
             "{label}: {out:#?}"
         );
     }
