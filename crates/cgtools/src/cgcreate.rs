@@ -160,11 +160,12 @@ pub fn execute(plan: &Plan) -> Result<()> {
     }
     let mut made = Vec::new();
     for (spec, targets) in &work {
-        if let Some(request) = &plan.scope {
-            start_scope(spec, request, plan.defaults.owner)?;
-        }
+        let path = match &plan.scope {
+            Some(request) => start_scope(spec, request, plan.defaults.owner)?,
+            None => spec.path.clone(),
+        };
         for (hierarchy, controllers) in targets {
-            let group = hierarchy.group(&spec.path);
+            let group = hierarchy.group(&path);
             let names: Vec<&str> = controllers.iter().map(String::as_str).collect();
             let result = group.create(&names).and_then(|dirs| {
                 made.extend(dirs);
@@ -199,19 +200,21 @@ fn parse_pid(text: &str) -> Result<u32> {
     }
 }
 
-/// `SLICE/SCOPE` of a `-c` group name (its first two components), or libcgroup's complaint.
-fn scope_of(spec: &Spec) -> std::result::Result<(String, String), String> {
+/// `SLICE/SCOPE[/SUB]` of a `-c` group name (its first two components and the rest), or
+/// libcgroup's complaint.
+fn scope_of(spec: &Spec) -> std::result::Result<(String, String, Option<String>), String> {
     let name = spec.typed.as_str();
     let mut parts = spec.path.as_str().splitn(3, '/');
     let (Some(slice), Some(scope)) = (parts.next(), parts.next()) else {
         return Err(format!("cgroup name does not contain a slash: {name}"));
     };
+    let sub = parts.next().map(str::to_owned);
     let bare = scope.strip_suffix(".scope").unwrap_or(scope);
     // systemd would quietly rename a scope named after a controller (_cpu.scope).
     if CONTROLLER_NAMES.contains(&bare) {
         return Err(format!("Invalid scope name, using controller name {bare}"));
     }
-    Ok((slice.to_owned(), scope.to_owned()))
+    Ok((slice.to_owned(), scope.to_owned(), sub))
 }
 
 /// The names systemd reserves for its controllers, which a scope may not take.
@@ -232,10 +235,12 @@ const CONTROLLER_NAMES: [&str; 13] = [
 ];
 
 /// Start the scope `spec` names (a delegated scope of the idle process or `-p`'s) and wait for
-/// its job; with `-S` make it the default. A failure prints libcgroup's `Error:` line(s) on
-/// standard output and is `can't create cgroup NAME: ...`.
-fn start_scope(spec: &Spec, request: &ScopeRequest, owner: Owner) -> Result<()> {
-    let failed = |ecg: Ecg, lines: &[String]| -> Result<()> {
+/// its job; with `-S` make it the default. Returns the group to create: `SLICE/SCOPE[/SUB]`
+/// below the system's root, as libcgroup has it, or for a user's manager below that
+/// manager's own group (which systemd tells). A failure prints libcgroup's `Error:` line(s)
+/// on standard output and is `can't create cgroup NAME: ...`.
+fn start_scope(spec: &Spec, request: &ScopeRequest, owner: Owner) -> Result<GroupPath> {
+    let failed = |ecg: Ecg, lines: &[String]| -> Result<GroupPath> {
         for line in lines {
             sys::print(&format!("Error: {line}\n"))?;
         }
@@ -243,7 +248,7 @@ fn start_scope(spec: &Spec, request: &ScopeRequest, owner: Owner) -> Result<()> 
             .error()
             .context(format!("can't create cgroup {}", spec.typed)))
     };
-    let (slice, scope) = match scope_of(spec) {
+    let (slice, scope, sub) = match scope_of(spec) {
         Ok(names) => names,
         Err(why) => return failed(Ecg::Inval, &[why]),
     };
@@ -261,17 +266,24 @@ fn start_scope(spec: &Spec, request: &ScopeRequest, owner: Owner) -> Result<()> 
         pids: vec![request.pid.or(idle.map(|c| c.0 as u32)).unwrap_or_default()],
         delegate: true,
     };
-    let started =
-        systemd::Manager::connect(common::bus_of(owner)).and_then(|m| m.start_scope(&unit));
-    if let Err(e) = started {
-        if let Some(child) = idle {
-            child.kill_and_reap();
+    let started = systemd::Manager::connect(common::bus_of(owner)).and_then(|manager| {
+        manager.start_scope(&unit)?;
+        match owner {
+            Owner::System => Ok(format!("{slice}/{scope}")),
+            Owner::User => manager.control_group(&scope),
         }
-        return failed(Ecg::Fail, &e.lines());
-    }
+    });
+    let group = match started {
+        Ok(group) => GroupPath::parse(&group).map_err(usage_msg)?,
+        Err(e) => {
+            if let Some(child) = idle {
+                child.kill_and_reap();
+            }
+            return failed(Ecg::Fail, &e.lines());
+        }
+    };
     if request.set_default {
-        let default = cgroup::GroupPath::parse(&format!("{slice}/{scope}")).map_err(usage_msg)?;
-        if scope::set_default(owner, &default).is_err() {
+        if scope::set_default(owner, &group).is_err() {
             let file = owner
                 .file()
                 .map_or_else(String::new, |f| f.display().to_string());
@@ -280,7 +292,10 @@ fn start_scope(spec: &Spec, request: &ScopeRequest, owner: Owner) -> Result<()> 
                 .context(format!("failed to write default {slice}/{scope} to {file}")));
         }
     }
-    Ok(())
+    Ok(match sub {
+        Some(sub) => group.join(&sub),
+        None => group,
+    })
 }
 
 fn unknown(name: &str) -> Error {

@@ -200,6 +200,30 @@ impl Manager {
         }
     }
 
+    /// The cgroup of the unit `name` (its `ControlGroup`, e.g.
+    /// `/user.slice/user-1000.slice/user@1000.service/app.slice/x.scope` for a user's scope).
+    pub fn control_group(&self, name: &str) -> Result<String, Error> {
+        let reply = self.call("GetUnit", &(name,))?;
+        let unit: OwnedObjectPath = reply.body().deserialize().map_err(call_error)?;
+        let interface = if name.ends_with(".scope") {
+            "org.freedesktop.systemd1.Scope"
+        } else {
+            "org.freedesktop.systemd1.Unit"
+        };
+        let reply = self
+            .conn
+            .call_method(
+                Some(DESTINATION),
+                unit.as_str(),
+                Some("org.freedesktop.DBus.Properties"),
+                "Get",
+                &(interface, "ControlGroup"),
+            )
+            .map_err(call_error)?;
+        let value: zbus::zvariant::OwnedValue = reply.body().deserialize().map_err(call_error)?;
+        String::try_from(value).map_err(|e| call_error(e.into()))
+    }
+
     fn call<B>(&self, method: &str, body: &B) -> Result<zbus::Message, Error>
     where
         B: serde::Serialize + zbus::zvariant::DynamicType,

@@ -47,6 +47,17 @@ fn fake(result: &'static str, refuse: Option<&'static str>) -> (Manager, Arc<Mut
                 message: message.clone(),
             });
             let job = format!("/org/freedesktop/systemd1/job/{n}");
+            if method == "GetUnit" {
+                let unit =
+                    ObjectPath::try_from("/org/freedesktop/systemd1/unit/b_2escope").unwrap();
+                server.reply(&header, &unit).unwrap();
+                continue;
+            }
+            if method == "Get" {
+                let value = zbus::zvariant::Value::from("/a.slice/b.scope");
+                server.reply(&header, &value).unwrap();
+                continue;
+            }
             let unit: String = match method.as_str() {
                 "StartTransientUnit" => {
                     message
@@ -193,5 +204,34 @@ fn no_bus_is_libcgroups_message() {
     assert_eq!(
         sys::Error::from(e).to_string(),
         "failed to open the system bus: 2"
+    );
+}
+
+#[test]
+fn control_group_reads_the_scopes_property() {
+    let (manager, calls) = fake("done", None);
+    assert_eq!(
+        manager.control_group("b.scope").unwrap(),
+        "/a.slice/b.scope"
+    );
+    let calls = calls.lock().unwrap().clone();
+    let (name,): (String,) = calls[0].message.body().deserialize().unwrap();
+    assert_eq!(
+        (calls[0].method.as_str(), name.as_str()),
+        ("GetUnit", "b.scope")
+    );
+    let header = calls[1].message.header();
+    assert_eq!(
+        header.path().unwrap().as_str(),
+        "/org/freedesktop/systemd1/unit/b_2escope"
+    );
+    let (interface, property): (String, String) = calls[1].message.body().deserialize().unwrap();
+    assert_eq!(
+        (
+            calls[1].method.as_str(),
+            interface.as_str(),
+            property.as_str()
+        ),
+        ("Get", "org.freedesktop.systemd1.Scope", "ControlGroup")
     );
 }
