@@ -282,15 +282,13 @@ fn start_scope(spec: &Spec, request: &ScopeRequest, owner: Owner) -> Result<Grou
             return failed(Ecg::Fail, &e.lines());
         }
     };
-    if request.set_default {
-        if scope::set_default(owner, &group).is_err() {
-            let file = owner
-                .file()
-                .map_or_else(String::new, |f| f.display().to_string());
-            return Err(Ecg::Inval
-                .error()
-                .context(format!("failed to write default {slice}/{scope} to {file}")));
-        }
+    if request.set_default && scope::set_default(owner, &group).is_err() {
+        let file = owner
+            .file()
+            .map_or_else(String::new, |f| f.display().to_string());
+        return Err(Ecg::Inval
+            .error()
+            .context(format!("failed to write default {slice}/{scope} to {file}")));
     }
     Ok(match sub {
         Some(sub) => group.join(&sub),
