@@ -252,7 +252,9 @@ fn relative_names_resolve_under_the_default_scope_as_in_libcgroup() {
     }
 }
 
-/// A systemd scope this test started, stopped (by name) when dropped, also on failure.
+/// A systemd scope this test started, stopped (by name) when dropped, also on failure. Its
+/// slice has no `-` in its name: systemd would nest `a-b.slice` in `a.slice`, where
+/// libcgroup, which takes the name as the path, would not look.
 struct ScopeGuard {
     unit: String,
     user: Option<tests::LoginUser>,
@@ -266,7 +268,7 @@ impl ScopeGuard {
                 unit: unit.clone(),
                 user: None,
             },
-            format!("nsutils-test.slice/{unit}"),
+            format!("nsutilstest.slice/{unit}"),
         )
     }
 
