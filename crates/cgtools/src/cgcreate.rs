@@ -360,6 +360,44 @@ mod tests {
     }
 
     #[test]
+    fn scope_options() {
+        let p = plan(&["-c", "-S", "-p", "42", "-g", "cpu:a.slice/b.scope"]).unwrap();
+        assert_eq!(
+            p.scope,
+            Some(ScopeRequest {
+                set_default: true,
+                pid: Some(42)
+            })
+        );
+        assert_eq!(
+            plan(&["--user", "-g", "cpu:x"]).unwrap().defaults.owner,
+            Owner::User
+        );
+        assert!(plan(&["-b", "-g", "cpu:x"]).unwrap().defaults.ignore);
+        // atoi: digits first, the rest ignored; below 2 refused.
+        assert_eq!(parse_pid("12abc").ok(), Some(12));
+        for bad in ["abc", "1", "0", "-5", ""] {
+            assert_eq!(
+                parse_pid(bad).unwrap_err().to_string(),
+                format!("Invalid pid {bad}")
+            );
+        }
+        let spec = |text: &str| Spec::parse(text).unwrap().unwrap();
+        assert_eq!(
+            scope_of(&spec("cpu:a.slice/b.scope/x/y")),
+            Ok(("a.slice".into(), "b.scope".into(), Some("x/y".into())))
+        );
+        assert_eq!(
+            scope_of(&spec("cpu:b.scope")),
+            Err("cgroup name does not contain a slash: b.scope".into())
+        );
+        assert_eq!(
+            scope_of(&spec("cpu:a.slice/pids.scope")),
+            Err("Invalid scope name, using controller name pids".into())
+        );
+    }
+
+    #[test]
     fn refusals() {
         let status = |args: &[&str]| plan(args).unwrap_err().status();
         assert_eq!(status(&[]), 129);
