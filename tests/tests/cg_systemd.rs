@@ -393,7 +393,10 @@ fn our_idle_process_holds_none_of_the_callers_descriptors() {
             "{label}: {out:#?} after {:?}",
             started.elapsed()
         );
-        assert!(scope.show().contains("ActiveState=active"), "{label}");
+        // timeout(1) signals its whole process group: libcgroup's idle process is in it and
+        // ends (taking the scope with it); ours, in a session of its own, keeps the scope.
+        let active = scope.show().contains("ActiveState=active");
+        assert_eq!(active, !hangs, "{label}");
     }
 }
 
@@ -502,12 +505,13 @@ fn setdefault_then_relative_names_and_cgexec_r_like_libcgroup() {
         let out = run_to_files(&t("cgcreate"), "cgcreate", &args(&["-g", ":sub"]));
         assert_eq!(out.code, Some(0), "{out:#?}");
         assert!(dir.join("sub").is_dir());
+        // cgexec: ours (3.2.0's refuses this group, which has no controllers enabled).
         let out = run_to_files(
-            &t("cgexec"),
+            &ours("cgexec"),
             "cgexec",
             &args(&["-g", "cpu:sub", "cat", "/proc/self/cgroup"]),
         );
-        assert_eq!(out.stdout, format!("0::/{name}/sub\n"));
+        assert_eq!(out.stdout, format!("0::/{name}/sub\n"), "{out:#?}");
         let out = run_to_files(&t("cgdelete"), "cgdelete", &args(&["-g", "cpu:sub"]));
         assert_eq!(out.code, Some(0), "{out:#?}");
         assert!(!dir.join("sub").exists());
