@@ -77,3 +77,8 @@ o, r, f = float(loop["ours"]), float(loop["libcgroup"]), float(loop["mkdir/rmdir
 print(f"{'1,000 groups created and deleted':34} {o:7.2f}s {r:8.2f}s {o/r:6.2f} {f:6.2f}s {o/f:10.2f}")
 print(f"bench: 1000 groups: ours_s={o:.2f} libcgroup_s={r:.2f} mkdir_rmdir_s={f:.2f} ratio={o/r:.2f} floor_ratio={o/f:.2f}")
 PY
+# Sizes: only the tools that talk to systemd (cgcreate -c, cgdelete of a scope) carry the
+# D-Bus client; every other tool's size shows it stays out of them.
+for tool in cgcreate cgdelete cgset cgget cgexec cgclassify lscgroup lssubsys cgxget cgxset; do
+    echo "bench: size: $tool=$(stat -c %s "$ours/$tool")"
+done

@@ -17,6 +17,7 @@ mod delegation;
 mod ecg;
 pub mod read;
 pub mod rules;
+pub mod scope;
 mod translate;
 
 pub use ecg::Ecg;

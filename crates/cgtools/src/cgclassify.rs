@@ -46,6 +46,13 @@ pub fn command() -> Command {
                 "let the rules daemon move them again (accepted; no daemon is used)",
             ),
             common::ignore_default_scope(),
+            common::user_scope(),
+            flag(
+                "replace-idle",
+                Some('r'),
+                "replace-idle",
+                "replace the idle process of the scope the first process lands in",
+            ),
             flag("help", Some('h'), "help", "display this help"),
             Arg::new("pids")
                 .value_name("pid")
@@ -61,6 +68,10 @@ pub struct Plan {
     pub specs: Vec<Spec>,
     /// The pid operands as given (checked one by one while moving, as libcgroup does).
     pub pids: Vec<String>,
+    /// Whose default scope names are read below.
+    pub defaults: common::Defaults,
+    /// `-r`: end the idle process of the scope the first moved process lands in.
+    pub replace_idle: bool,
 }
 
 /// Build the plan, or the help text.
@@ -71,9 +82,15 @@ pub fn parse(prog: &Prog, args: Vec<OsString>) -> Result<Action<Plan>> {
     let cmd = command();
     let (opts, operands) = common::getopt(&cmd, prog, args, Order::StopAtOperand, HELP)?;
     let mut specs = Vec::new();
+    let mut defaults = common::Defaults::default();
+    let mut replace_idle = false;
     for opt in opts {
         let text = opt.text();
+        if defaults.take(&opt.id) {
+            continue;
+        }
         match opt.id.as_str() {
+            "replace-idle" => replace_idle = true,
             "help" => {
                 return Ok(Action::Print(cli::help(&cmd, USAGE, "cgclassify(1)")));
             }
@@ -91,6 +108,8 @@ pub fn parse(prog: &Prog, args: Vec<OsString>) -> Result<Action<Plan>> {
             .iter()
             .map(|o| o.to_string_lossy().into_owned())
             .collect(),
+        defaults,
+        replace_idle,
     }))
 }
 
@@ -119,6 +138,8 @@ pub fn run(prog: &Prog, args: Vec<OsString>) -> Result<Status> {
 /// Status 0, 2 for an invalid pid, 1 when a move failed (last one wins, as in libcgroup).
 pub fn execute(plan: &Plan) -> Result<Status> {
     let all = common::hierarchies()?;
+    let specs = common::resolve(&plan.specs, &plan.defaults.names(&all))?;
+    let mut replace_idle = plan.replace_idle;
     let mut status = 0;
     for arg in &plan.pids {
         let Some(pid) = parse_pid(arg) else {
@@ -129,8 +150,13 @@ pub fn execute(plan: &Plan) -> Result<Status> {
         let moved = if plan.specs.is_empty() {
             by_rules(&all, pid)
         } else {
-            into_groups(&all, &plan.specs, pid)
+            into_groups(&all, &specs, pid)
         };
+        if replace_idle && moved.is_ok() {
+            // Once: the first process moved replaces the idle one.
+            replace_idle = false;
+            common::replace_idle(pid)?;
+        }
         if moved.is_err() {
             status = 1;
         }

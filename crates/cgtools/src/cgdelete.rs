@@ -36,6 +36,7 @@ pub fn command() -> Command {
                 "remove the group's descendants too, deepest first",
             ),
             common::ignore_default_scope(),
+            common::user_scope(),
             flag("help", Some('h'), "help", "display this help"),
             Arg::new("groups")
                 .value_name("controllers:path")
@@ -51,6 +52,8 @@ pub struct Plan {
     pub specs: Vec<Spec>,
     /// Remove descendants too.
     pub recursive: bool,
+    /// Whose default scope names are read below.
+    pub defaults: common::Defaults,
 }
 
 /// Build the plan, or the help text.
@@ -63,9 +66,13 @@ pub fn parse(prog: &Prog, args: Vec<OsString>) -> Result<Action<Plan>> {
     let mut plan = Plan {
         specs: Vec::new(),
         recursive: false,
+        defaults: common::Defaults::default(),
     };
     let mut texts = Vec::new();
     for opt in opts {
+        if plan.defaults.take(&opt.id) {
+            continue;
+        }
         match opt.id.as_str() {
             "help" => {
                 return Ok(Action::Print(cli::help(&cmd, USAGE, "cgdelete(1)")));
@@ -106,7 +113,7 @@ pub fn execute(prog: &Prog, plan: &Plan) -> Result<Status> {
     let unknown = |name: &str| {
         Error::msg(format!("controller {name} can't be added")).with_status(Ecg::Fail.status())
     };
-    for spec in &plan.specs {
+    for spec in &common::resolve(&plan.specs, &plan.defaults.names(&all))? {
         // `*` is not a controller to libcgroup's cgdelete: refused like an unknown one.
         if spec.controllers == Controllers::All {
             return Err(unknown("*"));
@@ -114,7 +121,10 @@ pub fn execute(prog: &Prog, plan: &Plan) -> Result<Status> {
         let targets = spec.hierarchies(&all).map_err(|name| unknown(&name))?;
         for (hierarchy, _) in targets {
             let group = hierarchy.group(&spec.path);
-            if let Err(e) = group.delete(plan.recursive) {
+            let deleted = group
+                .delete(plan.recursive)
+                .or_else(|e| stop_scope(&spec.path, plan.defaults.owner, e));
+            if let Err(e) = deleted {
                 let e = e.context(format!("cannot remove group '{}'", spec.path.as_str()));
                 status = e.status();
                 common::by_argv0(prog, e).report(prog);
@@ -122,6 +132,26 @@ pub fn execute(prog: &Prog, plan: &Plan) -> Result<Status> {
         }
     }
     Ok(status)
+}
+
+/// A systemd scope (`SLICE.slice/.../SCOPE.scope`) that could not be removed because
+/// processes are in it (its idle process, at least): ask its manager to stop it, which ends
+/// them and removes the group, so that systemd's view stays consistent. Anything else, or a
+/// manager that cannot be asked, is the removal's own error `e`.
+fn stop_scope(path: &cgroup::GroupPath, owner: cgroup::scope::Owner, e: Error) -> Result<()> {
+    let mut parts = path.as_str().rsplit('/');
+    let (Some(unit), Some(slice)) = (parts.next(), parts.next()) else {
+        return Err(e);
+    };
+    if e.errno() != Some(sys::errno::EBUSY)
+        || !unit.ends_with(".scope")
+        || !slice.ends_with(".slice")
+    {
+        return Err(e);
+    }
+    systemd::Manager::connect(common::bus_of(owner))
+        .and_then(|manager| manager.stop_unit(unit))
+        .map_err(|_| e)
 }
 
 #[cfg(test)]

@@ -38,6 +38,13 @@ pub fn command() -> Command {
                 "keep the rules daemon from moving the program (accepted; no daemon is used)",
             ),
             common::ignore_default_scope(),
+            common::user_scope(),
+            flag(
+                "replace-idle",
+                Some('r'),
+                "replace-idle",
+                "replace the scope's idle process (cgcreate -c) with the program",
+            ),
             flag("help", Some('h'), "help", "display this help"),
             Arg::new("command")
                 .value_name("command")
@@ -55,6 +62,10 @@ pub struct Plan {
     pub specs: Vec<Spec>,
     /// The program and its arguments.
     pub command: Vec<OsString>,
+    /// Whose default scope names are read below.
+    pub defaults: common::Defaults,
+    /// `-r`: end the idle process of the scope the program lands in.
+    pub replace_idle: bool,
 }
 
 /// Build the plan, or the help text.
@@ -62,9 +73,15 @@ pub fn parse(prog: &Prog, args: Vec<OsString>) -> Result<Action<Plan>> {
     let cmd = command();
     let (opts, operands) = common::getopt(&cmd, prog, args, Order::StopAtOperand, HELP)?;
     let mut specs = Vec::new();
+    let mut defaults = common::Defaults::default();
+    let mut replace_idle = false;
     for opt in opts {
         let text = opt.text();
+        if defaults.take(&opt.id) {
+            continue;
+        }
         match opt.id.as_str() {
+            "replace-idle" => replace_idle = true,
             "help" => {
                 return Ok(Action::Print(cli::help(&cmd, USAGE, "cgexec(1)")));
             }
@@ -82,6 +99,8 @@ pub fn parse(prog: &Prog, args: Vec<OsString>) -> Result<Action<Plan>> {
     Ok(Action::Run(Plan {
         specs,
         command: operands,
+        defaults,
+        replace_idle,
     }))
 }
 
@@ -97,6 +116,11 @@ pub fn run(prog: &Prog, args: Vec<OsString>) -> Result<Status> {
 pub fn execute(plan: &Plan) -> Error {
     if let Err(e) = enter(plan) {
         return e;
+    }
+    if plan.replace_idle {
+        if let Err(e) = common::replace_idle(process::own_pid()) {
+            return e;
+        }
     }
     let e = process::exec_program(&plan.command);
     match e.errno() {
@@ -114,7 +138,8 @@ fn enter(plan: &Plan) -> Result<()> {
     }
     let all = common::hierarchies()?;
     let pid = process::own_pid();
-    for spec in &plan.specs {
+    let specs = common::resolve(&plan.specs, &plan.defaults.names(&all))?;
+    for spec in &specs {
         let failed = |status: u8| Error::Plain {
             text: "cgroup change of group failed".into(),
             status,

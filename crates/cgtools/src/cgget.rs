@@ -51,6 +51,7 @@ pub(crate) fn common_args() -> Vec<Arg> {
             "print the values only, without the setting names",
         ),
         common::ignore_default_scope(),
+        common::user_scope(),
         flag("help", Some('h'), "help", "display this help"),
         Arg::new("groups")
             .value_name("path")
@@ -127,6 +128,8 @@ pub struct Plan {
     pub dialect: Option<Version>,
     /// cgxget's `-i`: skip settings with no counterpart instead of failing.
     pub ignore_unmappable: bool,
+    /// Whose default scope names are read below.
+    pub defaults: common::Defaults,
 }
 
 /// Build the plan, or the help text.
@@ -158,9 +161,13 @@ pub(crate) fn parse_as(
         values_only: false,
         dialect: None,
         ignore_unmappable: false,
+        defaults: common::Defaults::default(),
     };
     for opt in opts {
         let text = opt.text();
+        if plan.defaults.take(&opt.id) {
+            continue;
+        }
         match opt.id.as_str() {
             "help" => {
                 return Ok(Action::Print(cli::help(
@@ -328,8 +335,13 @@ pub fn execute(tool: &str, plan: &Plan) -> Result<()> {
         What::Groups(requests) => requests,
     };
     let all = common::hierarchies()?;
+    let names = plan.defaults.names(&all);
     let mut out = String::new();
     for request in requests {
+        let request = &Request {
+            path: names.resolve(&request.name).map_err(common::usage_msg)?,
+            ..request.clone()
+        };
         let settings = gather(tool, plan, &all, request)?;
         if plan.headers {
             out.push_str(&format!("{}:\n", request.name));

@@ -8,7 +8,7 @@ use clap::{Arg, Command};
 use sys::cli::{self, Order, flag, required};
 use sys::{Error, Prog, Result, Status};
 
-use crate::common::{self, Action, usage, usage_msg};
+use crate::common::{self, Action, GroupName, usage, usage_msg};
 
 /// How libcgroup's hint spells the help option.
 const HELP: &str = "--help'";
@@ -45,6 +45,7 @@ pub fn command() -> Command {
                 "set the group's descendants too",
             ),
             common::ignore_default_scope(),
+            common::user_scope(),
             flag("help", Some('h'), "help", "display this help"),
             Arg::new("groups")
                 .value_name("path")
@@ -59,7 +60,7 @@ pub enum Source {
     /// `-r name=value`, in order.
     Rules(Vec<(String, String)>),
     /// `--copy-from path`.
-    CopyFrom(GroupPath),
+    CopyFrom(GroupName),
 }
 
 /// What one run does.
@@ -68,9 +69,11 @@ pub struct Plan {
     /// The values.
     pub source: Source,
     /// The groups, in order.
-    pub groups: Vec<GroupPath>,
+    pub groups: Vec<GroupName>,
     /// Descendants too.
     pub recursive: bool,
+    /// Whose default scope names are read below.
+    pub defaults: common::Defaults,
 }
 
 /// Build the plan, or the help text.
@@ -84,14 +87,18 @@ pub fn parse(prog: &Prog, args: Vec<OsString>) -> Result<Action<Plan>> {
     let cmd = command();
     let (opts, operands) = common::getopt(&cmd, prog, args, Order::Permute, HELP)?;
     let (mut rules, mut copy_from, mut recursive) = (Vec::new(), None, false);
+    let mut defaults = common::Defaults::default();
     for opt in opts {
         let text = opt.text();
+        if defaults.take(&opt.id) {
+            continue;
+        }
         match opt.id.as_str() {
             "help" => {
                 return Ok(Action::Print(cli::help(&cmd, USAGE, "cgset(1)")));
             }
             "rule" => rules.push(common::parse_rule(&text)?),
-            "copy-from" => copy_from = Some(common::group_path(&text)?),
+            "copy-from" => copy_from = Some(common::group_name(&text)?),
             "recursive" => recursive = true,
             _ => {}
         }
@@ -107,12 +114,13 @@ pub fn parse(prog: &Prog, args: Vec<OsString>) -> Result<Action<Plan>> {
     }
     let groups = operands
         .iter()
-        .map(|o| common::group_path(&o.to_string_lossy()))
+        .map(|o| common::group_name(&o.to_string_lossy()))
         .collect::<Result<_>>()?;
     Ok(Action::Run(Plan {
         source,
         groups,
         recursive,
+        defaults,
     }))
 }
 
@@ -129,12 +137,14 @@ pub fn run(prog: &Prog, args: Vec<OsString>) -> Result<Status> {
 /// ([`set_subtree_control`]).
 pub fn execute(plan: &Plan) -> Result<()> {
     let all = common::hierarchies()?;
+    let names = plan.defaults.names(&all);
     let rules = match &plan.source {
         Source::Rules(rules) => rules.clone(),
-        Source::CopyFrom(from) => copied_settings(&all, from)?,
+        Source::CopyFrom(from) => copied_settings(&all, &from.resolve(&names)?)?,
     };
     let (subtree, rules) = split_subtree_control(rules)?;
-    for path in &plan.groups {
+    for name in &plan.groups {
+        let path = &name.resolve(&names)?;
         if let Some(value) = &subtree {
             set_subtree_control(&all, path, value, plan.recursive)?;
         }
@@ -360,12 +370,12 @@ mod plan_tests {
         assert_eq!(p.source, Source::Rules(rules));
         assert!(p.recursive);
         assert_eq!(
-            p.groups.iter().map(GroupPath::as_str).collect::<Vec<_>>(),
+            p.groups.iter().map(|g| g.path.as_str()).collect::<Vec<_>>(),
             ["g", "h"]
         );
         assert_eq!(
             plan(&["--copy-from", "a", "b"]).unwrap().source,
-            Source::CopyFrom(GroupPath::parse("a").unwrap())
+            Source::CopyFrom(common::group_name("a").unwrap())
         );
         let status = |args: &[&str]| plan(args).unwrap_err().status();
         assert_eq!(status(&[]), 129);

@@ -3,7 +3,7 @@
 
 use std::ffi::OsString;
 
-use cgroup::{Ecg, Group, GroupPath, Hierarchies, Hierarchy, Version, translate};
+use cgroup::{Ecg, Group, Hierarchies, Hierarchy, Version, translate};
 use clap::{Arg, Command};
 use sys::cli::{self, Order, flag, required};
 use sys::{Error, Prog, Result, Status};
@@ -63,6 +63,7 @@ pub fn command() -> Command {
                 "set the group's descendants too",
             ),
             common::ignore_default_scope(),
+            common::user_scope(),
             flag("help", Some('h'), "help", "display this help"),
             Arg::new("groups")
                 .value_name("path")
@@ -81,9 +82,11 @@ pub struct Plan {
     /// Skip settings with no counterpart instead of failing.
     pub ignore_unmappable: bool,
     /// The groups, in order.
-    pub groups: Vec<GroupPath>,
+    pub groups: Vec<common::GroupName>,
     /// Descendants too.
     pub recursive: bool,
+    /// Whose default scope names are read below.
+    pub defaults: common::Defaults,
 }
 
 /// Build the plan, or the help text.
@@ -100,14 +103,18 @@ pub fn parse(prog: &Prog, args: Vec<OsString>) -> Result<Action<Plan>> {
     let (opts, operands) = common::getopt(&cmd, prog, args, Order::Permute, HELP)?;
     let (mut rules, mut copy_from) = (Vec::new(), None);
     let (mut version, mut ignore_unmappable, mut recursive) = (None, false, false);
+    let mut defaults = common::Defaults::default();
     for opt in opts {
         let text = opt.text();
+        if defaults.take(&opt.id) {
+            continue;
+        }
         match opt.id.as_str() {
             "help" => {
                 return Ok(Action::Print(cli::help(&cmd, USAGE, "cgxset(1)")));
             }
             "rule" => rules.push(common::parse_rule(&text)?),
-            "copy-from" => copy_from = Some(common::group_path(&text)?),
+            "copy-from" => copy_from = Some(common::group_name(&text)?),
             "v1" => version = Some(Version::V1),
             "v2" => version = Some(Version::V2),
             "ignore-unmappable" => ignore_unmappable = true,
@@ -126,7 +133,7 @@ pub fn parse(prog: &Prog, args: Vec<OsString>) -> Result<Action<Plan>> {
     }
     let groups = operands
         .iter()
-        .map(|o| common::group_path(&o.to_string_lossy()))
+        .map(|o| common::group_name(&o.to_string_lossy()))
         .collect::<Result<_>>()?;
     Ok(Action::Run(Plan {
         source,
@@ -134,6 +141,7 @@ pub fn parse(prog: &Prog, args: Vec<OsString>) -> Result<Action<Plan>> {
         ignore_unmappable,
         groups,
         recursive,
+        defaults,
     }))
 }
 
@@ -252,13 +260,16 @@ pub fn execute(plan: &Plan) -> Result<()> {
                 source: plan.source.clone(),
                 groups: plan.groups.clone(),
                 recursive: plan.recursive,
+                defaults: plan.defaults,
             });
         }
     };
     let all = common::hierarchies()?;
+    let names = plan.defaults.names(&all);
     let (subtree, rules) = cgset::split_subtree_control(rules.clone())?;
     let settings = settings(&all, plan, &rules)?;
-    for path in &plan.groups {
+    for name in &plan.groups {
+        let path = &name.resolve(&names)?;
         if let Some(value) = &subtree {
             cgset::set_subtree_control(&all, path, value, plan.recursive)?;
         }
@@ -310,7 +321,7 @@ mod tests {
             cgset::Source::Rules(vec![("cpu.weight".into(), "50".into())])
         );
         assert_eq!(
-            p.groups.iter().map(GroupPath::as_str).collect::<Vec<_>>(),
+            p.groups.iter().map(|g| g.path.as_str()).collect::<Vec<_>>(),
             ["g", "h"]
         );
         assert_eq!(

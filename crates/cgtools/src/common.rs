@@ -3,6 +3,7 @@
 
 use std::ffi::OsString;
 
+use cgroup::scope::{Names, Owner};
 use cgroup::{GroupPath, Hierarchies, Hierarchy};
 use clap::{Arg, ArgAction, Command};
 use sys::cli::{Getopt, Opt, Order};
@@ -64,13 +65,87 @@ pub fn named_by_argv0(prog: &Prog, run: impl FnOnce() -> Result<Status>) -> Resu
     run().map_err(|e| by_argv0(prog, e))
 }
 
-/// `-b`, which libcgroup 3.2 built with systemd support accepts in every tool but lssubsys: it
-/// ignores the default systemd scope, and there is none here to ignore.
+/// `-b`, which libcgroup 3.2 accepts in every tool but lssubsys: group names are read as
+/// typed, not below the default systemd scope.
 pub fn ignore_default_scope() -> Arg {
     Arg::new("ignore-default")
         .short('b')
         .action(ArgAction::SetTrue)
-        .help("accepted for compatibility; there is no default systemd scope")
+        .help("ignore the default systemd scope")
+}
+
+/// `--user`: the calling user's own systemd manager and default scope instead of the
+/// system's.
+pub fn user_scope() -> Arg {
+    Arg::new("user")
+        .long("user")
+        .action(ArgAction::SetTrue)
+        .help("use the calling user's systemd manager and default scope")
+}
+
+/// How a run reads group names: below whose default scope, if any (`-b`, `--user`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Defaults {
+    /// `-b`: names as typed.
+    pub ignore: bool,
+    /// Whose default scope.
+    pub owner: Owner,
+}
+
+impl Defaults {
+    /// Note an option that concerns the default scope; `false` for any other.
+    pub fn take(&mut self, id: &str) -> bool {
+        match id {
+            "ignore-default" => self.ignore = true,
+            "user" => self.owner = Owner::User,
+            _ => return false,
+        }
+        true
+    }
+
+    /// The names of this run (the default scope read, a stale file removed).
+    pub fn names(&self, all: &Hierarchies) -> Names {
+        if self.ignore {
+            Names::as_typed()
+        } else {
+            Names::load(self.owner, all)
+        }
+    }
+}
+
+/// `-r` of cgexec and cgclassify: end (SIGTERM) the idle process of the systemd scope `pid`
+/// is now in. None, or two different ones, is libcgroup's line and status 255.
+pub fn replace_idle(pid: u32) -> Result<()> {
+    let all = hierarchies()?;
+    let idle = cgroup::scope::idle_process(&all, pid).map_err(|why| Error::Plain {
+        text: why.to_string(),
+        status: 255,
+    })?;
+    sys::signal::terminate(idle).map_err(|e| Error::Plain {
+        text: format!("Failed to kill pid {idle}:{}", e),
+        status: 255,
+    })
+}
+
+/// The bus of `owner`'s systemd manager.
+pub fn bus_of(owner: Owner) -> systemd::Bus {
+    match owner {
+        Owner::System => systemd::Bus::System,
+        Owner::User => systemd::Bus::User,
+    }
+}
+
+/// `specs` with their groups read through `names`.
+pub fn resolve(specs: &[Spec], names: &Names) -> Result<Vec<Spec>> {
+    specs
+        .iter()
+        .map(|spec| {
+            Ok(Spec {
+                path: names.resolve(&spec.typed).map_err(usage_msg)?,
+                ..spec.clone()
+            })
+        })
+        .collect()
 }
 
 /// Which controllers a `-g` names.
@@ -89,8 +164,10 @@ pub enum Controllers {
 pub struct Spec {
     /// The controllers.
     pub controllers: Controllers,
-    /// The group.
+    /// The group, as typed (without a default scope).
     pub path: GroupPath,
+    /// The group's name as typed (a default scope applies unless it starts with `/`).
+    pub typed: String,
 }
 
 impl Spec {
@@ -125,6 +202,7 @@ impl Spec {
         Ok(Some(Spec {
             controllers,
             path: GroupPath::parse(path)?,
+            typed: path.to_owned(),
         }))
     }
 
@@ -253,6 +331,31 @@ pub fn hierarchies() -> Result<Hierarchies> {
 /// A group path from the command line; a bad one is a usage error naming the problem.
 pub fn group_path(text: &str) -> Result<GroupPath> {
     GroupPath::parse(text).map_err(usage_msg)
+}
+
+/// A group named on the command line: checked, and kept as typed, so that the default
+/// systemd scope can apply to it when the run starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupName {
+    /// The name as typed.
+    pub typed: String,
+    /// The group as typed (no default scope).
+    pub path: GroupPath,
+}
+
+/// [`group_path`], keeping the text.
+pub fn group_name(text: &str) -> Result<GroupName> {
+    Ok(GroupName {
+        typed: text.to_owned(),
+        path: group_path(text)?,
+    })
+}
+
+impl GroupName {
+    /// The group this name means under `names`.
+    pub fn resolve(&self, names: &Names) -> Result<GroupPath> {
+        names.resolve(&self.typed).map_err(usage_msg)
+    }
 }
 
 /// `-r name=value`: the name needs a controller prefix (`memory.max`), the value may contain

@@ -32,6 +32,7 @@ pub fn command() -> Command {
                 "list this group and its descendants (repeatable; the -g may be left out)",
             ),
             common::ignore_default_scope(),
+            common::user_scope(),
             flag("help", Some('h'), "help", "display this help"),
             Arg::new("groups")
                 .value_name("controllers:path")
@@ -46,6 +47,8 @@ pub struct Plan {
     /// The sub-trees to list, in order, each with the text it was given as; none: every
     /// hierarchy from its root.
     pub specs: Vec<(String, Spec)>,
+    /// Whose default scope names are read below.
+    pub defaults: common::Defaults,
 }
 
 /// Build the plan, or the help text.
@@ -53,7 +56,11 @@ pub fn parse(prog: &Prog, args: Vec<OsString>) -> Result<Action<Plan>> {
     let cmd = command();
     let (opts, operands) = common::getopt(&cmd, prog, args, Order::Permute, HELP)?;
     let mut texts = Vec::new();
+    let mut defaults = common::Defaults::default();
     for opt in opts {
+        if defaults.take(&opt.id) {
+            continue;
+        }
         match opt.id.as_str() {
             "help" => return Ok(Action::Print(cli::help(&cmd, USAGE, "lscgroup(1)"))),
             "group" => texts.push(opt.text()),
@@ -73,7 +80,7 @@ pub fn parse(prog: &Prog, args: Vec<OsString>) -> Result<Action<Plan>> {
             Err(why) => return Err(usage_msg(why)),
         }
     }
-    Ok(Action::Run(Plan { specs }))
+    Ok(Action::Run(Plan { specs, defaults }))
 }
 
 /// The tool's entry point.
@@ -135,11 +142,13 @@ pub fn execute(plan: &Plan) -> Result<()> {
         }
         return sys::print(&out);
     }
+    let names = plan.defaults.names(&all);
     for (text, spec) in &plan.specs {
         match hierarchies_of(&all, text, spec) {
             Ok(found) => {
+                let path = names.resolve(&spec.typed).map_err(usage_msg)?;
                 for h in found {
-                    list(&h, &spec.path, &mut out);
+                    list(&h, &path, &mut out);
                 }
             }
             Err(e) => {

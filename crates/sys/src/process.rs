@@ -457,3 +457,47 @@ pub fn set_time_offset(clock: TimeClock, seconds: i64) -> Result<()> {
     f.write_all(format!("{id} {seconds} 0").as_bytes())
         .context(|| format!("failed to write to {path}"))
 }
+
+/// Start a copy of this program as a detached placeholder process named `argv0` (what
+/// `/proc/PID/cmdline` shows), and return its pid without waiting for it. The copy holds
+/// none of our descriptors: its standard input, output and error are `/dev/null`, every
+/// other descriptor is closed, and it runs in a session of its own, so a caller reading our
+/// output through a pipe sees end-of-file when we exit, however long the copy lives. The
+/// program's `main` must recognise `argv0` and call [`idle_forever`].
+pub fn spawn_idle(argv0: &str) -> Result<Child> {
+    let args = ExecArgs::new(&[OsString::from(argv0)])
+        .ok_or_else(|| Error::msg("bad idle process name"))?;
+    let null = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/null")
+        .context(|| "cannot open /dev/null".to_owned())?;
+    match fork()? {
+        Forked::Parent(child) => Ok(child),
+        Forked::Child => {
+            let null = std::os::fd::AsRawFd::as_raw_fd(&null);
+            // SAFETY: plain system calls on descriptor numbers in a freshly forked,
+            // single-threaded child, which exits rather than return if any of them fails.
+            unsafe {
+                libc::setsid();
+                for fd in 0..3 {
+                    if libc::dup2(null, fd) < 0 {
+                        libc::_exit(127);
+                    }
+                }
+                libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, 0u32);
+            }
+            prepare_exec();
+            args.exec(Path::new("/proc/self/exe"));
+            // SAFETY: _exit ends the forked child without running the parent's clean-up.
+            unsafe { libc::_exit(127) }
+        }
+    }
+}
+
+/// What a placeholder from [`spawn_idle`] does: sleep until a signal ends it.
+pub fn idle_forever() -> ! {
+    loop {
+        std::thread::sleep(std::time::Duration::from_secs(24 * 60 * 60));
+    }
+}

@@ -222,6 +222,14 @@ pub fn default_sigchld() {
     let _ = unsafe { signal::signal(Signal::SIGCHLD, SigHandler::SigDfl) };
 }
 
+/// Send SIGTERM to `pid`. The error is the OS's (`No such process`, ...), for the caller's
+/// message.
+pub fn terminate(pid: u32) -> std::result::Result<(), crate::Errno> {
+    let pid = i32::try_from(pid).map_err(|_| crate::Errno(libc::ESRCH))?;
+    signal::kill(nix::unistd::Pid::from_raw(pid), Signal::SIGTERM)
+        .map_err(|e| crate::Errno(e as i32))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
