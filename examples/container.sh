@@ -12,6 +12,9 @@
 # Everything it makes is removed when it ends, also on Ctrl-C and on failure: the overlay
 # and its tmpfs live in the container's mount namespace and die with it; the trap removes
 # the cgroup.
+# Where systemd manages a cgroup v2 host, the cgroup is made inside a scope systemd delegates
+# to the script, nsutils.slice/NAME.scope/container (cgroup-home.sh says how), so nothing is
+# created behind systemd's back; elsewhere it is NAME at the top of each hierarchy.
 #
 # --usr-from-host  mount a read-only overlay of the host's /usr at /usr (for a ROOTFS that
 #                  is only a skeleton: /etc files and bin -> usr/bin style links)
@@ -52,12 +55,15 @@ hostname=${NSUTILS_HOSTNAME:-$name}
 memory=${NSUTILS_MEMORY:-64M}
 cpu_quota=${NSUTILS_CPU_QUOTA:-50000}
 
-cgroup_made=
+. "$(dirname -- "$0")/cgroup-home.sh"
+
+group=
 cleanup() {
     status=$?
     trap - EXIT INT TERM HUP PIPE
-    # cgdelete moves any process still in the group to its parent first.
-    [ -z "$cgroup_made" ] || cgdelete -g "memory,cpu:/$name" || status=1
+    # cgdelete moves any process still in the group to its parent first. (A scope goes by
+    # itself once this shell has ended.)
+    [ -z "$group" ] || cgdelete -g "memory,cpu:$group" || status=1
     exit "$status"
 }
 trap cleanup EXIT
@@ -68,15 +74,17 @@ trap 'exit 141' PIPE
 
 in_cgroup=
 if [ "${NSUTILS_CGROUP:-}" != none ]; then
-    cgcreate -g "memory,cpu:/$name"
-    cgroup_made=1
+    cgroup_home "$name"
+    if [ -n "$home" ]; then where=$home/container; else where=/$name; fi
+    cgcreate -g "memory,cpu:$where"
+    group=$where
     # cgroup v1 names, which cgxset -1 translates on a cgroup v2 host (memory.max, cpu.max).
     cgxset -1 -r "memory.limit_in_bytes=$memory" -r cpu.cfs_period_us=100000 \
-        -r "cpu.cfs_quota_us=$cpu_quota" "$name"
-    in_cgroup="cgexec -g memory,cpu:/$name"
+        -r "cpu.cfs_quota_us=$cpu_quota" "$group"
+    in_cgroup="cgexec -g memory,cpu:$group"
     if [ -n "${NSUTILS_SHOW:-}" ]; then
-        echo "cgroup $name:"
-        cgxget -1 -n -r memory.limit_in_bytes -r cpu.cfs_period_us -r cpu.cfs_quota_us "$name"
+        echo "cgroup $group:"
+        cgxget -1 -n -r memory.limit_in_bytes -r cpu.cfs_period_us -r cpu.cfs_quota_us "$group"
     fi
 fi
 

@@ -16,8 +16,10 @@
 # hosts. Needs root and the memory, cpu and cpuset controllers.
 #
 # The groups are nsutils-limits-PID-memory, -quota, -shares768 and -shares256, each at the
-# top of its hierarchies. Everything is removed when the script ends, also on Ctrl-C and on
-# failure: the trap kills the processes it started (by PID) and deletes the groups it made.
+# top of its hierarchies, or, where systemd manages a cgroup v2 host, inside the scope
+# nsutils.slice/nsutils-limits-PID.scope that systemd delegates to the script (cgroup-home.sh).
+# Everything is removed when the script ends, also on Ctrl-C and on failure: the trap kills
+# the processes it started (by PID) and deletes the groups it made; systemd the scope.
 # Environment: NSUTILS_SECONDS (the length of each CPU measurement, whole seconds; default 3).
 # The nsutils tools are taken from $NSUTILS_BIN when set, else from PATH.
 set -eu
@@ -116,11 +118,14 @@ done
 cpu=cpu
 case $mounted in *" cpuacct "*) cpu=cpu,cpuacct ;; esac
 
-# new_group CONTROLLERS NAME: create the group $prefix-NAME; its name in $group.
+. "$(dirname -- "$0")/cgroup-home.sh"
+cgroup_home "$prefix"
+
+# new_group CONTROLLERS NAME: create the group $home/$prefix-NAME; its name in $group.
 new_group() {
-    group=$prefix-$2
-    cgcreate -g "$1:/$group"
-    groups="$groups $1:/$group"
+    group=$home/$prefix-$2
+    cgcreate -g "$1:$group"
+    groups="$groups $1:$group"
 }
 
 # 1. Memory.
@@ -140,7 +145,7 @@ else
     [ "$swaps" -le 1 ] || swap=" (swap not accounted: the allocation may go to swap)"
 fi
 # The shell collects SIZE bytes in a variable; it is the biggest process in the group.
-cgexec -g "memory:/$group" sh -c 'x=$(head -c "$1" /dev/zero | tr "\0" x); echo "${#x}"' \
+cgexec -g "memory:$group" sh -c 'x=$(head -c "$1" /dev/zero | tr "\0" x); echo "${#x}"' \
     hog "$size" >/dev/null &
 pids=$!
 status=0
@@ -160,7 +165,7 @@ period=100000
 quota=25000
 new_group "$cpu" quota
 cgxset -1 -r "cpu.cfs_period_us=$period" -r "cpu.cfs_quota_us=$quota" "$group"
-start_loop "$cpu:/$group"
+start_loop "$cpu:$group"
 pause 1 # the loop is running, its quota in force
 t0=$(now)
 u0=$(cpu_usage "$group")
@@ -179,8 +184,8 @@ new_group "$cpu,cpuset" shares256
 second=$group
 cgxset -1 -r cpu.shares=768 -r cpuset.cpus=0 -r cpuset.mems=0 "$first"
 cgxset -1 -r cpu.shares=256 -r cpuset.cpus=0 -r cpuset.mems=0 "$second"
-start_loop "$cpu,cpuset:/$first"
-start_loop "$cpu,cpuset:/$second"
+start_loop "$cpu,cpuset:$first"
+start_loop "$cpu,cpuset:$second"
 pause 1
 t0=$(now)
 a0=$(cpu_usage "$first")

@@ -5,10 +5,15 @@
 #   2. ovlmount puts a throw-away upper layer on a tmpfs over ROOTFS (inside a user namespace
 #      it adds `userxattr`, so overlayfs keeps its metadata in user.* attributes);
 #   3. pivot --proc --dev makes it / and runs CMD (default /bin/sh) as pid 1.
-# No cgroup limits: an ordinary user may not create cgroups unless a parent group is
-# delegated to them (systemd: `systemd-run --user --scope -p MemoryMax=64M rootless.sh ...`).
-# Nothing is left on exit: the overlay and its tmpfs live in the container's mount namespace.
-# Environment: NSUTILS_HOSTNAME (default nsutils-rootless). Tools from $NSUTILS_BIN, else PATH.
+# Limits: where systemd manages a cgroup v2 host, the user's own systemd manager delegates a
+# scope to the script (cgcreate --user -c; cgroup-home.sh says how), and the container runs in
+# its group app.slice/rootless-PID.scope/container with a memory and a CPU limit (cgxset -1,
+# cgexec). Elsewhere an ordinary user has no cgroup of their own, and there is no limit.
+# Nothing is left on exit: the overlay and its tmpfs live in the container's mount namespace,
+# the trap removes the group and systemd the scope once the script has ended.
+# Environment: NSUTILS_HOSTNAME (default nsutils-rootless), NSUTILS_MEMORY (default 64M),
+# NSUTILS_CPU_QUOTA (microseconds per 100 ms period; default 50000, half a CPU), NSUTILS_SHOW=1
+# prints the limits first. Tools from $NSUTILS_BIN, else PATH.
 set -eu
 
 [ $# -ge 1 ] || { echo "usage: $0 ROOTFS [CMD [ARG...]]" >&2; exit 2; }
@@ -16,6 +21,34 @@ rootfs=$(cd -- "$1" && pwd -P) || exit 1
 shift
 [ $# -gt 0 ] || set -- /bin/sh
 if [ -n "${NSUTILS_BIN:-}" ]; then PATH="$NSUTILS_BIN:$PATH"; fi
+. "$(dirname -- "$0")/cgroup-home.sh"
+
+group=
+cleanup() {
+    status=$?
+    trap - EXIT INT TERM HUP PIPE
+    [ -z "$group" ] || cgdelete -g "memory,cpu:$group" || status=1
+    exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
+trap 'exit 141' PIPE
+
+in_cgroup=
+cgroup_home "rootless-$$"
+if [ -n "$home" ]; then
+    cgcreate -g "memory,cpu:$home/container"
+    group=$home/container
+    cgxset -1 -r "memory.limit_in_bytes=${NSUTILS_MEMORY:-64M}" -r cpu.cfs_period_us=100000 \
+        -r "cpu.cfs_quota_us=${NSUTILS_CPU_QUOTA:-50000}" "$group"
+    in_cgroup="cgexec -g memory,cpu:$group"
+    if [ -n "${NSUTILS_SHOW:-}" ]; then
+        echo "cgroup $group:"
+        cgxget -1 -n -r memory.limit_in_bytes -r cpu.cfs_period_us -r cpu.cfs_quota_us "$group"
+    fi
+fi
 
 inside='
     set -e
@@ -23,5 +56,5 @@ inside='
     exec pivot --proc --dev --hostname "$CT_HOSTNAME" "$ROOTFS" "$@"
 '
 ROOTFS=$rootfs CT_HOSTNAME=${NSUTILS_HOSTNAME:-nsutils-rootless} \
-    unshare --map-root-user --fork --pid --mount --uts --ipc --net --cgroup --kill-child \
+    $in_cgroup unshare --map-root-user --fork --pid --mount --uts --ipc --net --cgroup --kill-child \
     /bin/sh -c "$inside" container "$@"

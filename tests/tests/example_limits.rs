@@ -55,11 +55,13 @@ fn preconditions() -> bool {
     true
 }
 
-/// The `nsutils-limits-*` groups in every hierarchy, as paths.
+/// The `nsutils-limits-*` groups in every hierarchy, as paths: at the top, and in
+/// `nsutils.slice`, where the script's scope goes on a systemd host (examples/cgroup-home.sh).
 fn limits_groups() -> Vec<PathBuf> {
     let mut found = Vec::new();
     for mount in cgroup_mounts() {
-        for entry in std::fs::read_dir(&mount).into_iter().flatten().flatten() {
+        let dirs = [mount.clone(), mount.join("nsutils.slice")];
+        for entry in dirs.iter().flat_map(std::fs::read_dir).flatten().flatten() {
             if entry
                 .file_name()
                 .to_string_lossy()
@@ -74,6 +76,18 @@ fn limits_groups() -> Vec<PathBuf> {
 }
 
 /// The number in `line` between `before` and the next `after`.
+/// Assert that the `nsutils-limits-*` groups are those of `before` again, once systemd has had
+/// up to 10 s to stop the script's scope (on a systemd host it goes a little after the script).
+fn assert_no_groups_left(before: &[PathBuf]) {
+    for _ in 0..100 {
+        if limits_groups() == before {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(limits_groups(), before, "groups left behind");
+}
+
 fn number(line: &str, before: &str, after: &str) -> f64 {
     let start = line
         .find(before)
@@ -166,7 +180,7 @@ fn example_limits_measures_what_the_limits_promise_and_leaves_nothing() {
         "the loops hardly ran, or used more than CPU 0: {shares}"
     );
 
-    assert_eq!(limits_groups(), before, "groups left behind");
+    assert_no_groups_left(&before);
 }
 
 #[test]
@@ -191,9 +205,14 @@ fn example_limits_cleans_up_when_interrupted() {
     out.read_line(&mut first).expect("read");
     assert!(first.starts_with("memory: "), "{first:?}");
     // The quota demo's busy loop, in its group.
-    let procs = cgroup_dir("cpu")
-        .join(format!("nsutils-limits-{pid}-quota"))
-        .join("cgroup.procs");
+    let group = format!("nsutils-limits-{pid}-quota");
+    let procs = if tests::systemd_host() && tests::cgroup_mode() == tests::CgroupMode::V2 {
+        // In the script's scope (examples/cgroup-home.sh).
+        cgroup_dir("cpu").join(format!("nsutils.slice/nsutils-limits-{pid}.scope/{group}"))
+    } else {
+        cgroup_dir("cpu").join(group)
+    }
+    .join("cgroup.procs");
     let deadline = Instant::now() + Duration::from_secs(10);
     let loops = loop {
         let listed = std::fs::read_to_string(&procs).unwrap_or_default();
@@ -217,5 +236,5 @@ fn example_limits_cleans_up_when_interrupted() {
             "the busy loop {p} outlived the script"
         );
     }
-    assert_eq!(limits_groups(), before, "groups left behind");
+    assert_no_groups_left(&before);
 }

@@ -8,8 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use tests::{
-    MountTableUnchanged, Rootless, Run, TestGroup, busybox_root, cgroup_dir, cgroup_mounts, ours,
-    scratch,
+    MountTableUnchanged, Rootless, Run, TestGroup, busybox_root, cgroup_mounts, ours, scratch,
 };
 
 fn example(name: &str) -> PathBuf {
@@ -90,17 +89,47 @@ fn container_runs_in_its_cgroup_and_namespaces_and_leaves_nothing() {
             panic!("container.sh ended early: {text}");
         }
     }
+    // Where systemd manages a v2 host, the group is in a scope systemd delegated to the
+    // script (examples/cgroup-home.sh); elsewhere at the top of each hierarchy.
+    let scope = format!("{}.scope", group.name);
+    let (path, memory_dir, cpu_dir) = if systemd_scopes() {
+        let path = format!("/nsutils.slice/{scope}/container");
+        let dir = PathBuf::from(format!("/sys/fs/cgroup{path}"));
+        (path, dir.clone(), dir)
+    } else {
+        let path = format!("/{}", group.name);
+        (path, group.dir("memory"), group.dir("cpu"))
+    };
+    if systemd_scopes() {
+        let unit = Run::new("systemctl")
+            .args([
+                "show",
+                "-p",
+                "ActiveState",
+                "-p",
+                "Delegate",
+                "-p",
+                "ControlGroup",
+            ])
+            .arg_os(&scope)
+            .run();
+        let mut shown: Vec<&str> = unit.ok().lines().collect();
+        shown.sort_unstable();
+        let control_group = format!("ControlGroup=/nsutils.slice/{scope}");
+        assert_eq!(
+            shown,
+            ["ActiveState=active", &control_group, "Delegate=yes"]
+        );
+    }
     // The kernel's view while it runs: one process in the group in both hierarchies, in pid,
     // mount, UTS, IPC, net and cgroup namespaces other than ours, with the limits set.
     let procs =
-        std::fs::read_to_string(cgroup_dir("memory").join(&group.name).join("cgroup.procs"))
-            .expect("the container's group");
+        std::fs::read_to_string(memory_dir.join("cgroup.procs")).expect("the container's group");
     // unshare (cgexec put it there) and its child, the container's pid 1.
     let pids: Vec<&str> = procs.lines().collect();
     assert_eq!(pids.len(), 2, "{procs}");
     let cpu_procs =
-        std::fs::read_to_string(cgroup_dir("cpu").join(&group.name).join("cgroup.procs"))
-            .expect("the container's cpu group");
+        std::fs::read_to_string(cpu_dir.join("cgroup.procs")).expect("the container's cpu group");
     assert_eq!(cpu_procs, procs);
     let in_new_namespaces = |pid: &str| {
         ["pid", "mnt", "uts", "ipc", "net", "cgroup"]
@@ -115,7 +144,7 @@ fn container_runs_in_its_cgroup_and_namespaces_and_leaves_nothing() {
         1,
         "{procs}"
     );
-    let memory = cgroup_dir("memory").join(&group.name);
+    let memory = memory_dir;
     let limit = ["memory.limit_in_bytes", "memory.max"]
         .iter()
         .find_map(|f| std::fs::read_to_string(memory.join(f)).ok())
@@ -133,7 +162,7 @@ fn container_runs_in_its_cgroup_and_namespaces_and_leaves_nothing() {
     std::io::Read::read_to_string(&mut out, &mut text).expect("read");
     assert_eq!(status.code(), Some(5), "{text}");
     let lines: Vec<&str> = text.lines().collect();
-    assert_eq!(lines[0], format!("cgroup {}:", group.name), "{text}");
+    assert_eq!(lines[0], format!("cgroup {path}:"), "{text}");
     assert_eq!(
         lines[1],
         format!("memory.limit_in_bytes: {}", 48u64 << 20),
@@ -145,9 +174,14 @@ fn container_runs_in_its_cgroup_and_namespaces_and_leaves_nothing() {
         lines[5].contains(" / / ") && lines[5].contains(" - overlay overlay "),
         "{text}"
     );
-    // Nothing left: the group, the scratch directory, the write (it went to the upper layer).
+    // Nothing left: the group (and the scope, which systemd stops once the script has ended),
+    // the scratch directory, the write (it went to the upper layer).
     for mount in cgroup_mounts() {
         assert!(!mount.join(&group.name).exists(), "{}", mount.display());
+    }
+    if systemd_scopes() {
+        let slice = Path::new("/sys/fs/cgroup/nsutils.slice");
+        assert_eq!(scopes_left(slice, &group.name), Vec::<String>::new());
     }
     assert_eq!(listing(&tmp), Vec::<String>::new());
     assert_eq!(listing(&root), before);
@@ -175,6 +209,10 @@ fn container_cleans_up_when_the_command_is_missing() {
     );
     for mount in cgroup_mounts() {
         assert!(!mount.join(&group.name).exists(), "{}", mount.display());
+    }
+    if systemd_scopes() {
+        let slice = Path::new("/sys/fs/cgroup/nsutils.slice");
+        assert_eq!(scopes_left(slice, &group.name), Vec::<String>::new());
     }
     assert_eq!(listing(&tmp), Vec::<String>::new());
 }
@@ -264,6 +302,10 @@ fn rootless_container_runs_as_an_ordinary_user() {
         let Some((_d, root, tmp)) = setup() else {
             return;
         };
+        // The login user of the systemd guest has a manager of their own, which delegates a
+        // scope to the script: the container gets its limits there. nobody has no manager and
+        // no cgroup, so no limit.
+        let limited = matches!(user, Rootless::Login(_)) && systemd_scopes();
         let before = listing(&root);
         let out = user
             .run(example("rootless.sh"))
@@ -271,22 +313,86 @@ fn rootless_container_runs_as_an_ordinary_user() {
             .args([
                 "/bin/sh",
                 "-c",
-                "id -u; hostname; grep ' / / ' /proc/self/mountinfo; echo $$; echo > /written",
+                "id -u; hostname; grep ' / / ' /proc/self/mountinfo; echo $$; echo > /written; \
+                 sh -c 'x=$(head -c 64000000 /dev/zero | tr \\\\0 x)' 2>/dev/null; echo \"hog $?\"",
             ])
             .env("NSUTILS_BIN", bin_dir())
+            .env("NSUTILS_SHOW", "1")
+            .env("NSUTILS_MEMORY", "16M")
+            .env("NSUTILS_CPU_QUOTA", "30000")
             .env("TMPDIR", &tmp)
             .run();
         let text = out.ok();
-        let lines: Vec<&str> = text.lines().collect();
+        let mut lines: Vec<&str> = text.lines().collect();
+        if limited {
+            // cgxget read the limits back from the kernel's files.
+            let uid = user.uid();
+            let scope = format!(
+                "cgroup /user.slice/user-{uid}.slice/user@{uid}.service/app.slice/rootless-"
+            );
+            assert!(
+                lines[0].starts_with(&scope) && lines[0].ends_with(".scope/container:"),
+                "{text}"
+            );
+            assert_eq!(
+                &lines[1..4],
+                [
+                    "memory.limit_in_bytes: 16777216",
+                    "cpu.cfs_period_us: 100000",
+                    "cpu.cfs_quota_us: 30000"
+                ],
+                "{text}"
+            );
+            lines.drain(..4);
+        }
         assert_eq!(&lines[..2], ["0", "nsutils-rootless"], "{user:?}: {text}");
         assert!(
             lines[2].contains(" - overlay overlay ") && lines[2].contains("userxattr"),
             "{text}"
         );
         assert_eq!(lines[3], "1");
+        // 64 MB collected in a shell variable: killed by the OOM killer under a 16M limit.
+        let hog = if limited { "hog 137" } else { "hog 0" };
+        assert_eq!(lines[4], hog, "{user:?}: {text}");
         assert_eq!(listing(&tmp), Vec::<String>::new());
         assert_eq!(listing(&root), before);
+        if limited {
+            let uid = user.uid();
+            let slice =
+                format!("/sys/fs/cgroup/user.slice/user-{uid}.slice/user@{uid}.service/app.slice");
+            assert_eq!(
+                scopes_left(Path::new(&slice), "rootless-"),
+                Vec::<String>::new()
+            );
+        }
     }
+}
+
+/// Whether the examples put their groups into a systemd scope here: systemd manages a
+/// cgroup v2 host (examples/cgroup-home.sh).
+fn systemd_scopes() -> bool {
+    tests::systemd_host() && tests::cgroup_mode() == tests::CgroupMode::V2
+}
+
+/// The groups named PREFIX* left in DIR, once systemd has had up to 10 s to remove the
+/// scopes of processes that have ended (it stops them asynchronously).
+fn scopes_left(dir: &Path, prefix: &str) -> Vec<String> {
+    let left = || -> Vec<String> {
+        std::fs::read_dir(dir)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with(prefix))
+            .collect()
+    };
+    for _ in 0..100 {
+        if left().is_empty() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    left()
 }
 
 #[test]

@@ -1,0 +1,35 @@
+# cgroup-home.sh: sourced by the examples that create cgroups; defines cgroup_home.
+#
+# cgroup_home NAME: decide where this script's groups go and say it in $home, the path every
+# group name the script uses starts with ("" = the top of each hierarchy).
+#
+# Where systemd manages a cgroup v2 host, the tree is systemd's: a group made behind its back
+# can be moved, emptied or removed by it, and as an ordinary user there is nowhere else to go.
+# There the groups go into a scope that systemd delegates to us: `cgcreate -c` starts NAME.scope
+# (in nsutils.slice of the system manager as root; with --user in app.slice of the user's own
+# manager otherwise) with this shell as its process. The shell then moves into a leaf of its
+# own, `NAME.scope/supervisor`, because a v2 group with processes cannot hand controllers down
+# to children (the no-internal-process rule), and the script's groups are made next to it.
+# systemd stops the scope, and removes what is left of it, when this shell and everything it
+# started have ended, also after a kill -9: nothing to clean up by hand.
+# Elsewhere (no systemd, cgroup v1 controllers, or a user with no systemd manager of their
+# own) the groups go at the top of each hierarchy, which needs root.
+cgroup_home() {
+    home=
+    [ -d /run/systemd/system ] || return 0
+    # On a unified host /proc/self/cgroup is the one line 0::PATH.
+    IFS= read -r line </proc/self/cgroup
+    case $line in 0::/*) ;; *) return 0 ;; esac
+    if [ "$(id -u)" = 0 ]; then
+        cgcreate -c -p $$ -g ":nsutils.slice/$1.scope"
+    else
+        # A user's manager is reached on their session bus; a user without one (no login
+        # session, no lingering) has nowhere to go.
+        [ -S "${XDG_RUNTIME_DIR:-/nonexistent}/bus" ] || return 0
+        cgcreate --user -c -p $$ -g ":app.slice/$1.scope"
+    fi
+    IFS= read -r line </proc/self/cgroup
+    home=${line#0::}
+    cgcreate -g ":$home/supervisor"
+    cgclassify -g ":$home/supervisor" $$
+}
