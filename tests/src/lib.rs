@@ -215,6 +215,18 @@ impl Run {
         &mut self.cmd
     }
 
+    /// The program and arguments this starts (for [`Run::as_login_user`], the login that
+    /// runs them), for a wrapper to run as `"$@"`: root's shell in a private mount namespace
+    /// that first bind-mounts files the user's program should see. Variables set with
+    /// [`Run::env`] carry over only through a login; the wrapper passes on its own.
+    pub fn command_line(mut self) -> Vec<std::ffi::OsString> {
+        let cmd = self.command();
+        std::iter::once(cmd.get_program())
+            .chain(cmd.get_args())
+            .map(OsStr::to_os_string)
+            .collect()
+    }
+
     /// Add arguments.
     pub fn args<I, S>(mut self, args: I) -> Self
     where

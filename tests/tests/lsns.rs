@@ -12,7 +12,7 @@ use std::os::unix::fs::MetadataExt;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use tests::{Output, Run, ours, reference};
+use tests::{Output, Rootless, Run, ours, reference};
 
 fn lsns(args: &[&str]) -> Output {
     Run::new(ours("lsns")).args(args).run()
@@ -91,12 +91,15 @@ impl Target {
         }
     }
 
-    /// A process started by `program args...`, once its command is `comm`.
+    /// A process started by `run`, once its command is `comm`: the launcher itself, or its
+    /// child where the launcher is the `runuser` of a login ([`Rootless::run`]).
     fn spawn(run: Run, comm_is: &str) -> Target {
         let launcher = run.spawn();
-        let pid = launcher.id();
-        wait_for("the process's exec", || {
-            (comm(pid) == comm_is).then_some(())
+        let outer = launcher.id();
+        let pid = wait_for("the process's exec", || {
+            std::iter::once(outer)
+                .chain(first_child(outer))
+                .find(|&pid| comm(pid) == comm_is)
         });
         Target {
             outer: pid,
@@ -543,17 +546,25 @@ fn network_namespace_ids_and_nsfs_side_by_side() {
 
 #[test]
 fn owner_and_parent_trees() {
-    // A user namespace made by nobody, with a net namespace inside: under -T (owner) the
-    // net namespace hangs under the new user namespace, which hangs under the host's.
+    // A user namespace made by each unprivileged user (nobody; the login user in its session
+    // in the systemd guest), with a net namespace inside: under -T (owner) the net namespace
+    // hangs under the new user namespace, which hangs under the host's.
+    for user in Rootless::all() {
+        owner_and_parent_trees_of(&user);
+    }
+}
+
+fn owner_and_parent_trees_of(user: &Rootless) {
     let t = Target::spawn(
-        Run::as_nobody(ours("unshare")).args(["-U", "-r", "-n", "-p", "-f", "sleep", "30"]),
+        user.run(ours("unshare"))
+            .args(["-U", "-r", "-n", "-p", "-f", "sleep", "30"]),
         "unshare",
     );
     let child = wait_for("the child", || {
         first_child(t.outer).filter(|&c| comm(c) == "sleep")
     });
     let pid = t.outer.to_string();
-    let user = ns_inode(t.outer, "user");
+    let userns = ns_inode(t.outer, "user");
     let net = ns_inode(t.outer, "net");
     let host_user = ns_inode(std::process::id(), "user");
     let v = json(&["-T", "-p", &pid, "-J", "-o", "NS,TYPE,ONS"]);
@@ -561,18 +572,18 @@ fn owner_and_parent_trees() {
     let host = roots
         .iter()
         .find(|r| r["ns"].as_u64() == Some(host_user))
-        .unwrap_or_else(|| panic!("host user ns not a root: {v:#}"));
+        .unwrap_or_else(|| panic!("{user:?}: host user ns not a root: {v:#}"));
     let mine = host["children"]
         .as_array()
-        .and_then(|c| c.iter().find(|r| r["ns"].as_u64() == Some(user)))
-        .unwrap_or_else(|| panic!("our user ns not under the host's: {v:#}"));
+        .and_then(|c| c.iter().find(|r| r["ns"].as_u64() == Some(userns)))
+        .unwrap_or_else(|| panic!("{user:?}: our user ns not under the host's: {v:#}"));
     let under: Vec<u64> = mine["children"]
         .as_array()
         .unwrap()
         .iter()
         .map(|r| r["ns"].as_u64().unwrap())
         .collect();
-    assert!(under.contains(&net), "{v:#}");
+    assert!(under.contains(&net), "{user:?}: {v:#}");
     // The child's pid namespace: parent is the host's pid namespace, owner our user ns.
     let pidns = ns_inode(child, "pid");
     let v = json(&["-Tparent", "-t", "pid", "-J", "-o", "NS,PNS"]);

@@ -8,7 +8,7 @@
 use std::fs;
 use std::time::{Duration, Instant};
 
-use tests::{CgroupMode, NOBODY, Output, Run, cgroup_mode, ours, own_ns, reference};
+use tests::{CgroupMode, NOBODY, Output, Rootless, Run, cgroup_mode, ours, own_ns, reference};
 
 fn nsenter(args: &[&str]) -> Output {
     Run::new(ours("nsenter")).args(args).run()
@@ -50,13 +50,21 @@ impl Target {
         Target { pid, launcher }
     }
 
-    /// `unshare -U -r -n sleep 60` started by nobody: no fork, the launcher is the target.
-    fn user_ns_of_nobody() -> Target {
-        let launcher = Run::as_nobody(ours("unshare"))
+    /// `unshare -U -r -n sleep 60` started by `user`: no fork, so the target is the launcher
+    /// itself (nobody's setpriv execs unshare) or the child of the login's `runuser`.
+    fn user_ns_of(user: &Rootless) -> Target {
+        let launcher = user
+            .run(ours("unshare"))
             .args(["-U", "-r", "-n", "sleep", "60"])
             .spawn();
-        let pid = launcher.id();
-        wait_for(|| is_sleeping(pid).then_some(()));
+        let outer = launcher.id();
+        let pid = wait_for(|| {
+            let kids = fs::read_to_string(format!("/proc/{outer}/task/{outer}/children"))
+                .unwrap_or_default();
+            std::iter::once(outer)
+                .chain(kids.split_whitespace().filter_map(|k| k.parse().ok()))
+                .find(|&pid| is_sleeping(pid))
+        });
         // The maps are written before exec, so they are in place now.
         Target { pid, launcher }
     }
@@ -236,36 +244,44 @@ fn credentials_are_set_after_entering() {
 
 #[test]
 fn user_namespace_of_an_unprivileged_container() {
-    let t = Target::user_ns_of_nobody();
-    let p = t.pid();
-    // Root enters: uid and gid become 0 inside.
-    let out = nsenter(&["-t", &p, "-U", "-n", "/bin/sh", "-c", "id -u; id -g"]);
-    assert_eq!(out.ok(), "0\n0\n");
-    let out = nsenter(&["-t", &p, "-a", "readlink", "/proc/self/ns/user"]);
-    assert_eq!(out.ok().trim(), ns_of(t.pid, "user"));
-    // Kept credentials: root is not mapped there, so it shows as the overflow id.
-    let out = nsenter(&["-t", &p, "-U", "--preserve-credentials", "id", "-u"]);
-    assert_eq!(out.ok().trim(), NOBODY.to_string());
-    // The owner enters it without privilege: user namespace first.
-    let out = Run::as_nobody(ours("nsenter"))
-        .args(["-t", &p, "-n", "-U", "--preserve-credentials", "id", "-u"])
-        .run();
-    assert_eq!(out.ok().trim(), "0");
-    // Without --preserve-credentials, setgroups is denied in an `unshare -r` namespace.
-    let out = Run::as_nobody(ours("nsenter"))
-        .args(["-t", &p, "-U", "-n", "id"])
-        .run();
-    fails_with(
-        &out,
-        1,
-        "nsenter: setgroups failed: Operation not permitted\n",
-    );
-    // And without the user namespace, no privilege over its network namespace.
-    let out = Run::as_nobody(ours("nsenter"))
-        .args(["-t", &p, "-n", "true"])
-        .run();
-    assert_eq!(out.code, Some(1), "{out:#?}");
-    assert!(out.stderr.contains("Operation not permitted"), "{out:#?}");
+    // Made by each unprivileged user (nobody; the login user in its session in the systemd
+    // guest), which then enters it again.
+    for user in Rootless::all() {
+        let t = Target::user_ns_of(&user);
+        let p = t.pid();
+        // Root enters: uid and gid become 0 inside.
+        let out = nsenter(&["-t", &p, "-U", "-n", "/bin/sh", "-c", "id -u; id -g"]);
+        assert_eq!(out.ok(), "0\n0\n", "{user:?}");
+        let out = nsenter(&["-t", &p, "-a", "readlink", "/proc/self/ns/user"]);
+        assert_eq!(out.ok().trim(), ns_of(t.pid, "user"), "{user:?}");
+        // Kept credentials: root is not mapped there, so it shows as the kernel's overflow
+        // uid (65534, which is also nobody's).
+        let out = nsenter(&["-t", &p, "-U", "--preserve-credentials", "id", "-u"]);
+        assert_eq!(out.ok().trim(), NOBODY.to_string(), "{user:?}");
+        // The owner enters it without privilege: user namespace first.
+        let out = user
+            .run(ours("nsenter"))
+            .args(["-t", &p, "-n", "-U", "--preserve-credentials", "id", "-u"])
+            .run();
+        assert_eq!(out.ok().trim(), "0", "{user:?}");
+        // Without --preserve-credentials, setgroups is denied in an `unshare -r` namespace.
+        let out = user
+            .run(ours("nsenter"))
+            .args(["-t", &p, "-U", "-n", "id"])
+            .run();
+        fails_with(
+            &out,
+            1,
+            "nsenter: setgroups failed: Operation not permitted\n",
+        );
+        // And without the user namespace, no privilege over its network namespace.
+        let out = user
+            .run(ours("nsenter"))
+            .args(["-t", &p, "-n", "true"])
+            .run();
+        assert_eq!(out.code, Some(1), "{user:?}: {out:#?}");
+        assert!(out.stderr.contains("Operation not permitted"), "{out:#?}");
+    }
 }
 
 // ---------------------------------------------------------------- root, directories, env
@@ -369,20 +385,23 @@ fn join_cgroup_on_v2_only() {
 
 #[test]
 fn keep_caps_in_the_user_namespace() {
-    let t = Target::user_ns_of_nobody();
-    let amb = |extra: &[&str]| {
-        let p = t.pid();
-        let mut all = vec!["-t", p.as_str(), "-U", "--preserve-credentials"];
-        all.extend_from_slice(extra);
-        all.extend(["grep", "CapAmb", "/proc/self/status"]);
-        Run::as_nobody(ours("nsenter"))
-            .args(all)
-            .run()
-            .ok()
-            .to_owned()
-    };
-    assert!(amb(&[]).contains("0000000000000000"), "{}", amb(&[]));
-    assert!(!amb(&["--keep-caps"]).contains("0000000000000000"));
+    for user in Rootless::all() {
+        let t = Target::user_ns_of(&user);
+        let amb = |extra: &[&str]| {
+            let p = t.pid();
+            let mut all = vec!["-t", p.as_str(), "-U", "--preserve-credentials"];
+            all.extend_from_slice(extra);
+            all.extend(["grep", "CapAmb", "/proc/self/status"]);
+            user.run(ours("nsenter")).args(all).run().ok().to_owned()
+        };
+        assert!(
+            amb(&[]).contains("0000000000000000"),
+            "{user:?}: {}",
+            amb(&[])
+        );
+        let kept = amb(&["--keep-caps"]);
+        assert!(!kept.contains("0000000000000000"), "{user:?}: {kept}");
+    }
 }
 
 // ---------------------------------------------------------------- --net-socket, --user-parent, :NSID

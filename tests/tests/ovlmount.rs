@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use tests::{MountTableUnchanged, Output, Run, ours, reference, scratch};
+use tests::{MountTableUnchanged, Output, Rootless, Run, ours, reference, scratch};
 
 /// Run `script` with `sh` in a private mount namespace; `$O` is ovlmount, `$D` a scratch
 /// directory.
@@ -163,21 +163,27 @@ fn bad_input_leaves_nothing() {
     assert!(text.ends_with("0\n"), "{text}");
 }
 
+/// As each unprivileged user (nobody; the login user in its session in the systemd guest)
+/// would: `unshare -Ur -m`, where overlayfs needs userxattr, in a directory of its own.
 #[test]
 fn inside_a_user_namespace() {
-    let d = scratch();
-    // As an unprivileged user would: `unshare -Ur -m`, where overlayfs needs userxattr.
-    let out = Run::new(ours("unshare"))
-        .args(["-U", "-r", "-m", "/bin/sh", "-c"])
-        .arg_os(
-            r#"set -e; cd "$D"; mkdir a u w m; echo x > a/f
-            "$O" mount -l a -u u -w w m; echo y > m/f; rm m/f
-            grep " $D/m " /proc/self/mountinfo | grep -o userxattr; "$O" umount m; echo ok"#,
-        )
-        .env("O", ours("ovlmount"))
-        .env("D", d.path())
-        .run();
-    assert_eq!(out.ok(), "userxattr\nok\n", "{out:#?}");
+    for user in Rootless::all() {
+        let d = scratch();
+        std::os::unix::fs::chown(d.path(), Some(user.uid()), Some(user.gid()))
+            .unwrap_or_else(|e| panic!("chown {}: {e}", d.path().display()));
+        let out = user
+            .run(ours("unshare"))
+            .args(["-U", "-r", "-m", "/bin/sh", "-c"])
+            .arg_os(
+                r#"set -e; cd "$D"; mkdir a u w m; echo x > a/f
+                "$O" mount -l a -u u -w w m; echo y > m/f; rm m/f
+                grep " $D/m " /proc/self/mountinfo | grep -o userxattr; "$O" umount m; echo ok"#,
+            )
+            .env("O", ours("ovlmount"))
+            .env("D", d.path())
+            .run();
+        assert_eq!(out.ok(), "userxattr\nok\n", "{user:?}: {out:#?}");
+    }
 }
 
 #[test]

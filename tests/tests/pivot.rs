@@ -2,7 +2,7 @@
 //! for argument handling and errors, and for real inside `unshare -m` (never in the host's
 //! mount namespace), checked through the kernel's mount table.
 
-use tests::{MountTableUnchanged, Run, busybox_root, ours, reference, scratch};
+use tests::{MountTableUnchanged, Rootless, Run, busybox_root, ours, reference, scratch};
 
 /// Ours and the reference `theirs`, both called `name` (argv[0]), on the same arguments.
 fn both(name: &str, theirs: &std::path::Path, args: &[&str]) -> (tests::Output, tests::Output) {
@@ -490,31 +490,35 @@ fn pivot_passes_the_exit_status_and_signal_through() {
     assert_eq!(out.ok(), "shell /bin/ash\n");
 }
 
+/// As each unprivileged user (nobody; the login user in its session in the systemd guest).
 #[test]
 fn pivot_runs_unprivileged_in_a_user_namespace() {
     let Some((_d, root)) = busybox_rootfs() else {
         return;
     };
-    let out = Run::as_nobody(ours("unshare"))
-        .args(["-Ur", "-fpmuin"])
-        .arg_os(ours("pivot"))
-        .args([
-            "--proc",
-            "--dev",
-            "--sys",
-            "--tmp",
-            "--hostname",
-            "rootless",
-        ])
-        .arg_os(&root)
-        .args([
-            "/bin/sh",
-            "-c",
-            "id -u; hostname; echo x > /dev/null && grep -c . /proc/self/mountinfo",
-        ])
-        .run();
-    // 13 mounts: /, proc, sys, the /dev tmpfs, 6 devices, pts, shm, tmp.
-    assert_eq!(out.ok(), "0\nrootless\n13\n");
+    for user in Rootless::all() {
+        let out = user
+            .run(ours("unshare"))
+            .args(["-Ur", "-fpmuin"])
+            .arg_os(ours("pivot"))
+            .args([
+                "--proc",
+                "--dev",
+                "--sys",
+                "--tmp",
+                "--hostname",
+                "rootless",
+            ])
+            .arg_os(&root)
+            .args([
+                "/bin/sh",
+                "-c",
+                "id -u; hostname; echo x > /dev/null && grep -c . /proc/self/mountinfo",
+            ])
+            .run();
+        // 13 mounts: /, proc, sys, the /dev tmpfs, 6 devices, pts, shm, tmp.
+        assert_eq!(out.ok(), "0\nrootless\n13\n", "{user:?}");
+    }
 }
 
 #[test]

@@ -20,10 +20,6 @@ fn unshare(args: &[&str]) -> Output {
     Run::new(ours("unshare")).args(args).run()
 }
 
-fn unshare_as_nobody(args: &[&str]) -> Output {
-    Run::as_nobody(ours("unshare")).args(args).run()
-}
-
 fn fails_with(out: &Output, code: i32, stderr: &str) {
     assert_eq!(out.code, Some(code), "{out:#?}");
     assert_eq!(out.stderr, stderr, "{out:#?}");
@@ -208,30 +204,34 @@ fn root_maps_as_root_and_as_nobody() {
 fn single_id_maps() {
     let _mounts = MountTableUnchanged::new();
     for user in Rootless::all() {
-        let out = user.run(ours("unshare")).args(["-c", "id", "-u"]).run();
+        let unshare = |args: &[&str]| user.run(ours("unshare")).args(args).run();
+        let out = unshare(&["-c", "id", "-u"]);
         assert_eq!(out.ok(), format!("{}\n", user.uid()), "{user:?}");
+        assert_eq!(
+            unshare(&["--map-user=5", "--map-group=6", "sh", "-c", "id -u; id -g"]).ok(),
+            "5\n6\n",
+            "{user:?}"
+        );
+        // A user map alone leaves groups unmapped (the kernel's overflow gid) and setgroups
+        // allowed.
+        let out = unshare(&[
+            "--map-user=5",
+            "sh",
+            "-c",
+            "id -g; cat /proc/self/setgroups",
+        ]);
+        assert_eq!(out.ok(), "65534\nallow\n", "{user:?}");
+        // -U alone: nothing mapped, the kernel's overflow ids.
+        assert_eq!(
+            unshare(&["-U", "sh", "-c", "id -u; cat /proc/self/setgroups"]).ok(),
+            "65534\nallow\n",
+            "{user:?}"
+        );
     }
-    assert_eq!(
-        unshare_as_nobody(&["--map-user=5", "--map-group=6", "sh", "-c", "id -u; id -g"]).ok(),
-        "5\n6\n"
-    );
-    // A user map alone leaves groups unmapped and setgroups allowed.
-    let out = unshare_as_nobody(&[
-        "--map-user=5",
-        "sh",
-        "-c",
-        "id -g; cat /proc/self/setgroups",
-    ]);
-    assert_eq!(out.ok(), "65534\nallow\n");
     // Names resolve through the passwd database.
     assert_eq!(
         unshare(&["--map-user=nobody", "id", "-u"]).ok(),
         format!("{NOBODY}\n")
-    );
-    // -U alone: nothing mapped, the kernel's overflow ids.
-    assert_eq!(
-        unshare_as_nobody(&["-U", "sh", "-c", "id -u; cat /proc/self/setgroups"]).ok(),
-        "65534\nallow\n"
     );
     fails_with(
         &unshare(&["--map-user=nsutils-no-such-user", "true"]),
@@ -335,7 +335,8 @@ fn bad_ranges_are_refused_before_anything_changes() {
     );
 }
 
-/// Unprivileged range maps go through newuidmap/newgidmap with the caller's subordinate ids.
+/// Unprivileged range maps go through newuidmap/newgidmap with the caller's subordinate ids,
+/// for each rootless user (nobody; the login user in its session in the systemd guest).
 /// /etc/subuid and /etc/subgid are replaced only inside a private mount namespace.
 #[test]
 fn unprivileged_range_maps_use_newuidmap_and_subids() {
@@ -343,45 +344,70 @@ fn unprivileged_range_maps_use_newuidmap_and_subids() {
         return;
     }
     let dir = scratch();
-    fs::write(dir.path().join("subid"), "nobody:200000:65536\n").unwrap_or_default();
-    let setup = "chmod 755 $D; mount --bind $D/subid /etc/subuid; mount --bind $D/subid /etc/subgid; \
-                 P='/usr/bin/setpriv --reuid=65534 --regid=65534 --clear-groups';";
-    let out = sh_in_private_mount_ns(
-        dir.path(),
-        &format!("{setup} $P $U --map-auto cat /proc/self/uid_map /proc/self/gid_map"),
-    );
-    assert_eq!(
-        out.words(),
-        [vec!["0", "200000", "65536"], vec!["0", "200000", "65536"]]
-    );
-    let out = sh_in_private_mount_ns(
-        dir.path(),
-        &format!("{setup} $P $U --map-subids cat /proc/self/uid_map"),
-    );
-    assert_eq!(
-        out.ok().split_whitespace().collect::<Vec<_>>(),
-        ["200000", "200000", "65536"]
-    );
-    // -r with --map-auto: root is the caller, and the whole range follows it (util-linux
-    // master; 2.41 to 2.42.2 map one id fewer, see map_auto_maps_the_whole_subordinate_range).
-    let out = sh_in_private_mount_ns(
-        dir.path(),
-        &format!("{setup} $P $U -r --map-auto cat /proc/self/uid_map"),
-    );
-    assert_eq!(
-        out.words(),
-        [vec!["0", "65534", "1"], vec!["1", "200000", "65536"]]
-    );
-    // More than the subordinate ids grant: refused by us before unshare().
-    let out = sh_in_private_mount_ns(
-        dir.path(),
-        &format!("{setup} $P $U --map-users=0:200000:70000 true"),
-    );
-    fails_with(
-        &out,
-        1,
-        "unshare: uid range 0:200000:70000 exceeds the subordinate ids /etc/subuid grants to user 65534\n",
-    );
+    fs::write(dir.path().join("subid"), rootless_subids("200000:65536")).unwrap_or_default();
+    for user in Rootless::all() {
+        let maps = |args: &[&str]| with_subids(dir.path(), user.run(ours("unshare")).args(args));
+        let out = maps(&[
+            "--map-auto",
+            "cat",
+            "/proc/self/uid_map",
+            "/proc/self/gid_map",
+        ]);
+        assert_eq!(
+            out.words(),
+            [vec!["0", "200000", "65536"], vec!["0", "200000", "65536"]],
+            "{user:?}"
+        );
+        let out = maps(&["--map-subids", "cat", "/proc/self/uid_map"]);
+        assert_eq!(
+            out.ok().split_whitespace().collect::<Vec<_>>(),
+            ["200000", "200000", "65536"],
+            "{user:?}"
+        );
+        // -r with --map-auto: root is the caller, and the whole range follows it (util-linux
+        // master; 2.41 to 2.42.2 map one id fewer, see map_auto_maps_the_whole_subordinate_range).
+        let out = maps(&["-r", "--map-auto", "cat", "/proc/self/uid_map"]);
+        let uid = user.uid().to_string();
+        assert_eq!(
+            out.words(),
+            [vec!["0", uid.as_str(), "1"], vec!["1", "200000", "65536"]],
+            "{user:?}"
+        );
+        // More than the subordinate ids grant: refused by us before unshare().
+        fails_with(
+            &maps(&["--map-users=0:200000:70000", "true"]),
+            1,
+            &format!(
+                "unshare: uid range 0:200000:70000 exceeds the subordinate ids /etc/subuid grants to user {uid}\n"
+            ),
+        );
+    }
+}
+
+/// /etc/subuid lines granting `range` (`start:count`) to each rootless user, by name.
+fn rootless_subids(range: &str) -> String {
+    Rootless::all()
+        .iter()
+        .map(|user| match user {
+            Rootless::Nobody => format!("nobody:{range}\n"),
+            Rootless::Login(login) => format!("{}:{range}\n", login.name),
+        })
+        .collect()
+}
+
+/// `command` (a rootless user's) started by root in a private mount namespace in which
+/// `DIR/subid` is both /etc/subuid and /etc/subgid (DIR opened to the user, who reads it).
+fn with_subids(dir: &std::path::Path, command: Run) -> Output {
+    Run::new(ours("unshare"))
+        .args(["-m", "--propagation", "private", "/bin/sh", "-c"])
+        .args([
+            "chmod 755 \"$D\" && mount --bind \"$D/subid\" /etc/subuid && \
+             mount --bind \"$D/subid\" /etc/subgid && exec \"$@\"",
+            "sh",
+        ])
+        .args(command.command_line())
+        .env("D", dir)
+        .run()
 }
 
 #[test]
@@ -1027,22 +1053,26 @@ fn side_by_side_with_util_linux() {
     for args in cases {
         same_as_reference(&reference, args);
     }
-    // As an unprivileged user, too.
+    // As each unprivileged user, too (nobody; the login user in its session in the systemd
+    // guest), with this test's PATH: a login's PATH has no sbin, where `ip` is.
     let ours = ours("unshare");
-    for args in [
-        &["-r", "id"][..],
-        &["-c", "id"],
-        &["--map-user=5", "--map-group=6", "id"],
-        &["-n", "true"],
-        &["-rn", "ip", "-o", "link"],
-    ] {
-        let a = Run::as_nobody(&ours).args(args).run();
-        let b = Run::as_nobody(&reference).args(args).run();
-        assert_eq!(
-            (&a.stdout, a.code, &a.stderr),
-            (&b.stdout, b.code, &b.stderr),
-            "nobody: unshare {args:?}"
-        );
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    for user in Rootless::all() {
+        for args in [
+            &["-r", "id"][..],
+            &["-c", "id"],
+            &["--map-user=5", "--map-group=6", "id"],
+            &["-n", "true"],
+            &["-rn", "ip", "-o", "link"],
+        ] {
+            let a = user.run(&ours).args(args).env("PATH", &path).run();
+            let b = user.run(&reference).args(args).env("PATH", &path).run();
+            assert_eq!(
+                (&a.stdout, a.code, &a.stderr),
+                (&b.stdout, b.code, &b.stderr),
+                "{user:?}: unshare {args:?}"
+            );
+        }
     }
 }
 
@@ -1373,7 +1403,7 @@ fn map_auto_maps_the_whole_subordinate_range() {
     let dir = scratch();
     fs::write(
         dir.path().join("subid"),
-        "root:300000:65536\nnobody:200000:65536\n",
+        format!("root:300000:65536\n{}", rootless_subids("200000:65536")),
     )
     .unwrap_or_default();
     let run = |unshare: &std::path::Path, args: &str| {
@@ -1424,29 +1454,29 @@ fn map_auto_maps_the_whole_subordinate_range() {
         run(&reference, "--map-auto").stdout,
         run(&ours_unshare, "--map-auto").stdout
     );
-    // As nobody, through the setuid newuidmap: the same.
+    // As each rootless user, through the setuid newuidmap: the same.
     if !have("/usr/bin/newuidmap", "uidmap") {
         return;
     }
-    let as_nobody = |unshare: &std::path::Path| {
-        sh_in_private_mount_ns(
-            dir.path(),
-            &format!(
-                "chmod 755 $D; mount --bind $D/subid /etc/subuid && mount --bind $D/subid /etc/subgid && \
-                 /usr/bin/setpriv --reuid=65534 --regid=65534 --clear-groups \
-                 {} -r --map-auto cat /proc/self/uid_map",
-                unshare.display()
-            ),
-        )
-    };
-    assert_eq!(
-        as_nobody(&ours_unshare).words(),
-        [vec!["0", "65534", "1"], vec!["1", "200000", "65536"]]
-    );
-    assert_eq!(
-        as_nobody(&reference).words(),
-        [vec!["0", "65534", "1"], vec!["1", "200000", "65535"]]
-    );
+    for user in Rootless::all() {
+        let rootless = |unshare: &std::path::Path| {
+            let command = user
+                .run(unshare)
+                .args(["-r", "--map-auto", "cat", "/proc/self/uid_map"]);
+            with_subids(dir.path(), command)
+        };
+        let uid = user.uid().to_string();
+        assert_eq!(
+            rootless(&ours_unshare).words(),
+            [vec!["0", uid.as_str(), "1"], vec!["1", "200000", "65536"]],
+            "{user:?}"
+        );
+        assert_eq!(
+            rootless(&reference).words(),
+            [vec!["0", uid.as_str(), "1"], vec!["1", "200000", "65535"]],
+            "{user:?}"
+        );
+    }
 }
 
 /// `-R` and `-w` are checked before any namespace is made or bound: a missing directory
