@@ -34,8 +34,10 @@ fn fake(result: &'static str, refuse: Option<&'static str>) -> (Manager, Arc<Mut
     let server = server.join().unwrap();
     let calls = Arc::new(Mutex::new(Vec::new()));
     let record = calls.clone();
+    // Subscribed before the client can send anything: a message that arrives while no
+    // iterator exists is dropped, and the client's call would wait for ever.
+    let incoming = MessageIterator::from(&server);
     std::thread::spawn(move || {
-        let incoming = MessageIterator::from(&server);
         for (n, message) in incoming.flatten().enumerate() {
             let header = message.header();
             if header.message_type() != zbus::message::Type::MethodCall {
