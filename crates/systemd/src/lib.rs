@@ -16,8 +16,9 @@ const DESTINATION: &str = "org.freedesktop.systemd1";
 const PATH: &str = "/org/freedesktop/systemd1";
 const MANAGER: &str = "org.freedesktop.systemd1.Manager";
 
-/// How long to wait for a scope's start job: systemd starts a scope at once, so anything
-/// near this means the manager is stuck (D-Bus's own default reply timeout).
+/// How long to wait for the manager's reply to a call, and for a scope's start job: systemd
+/// answers and starts a scope at once, so anything near this means the manager is stuck
+/// (D-Bus's own default reply timeout, which libcgroup's sd_bus_call uses too).
 const JOB_TIMEOUT: Duration = Duration::from_secs(25);
 
 /// Which service manager to talk to.
@@ -137,14 +138,17 @@ pub struct Manager {
 impl Manager {
     /// Connect to the manager on `bus`.
     pub fn connect(bus: Bus) -> Result<Manager, Error> {
-        let conn = match bus {
-            Bus::System => Connection::system(),
-            Bus::User => Connection::session(),
+        let builder = match bus {
+            Bus::System => zbus::blocking::connection::Builder::system(),
+            Bus::User => zbus::blocking::connection::Builder::session(),
         };
-        let conn = conn.map_err(|e| Error::Connect {
-            bus,
-            errno: connect_errno(&e),
-        })?;
+        // A manager that never answers must not hang the tool.
+        let conn = builder
+            .and_then(|b| b.method_timeout(JOB_TIMEOUT).build())
+            .map_err(|e| Error::Connect {
+                bus,
+                errno: connect_errno(&e),
+            })?;
         Ok(Manager { conn })
     }
 
