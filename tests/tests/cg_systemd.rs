@@ -630,6 +630,15 @@ fn the_systemd_example_of_libcgroup_step_by_step_like_libcgroup() {
         assert!(scope.show().contains("Delegate=yes"), "{tag}");
 
         let out = step("cgcreate", &["-g", "cpu,memory:high-priority"]);
+        let state = Run::new("sh")
+            .args([
+                "-c",
+                "cd \"$0\" && head cgroup.controllers cgroup.subtree_control cgroup.procs \
+                 cgroup.type && echo +cpu > cgroup.subtree_control",
+            ])
+            .arg_os(&dir)
+            .run();
+        eprintln!("{tag}: the scope's state after that: {state:?}");
         let libcgroups = "cgcreate: can't create cgroup high-priority: No such file or directory\n";
         assert_eq!(out.code, Some(96), "{tag}: {out:#?}");
         if tag == "086theirs" {
@@ -694,4 +703,62 @@ fn the_systemd_example_of_libcgroup_step_by_step_like_libcgroup() {
             let _ = std::fs::remove_file(default_file);
         }
     }
+}
+
+/// `cgclassify -r` into a group outside any scope (libcgroup's sudo ftest 088): there is no
+/// idle process to replace, so both print libcgroup's line, move the first process back into
+/// the group it came from, leave the other pids alone and exit 0.
+#[test]
+#[ignore = "systemd guest: cargo xtask vm-test --mode systemd"]
+fn cgclassify_r_outside_a_scope_moves_the_process_back_like_libcgroup() {
+    if !guest() {
+        return;
+    }
+    let Some(reference) = reference_dir() else {
+        return tests::skip("libcgroup 3.2.0 is not built");
+    };
+    let (from, into) = (TestGroup::new("r-from"), TestGroup::new("r-into"));
+    let (from_dir, into_dir) = (from.dir("cpu"), into.dir("cpu"));
+    std::fs::create_dir(&from_dir).unwrap();
+    std::fs::create_dir(&into_dir).unwrap();
+    let mut outputs = Vec::new();
+    for tool_dir in [
+        reference,
+        ours("cgclassify").parent().unwrap().to_path_buf(),
+    ] {
+        let mut sleepers: Vec<std::process::Child> = (0..2)
+            .map(|_| {
+                std::process::Command::new("sleep")
+                    .arg("100")
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        let pids: Vec<String> = sleepers.iter().map(|c| c.id().to_string()).collect();
+        for pid in &pids {
+            std::fs::write(from_dir.join("cgroup.procs"), pid).unwrap();
+        }
+        let group = format!("cpu:{}", into.name);
+        let mut a = vec!["-b", "-r", "-g", &group];
+        a.extend(pids.iter().map(String::as_str));
+        let out = run_to_files(&tool_dir.join("cgclassify"), "cgclassify", &args(&a));
+        let now_in = |dir: &Path| std::fs::read_to_string(dir.join("cgroup.procs")).unwrap();
+        let (in_from, in_into) = (now_in(&from_dir), now_in(&into_dir));
+        for child in &mut sleepers {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        assert_eq!(in_into, "", "{tool_dir:?}: {out:#?}");
+        assert_eq!(
+            in_from.lines().count(),
+            2,
+            "{tool_dir:?}: both back in or left in {from_dir:?}: {out:#?}"
+        );
+        outputs.push(out);
+    }
+    assert_eq!(
+        (outputs[0].code, outputs[0].stderr.as_str()),
+        (Some(0), "Failed to find idle_thread task\n")
+    );
+    assert_eq!(outputs[1], outputs[0]);
 }
