@@ -8,7 +8,8 @@
 //!   ancestor must be inside the caller's cgroup namespace (ENOENT);
 //! - no internal processes: a non-root group that has processes cannot enable a controller
 //!   for its children, and one that enables controllers for its children cannot take
-//!   processes (EBUSY);
+//!   processes (EBUSY); a group with processes that enables a threaded controller (cpu) is
+//!   the root of a threaded subtree and cannot enable a domain one (memory) (EOPNOTSUPP);
 //! - a controller can only be enabled for the children of a group whose parent enabled it for
 //!   that group, i.e. that lists it in `cgroup.controllers` (ENOENT).
 //!
@@ -116,6 +117,26 @@ pub(crate) fn explain_subtree_control(
                  move them into a child group first",
                 members.len(),
                 dir.join("cgroup.procs").display()
+            ))
+        }
+        // A group with processes that passes a threaded controller (cpu, pids, ...) to its
+        // children is the root of a threaded subtree, where a domain controller (memory,
+        // io) cannot be enabled: libcgroup's doc/systemd example runs into it in a scope.
+        sys::errno::ENOTSUP => {
+            let members = group.procs().ok()?;
+            let kind = sys::read_pseudo_text(&dir.join("cgroup.type")).ok()?;
+            let passed = sys::read_pseudo_text(&file).ok()?;
+            if members.is_empty() || kind.trim() != "domain threaded" {
+                return None;
+            }
+            Some(format!(
+                "{refused}: the group has processes ({} in {}) and passes {} to its children, \
+                 which makes it the root of a threaded subtree (cgroup.type \"domain \
+                 threaded\"), where {first} cannot be enabled (the no-internal-process rule); \
+                 move the processes into a child group first",
+                members.len(),
+                dir.join("cgroup.procs").display(),
+                passed.trim()
             ))
         }
         sys::errno::ENOENT => {

@@ -378,7 +378,11 @@ impl<'h> Group<'h> {
         for group in chain {
             if self.hierarchy.version == Version::V2 {
                 let parent = ancestry.last().cloned().unwrap_or_else(GroupPath::root);
-                if let Err(e) = self.hierarchy.group(&parent).enable(controllers) {
+                if let Err(e) = self
+                    .hierarchy
+                    .group(&parent)
+                    .enable_reported(controllers, Reported::AfterCleanup)
+                {
                     Self::undo(&made);
                     return Err(e);
                 }
@@ -411,10 +415,7 @@ impl<'h> Group<'h> {
             Version::V2 => delegation::explain_create(dir),
             Version::V1 => None,
         };
-        match explained {
-            Some(why) => Error::msg(why).with_status(code.status()),
-            None => code.error(),
-        }
+        explained_after(code.error(), explained)
     }
 
     /// Remove directories [`Group::create`] made, deepest first.
@@ -432,28 +433,42 @@ impl<'h> Group<'h> {
     /// A refusal the group's state explains (see [`delegation`]) says why; otherwise as
     /// [`Group::write`] fails.
     pub fn enable(&self, controllers: &[&str]) -> Result<()> {
+        self.enable_reported(controllers, Reported::Kernel)
+    }
+
+    /// [`Group::enable`], a refused write reported with the errno `reported` names.
+    fn enable_reported(&self, controllers: &[&str], reported: Reported) -> Result<()> {
         let file = self.dir().join(SUBTREE_CONTROL);
         let current = sys::read_pseudo_text(&file).unwrap_or_default();
         for c in controllers {
             if current.split_whitespace().any(|e| e == *c) {
                 continue;
             }
-            self.write_setting(&file, SUBTREE_CONTROL, &format!("+{c}"))?;
+            self.write_setting(&file, SUBTREE_CONTROL, &format!("+{c}"), reported)?;
         }
         Ok(())
     }
 
     /// Write `value` into the setting file `file` (named `setting`). As libcgroup: a file it
     /// may not open is "not allowed" for EPERM, else "parameter does not exist"; a write the
-    /// kernel refuses is the errno's. A refused `cgroup.subtree_control` on v2 says why
-    /// when the group's state explains it (the status stays).
-    fn write_setting(&self, file: &Path, setting: &str, value: &str) -> Result<()> {
+    /// kernel refuses is the errno's (`reported`). A refused `cgroup.subtree_control` on v2
+    /// says why after that when the group's state explains it (the status stays).
+    fn write_setting(
+        &self,
+        file: &Path,
+        setting: &str,
+        value: &str,
+        reported: Reported,
+    ) -> Result<()> {
         write_control(file, value).map_err(|failure| {
             let errno = failure.errno();
             let fallback = match failure {
                 WriteFailure::Open(_) if errno == sys::errno::EPERM => Ecg::NotAllowed.error(),
                 WriteFailure::Open(_) => Ecg::ValueNotExist.error(),
-                WriteFailure::Write(e) => Ecg::Other.with_errno(e),
+                WriteFailure::Write(e) => match reported {
+                    Reported::Kernel => Ecg::Other.with_errno(e),
+                    Reported::AfterCleanup => Ecg::Other.with_errno(sys::Errno(sys::errno::ENOENT)),
+                },
             };
             let explained = match self.hierarchy.version {
                 Version::V2 if setting == SUBTREE_CONTROL => {
@@ -461,10 +476,7 @@ impl<'h> Group<'h> {
                 }
                 _ => None,
             };
-            match explained {
-                Some(why) => Error::msg(why).with_status(fallback.status()),
-                None => fallback,
-            }
+            explained_after(fallback, explained)
         })
     }
 
@@ -557,7 +569,7 @@ impl<'h> Group<'h> {
         if !file.exists() {
             return Err(Ecg::ValueNotExist.error());
         }
-        self.write_setting(&file, setting, value)
+        self.write_setting(&file, setting, value, Reported::Kernel)
     }
 
     fn setting_file(&self, setting: &str) -> Result<PathBuf> {
@@ -571,8 +583,9 @@ impl<'h> Group<'h> {
     /// `cgroup.threads` when the group is `threaded`. As libcgroup: a member file it may not
     /// open is "not the owner" for EPERM, "does not exist" for ENOENT, else "not allowed";
     /// a move the kernel refuses is the errno's. A refusal on v2 that the groups' state
-    /// explains (see [`delegation`]) comes back as [`Error::Plain`] with the explanation and
-    /// the same status: the tools print it in place of libcgroup's line.
+    /// explains (see [`delegation`]) comes back as [`Error::Plain`] with the same status:
+    /// libcgroup's message on its first line, the explanation on the next ones; the tools
+    /// keep their own libcgroup line in front of the explanation.
     pub fn attach(&self, pid: u32) -> Result<()> {
         if !self.exists() {
             return Err(Ecg::GroupNotExist.error());
@@ -593,8 +606,8 @@ impl<'h> Group<'h> {
                 Version::V1 => None,
             };
             match explained {
-                Some(text) => Error::Plain {
-                    text,
+                Some(why) => Error::Plain {
+                    text: format!("{fallback}\n{why}"),
                     status: fallback.status(),
                 },
                 None => fallback,
@@ -692,6 +705,27 @@ const SUBTREE_CONTROL: &str = "cgroup.subtree_control";
 
 /// How writing a control file failed: libcgroup tells a file it could not open apart from a
 /// write the kernel refused.
+/// Which errno a refused write into a group's file is reported with.
+#[derive(Clone, Copy)]
+enum Reported {
+    /// The kernel's.
+    Kernel,
+    /// libcgroup 3.2.0's when creating a group: its clean-up of the half-made group runs
+    /// before it reports, and what it reports is the clean-up's "No such file or directory"
+    /// (scripts and libcgroup's own ftests look for that text).
+    AfterCleanup,
+}
+
+/// `fallback` (libcgroup's message and status) with the explanation of the refusal, when
+/// there is one, on the line after it: scripts that look for libcgroup's words keep
+/// finding them.
+fn explained_after(fallback: Error, explanation: Option<String>) -> Error {
+    match explanation {
+        Some(why) => Error::msg(format!("{fallback}\n{why}")).with_status(fallback.status()),
+        None => fallback,
+    }
+}
+
 enum WriteFailure {
     Open(std::io::Error),
     Write(std::io::Error),

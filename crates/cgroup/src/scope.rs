@@ -11,7 +11,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::{GroupPath, Hierarchies};
+use crate::{GroupPath, Hierarchies, Hierarchy};
 
 /// The system-wide default scope file (libcgroup 3.2's).
 pub const SYSTEM_FILE: &str = "/var/run/libcgroup/systemd";
@@ -161,13 +161,11 @@ impl std::fmt::Display for NoIdle {
     }
 }
 
-/// The idle process ([`IDLE_NAME`]) of the systemd scope(s) `pid` is in: the groups of
-/// `/proc/PID/cgroup` whose path names a `.slice` and a `.scope` are searched, as libcgroup
-/// does.
-pub fn idle_process(all: &Hierarchies, pid: u32) -> Result<u32, NoIdle> {
+/// The group `pid` is in in each hierarchy mounted here, from `/proc/PID/cgroup`.
+fn groups_of(all: &Hierarchies, pid: u32) -> Result<Vec<(Hierarchy, GroupPath)>, NoIdle> {
     let text = sys::read_pseudo_text(Path::new(&format!("/proc/{pid}/cgroup")))
         .map_err(|_| NoIdle::Unreadable(pid))?;
-    let mut found: Option<u32> = None;
+    let mut groups = Vec::new();
     for line in text.lines() {
         let mut fields = line.splitn(3, ':');
         let (Some(_), Some(controllers), Some(path)) =
@@ -175,9 +173,6 @@ pub fn idle_process(all: &Hierarchies, pid: u32) -> Result<u32, NoIdle> {
         else {
             continue;
         };
-        if !(path.contains(".scope") && path.contains(".slice")) {
-            continue;
-        }
         let hierarchy = if controllers.is_empty() {
             all.unified()
         } else {
@@ -186,9 +181,23 @@ pub fn idle_process(all: &Hierarchies, pid: u32) -> Result<u32, NoIdle> {
                 .next()
                 .and_then(|c| all.for_controller(c).cloned())
         };
-        let (Some(hierarchy), Ok(group)) = (hierarchy, GroupPath::parse(path)) else {
+        if let (Some(hierarchy), Ok(group)) = (hierarchy, GroupPath::parse(path)) {
+            groups.push((hierarchy, group));
+        }
+    }
+    Ok(groups)
+}
+
+/// The idle process ([`IDLE_NAME`]) of the systemd scope(s) `pid` is in: the groups of
+/// `/proc/PID/cgroup` whose path names a `.slice` and a `.scope` are searched, as libcgroup
+/// does.
+pub fn idle_process(all: &Hierarchies, pid: u32) -> Result<u32, NoIdle> {
+    let mut found: Option<u32> = None;
+    for (hierarchy, group) in groups_of(all, pid)? {
+        let path = group.as_str();
+        if !(path.contains(".scope") && path.contains(".slice")) {
             continue;
-        };
+        }
         let procs = hierarchy.group(&group).procs().unwrap_or_default();
         let idle = procs.into_iter().find(|p| {
             sys::proctab::Process::open(*p)
@@ -202,6 +211,31 @@ pub fn idle_process(all: &Hierarchies, pid: u32) -> Result<u32, NoIdle> {
         }
     }
     found.ok_or(NoIdle::None)
+}
+
+/// Where a process was before `cgclassify -r` moved it: when there is no idle process to
+/// replace, libcgroup moves the process back, so that `-r` into a group outside a scope
+/// leaves everything as it was.
+pub struct Origin {
+    pid: u32,
+    groups: Vec<(Hierarchy, GroupPath)>,
+}
+
+impl Origin {
+    /// The groups `pid` is in now.
+    pub fn of(all: &Hierarchies, pid: u32) -> Result<Origin, NoIdle> {
+        Ok(Origin {
+            pid,
+            groups: groups_of(all, pid)?,
+        })
+    }
+
+    /// Move the process back into those groups.
+    pub fn restore(&self) -> sys::error::Result<()> {
+        self.groups
+            .iter()
+            .try_for_each(|(hierarchy, group)| hierarchy.group(group).attach(self.pid))
+    }
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@ use std::ffi::OsString;
 use std::io::Write;
 use std::path::Path;
 
-use cgroup::{Ecg, Hierarchies, rules};
+use cgroup::{Ecg, Hierarchies, rules, scope};
 use clap::{Arg, Command};
 use sys::cli::{self, Order, flag, required};
 use sys::{Error, Prog, Result, Status};
@@ -147,15 +147,28 @@ pub fn execute(plan: &Plan) -> Result<Status> {
             status = 2;
             continue;
         };
+        let origin = if replace_idle {
+            Some(scope::Origin::of(&all, pid).map_err(|why| Error::Plain {
+                text: format!("{why}\nFailed to read /proc/{pid}/cgroups"),
+                status: 1,
+            })?)
+        } else {
+            None
+        };
         let moved = if plan.specs.is_empty() {
             by_rules(&all, pid)
         } else {
             into_groups(&all, &specs, pid)
         };
-        if replace_idle && moved.is_ok() {
-            // Once: the first process moved replaces the idle one.
+        if let Some(origin) = origin.filter(|_| moved.is_ok()) {
+            // Once: the first process moved replaces the idle one. Without one to replace,
+            // the process goes back where it was, the others stay, and the status is that
+            // of the move back (libcgroup's).
             replace_idle = false;
-            common::replace_idle(pid)?;
+            if let Err(e) = common::replace_idle(pid) {
+                say(&e.to_string());
+                return origin.restore().map(|()| 0);
+            }
         }
         if moved.is_err() {
             status = 1;

@@ -177,7 +177,9 @@ pub fn execute(plan: &Plan) -> Result<()> {
             });
             if let Err(e) = result {
                 Group::undo_create(&made);
-                return Err(e.context(format!("can't create cgroup {}", display(&spec.path))));
+                // The name as typed, as libcgroup prints it (not the group below the
+                // default scope it stands for).
+                return Err(e.context(format!("can't create cgroup {}", spec.typed)));
             }
         }
     }
@@ -301,10 +303,6 @@ fn unknown(name: &str) -> Error {
         return Ecg::NotMounted.error().context("cgroup v2 is not mounted");
     }
     Error::msg(format!("controller {name} can't be added")).with_status(Ecg::Inval.status())
-}
-
-fn display(path: &GroupPath) -> &str {
-    if path.is_root() { "/" } else { path.as_str() }
 }
 
 #[cfg(test)]

@@ -152,9 +152,15 @@ fn enter(plan: &Plan) -> Result<()> {
                 .group(&spec.path)
                 .attach(pid)
                 .map_err(|e| match e {
-                    // A refused v2 move the cgroup crate explains: its words, named by us,
-                    // instead of libcgroup's generic line.
-                    Error::Plain { text, status } => Error::msg(text).with_status(status),
+                    // A refused v2 move the cgroup crate explains: libcgroup's generic line,
+                    // then the explanation (the lines after the errno's message).
+                    Error::Plain { text, status } => match text.split_once('\n') {
+                        Some((_, why)) => Error::Plain {
+                            text: format!("cgroup change of group failed\n{why}"),
+                            status,
+                        },
+                        None => failed(status),
+                    },
                     other => failed(other.status()),
                 })?;
         }
