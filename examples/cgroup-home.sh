@@ -1,4 +1,5 @@
-# cgroup-home.sh: sourced by the examples that create cgroups; defines cgroup_home.
+# cgroup-home.sh: sourced by the examples that create cgroups; defines cgroup_home,
+# container_group and cgroup_cleanup.
 #
 # cgroup_home NAME: decide where this script's groups go and say it in $home, the path every
 # group name the script uses starts with ("" = the top of each hierarchy).
@@ -32,4 +33,31 @@ cgroup_home() {
     home=${line#0::}
     cgcreate -g ":$home/supervisor"
     cgclassify -g ":$home/supervisor" $$
+}
+
+# container_group GROUP MEMORY QUOTA: make GROUP (memory and cpu) the container's cgroup, with
+# a memory limit and a CPU quota in microseconds per 100 ms period, written with their cgroup
+# v1 names, which cgxset -1 translates on a v2 host (memory.max, cpu.max). Prints the limits
+# when NSUTILS_SHOW is set. Sets $group (for cgroup_cleanup) and $in_cgroup, the command
+# prefix that runs a program in the group.
+container_group() {
+    cgcreate -g "memory,cpu:$1"
+    group=$1
+    cgxset -1 -r "memory.limit_in_bytes=$2" -r cpu.cfs_period_us=100000 \
+        -r "cpu.cfs_quota_us=$3" "$group"
+    in_cgroup="cgexec -g memory,cpu:$group"
+    if [ -n "${NSUTILS_SHOW:-}" ]; then
+        echo "cgroup $group:"
+        cgxget -1 -n -r memory.limit_in_bytes -r cpu.cfs_period_us -r cpu.cfs_quota_us "$group"
+    fi
+}
+
+# cgroup_cleanup: the EXIT trap of a script with a container group: delete $group, if made
+# (cgdelete moves any process still in it to its parent first; a scope goes by itself once
+# the script has ended), and exit with the script's status.
+cgroup_cleanup() {
+    status=$?
+    trap - EXIT INT TERM HUP PIPE
+    [ -z "${group:-}" ] || cgdelete -g "memory,cpu:$group" || status=1
+    exit "$status"
 }

@@ -58,15 +58,7 @@ cpu_quota=${NSUTILS_CPU_QUOTA:-50000}
 . "$(dirname -- "$0")/cgroup-home.sh"
 
 group=
-cleanup() {
-    status=$?
-    trap - EXIT INT TERM HUP PIPE
-    # cgdelete moves any process still in the group to its parent first. (A scope goes by
-    # itself once this shell has ended.)
-    [ -z "$group" ] || cgdelete -g "memory,cpu:$group" || status=1
-    exit "$status"
-}
-trap cleanup EXIT
+trap cgroup_cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 trap 'exit 129' HUP
@@ -76,16 +68,7 @@ in_cgroup=
 if [ "${NSUTILS_CGROUP:-}" != none ]; then
     cgroup_home "$name"
     if [ -n "$home" ]; then where=$home/container; else where=/$name; fi
-    cgcreate -g "memory,cpu:$where"
-    group=$where
-    # cgroup v1 names, which cgxset -1 translates on a cgroup v2 host (memory.max, cpu.max).
-    cgxset -1 -r "memory.limit_in_bytes=$memory" -r cpu.cfs_period_us=100000 \
-        -r "cpu.cfs_quota_us=$cpu_quota" "$group"
-    in_cgroup="cgexec -g memory,cpu:$group"
-    if [ -n "${NSUTILS_SHOW:-}" ]; then
-        echo "cgroup $group:"
-        cgxget -1 -n -r memory.limit_in_bytes -r cpu.cfs_period_us -r cpu.cfs_quota_us "$group"
-    fi
+    container_group "$where" "$memory" "$cpu_quota"
 fi
 
 # Inside the new namespaces: the overlay, mounted over ROOTFS itself with its upper layer on

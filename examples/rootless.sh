@@ -24,13 +24,7 @@ if [ -n "${NSUTILS_BIN:-}" ]; then PATH="$NSUTILS_BIN:$PATH"; fi
 . "$(dirname -- "$0")/cgroup-home.sh"
 
 group=
-cleanup() {
-    status=$?
-    trap - EXIT INT TERM HUP PIPE
-    [ -z "$group" ] || cgdelete -g "memory,cpu:$group" || status=1
-    exit "$status"
-}
-trap cleanup EXIT
+trap cgroup_cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 trap 'exit 129' HUP
@@ -39,15 +33,7 @@ trap 'exit 141' PIPE
 in_cgroup=
 cgroup_home "rootless-$$"
 if [ -n "$home" ]; then
-    cgcreate -g "memory,cpu:$home/container"
-    group=$home/container
-    cgxset -1 -r "memory.limit_in_bytes=${NSUTILS_MEMORY:-64M}" -r cpu.cfs_period_us=100000 \
-        -r "cpu.cfs_quota_us=${NSUTILS_CPU_QUOTA:-50000}" "$group"
-    in_cgroup="cgexec -g memory,cpu:$group"
-    if [ -n "${NSUTILS_SHOW:-}" ]; then
-        echo "cgroup $group:"
-        cgxget -1 -n -r memory.limit_in_bytes -r cpu.cfs_period_us -r cpu.cfs_quota_us "$group"
-    fi
+    container_group "$home/container" "${NSUTILS_MEMORY:-64M}" "${NSUTILS_CPU_QUOTA:-50000}"
 fi
 
 inside='

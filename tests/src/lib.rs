@@ -673,3 +673,46 @@ impl Rootless {
         }
     }
 }
+
+/// A `sleep` of the test's own, killed (by its pid) and reaped when dropped.
+#[derive(Debug)]
+pub struct Sleeper(std::process::Child);
+
+impl Sleeper {
+    /// Start one.
+    pub fn new() -> Self {
+        let child = Command::new("sleep")
+            .arg("100")
+            .stdin(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start sleep: {e}"));
+        Sleeper(child)
+    }
+
+    /// Start one and move it into the group at `dir` (its `cgroup.procs`).
+    pub fn new_in(dir: &Path) -> Self {
+        let sleeper = Sleeper::new();
+        let procs = dir.join("cgroup.procs");
+        std::fs::write(&procs, sleeper.pid().to_string())
+            .unwrap_or_else(|e| panic!("write {}: {e}", procs.display()));
+        sleeper
+    }
+
+    /// Its pid.
+    pub fn pid(&self) -> u32 {
+        self.0.id()
+    }
+}
+
+impl Default for Sleeper {
+    fn default() -> Self {
+        Sleeper::new()
+    }
+}
+
+impl Drop for Sleeper {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}

@@ -10,9 +10,8 @@
 
 use std::fs;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 
-use tests::{CgroupMode, Output, Run, TestGroup, cgroup_mode, ours, reference, scratch};
+use tests::{CgroupMode, Output, Run, Sleeper, TestGroup, cgroup_mode, ours, reference, scratch};
 
 /// `tool args`, as typed at a shell: the messages name the program by argv[0].
 fn cg(tool: &str, args: &[&str]) -> Output {
@@ -44,32 +43,6 @@ fn group_of(text: &str, controller: &str) -> String {
 
 fn cgroup_of(pid: u32) -> String {
     fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap_or_default()
-}
-
-/// A `sleep` of our own, killed (by its pid) and reaped when dropped.
-struct Sleeper(Child);
-
-impl Sleeper {
-    fn new() -> Self {
-        Sleeper(
-            Command::new("sleep")
-                .arg("100")
-                .stdin(Stdio::null())
-                .spawn()
-                .unwrap(),
-        )
-    }
-
-    fn pid(&self) -> u32 {
-        self.0.id()
-    }
-}
-
-impl Drop for Sleeper {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 #[test]

@@ -19,11 +19,10 @@
 use std::fs;
 use std::os::unix::fs::chown;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 
 use tests::{
-    CgroupMode, NOBODY, Output, Run, TestGroup, cgroup_dir, cgroup_mode, cgroup_mounts, ours,
-    reference,
+    CgroupMode, NOBODY, Output, Run, Sleeper, TestGroup, cgroup_dir, cgroup_mode, cgroup_mounts,
+    ours, reference,
 };
 
 /// The cgroup2 mount on this layout (`/sys/fs/cgroup/unified` on the hybrid host), or
@@ -85,31 +84,19 @@ fn named(mut out: Output, program: &Path, tool: &str) -> Output {
     out
 }
 
-/// A `sleep` of our own, in the group `dir` (v1 or v2); killed (by its pid) and reaped when dropped.
-struct Sleeper(Child);
-
-impl Sleeper {
-    fn new_in(dir: &Path) -> Self {
-        let child = Command::new("sleep")
-            .arg("100")
-            .stdin(Stdio::null())
-            .spawn()
-            .unwrap();
-        let sleeper = Sleeper(child);
-        fs::write(dir.join("cgroup.procs"), sleeper.pid().to_string()).unwrap();
-        sleeper
-    }
-
-    fn pid(&self) -> u32 {
-        self.0.id()
-    }
-}
-
-impl Drop for Sleeper {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
+/// `program` (a cgexec) run as nobody by a shell that root first moves into the group at
+/// `from`: `cgexec -g GROUP true`; the shell prints its pid, which cgexec keeps.
+fn cgexec_as_nobody_from(program: &Path, from: &Path, group: &str) -> Output {
+    let script = format!(
+        "echo $$; echo $$ > {from}/cgroup.procs && exec {setpriv} \"$0\" -g {group} true",
+        from = from.display(),
+        setpriv = setpriv_nobody(),
+    );
+    named(
+        Run::new("sh").args(["-c", &script]).arg_os(program).run(),
+        program,
+        "cgexec",
+    )
 }
 
 fn procs(dir: &Path) -> String {
@@ -139,19 +126,8 @@ fn move_refused_by_the_containment_rule_names_the_common_ancestor() {
     };
     // The shell says its pid (cgexec's, after exec), goes into src as root, then becomes
     // nobody and cgexec.
-    let cgexec_as_nobody = |program: &Path| {
-        let script = format!(
-            "echo $$; echo $$ > {src}/cgroup.procs && exec {setpriv} \"$0\" -g :{name}/dst true",
-            src = src.display(),
-            setpriv = setpriv_nobody(),
-            name = g.name
-        );
-        named(
-            Run::new("sh").args(["-c", &script]).arg_os(program).run(),
-            program,
-            "cgexec",
-        )
-    };
+    let cgexec_as_nobody =
+        |program: &Path| cgexec_as_nobody_from(program, &src, &format!(":{}/dst", g.name));
     let theirs = cgexec_as_nobody(&theirs);
     let mine = cgexec_as_nobody(&ours("cgexec"));
     assert_eq!(
@@ -371,19 +347,9 @@ fn move_into_a_group_that_enables_controllers_names_the_rule() {
     let Some(theirs) = reference("cgexec") else {
         return;
     };
-    let cgexec_as_nobody = |program: &Path| {
-        let script = format!(
-            "echo $$; echo $$ > {top}/cgroup.procs && exec {setpriv} \"$0\" -g :{name}/inner true",
-            top = top.join("inner/leaf").display(),
-            setpriv = setpriv_nobody(),
-            name = g.name
-        );
-        named(
-            Run::new("sh").args(["-c", &script]).arg_os(program).run(),
-            program,
-            "cgexec",
-        )
-    };
+    let leaf = top.join("inner/leaf");
+    let cgexec_as_nobody =
+        |program: &Path| cgexec_as_nobody_from(program, &leaf, &format!(":{}/inner", g.name));
     let theirs = cgexec_as_nobody(&theirs);
     let mine = cgexec_as_nobody(&ours("cgexec"));
     assert_eq!(
