@@ -604,6 +604,15 @@ fn cgexec_side_by_side_with_libcgroup() {
         args(&["-x", "true"]),
         args(&[]),
     ];
+    // On v2, `n` enables memory and cpu for its child `c`, so a move into `n` is refused by
+    // the no-internal-process rule, where ours adds a line that says so after libcgroup's
+    // (a deliberate difference: cg_delegation's
+    // move_into_a_group_that_enables_controllers_names_the_rule compares those).
+    let cases: Vec<Vec<String>> = if cgroup_mode() == CgroupMode::V2 {
+        cases.into_iter().filter(|c| !c.contains(&mem)).collect()
+    } else {
+        cases.to_vec()
+    };
     let prepare = || {
         clean(n);
         cg("cgcreate", &["-g", &both]).assert_code(0);
