@@ -163,25 +163,19 @@ impl std::fmt::Display for NoIdle {
 
 /// The group `pid` is in in each hierarchy mounted here, from `/proc/PID/cgroup`.
 fn groups_of(all: &Hierarchies, pid: u32) -> Result<Vec<(Hierarchy, GroupPath)>, NoIdle> {
-    let text = sys::read_pseudo_text(Path::new(&format!("/proc/{pid}/cgroup")))
-        .map_err(|_| NoIdle::Unreadable(pid))?;
+    let memberships = sys::target::cgroups_of(pid).map_err(|_| NoIdle::Unreadable(pid))?;
     let mut groups = Vec::new();
-    for line in text.lines() {
-        let mut fields = line.splitn(3, ':');
-        let (Some(_), Some(controllers), Some(path)) =
-            (fields.next(), fields.next(), fields.next())
-        else {
-            continue;
-        };
-        let hierarchy = if controllers.is_empty() {
+    for membership in &memberships {
+        let hierarchy = if membership.controllers.is_empty() {
             all.unified()
         } else {
-            controllers
+            membership
+                .controllers
                 .split(',')
                 .next()
                 .and_then(|c| all.for_controller(c).cloned())
         };
-        if let (Some(hierarchy), Ok(group)) = (hierarchy, GroupPath::parse(path)) {
+        if let (Some(hierarchy), Ok(group)) = (hierarchy, GroupPath::parse(&membership.path)) {
             groups.push((hierarchy, group));
         }
     }

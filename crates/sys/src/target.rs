@@ -253,13 +253,46 @@ pub fn unified_cgroup(pid: u32) -> Result<Option<std::path::PathBuf>> {
 /// relative to the reader's cgroup namespace root (starting with `/..` when the process is
 /// outside that namespace); `None` when the process has no v2 line (a v1-only host).
 pub fn cgroup2_path(pid: u32) -> Result<Option<String>> {
+    Ok(cgroups_of(pid)?
+        .into_iter()
+        .find(|m| m.hierarchy_id == 0 && m.controllers.is_empty())
+        .map(|m| m.path))
+}
+
+/// One line of `/proc/PID/cgroup`: the group a process is in, in one hierarchy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CgroupMembership {
+    /// The hierarchy's id (0 for cgroup v2).
+    pub hierarchy_id: u32,
+    /// The hierarchy's controllers and `name=` options, comma-separated as the kernel lists
+    /// them (empty for cgroup v2).
+    pub controllers: String,
+    /// The group's path, relative to the reader's cgroup namespace root.
+    pub path: String,
+}
+
+/// The groups process `pid` is in, one per hierarchy, from `/proc/PID/cgroup`.
+pub fn cgroups_of(pid: u32) -> Result<Vec<CgroupMembership>> {
     let path = format!("/proc/{pid}/cgroup");
     let text = crate::read_pseudo_text(Path::new(&path))
         .context(|| "failed to get cgroup path".to_owned())?;
-    Ok(text
-        .lines()
-        .find_map(|l| l.strip_prefix("0::"))
-        .map(str::to_owned))
+    Ok(parse_cgroup_memberships(&text))
+}
+
+fn parse_cgroup_memberships(text: &str) -> Vec<CgroupMembership> {
+    text.lines()
+        .filter_map(|line| {
+            let mut fields = line.splitn(3, ':');
+            let hierarchy_id = fields.next()?.parse().ok()?;
+            let controllers = fields.next()?.to_owned();
+            let path = fields.next()?.to_owned();
+            Some(CgroupMembership {
+                hierarchy_id,
+                controllers,
+                path,
+            })
+        })
+        .collect()
 }
 
 /// Open `DIR/cgroup.procs` for appending our pid later.
@@ -282,4 +315,28 @@ pub fn join_cgroup(mut procs: File) -> Result<()> {
 pub fn cwd_path(pid: u32) -> Result<std::path::PathBuf> {
     let path = format!("/proc/{pid}/cwd");
     std::fs::read_link(&path).context(|| format!("cannot read {path}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cgroup_memberships() {
+        let text = "12:cpu,cpuacct:/a\n1:name=systemd:/user.slice/x:y\n0::/b\nbroken\n";
+        let got = parse_cgroup_memberships(text);
+        let line = |id, c: &str, p: &str| CgroupMembership {
+            hierarchy_id: id,
+            controllers: c.into(),
+            path: p.into(),
+        };
+        assert_eq!(
+            got,
+            [
+                line(12, "cpu,cpuacct", "/a"),
+                line(1, "name=systemd", "/user.slice/x:y"),
+                line(0, "", "/b"),
+            ]
+        );
+    }
 }
