@@ -371,6 +371,84 @@ fn move_into_a_group_that_enables_controllers_names_the_rule() {
     assert_eq!(procs(&inner), "");
 }
 
+/// Whether `mount` (a cgroup2 mount point) has the `nsdelegate` option, which makes a cgroup
+/// namespace a boundary that no move may cross.
+fn has_nsdelegate(mount: &Path) -> bool {
+    let mountinfo = fs::read_to_string("/proc/self/mountinfo").unwrap();
+    let mount = mount.display().to_string();
+    mountinfo.lines().any(|line| {
+        let fields: Vec<&str> = line.split(' ').collect();
+        fields.get(4) == Some(&mount.as_str())
+            && line
+                .rsplit(' ')
+                .next()
+                .is_some_and(|opts| opts.split(',').any(|o| o == "nsdelegate"))
+    })
+}
+
+/// Root in a cgroup namespace rooted at `top/inside` moves a process that lives in
+/// `top/outside` (`cgclassify` run through `unshare -C`). With `nsdelegate` (the v2 guest,
+/// systemd's hosts) the kernel refuses (ENOENT): libcgroup prints the errno's text, ours
+/// adds that the process is outside the namespace and the rule; status 1 both, the process
+/// stays. Without it (this hybrid host's unified mount) the namespace is no boundary: both
+/// move it.
+#[test]
+fn move_across_a_cgroup_namespace_boundary_names_nsdelegate() {
+    let Some(mount) = v2_mount() else {
+        return v1_move_unchanged("nsdeleg");
+    };
+    let g = TestGroup::new("nsdeleg");
+    let top = mount.join(&g.name);
+    let (inside, outside) = (top.join("inside"), top.join("outside"));
+    fs::create_dir_all(&inside).unwrap();
+    fs::create_dir(&outside).unwrap();
+    let Some(theirs) = reference("cgclassify") else {
+        return;
+    };
+    let classify_from_inside = |program: &Path, pid: u32| {
+        let script = format!(
+            "echo $$ > {inside}/cgroup.procs && exec \"$0\" -C \"$1\" -g :{name}/inside {pid}",
+            inside = inside.display(),
+            name = g.name,
+        );
+        named(
+            Run::new("sh")
+                .args(["-c", &script])
+                .arg_os(ours("unshare"))
+                .arg_os(program)
+                .run(),
+            program,
+            "cgclassify",
+        )
+    };
+    let nsdelegate = has_nsdelegate(&mount);
+    for program in [theirs, ours("cgclassify")] {
+        let sleeper = Sleeper::new_in(&outside);
+        let pid = sleeper.pid();
+        let out = classify_from_inside(&program, pid);
+        if !nsdelegate {
+            assert_eq!((out.code, out.stderr.as_str()), (Some(0), ""), "{out:#?}");
+            assert_eq!(procs(&inside), format!("{pid}\n"), "moved");
+            fs::write(outside.join("cgroup.procs"), pid.to_string()).unwrap();
+            continue;
+        }
+        let errno_line = format!("Error changing group of pid {pid}: No such file or directory\n");
+        let expected = if program == ours("cgclassify") {
+            format!(
+                "{errno_line}cannot move process {pid} to {inside}: the process is in \
+                 /../outside, outside your cgroup namespace, and a move may not cross the \
+                 namespace's boundary (nsdelegate)\n",
+                inside = inside.display()
+            )
+        } else {
+            errno_line
+        };
+        assert_eq!(out.stderr, expected, "{}: {out:#?}", program.display());
+        assert_eq!(out.code, Some(1));
+        assert_eq!(procs(&outside), format!("{pid}\n"), "the process stayed");
+    }
+}
+
 /// Refusals outside any delegation (groups root made and kept) exit as libcgroup 3.2.0's
 /// do: a member file nobody may not open is "not allowed" (87; it was 96 before), a group
 /// directory nobody may not make too (87), a setting file nobody may not open "parameter
