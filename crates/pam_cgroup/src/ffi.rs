@@ -76,7 +76,12 @@ pub unsafe extern "C" fn pam_sm_open_session(
     let run = || {
         let mut log = |priority: Priority, text: &str| syslog(pamh, priority, text);
         let options = Options::parse(arguments(argc, argv), &mut log);
-        crate::open_session(user(pamh).as_deref(), std::process::id(), &options, &mut log)
+        crate::open_session(
+            user(pamh).as_deref(),
+            std::process::id(),
+            &options,
+            &mut log,
+        )
     };
     std::panic::catch_unwind(run).unwrap_or(Answer::SessionErr) as c_int
 }

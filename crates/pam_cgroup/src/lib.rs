@@ -69,10 +69,7 @@ pub fn open_session(
     log: &mut dyn FnMut(Priority, &str),
 ) -> Answer {
     let Some(user) = user else {
-        log(
-            Priority::Error,
-            "open_session - error recovering username",
-        );
+        log(Priority::Error, "open_session - error recovering username");
         return Answer::SessionErr;
     };
     let mut debug = |priority: Priority, text: &str| {
