@@ -11,14 +11,16 @@
 //! own process, as 3.2.0's does: its `getpid()`).
 //!
 //! Our module is built as `make pam-debug` builds it (`target/pam/...`); the systemd guest
-//! gets it in its payload. The busybox guests have no PAM: these tests run on the host and
-//! in the systemd guest.
+//! gets it in its payload. The busybox guests have no PAM: there these tests return at once;
+//! they run on the host and in the systemd guest.
 
 use std::fs;
 use std::os::unix::net::UnixDatagram;
 use std::path::{Path, PathBuf};
 
-use tests::{TestGroup, cgroup_dir, have, ref_dir, scratch, sh_in_private_mount_ns, skip};
+use tests::{
+    TestGroup, cgroup_dir, have, ref_dir, scratch, sh_in_private_mount_ns, skip, systemd_host,
+};
 
 /// The PAM service the test writes (in its overlay only).
 const SERVICE: &str = "nsutils-test";
@@ -66,8 +68,9 @@ struct Session {
     /// pamtester's own lines (the probe's taken out).
     said: String,
     stderr: String,
-    /// The probe's parent's `/proc/<pid>/cgroup` line for the memory controller's hierarchy.
-    group: String,
+    /// At each session opening, pamtester's group in the memory controller's hierarchy, from
+    /// the probe's reading of `/proc/<pamtester>/cgroup`.
+    groups: Vec<String>,
     /// The syslog messages, `<priority>ident: text` (no time stamp), pids as `<pid>`.
     log: Vec<String>,
 }
@@ -75,6 +78,18 @@ struct Session {
 /// Open a session of `user` for pamtester with `module` (its arguments `args`) and `rules`
 /// as /etc/cgrules.conf (`None`: no such file).
 fn open_session(module: &Path, args: &str, rules: Option<&str>, user: &str) -> Session {
+    sessions(module, args, rules, user, None)
+}
+
+/// [`open_session`]; with `then`, the probe of the first session writes `then` into the
+/// rules file, and pamtester closes the session and opens a second one.
+fn sessions(
+    module: &Path,
+    args: &str,
+    rules: Option<&str>,
+    user: &str,
+    then: Option<&str>,
+) -> Session {
     let dir = scratch();
     let d = dir.path();
     for sub in ["etc/pam.d", "dev", "module"] {
@@ -82,9 +97,19 @@ fn open_session(module: &Path, args: &str, rules: Option<&str>, user: &str) -> S
     }
     fs::copy(module, d.join("module/pam_cgroup.so")).unwrap();
     let probe = d.join("probe");
+    let mut operations = "open_session";
+    if let Some(text) = then {
+        fs::write(d.join("then"), text).unwrap();
+        operations = "open_session close_session open_session";
+    }
+    // The rules file is rewritten in place: the overlay reads that inode of its lower layer.
     fs::write(
         &probe,
-        "#!/bin/sh\necho \"probe=$PPID\"\ncat /proc/$PPID/cgroup\n",
+        format!(
+            "#!/bin/sh\necho \"probe=$PPID\"\ncat /proc/$PPID/cgroup\n\
+             [ ! -f {d}/then ] || {{ cat {d}/then > {d}/etc/cgrules.conf; rm {d}/then; }}\n",
+            d = d.display()
+        ),
     )
     .unwrap();
     fs::set_permissions(&probe, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
@@ -120,13 +145,13 @@ fn open_session(module: &Path, args: &str, rules: Option<&str>, user: &str) -> S
          mount -t overlay -o lowerdir=\"$D/dev:/dev\" nsutils-dev /dev || exit 91
          mount --bind \"$D/log.socket\" /dev/log || exit 92
          echo \"pamtester=$$\"
-         exec pamtester {SERVICE} {user} open_session"
+         exec pamtester {SERVICE} {user} {operations}"
     );
     let out = sh_in_private_mount_ns(d, &script);
     let mut pamtester = None;
     let mut probe_parent = None;
     let mut said = String::new();
-    let mut group = String::new();
+    let mut groups = Vec::new();
     let memory = memory_hierarchy_field();
     for line in out.stdout.lines() {
         if let Some(pid) = line.strip_prefix("pamtester=") {
@@ -137,7 +162,7 @@ fn open_session(module: &Path, args: &str, rules: Option<&str>, user: &str) -> S
             rest.split_once(':')
                 .filter(|(controllers, _)| *controllers == memory)
         }) {
-            group = path.1.to_owned();
+            groups.push(path.1.to_owned());
         } else if !line.starts_with(|c: char| c.is_ascii_digit()) {
             said.push_str(line);
             said.push('\n');
@@ -160,7 +185,7 @@ fn open_session(module: &Path, args: &str, rules: Option<&str>, user: &str) -> S
         code: out.code,
         said,
         stderr: out.stderr,
-        group,
+        groups,
         log: messages,
     }
 }
@@ -183,8 +208,12 @@ fn memory_hierarchy_field() -> &'static str {
     }
 }
 
-/// pamtester and the PAM modules around ours, or a skip.
+/// pamtester, or a skip; `false` without a skip in the busybox guests of `cargo xtask
+/// vm-test`, which have no PAM at all (only the systemd guest and hosts have).
 fn pam() -> bool {
+    if std::env::var_os("NSUTILS_VM").is_some() && !systemd_host() {
+        return false;
+    }
     have("/usr/bin/pamtester", "pamtester")
 }
 
@@ -226,7 +255,11 @@ fn session_of_a_user_with_a_rule_moves_the_application() {
     for (who, session) in [("3.2.0", &theirs), ("ours", &mine)] {
         assert_eq!(session.code, Some(0), "{who}: {session:#?}");
         assert_eq!(session.said, OPENED, "{who}");
-        assert_eq!(session.group, expected, "{who}: {session:#?}");
+        assert_eq!(
+            session.groups,
+            std::slice::from_ref(&expected),
+            "{who}: {session:#?}"
+        );
         assert_eq!(session.stderr, "", "{who}");
     }
     let text = "Changed cgroup for process <pid> with username nobody.";
@@ -246,7 +279,8 @@ fn session_of_a_user_without_a_rule_moves_nothing() {
     assert_eq!(mine, theirs);
     assert_eq!(mine.code, Some(0), "{mine:#?}");
     assert_eq!(mine.said, OPENED);
-    assert_ne!(mine.group, format!("/{}", g.name));
+    assert_eq!(mine.groups.len(), 1);
+    assert_ne!(mine.groups, [format!("/{}", g.name)]);
     assert!(mine.log.is_empty(), "{mine:#?}");
 }
 
@@ -290,7 +324,8 @@ fn session_fails_without_rules_or_destination() {
             assert_eq!(session.code, Some(1), "{who} {rules:?}: {session:#?}");
             assert_eq!(session.said, "", "{who} {rules:?}");
             assert_eq!(session.stderr, SESSION_ERR, "{who} {rules:?}");
-            assert_ne!(session.group, format!("/{}", g.name), "{who} {rules:?}");
+            assert_eq!(session.groups.len(), 1, "{who} {rules:?}");
+            assert_ne!(session.groups, [format!("/{}", g.name)], "{who} {rules:?}");
         }
         assert_eq!(
             mine.log,
@@ -344,6 +379,33 @@ fn a_rule_for_another_program_does_not_apply() {
         return;
     };
     assert_eq!((mine.code, theirs.code), (Some(0), Some(0)));
-    assert_eq!(mine.group, format!("/{}", any.name), "{mine:#?}");
-    assert_eq!(theirs.group, format!("/{}", sshd.name), "{theirs:#?}");
+    assert_eq!(mine.groups, [format!("/{}", any.name)], "{mine:#?}");
+    assert_eq!(theirs.groups, [format!("/{}", sshd.name)], "{theirs:#?}");
+}
+
+/// The rules are read at every session: a rule changed after the first session of a process
+/// applies to its second. 3.2.0's module keeps the rules it read first for the life of the
+/// process (a fixed bug, in pam_cgroup(8) NOTES): its second session goes by the old rule.
+#[test]
+fn a_changed_rule_applies_to_the_next_session_of_the_same_process() {
+    let first = TestGroup::new("pam-first");
+    let second = TestGroup::new("pam-second");
+    for g in [&first, &second] {
+        fs::create_dir(g.dir("memory")).unwrap();
+    }
+    if !pam() {
+        return;
+    }
+    let Some(theirs) = their_module() else {
+        return;
+    };
+    let rules = format!("nobody memory {}\n", first.name);
+    let then = format!("nobody memory {}\n", second.name);
+    let run = |module: &Path| sessions(module, "", Some(&rules), "nobody", Some(&then));
+    let (theirs, mine) = (run(&theirs), run(&our_module()));
+    let (first, second) = (format!("/{}", first.name), format!("/{}", second.name));
+    assert_eq!(mine.code, Some(0), "{mine:#?}");
+    assert_eq!(mine.groups, [first.clone(), second], "{mine:#?}");
+    assert_eq!(theirs.code, Some(0), "{theirs:#?}");
+    assert_eq!(theirs.groups, [first.clone(), first], "{theirs:#?}");
 }

@@ -55,14 +55,18 @@ pub fn page(tool: &Tool, doc: &Doc) -> Result<String> {
     Ok(out)
 }
 
-/// A file format's page: title and NAME, then the hand-written sections.
+/// A page with no command line (a file format, or a PAM module in section 8): title and NAME,
+/// then the hand-written sections.
 pub fn format_page(format: &Format, doc: &Doc) -> Result<String> {
     let man = Man::new(format.command())
         .title(format.name.to_uppercase())
         .section(format.section)
         .date(&doc.date)
         .source(format!("nsutils {}", env!("CARGO_PKG_VERSION")))
-        .manual("File Formats");
+        .manual(match format.section {
+            "5" => "File Formats",
+            _ => "System Administration",
+        });
     let mut out = head_sections(&man)?;
     for section in &doc.sections {
         let mut sh = Roff::new();
