@@ -15,8 +15,8 @@ use std::os::unix::fs::chown;
 use std::path::{Path, PathBuf};
 
 use tests::{
-    CgroupMode, NOBODY, Output, TestGroup, cgroup_dir, cgroup_mode, cgroup_mounts, ours, reference,
-    scratch, sh_in_private_mount_ns,
+    CgroupMode, NOBODY, Output, TestGroup, cgroup_dir, cgroup_mode, cgroup_mounts, have, ours,
+    reference, scratch, sh_in_private_mount_ns,
 };
 
 /// The hierarchy the tests use and the controller part of a `-g` spec for it: the cgroup2
@@ -70,7 +70,8 @@ impl Groups {
     }
 }
 
-/// `binary`, installed as `dir/name` owned by root with `mode`, run as nobody with `args`
+/// `binary`, installed as `dir/name` owned by root with `mode` (an octal mode for chmod, or
+/// `cap_...` capabilities for setcap), run as nobody with `args`
 /// from the group at `start`. Messages name the copy `$D/name`: the path is replaced by
 /// `<dir>` so that two runs compare.
 fn installed_run(binary: &Path, name: &str, mode: &str, start: &Path, args: &[&str]) -> Output {
@@ -78,10 +79,15 @@ fn installed_run(binary: &Path, name: &str, mode: &str, start: &Path, args: &[&s
     let quoted: Vec<String> = args.iter().map(|a| format!("'{a}'")).collect();
     let script = format!(
         "mount -t tmpfs -o mode=0755 nsutils-setuid \"$D\" || exit 90
-         cp '{binary}' \"$D/{name}\" && chown root:root \"$D/{name}\" && chmod {mode} \"$D/{name}\" || exit 91
+         cp '{binary}' \"$D/{name}\" && chown root:root \"$D/{name}\" && {set} \"$D/{name}\" || exit 91
          echo $$ > '{start}/cgroup.procs' || exit 92
          exec setpriv --reuid={NOBODY} --regid={NOBODY} --clear-groups -- \"$D/{name}\" {args}",
         binary = binary.display(),
+        set = if mode.starts_with("cap_") {
+            format!("setcap {mode}")
+        } else {
+            format!("chmod {mode}")
+        },
         start = start.display(),
         args = quoted.join(" "),
     );
@@ -253,4 +259,31 @@ fn cgcreate_set_user_id_creates_nothing_where_3_2_0_creates_as_root() {
     let theirs = installed_run(&theirs, "cgcreate", "4755", &start, &["-g", &spec]);
     assert_eq!(theirs.code, Some(0), "{theirs:#?}");
     assert!(made.is_dir(), "3.2.0's set-user-ID cgcreate made no group");
+}
+
+/// Installed with file capabilities instead (`setcap`), a tool refuses as well, cgexec
+/// included (libcgroup installs it set-user-ID; capabilities would survive its drop of ids):
+/// the message names `setcap -r`, status 1, nothing on stdout.
+#[test]
+fn tools_with_file_capabilities_refuse_to_run() {
+    if !have("/usr/sbin/setcap", "libcap2-bin") {
+        return;
+    }
+    let groups = Groups::new("caps");
+    let start = groups.top.join("start");
+    for tool in ["cgget", "cgexec", "unshare"] {
+        let out = installed_run(&ours(tool), tool, "cap_sys_admin+ep", &start, &["--help"]);
+        assert_eq!(
+            (out.code, out.stdout.as_str(), out.stderr.as_str()),
+            (
+                Some(1),
+                "",
+                format!(
+                    "{tool}: refusing to run with file capabilities; remove them: setcap -r <dir>/{tool}\n"
+                )
+                .as_str()
+            ),
+            "{tool}"
+        );
+    }
 }

@@ -458,6 +458,8 @@ const HOST_TOOLS: &[&str] = &[
     "/usr/bin/dash",
     "/usr/sbin/pivot_root",
     "/usr/sbin/switch_root",
+    // tests/tests/cg_setuid.rs: tools installed with file capabilities.
+    "/usr/sbin/setcap",
     // libcgroup's ftests (tests/tests/upstream_suites.rs): their busy loops are perl, found by
     // `ps x`, which busybox's ps does not take.
     "/usr/bin/perl",
