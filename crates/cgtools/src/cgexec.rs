@@ -114,6 +114,8 @@ pub fn run(prog: &Prog, args: Vec<OsString>) -> Result<Status> {
 
 /// Move this process into every group, then become the program. Returns only on failure.
 pub fn execute(plan: &Plan) -> Error {
+    // Registering with the rules daemon (`--sticky`), the one thing a set-user-ID install's
+    // privilege is for, must come before this drop.
     if let Err(e) = drop_set_user_id() {
         return e;
     }
