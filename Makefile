@@ -3,6 +3,7 @@
 #   make                    cargo build --release (the target scripts/env.sh picks)
 #   make install PREFIX=/usr/local DESTDIR=
 #   make uninstall PREFIX=/usr/local DESTDIR=
+#   make pam; make install-pam PAMDIR=/usr/lib/x86_64-linux-gnu/security   (see below)
 #
 # install builds first unless NO_BUILD=1; BUILD_DIR says where the binaries are (default:
 # the release directory of the selected target). Binaries go to BINDIR or, for the tools
@@ -23,12 +24,26 @@ BIN_TOOLS  := unshare nsenter lsns cgcreate cgset cgexec cgdelete cgget cgclassi
               lscgroup lssubsys cgxget cgxset
 SBIN_TOOLS := pivot_root switch_root pivot ovlmount
 TOOLS      := $(BIN_TOOLS) $(SBIN_TOOLS)
-MAN_PAGES  := $(wildcard man/*.1 man/*.8)
+MAN_PAGES  := $(wildcard man/*.1 man/*.5 man/*.8)
 
 # The target dir as scripts/env.sh chooses it (musl when it can be installed, else glibc).
 BUILD_DIR ?= $(shell . ./scripts/env.sh >/dev/null && echo "$$NSUTILS_RELEASE_DIR")
 
-.PHONY: all build install uninstall
+# pam_cgroup.so, the PAM session module, is a glibc shared object (PAM applications are glibc
+# programs), so it is built apart from the static tools: for x86_64-unknown-linux-gnu without
+# crt-static, into target/pam, with libpam's development files (Debian: libpam0g-dev), and
+# with panic=unwind so that a bug fails the session instead of aborting the login program.
+# `make pam` builds it, `make install-pam` installs it as PAMDIR/pam_cgroup.so. PAMDIR is
+# LIBDIR/security by default (where Linux-PAM configured with that libdir looks); Debian and
+# Ubuntu load modules from /usr/lib/x86_64-linux-gnu/security: give that as PAMDIR.
+# `make pam-debug` is the build tests/tests/pam_cgroup.rs loads.
+LIBDIR    ?= $(PREFIX)/lib
+PAMDIR    ?= $(LIBDIR)/security
+PAM_BUILD := RUSTFLAGS="-C target-feature=-crt-static" cargo rustc --quiet -p pam_cgroup --lib \
+             --crate-type cdylib --target x86_64-unknown-linux-gnu --target-dir target/pam
+PAM_SO    := target/pam/x86_64-unknown-linux-gnu/release/libpam_cgroup.so
+
+.PHONY: all build install uninstall pam pam-debug install-pam uninstall-pam
 
 all: build
 
@@ -61,3 +76,19 @@ uninstall:
 	    rm -f "$(DESTDIR)$(MANDIR)/man$${page##*.}/$${page#man/}"; done
 	@for t in $(TOOLS); do \
 	    rm -f "$(DESTDIR)$(BASHDIR)/$$t" "$(DESTDIR)$(ZSHDIR)/_$$t" "$(DESTDIR)$(FISHDIR)/$$t.fish"; done
+
+pam:
+	$(PAM_BUILD) --release --config 'profile.release.panic="unwind"'
+
+pam-debug:
+	$(PAM_BUILD)
+
+ifeq ($(NO_BUILD),1)
+install-pam:
+else
+install-pam: pam
+endif
+	install -Dm644 "$(PAM_SO)" "$(DESTDIR)$(PAMDIR)/pam_cgroup.so"
+
+uninstall-pam:
+	rm -f "$(DESTDIR)$(PAMDIR)/pam_cgroup.so"

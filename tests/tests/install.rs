@@ -61,6 +61,10 @@ fn make(target: &str, destdir: &Path) -> tests::Output {
         .run()
 }
 
+/// The man pages of no binary `make install` installs: a file format, and the PAM module
+/// (installed apart, by `make install-pam`).
+const PAGES_WITHOUT_TOOL: [&str; 2] = ["cgconfig.conf.5", "pam_cgroup.8"];
+
 #[test]
 fn make_install_and_uninstall() {
     if !have("/usr/bin/make", "make") || !have("/usr/bin/man", "man-db") {
@@ -80,7 +84,14 @@ fn make_install_and_uninstall() {
         .expect("man/")
         .map(|e| e.expect("entry").path())
         .collect();
-    assert_eq!(pages.len(), tools.len(), "one man page per tool: {pages:?}");
+    assert_eq!(
+        pages.len(),
+        tools.len() + PAGES_WITHOUT_TOOL.len(),
+        "one man page per tool, and {PAGES_WITHOUT_TOOL:?}: {pages:?}"
+    );
+    for name in PAGES_WITHOUT_TOOL {
+        assert!(pages.iter().any(|p| p.ends_with(name)), "no man/{name}");
+    }
     for page in &pages {
         let name = page.file_name().and_then(|n| n.to_str()).expect("name");
         let section = name.rsplit('.').next().expect("section");

@@ -142,6 +142,51 @@ pub const TOOLS: &[Tool] = &[
     },
 ];
 
+/// A file format's page (section 5), or a PAM module's (section 8): it has no command, so no
+/// SYNOPSIS, OPTIONS or completions; NAME comes from `about`, everything else from the
+/// hand-written source.
+#[derive(Debug, Clone, Copy)]
+pub struct Format {
+    /// The file's name: the man page is `man/<name>.<section>`.
+    pub name: &'static str,
+    /// The manual section (`5`, `8` for a PAM module).
+    pub section: &'static str,
+    /// The NAME line after the name (`configuration of ...`).
+    pub about: &'static str,
+    /// The hand-written sections, relative to the workspace root (format: `doc.rs`, without
+    /// an OPTIONS section).
+    pub doc: &'static str,
+}
+
+/// Every page without a command, in the order they are generated.
+pub const FORMATS: &[Format] = &[
+    Format {
+        name: "cgconfig.conf",
+        section: "5",
+        about: "the control groups cgconfigparser(8) creates",
+        doc: "crates/cgroup/doc/cgconfig.conf.5.txt",
+    },
+    // A PAM module has no command line either: its page is made the same way.
+    Format {
+        name: "pam_cgroup",
+        section: "8",
+        about: "PAM module moving a session's login process into control groups by the rules",
+        doc: "crates/pam_cgroup/doc/pam_cgroup.8.txt",
+    },
+];
+
+impl Format {
+    /// The page's header as clap_mangen renders one: a command of just a name and about.
+    pub fn command(&self) -> Command {
+        Command::new(self.name).about(self.about)
+    }
+
+    /// `man/<name>.<section>`.
+    pub fn man_path(&self) -> String {
+        format!("man/{}.{}", self.name, self.section)
+    }
+}
+
 impl Tool {
     /// The definition as the man page and the completions use it: named as the table says,
     /// with each option's help on one line (`--help` wraps some by hand, with a newline and an
@@ -188,6 +233,11 @@ mod tests {
                 tool.name,
                 tool.doc
             );
+        }
+        for format in FORMATS {
+            assert!(["5", "8"].contains(&format.section), "{}", format.name);
+            let file = format!("{}.{}.txt", format.name, format.section);
+            assert!(format.doc.ends_with(&file), "{}", format.name);
         }
         let mut names: Vec<_> = TOOLS.iter().map(|t| t.name).collect();
         names.sort_unstable();

@@ -413,12 +413,26 @@ fn build(root: &Path) -> Result<Built> {
     else {
         bail!("no integration test executables were built");
     };
-    let bins = executables_in(dir)?;
+    let mut bins = executables_in(dir)?;
+    bins.push(build_pam_module(root)?);
     Ok(Built {
         tests,
         bins,
         release: Vec::new(),
     })
+}
+
+/// `make pam-debug`: pam_cgroup.so as tests/tests/pam_cgroup.rs loads it (a glibc shared
+/// object, built apart from the static binaries: see the Makefile).
+fn build_pam_module(root: &Path) -> Result<PathBuf> {
+    let status = Command::new("make")
+        .args(["--quiet", "pam-debug"])
+        .current_dir(root)
+        .status()?;
+    if !status.success() {
+        bail!("make pam-debug failed");
+    }
+    Ok(root.join("target/pam/x86_64-unknown-linux-gnu/debug/libpam_cgroup.so"))
 }
 
 fn json_string(line: &str, key: &str) -> Option<String> {
@@ -444,6 +458,8 @@ const HOST_TOOLS: &[&str] = &[
     "/usr/bin/dash",
     "/usr/sbin/pivot_root",
     "/usr/sbin/switch_root",
+    // tests/tests/cg_setuid.rs: tools installed with file capabilities.
+    "/usr/sbin/setcap",
     // libcgroup's ftests (tests/tests/upstream_suites.rs): their busy loops are perl, found by
     // `ps x`, which busybox's ps does not take.
     "/usr/bin/perl",
@@ -782,6 +798,12 @@ fn pack_references(root: &Path, stage: &Path) -> Result<BTreeSet<PathBuf>> {
             add_file(stage, &exe)?;
             libs.extend(shared_libraries(&exe)?);
         }
+    }
+    // 3.2.0's PAM module, beside which tests/tests/pam_cgroup.rs runs ours.
+    let pam_module = refs.join("libcgroup/lib/security/pam_cgroup.so");
+    if pam_module.exists() {
+        add_file(stage, &pam_module)?;
+        libs.extend(shared_libraries(&pam_module)?);
     }
     for part in UPSTREAM_SUITE_FILES {
         let path = refs.join("src").join(part);

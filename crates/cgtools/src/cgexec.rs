@@ -114,6 +114,11 @@ pub fn run(prog: &Prog, args: Vec<OsString>) -> Result<Status> {
 
 /// Move this process into every group, then become the program. Returns only on failure.
 pub fn execute(plan: &Plan) -> Error {
+    // Registering with the rules daemon (`--sticky`), the one thing a set-user-ID install's
+    // privilege is for, must come before this drop.
+    if let Err(e) = drop_set_user_id() {
+        return e;
+    }
     if let Err(e) = enter(plan) {
         return e;
     }
@@ -130,6 +135,19 @@ pub fn execute(plan: &Plan) -> Error {
         },
         None => e,
     }
+}
+
+/// Installed set-user-ID (or set-group-ID), as libcgroup installs cgexec: the privilege is
+/// for registering with the rules daemon only (3.2.0 does nothing else with it), so that is
+/// done first, then every id and capability goes (the caller's supplementary groups kept, as
+/// 3.2.0 keeps them), before any group is looked at: the moves are the user's own, with the
+/// kernel's permission checks, and the program runs as the user. A failed drop ends the run
+/// with 3.2.0's status for it, before anything is done for the user.
+fn drop_set_user_id() -> Result<()> {
+    if process::elevation().is_none() {
+        return Ok(());
+    }
+    process::drop_elevation().map_err(|e| e.with_status(255))
 }
 
 fn enter(plan: &Plan) -> Result<()> {

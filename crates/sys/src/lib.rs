@@ -57,11 +57,38 @@ pub type Status = u8;
 /// The whole life of a tool binary: name it from argv[0], give SIGPIPE back its default (a
 /// closed pipe ends us quietly, as it ends util-linux), run, report the error if any, and
 /// make sure stdout reached its destination.
+///
+/// A tool run set-user-ID, set-group-ID or with file capabilities refuses before doing
+/// anything (see [`refuse_elevation`]).
 pub fn main(default_name: &str, run: fn(&Prog, Vec<OsString>) -> Result<Status>) -> ExitCode {
+    run_main(default_name, run, &[])
+}
+
+/// [`main`] for `cgexec`, the one tool libcgroup installs set-user-ID root: it may run
+/// set-user-ID or set-group-ID, and `run` must call [`process::drop_elevation`] before it acts
+/// for the user. File capabilities are still refused.
+pub fn main_set_user_id(
+    default_name: &str,
+    run: fn(&Prog, Vec<OsString>) -> Result<Status>,
+) -> ExitCode {
+    let allowed = [
+        process::Elevation::SetUserId,
+        process::Elevation::SetGroupId,
+    ];
+    run_main(default_name, run, &allowed)
+}
+
+fn run_main(
+    default_name: &str,
+    run: fn(&Prog, Vec<OsString>) -> Result<Status>,
+    allowed: &[process::Elevation],
+) -> ExitCode {
     signal::restore_sigpipe();
     let mut args = std::env::args_os();
     let prog = Prog::new(args.next().as_deref(), default_name);
-    let result = run(&prog, args.collect()).and_then(|status| flush_stdout().map(|()| status));
+    let result = refuse_elevation(allowed)
+        .and_then(|()| run(&prog, args.collect()))
+        .and_then(|status| flush_stdout().map(|()| status));
     match result {
         Ok(status) => ExitCode::from(status),
         Err(e) => {
@@ -69,6 +96,31 @@ pub fn main(default_name: &str, run: fn(&Prog, Vec<OsString>) -> Result<Status>)
             ExitCode::from(e.status())
         }
     }
+}
+
+/// Refuse an elevated run the tool was not written for. util-linux's tools (unshare, nsenter...)
+/// have no such check and would hand every privilege of the file's owner to whoever runs
+/// them; here the message names the fix, and the status is 1, the general failure status
+/// of both util-linux and libcgroup's tools (neither has a code of its own for this).
+fn refuse_elevation(allowed: &[process::Elevation]) -> Result<()> {
+    use process::Elevation;
+    let Some(elevation) = process::elevation().filter(|e| !allowed.contains(e)) else {
+        return Ok(());
+    };
+    let exe = std::env::current_exe()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|_| "<program>".to_owned());
+    Err(Error::msg(match elevation {
+        Elevation::SetUserId => {
+            format!("refusing to run set-user-ID; remove the set-user-ID bit: chmod u-s {exe}")
+        }
+        Elevation::SetGroupId => {
+            format!("refusing to run set-group-ID; remove the set-group-ID bit: chmod g-s {exe}")
+        }
+        Elevation::Secure => {
+            format!("refusing to run with file capabilities; remove them: setcap -r {exe}")
+        }
+    }))
 }
 
 /// Read a kernel pseudo-file (`/proc`, cgroupfs) whole. They report size 0, so a plain

@@ -501,3 +501,62 @@ pub fn idle_forever() -> ! {
         std::thread::sleep(std::time::Duration::from_secs(24 * 60 * 60));
     }
 }
+
+/// How this run holds more privilege than the user who started it: what the kernel flags
+/// as a secure execution (util-linux's `is_privileged_execution`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Elevation {
+    /// The effective uid is not the real one: the file is set-user-ID.
+    SetUserId,
+    /// The effective gid is not the real one: the file is set-group-ID.
+    SetGroupId,
+    /// The ids agree but the kernel set `AT_SECURE`: file capabilities (or a security
+    /// module's transition).
+    Secure,
+}
+
+/// Whether, and how, this run is elevated; `None` for an ordinary run (root's included).
+pub fn elevation() -> Option<Elevation> {
+    use rustix::process::{getegid, geteuid, getgid, getuid};
+    // SAFETY: getauxval reads the auxiliary vector the kernel gave this process; it has no
+    // preconditions and returns 0 for an entry that is missing.
+    let secure = unsafe { libc::getauxval(libc::AT_SECURE) } != 0;
+    if geteuid() != getuid() {
+        Some(Elevation::SetUserId)
+    } else if getegid() != getgid() {
+        Some(Elevation::SetGroupId)
+    } else if secure {
+        Some(Elevation::Secure)
+    } else {
+        None
+    }
+}
+
+/// Give up a set-user-ID or set-group-ID file's privilege for good, before acting for the
+/// user: the supplementary groups set again to the caller's own (an exec never changes
+/// them; only root may set them, so only then), then real, effective and saved gid, then
+/// uid, all the real ones. Checked afterwards: no saved id differs from the real one, and
+/// for an ordinary user no capability is left (the kernel clears them when the last uid 0
+/// goes). Errors read `setresgid failed: ...`, `privileges remain after dropping them`.
+pub fn drop_elevation() -> Result<()> {
+    use nix::unistd::{getgid, getgroups, getresgid, getresuid, getuid, setgroups};
+    use nix::unistd::{setresgid, setresuid};
+    let (uid, gid) = (getuid(), getgid());
+    if nix::unistd::geteuid().is_root() {
+        let groups = getgroups().context(|| "getgroups failed".to_owned())?;
+        setgroups(&groups).context(|| "setgroups failed".to_owned())?;
+    }
+    setresgid(gid, gid, gid).context(|| "setresgid failed".to_owned())?;
+    setresuid(uid, uid, uid).context(|| "setresuid failed".to_owned())?;
+    let uids = getresuid().context(|| "getresuid failed".to_owned())?;
+    let gids = getresgid().context(|| "getresgid failed".to_owned())?;
+    let ids_dropped = [uids.real, uids.effective, uids.saved] == [uid; 3]
+        && [gids.real, gids.effective, gids.saved] == [gid; 3];
+    let caps = rustix::thread::capabilities(None).context(|| "capget failed".to_owned())?;
+    let caps_dropped = uid.is_root() || (caps.permitted.is_empty() && caps.effective.is_empty());
+    if ids_dropped && caps_dropped {
+        Ok(())
+    } else {
+        Err(Error::msg("privileges remain after dropping them"))
+    }
+}

@@ -48,3 +48,11 @@ fn numeric_id(arg: &str) -> Option<Option<u32>> {
         Err(crate::cli::BadNumber::Invalid) => None,
     }
 }
+
+/// The uid and primary gid of user `name` in the passwd database.
+pub fn passwd_ids(name: &str) -> Option<(u32, u32)> {
+    User::from_name(name)
+        .ok()
+        .flatten()
+        .map(|u| (u.uid.as_raw(), u.gid.as_raw()))
+}
