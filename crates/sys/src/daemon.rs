@@ -164,18 +164,20 @@ pub fn is_realtime(pid: u32) -> bool {
     };
     // SAFETY: sched_param is a plain C struct for which all zeroes is a valid value.
     let mut param: libc::sched_param = unsafe { std::mem::zeroed() };
+    // The system call itself: musl's sched_getparam() is a stub that fails with ENOSYS.
     // SAFETY: sched_getparam writes one sched_param we own.
-    if unsafe { libc::sched_getparam(pid, &mut param) } != 0 {
+    if unsafe { libc::syscall(libc::SYS_sched_getparam, pid, &mut param) } != 0 {
         return false;
     }
-    // SAFETY: plain queries of constants.
+    // SAFETY: plain queries of constants (the system calls, for the same reason).
     let (min, max) = unsafe {
         (
-            libc::sched_get_priority_min(libc::SCHED_RR),
-            libc::sched_get_priority_max(libc::SCHED_RR),
+            libc::syscall(libc::SYS_sched_get_priority_min, libc::SCHED_RR),
+            libc::syscall(libc::SYS_sched_get_priority_max, libc::SCHED_RR),
         )
     };
-    (min..=max).contains(&param.sched_priority)
+    let priority = libc::c_long::from(param.sched_priority);
+    (min..=max).contains(&priority)
 }
 
 /// The current time as ctime(3) writes it, e.g. `Sun Dec  6 09:09:00 2026\n` (local time).
