@@ -135,18 +135,20 @@ impl ProcessInfo {
             .ok()
             .map(|p| p.to_string_lossy().into_owned())
             .map(|p| p.strip_suffix(" (deleted)").map(str::to_owned).unwrap_or(p));
-        let argv0 = sys::read_pseudo_file(&dir.join("cmdline"))
-            .ok()
-            .and_then(|b| {
-                b.split(|c| *c == 0)
-                    .next()
-                    .map(|a| String::from_utf8_lossy(a).into_owned())
-            })
-            .filter(|a| !a.is_empty());
-        let name = match (exe, argv0) {
-            (Some(e), _) if agrees(&e) => Some(e),
-            (_, Some(a)) if agrees(&a) => Some(a),
-            _ => comm,
+        // argv[0] only when the executable's name does not do (it costs one more read).
+        let argv0 = || {
+            sys::read_pseudo_file(&dir.join("cmdline"))
+                .ok()
+                .and_then(|b| {
+                    b.split(|c| *c == 0)
+                        .next()
+                        .map(|a| String::from_utf8_lossy(a).into_owned())
+                })
+                .filter(|a| !a.is_empty())
+        };
+        let name = match exe {
+            Some(e) if agrees(&e) => Some(e),
+            _ => argv0().filter(|a| agrees(a)).or(comm),
         };
         Ok(ProcessInfo {
             pid,
@@ -363,8 +365,8 @@ fn process_fits(rule: &str, name: &str) -> bool {
 /// The rules of one file that apply to `who`: the first matching rule and its `%` lines, or
 /// an empty list. `realtime` says whether the process has a real-time priority (asked only
 /// when a matching rule has an ignore option).
-fn match_text(
-    text: &str,
+fn match_lines(
+    lines: &[std::result::Result<Line, Broken>],
     file: &Path,
     who: &ProcessInfo,
     dir: &dyn Directory,
@@ -374,12 +376,12 @@ fn match_text(
     let mut current = Who::Invalid;
     let mut matched = false;
     let mut skipped = false;
-    for line in split(text) {
+    for line in lines {
         let line = match line {
             Ok(l) => l,
             // A short `%` line of a skipped rule goes with it; any other broken line fails.
             Err(Broken::Short(_, true)) if skipped => continue,
-            Err(broken) => return Err(broken_fail(file, &broken)),
+            Err(broken) => return Err(broken_fail(file, broken)),
         };
         let continuation = line.who.starts_with('%');
         if skipped && continuation {
@@ -434,7 +436,7 @@ fn match_text(
                 continue;
             }
         }
-        let ignore = parse_options(file, &line)?;
+        let ignore = parse_options(file, line)?;
         // An ignore option covering only the other kind of process (real-time or not) makes
         // the rule not apply at all: the next rules are tried.
         if !continuation && ignore.any() && !ignore.leaves(realtime()) {
@@ -443,24 +445,27 @@ fn match_text(
             skipped = true;
             continue;
         }
-        let controllers = parse_controllers(file, &line)?;
+        let controllers = parse_controllers(file, line)?;
         found.push(Matched {
             file: file.to_owned(),
             line: line.number,
             controllers,
-            destination: line.destination,
+            destination: line.destination.clone(),
             ignore: ignore.any(),
         });
     }
     Ok(found)
 }
 
-/// The rules files, read once: `<root>/etc/cgrules.conf` then the regular files and links of
-/// `<root>/etc/cgrules.d` in name order. A file of the directory that cannot be read fails
-/// only when a lookup reaches it, as in libcgroup.
+/// The lines of one rules file, split once.
+type Lines = Vec<std::result::Result<Line, Broken>>;
+
+/// The rules files, read and split once: `<root>/etc/cgrules.conf` then the regular files and
+/// links of `<root>/etc/cgrules.d` in name order. A file of the directory that cannot be read
+/// fails only when a lookup reaches it, as in libcgroup.
 #[derive(Debug, Clone)]
 pub struct RuleFiles {
-    files: Vec<(PathBuf, std::result::Result<String, Error>)>,
+    files: Vec<(PathBuf, std::result::Result<Lines, Error>)>,
 }
 
 /// A rules file that cannot be read: libcgroup's parse failure.
@@ -474,7 +479,7 @@ impl RuleFiles {
         let etc = root.join("etc");
         let main = etc.join("cgrules.conf");
         let text = fs::read_to_string(&main).map_err(|e| unreadable(&main, &e))?;
-        let mut files = vec![(main, Ok(text))];
+        let mut files = vec![(main, Ok(split(&text)))];
         if let Ok(entries) = fs::read_dir(etc.join("cgrules.d")) {
             let mut extra: Vec<PathBuf> = entries
                 .flatten()
@@ -483,8 +488,10 @@ impl RuleFiles {
                 .collect();
             extra.sort();
             for file in extra {
-                let text = fs::read_to_string(&file).map_err(|e| unreadable(&file, &e));
-                files.push((file, text));
+                let lines = fs::read_to_string(&file)
+                    .map(|t| split(&t))
+                    .map_err(|e| unreadable(&file, &e));
+                files.push((file, lines));
             }
         }
         Ok(RuleFiles { files })
@@ -495,8 +502,8 @@ impl RuleFiles {
     pub fn find(&self, who: &ProcessInfo, dir: &dyn Directory) -> Result<Vec<Matched>> {
         let realtime = || sys::daemon::is_realtime(who.pid);
         for (file, text) in &self.files {
-            let text = text.as_ref().map_err(Clone::clone)?;
-            let found = match_text(text, file, who, dir, &realtime)?;
+            let lines = text.as_ref().map_err(Clone::clone)?;
+            let found = match_lines(lines, file, who, dir, &realtime)?;
             if !found.is_empty() {
                 return Ok(found);
             }
@@ -512,9 +519,9 @@ impl RuleFiles {
     pub fn check(&self, dir: &dyn Directory) -> Result<()> {
         let fail = |text: String| Error::msg(text).with_status(Ecg::ParseFail.status());
         for (_, text) in &self.files {
-            let text = text.as_ref().map_err(Clone::clone)?;
+            let lines = text.as_ref().map_err(Clone::clone)?;
             let mut skipped = false;
-            for line in split(text) {
+            for line in lines {
                 let line = match line {
                     Ok(l) => l,
                     Err(Broken::Short(_, true)) if skipped => continue,
@@ -560,10 +567,10 @@ impl RuleFiles {
     pub fn describe(&self, dir: &dyn Directory) -> String {
         let mut out = String::new();
         for (_, text) in &self.files {
-            let Ok(text) = text else { continue };
+            let Ok(lines) = text else { continue };
             let (mut uid, mut gid) = ("N/A".to_owned(), "N/A".to_owned());
             let mut skipped = false;
-            for line in split(text).into_iter().flatten() {
+            for line in lines.iter().flatten() {
                 let continuation = line.who.starts_with('%');
                 if skipped && continuation {
                     continue;

@@ -265,6 +265,11 @@ impl Log {
         }
     }
 
+    /// Whether lines at `level` are kept (to spare formatting the others).
+    fn keeps(&self, level: i32) -> bool {
+        level <= self.level
+    }
+
     /// Whether lines at `level` are kept and a file receives them (the rules listing).
     fn file_at(&self, level: i32) -> bool {
         self.file.is_some() && self.level >= level
@@ -530,10 +535,12 @@ impl Engine {
         self.moved_at.retain(|(t, _)| *t >= event.timestamp_ns);
         match event.kind {
             EventKind::Exec { pid, tgid } => {
-                self.log.line(
-                    LOG_DEBUG,
-                    &format!("EXEC Event: PID = {pid}, tGID = {tgid}\n"),
-                );
+                if self.log.keeps(LOG_DEBUG) {
+                    self.log.line(
+                        LOG_DEBUG,
+                        &format!("EXEC Event: PID = {pid}, tGID = {tgid}\n"),
+                    );
+                }
                 if !self.unchanged.contains_key(&tgid) {
                     self.classify(tgid, None, None);
                 }
@@ -544,12 +551,14 @@ impl Engine {
                 ruid,
                 euid,
             } => {
-                self.log.line(
-                    LOG_DEBUG,
-                    &format!(
-                        "UID Event: PID = {pid}, tGID = {tgid}, rUID = {ruid}, eUID = {euid}\n"
-                    ),
-                );
+                if self.log.keeps(LOG_DEBUG) {
+                    self.log.line(
+                        LOG_DEBUG,
+                        &format!(
+                            "UID Event: PID = {pid}, tGID = {tgid}, rUID = {ruid}, eUID = {euid}\n"
+                        ),
+                    );
+                }
                 if !self.unchanged.contains_key(&tgid) {
                     self.classify(tgid, Some(euid), None);
                 }
@@ -560,12 +569,14 @@ impl Engine {
                 rgid,
                 egid,
             } => {
-                self.log.line(
-                    LOG_DEBUG,
-                    &format!(
-                        "GID Event: PID = {pid}, tGID = {tgid}, rGID = {rgid}, eGID = {egid}\n"
-                    ),
-                );
+                if self.log.keeps(LOG_DEBUG) {
+                    self.log.line(
+                        LOG_DEBUG,
+                        &format!(
+                            "GID Event: PID = {pid}, tGID = {tgid}, rGID = {rgid}, eGID = {egid}\n"
+                        ),
+                    );
+                }
                 if !self.unchanged.contains_key(&tgid) {
                     self.classify(tgid, None, Some(egid));
                 }

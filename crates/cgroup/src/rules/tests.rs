@@ -441,7 +441,8 @@ fn ignore_rt_and_ignore_cover_their_kind_of_process() {
                 *      memory  x\n";
     let r = Root::new("ignore_rt").conf(text);
     let main = r.dir.join("etc/cgrules.conf");
-    let run = |w: &ProcessInfo, rt: bool| match_text(text, &main, w, &Users, &|| rt).unwrap();
+    let lines = split(text);
+    let run = |w: &ProcessInfo, rt: bool| match_lines(&lines, &main, w, &Users, &|| rt).unwrap();
     // ignore: a normal process stays; a real-time one goes on to the next rule.
     assert!(run(&who(1000, 1000, None), false)[0].ignore);
     assert_eq!(run(&who(1000, 1000, None), true)[0].destination, "x");
