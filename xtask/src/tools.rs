@@ -106,6 +106,13 @@ pub const TOOLS: &[Tool] = &[
         doc: "crates/cgtools/doc/cgclassify.1.txt",
     },
     Tool {
+        name: "cgrulesengd",
+        section: "8",
+        command: cgtools::cgrulesengd::command,
+        synopsis: Some(cgtools::cgrulesengd::USAGE),
+        doc: "crates/cgtools/doc/cgrulesengd.8.txt",
+    },
+    Tool {
         name: "cgxset",
         section: "1",
         command: cgtools::cgxset::command,
