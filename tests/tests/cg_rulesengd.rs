@@ -165,7 +165,10 @@ for f in "$D"/orig/* "$D"/orig/.[!.]*; do
     if [ -e "$f" ] || [ -L "$f" ]; then ln -s "$f" "$D/etc/$n"; fi
 done
 [ ! -f "$D/rules.conf" ] || cp "$D/rules.conf" "$D/etc/cgrules.conf"
-[ -n "$NO_CGCONFIG" ] || { : > "$D/etc/cgconfig.conf"; mkdir "$D/etc/cgconfig.d"; }
+if [ -z "$NO_CGCONFIG" ]; then
+    mkdir "$D/etc/cgconfig.d"
+    if [ -f "$D/cgconfig.conf" ]; then cp "$D/cgconfig.conf" "$D/etc/"; else : > "$D/etc/cgconfig.conf"; fi
+fi
 mount --bind "$D/etc" /etc
 mount -t tmpfs nsutils-test /run
 "#;
@@ -819,5 +822,42 @@ fn cgrulesengd_applies_continuation_lines() {
             assert!(!daemon.log().contains("Rule: %"), "{}", daemon.log());
             assert!(!lands_in_at("memory", p.pid(), &m), "{}", daemon.log());
         }
+    }
+}
+
+#[test]
+fn cgrulesengd_creates_template_destinations_from_cgconfig_conf() {
+    let (file, value) = if cgroup_mode() == CgroupMode::V2 {
+        ("cpu.weight", "50")
+    } else {
+        ("cpu.shares", "512")
+    };
+    for (who, bin) in daemons() {
+        let g = TestGroup::new(&format!("tmpl-{who}"));
+        create(&g, &["users"]);
+        let dir = scratch();
+        let prog = perl_named(dir.path(), &format!("{}-prog", g.name));
+        fs::write(
+            dir.path().join("cgconfig.conf"),
+            format!(
+                "template {}/users/%u {{\n  cpu {{\n    {file} = {value};\n  }}\n}}\n",
+                g.name
+            ),
+        )
+        .unwrap();
+        let rules = format!("*:{}  cpu  {}/users/%u\n", prog.display(), g.name);
+        let daemon = Daemon::start(&bin, dir.path(), &rules, &[], &[]);
+        let p = Proc::perl(&prog, "sleep 60");
+        assert!(
+            lands_in(p.pid(), &format!("/{}/users/root", g.name)),
+            "{who}: {}",
+            daemon.log()
+        );
+        let made = g.dir("cpu").join("users/root").join(file);
+        assert_eq!(
+            fs::read_to_string(&made).unwrap_or_default().trim(),
+            value,
+            "{who}"
+        );
     }
 }

@@ -21,7 +21,15 @@ const BIN: [&str; 13] = [
     "cgxget",
     "cgxset",
 ];
-const SBIN: [&str; 4] = ["pivot_root", "switch_root", "pivot", "ovlmount"];
+const SBIN: [&str; 5] = [
+    "pivot_root",
+    "switch_root",
+    "pivot",
+    "ovlmount",
+    "cgrulesengd",
+];
+/// The file-format pages (section 5): no binary, no completions.
+const FORMATS: [&str; 3] = ["cgconfig.conf", "cgrules.conf", "cgred.conf"];
 
 fn workspace() -> PathBuf {
     let tests_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -80,7 +88,12 @@ fn make_install_and_uninstall() {
         .expect("man/")
         .map(|e| e.expect("entry").path())
         .collect();
-    assert_eq!(pages.len(), tools.len(), "one man page per tool: {pages:?}");
+    assert_eq!(
+        pages.len(),
+        tools.len() + FORMATS.len(),
+        "one man page per tool and file format: {pages:?}"
+    );
+    expected.push("lib/systemd/system/cgred.service".into());
     for page in &pages {
         let name = page.file_name().and_then(|n| n.to_str()).expect("name");
         let section = name.rsplit('.').next().expect("section");
@@ -96,6 +109,20 @@ fn make_install_and_uninstall() {
     assert_eq!(
         std::fs::read_link(prefix.join("sbin/mount.overlay")).expect("a link"),
         Path::new("ovlmount")
+    );
+    // The cgred service runs the daemon installed, with the options file beside it.
+    let unit =
+        std::fs::read_to_string(prefix.join("lib/systemd/system/cgred.service")).expect("the unit");
+    assert!(
+        unit.contains("exec /usr/local/sbin/cgrulesengd --nodaemon"),
+        "{unit}"
+    );
+    assert!(dest.join("etc/sysconfig/cgred").is_file());
+    make("install-openrc", dest).ok();
+    let openrc = std::fs::read_to_string(dest.join("etc/init.d/cgred")).expect("the script");
+    assert!(
+        openrc.contains("command=\"/usr/local/sbin/cgrulesengd\""),
+        "{openrc}"
     );
 
     // Each installed binary runs: `--version` names it; libcgroup's tools have no

@@ -165,12 +165,26 @@ pub struct Format {
 }
 
 /// Every file-format page, in the order they are generated.
-pub const FORMATS: &[Format] = &[Format {
-    name: "cgconfig.conf",
-    section: "5",
-    about: "the control groups cgconfigparser(8) creates",
-    doc: "crates/cgroup/doc/cgconfig.conf.5.txt",
-}];
+pub const FORMATS: &[Format] = &[
+    Format {
+        name: "cgconfig.conf",
+        section: "5",
+        about: "the control groups cgconfigparser(8) creates",
+        doc: "crates/cgroup/doc/cgconfig.conf.5.txt",
+    },
+    Format {
+        name: "cgrules.conf",
+        section: "5",
+        about: "which control groups processes belong in, for cgrulesengd, cgexec and cgclassify",
+        doc: "crates/cgroup/doc/cgrules.conf.5.txt",
+    },
+    Format {
+        name: "cgred.conf",
+        section: "5",
+        about: "the options of the cgred service (cgrulesengd)",
+        doc: "crates/cgtools/doc/cgred.conf.5.txt",
+    },
+];
 
 impl Format {
     /// The page's header as clap_mangen renders one: a command of just a name and about.

@@ -701,16 +701,19 @@ pub fn apply_with(
     who: &ProcessInfo,
     dir: &dyn Directory,
 ) -> Result<()> {
-    apply_matched(all, &find(root, who, dir)?, who, dir)
+    apply_matched(all, &find(root, who, dir)?, who, dir, &[])
 }
 
 /// Move process `who.pid` by rules already found for it ([`RuleFiles::find`]): nothing when
-/// there are none or the first says ignore.
+/// there are none or the first says ignore. A missing destination named with templates is
+/// made from the cgconfig.conf template of that name in `templates` (the daemon's; cgexec
+/// and cgclassify pass none), else as a plain group.
 pub fn apply_matched(
     all: &Hierarchies,
     rules: &[Matched],
     who: &ProcessInfo,
     dir: &dyn Directory,
+    templates: &[crate::config::GroupDef],
 ) -> Result<()> {
     if rules.first().is_some_and(|r| r.ignore) {
         return Ok(());
@@ -730,7 +733,12 @@ pub fn apply_matched(
                     .filter(|c| rule.controllers.iter().any(|r| r == "*" || r == *c))
                     .map(String::as_str)
                     .collect();
-                group.create(&controllers)?;
+                if templates.is_empty() {
+                    group.create(&controllers)?;
+                } else {
+                    crate::config::template(all, templates, &rule.destination, &path, &controllers)
+                        .map_err(|e| e.error)?;
+                }
             }
             group.attach(who.pid)?;
         }

@@ -6,15 +6,16 @@
 
 use std::collections::HashMap;
 use std::ffi::OsString;
-use std::fs::{File, OpenOptions};
+use std::fs::OpenOptions;
 use std::io::Write;
 use std::os::fd::AsFd;
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::{UnixListener, UnixStream};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use cgroup::cgred::{self, BadRequest};
+use cgroup::config::{self, GroupDef};
 use cgroup::rules::{self, Directory, ProcessInfo, RuleFiles, SystemDirectory};
 use cgroup::{Ecg, Hierarchies};
 use clap::{ArgAction, Command};
@@ -311,17 +312,22 @@ fn check_template_dir(prog: &Prog) -> Result<()> {
         })
 }
 
-/// The main template file must be readable, as for libcgroup's daemon.
-fn check_template_file() -> Result<()> {
-    if File::open(CGCONFIG_FILE).is_ok() {
-        return Ok(());
-    }
-    libcgroup_line(&format!("failed to open file {CGCONFIG_FILE}"));
-    Err(Error::Plain {
-        text: format!(
-            "Error: Failed to initialize template rules from {CGCONFIG_FILE}.Invalid error code"
-        ),
-        status: Ecg::Other.status(),
+/// The templates of /etc/cgconfig.conf and /etc/cgconfig.d/*.conf; a file that cannot be
+/// read or parsed fails as libcgroup's daemon fails.
+fn load_templates(all: &Hierarchies) -> Result<Vec<GroupDef>> {
+    let mut files = vec![PathBuf::from(CGCONFIG_FILE)];
+    files.extend(config::files_in(Path::new(CGCONFIG_DIR)).unwrap_or_default());
+    config::templates_of(&files, all).map_err(|(file, e)| {
+        if let config::LoadError::Read(_) = e {
+            libcgroup_line(&format!("failed to open file {}", file.display()));
+        }
+        Error::Plain {
+            text: format!(
+                "Error: Failed to initialize template rules from {}.Invalid error code",
+                file.display()
+            ),
+            status: Ecg::Other.status(),
+        }
     })
 }
 
@@ -360,7 +366,7 @@ pub fn execute(prog: &Prog, plan: &Plan) -> Result<Status> {
             status: e.status(),
         }
     })?;
-    check_template_file()?;
+    let templates = load_templates(&all)?;
     if plan.background {
         match sys::process::fork()? {
             sys::process::Forked::Parent(_) => return Ok(0),
@@ -396,6 +402,7 @@ pub fn execute(prog: &Prog, plan: &Plan) -> Result<Status> {
     let mut engine = Engine {
         all,
         rules,
+        templates,
         log,
         unchanged: HashMap::new(),
         moved_at: Vec::new(),
@@ -409,6 +416,8 @@ pub fn execute(prog: &Prog, plan: &Plan) -> Result<Status> {
 struct Engine {
     all: Hierarchies,
     rules: RuleFiles,
+    /// The template groups of cgconfig.conf, for destinations named with templates.
+    templates: Vec<GroupDef>,
     log: Log,
     /// Processes to leave alone (registered on the socket), with their flags.
     unchanged: HashMap<u32, i32>,
@@ -630,7 +639,8 @@ impl Engine {
         let name = who.name.clone().unwrap_or_default();
         let outcome = self.rules.find(&who, &SystemDirectory).and_then(|found| {
             let moves = found.first().is_some_and(|r| !r.ignore);
-            rules::apply_matched(&self.all, &found, &who, &SystemDirectory).map(|()| moves)
+            rules::apply_matched(&self.all, &found, &who, &SystemDirectory, &self.templates)
+                .map(|()| moves)
         });
         let (uid, gid) = (who.uid, who.gid);
         match outcome {
@@ -754,7 +764,17 @@ impl Engine {
         }
     }
 
-    /// SIGUSR2 reloads the rules, SIGUSR1 the templates; SIGTERM and SIGINT stop (the status).
+    /// Read the templates again; broken files leave the ones in force.
+    fn reload_templates(&mut self) {
+        match load_templates(&self.all) {
+            Ok(t) => self.templates = t,
+            Err(e) => self
+                .log
+                .line(LOG_WARNING, &format!("{e}; the previous templates stay\n")),
+        }
+    }
+
+    /// SIGUSR2 reloads the rules and the templates, SIGUSR1 the templates; SIGTERM and SIGINT stop (the status).
     fn on_signal(&mut self, request: Request) -> Option<Status> {
         match request {
             Request::User2 => {
@@ -778,6 +798,7 @@ impl Engine {
                     let listing = self.rules.describe(&SystemDirectory) + "\n";
                     self.log.line(LOG_INFO, &listing);
                 }
+                self.reload_templates();
                 None
             }
             Request::User1 => {
