@@ -51,12 +51,6 @@ pub fn register(pid: u32, flags: i32) -> bool {
     register_at(Path::new(SOCKET), pid, flags)
 }
 
-/// An I/O error as strerror(3) words it (an early end of the stream is "Success", as
-/// libcgroup's short read reports).
-fn io_text(e: &std::io::Error) -> String {
-    sys::errno::strerror(e.raw_os_error().unwrap_or(0)).into_owned()
-}
-
 /// One request, as the daemon reads it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Request {
@@ -82,14 +76,14 @@ pub fn read_request(stream: &mut impl Read) -> Result<Request, BadRequest> {
     let mut word = [0u8; 4];
     stream
         .read_exact(&mut word)
-        .map_err(|e| BadRequest::NoPid(io_text(&e)))?;
+        .map_err(|e| BadRequest::NoPid(sys::errno::io_strerror(&e).into_owned()))?;
     let pid = i32::from_ne_bytes(word);
     if pid <= 0 || !Path::new(&format!("/proc/{pid}")).exists() {
         return Err(BadRequest::NoProcess(pid));
     }
     stream
         .read_exact(&mut word)
-        .map_err(|e| BadRequest::NoFlags(io_text(&e)))?;
+        .map_err(|e| BadRequest::NoFlags(sys::errno::io_strerror(&e).into_owned()))?;
     Ok(Request {
         pid,
         flags: i32::from_ne_bytes(word),

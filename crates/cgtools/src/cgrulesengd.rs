@@ -233,7 +233,7 @@ impl Log {
                     let _ = writeln!(
                         std::io::stderr(),
                         "Failed to open log file {path}, error: {}. Continuing anyway.",
-                        sys::errno::strerror(e.raw_os_error().unwrap_or(0))
+                        sys::errno::io_strerror(&e)
                     );
                     Some(Box::new(std::io::stdout()))
                 }
@@ -306,7 +306,7 @@ fn check_template_dir(prog: &Prog) -> Result<()> {
             text: format!(
                 "{}: cannot open {CGCONFIG_DIR}: {}",
                 prog.argv0_display(),
-                sys::errno::strerror(e.raw_os_error().unwrap_or(0))
+                sys::errno::io_strerror(&e)
             ),
             status: 1,
         })
@@ -487,13 +487,24 @@ impl Engine {
     fn listen(&mut self, plan: &Plan) -> std::result::Result<UnixListener, String> {
         let path = cgred::SOCKET;
         let _ = std::fs::remove_file(path);
-        let listener = UnixListener::bind(path)
-            .map_err(|e| format!("Error binding UNIX socket {path}: {}", errno_text(&e)))?;
-        listener
-            .set_nonblocking(true)
-            .map_err(|e| format!("Error listening on UNIX socket {path}: {}", errno_text(&e)))?;
-        std::os::unix::fs::chown(path, plan.socket_user, plan.socket_group)
-            .map_err(|e| format!("Error changing {path} socket owner: {}", errno_text(&e)))?;
+        let listener = UnixListener::bind(path).map_err(|e| {
+            format!(
+                "Error binding UNIX socket {path}: {}",
+                sys::errno::io_strerror(&e)
+            )
+        })?;
+        listener.set_nonblocking(true).map_err(|e| {
+            format!(
+                "Error listening on UNIX socket {path}: {}",
+                sys::errno::io_strerror(&e)
+            )
+        })?;
+        std::os::unix::fs::chown(path, plan.socket_user, plan.socket_group).map_err(|e| {
+            format!(
+                "Error changing {path} socket owner: {}",
+                sys::errno::io_strerror(&e)
+            )
+        })?;
         let id = |v: Option<u32>| v.map_or(-1, i64::from);
         self.log.line(
             LOG_DEBUG,
@@ -506,7 +517,7 @@ impl Engine {
         std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o660)).map_err(|e| {
             format!(
                 "Error changing {path} socket permissions: {}",
-                errno_text(&e)
+                sys::errno::io_strerror(&e)
             )
         })?;
         Ok(listener)
@@ -707,7 +718,10 @@ impl Engine {
                 Err(e) => {
                     self.log.line(
                         LOG_WARNING,
-                        &format!("Warning: 'accept' command error: {}\n", errno_text(&e)),
+                        &format!(
+                            "Warning: 'accept' command error: {}\n",
+                            sys::errno::io_strerror(&e)
+                        ),
                     );
                     return;
                 }
@@ -757,7 +771,7 @@ impl Engine {
                     LOG_WARNING,
                     &format!(
                         "Warning: cannot write to daemon socket: {}\n",
-                        errno_text(&e)
+                        sys::errno::io_strerror(&e)
                     ),
                 );
             }
@@ -825,11 +839,6 @@ impl Engine {
             }
         }
     }
-}
-
-/// An I/O error's strerror(3) text.
-fn errno_text(e: &std::io::Error) -> String {
-    sys::errno::strerror(e.raw_os_error().unwrap_or(0)).into_owned()
 }
 
 #[cfg(test)]

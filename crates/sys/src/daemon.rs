@@ -16,22 +16,12 @@ use crate::error::{Error, Result};
 /// /dev/null. Call after fork(2), in the child.
 pub fn detach(keep_stdout: bool) -> Result<()> {
     rustix::process::setsid().map_err(|e| Error::os("Failed to get a new SID", e))?;
-    std::env::set_current_dir("/").map_err(|e| {
-        Error::os(
-            "Failed to chdir to /",
-            crate::Errno(e.raw_os_error().unwrap_or(libc::EIO)),
-        )
-    })?;
+    std::env::set_current_dir("/").map_err(|e| Error::os("Failed to chdir to /", &e))?;
     let null = OpenOptions::new()
         .read(true)
         .write(true)
         .open("/dev/null")
-        .map_err(|e| {
-            Error::os(
-                "cannot open /dev/null",
-                crate::Errno(e.raw_os_error().unwrap_or(libc::EIO)),
-            )
-        })?;
+        .map_err(|e| Error::os("cannot open /dev/null", &e))?;
     let mut targets = vec![libc::STDIN_FILENO, libc::STDERR_FILENO];
     if !keep_stdout {
         targets.push(libc::STDOUT_FILENO);
