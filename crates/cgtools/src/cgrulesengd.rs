@@ -201,8 +201,12 @@ pub fn run(prog: &Prog, args: Vec<OsString>) -> Result<Status> {
             status: 1,
         });
     }
-    let debug_env =
-        std::env::var("CGROUP_LOGLEVEL").is_ok_and(|l| l.eq_ignore_ascii_case("debug") || l == "4");
+    // libcgroup's level names, or their numbers (strtol's way: blanks and a sign before).
+    let debug_env = std::env::var("CGROUP_LOGLEVEL").is_ok_and(|l| {
+        let number = l.trim_start();
+        l.eq_ignore_ascii_case("debug")
+            || number.strip_prefix('+').unwrap_or(number).parse() == Ok(4)
+    });
     match parse(prog, args, debug_env)? {
         Action::Help => sys::print(&format!("Help:\n{}", usage_text())).map(|()| 0),
         Action::Run(plan) => execute(prog, &plan),
