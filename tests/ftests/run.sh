@@ -17,9 +17,12 @@
 #                       new pass, which is reported so that the list gets updated
 #   FTESTS_MODE=MODE    the mode's name in that file (default: hybrid, v2 or v1, detected)
 #   FTESTS_VERBOSE=1    print the runner's output of each failing test on stderr
+#   FTESTS_CGRULES=1    run the cgrulesengd tests (006, 007) here too: their rule moves every
+#                       /usr/bin/perl process of the machine, so by default they run only in
+#                       the test VMs (NSUTILS_CGROUP_MODE set), and are reported skipped elsewhere
 set -u -o pipefail
 
-DEFAULT_TESTS="001 003 008 009 010 011 012 013 014 015 016 033
+DEFAULT_TESTS="001 003 006 007 008 009 010 011 012 013 014 015 016 033
 022 023 025 026 027 035 036 089
 037 038 042 090
 043 047 091
@@ -138,6 +141,11 @@ cp -rL "$SRC/tests/ftests" "$WORK/tests/ftests"
 for t in $TOOLS; do
     ln -s "$BIN/$t" "$WORK/src/tools/$t"
 done
+# the rules daemon, where the ftests look for it (libcgroup's build has it in sbin)
+mkdir -p "$WORK/src/daemon"
+daemon=$BIN/cgrulesengd
+[ -x "$daemon" ] || daemon=$(dirname "$BIN")/sbin/cgrulesengd
+ln -s "$daemon" "$WORK/src/daemon/cgrulesengd"
 # cgconfigparser: the sudo tests 062-070 make their scope with it before they test cgset,
 # cgclassify, cgexec or cgxget under it. nsutils has none yet (a later issue), so in the sudo
 # suite both runs use libcgroup 3.2.0's as that setup step; 060, whose subject it is, runs
@@ -177,6 +185,39 @@ EOF
 printf '#!/bin/sh\nexec "$@"\n' >"$WORK/bin/sudo"
 chmod +x "$WORK/bin/sudo"
 
+# The cgrules tests end with `killall cgrulesengd`: this one kills only the daemons this run
+# started (NSUTILS_FTESTS_TAG in their environment), by pid.
+cat >"$WORK/bin/killall" <<'EOF'
+#!/bin/sh
+# killall NAME, for the ftests (written for nsutils): only this run's processes named NAME.
+for e in /proc/[0-9]*/environ; do
+    p=${e#/proc/}; p=${p%/environ}
+    [ "$(cat "/proc/$p/comm" 2>/dev/null)" = "$1" ] || continue
+    if { tr '\0' '\n' <"$e"; } 2>/dev/null | grep -qx "NSUTILS_FTESTS_TAG=$NSUTILS_FTESTS_TAG"; then
+        kill "$p" 2>/dev/null
+    fi
+done
+exit 0
+EOF
+chmod +x "$WORK/bin/killall"
+
+# The cgrules tests write /etc/cgrules.conf, /etc/cgconfig.conf and /etc/cgconfig.d and start
+# the daemon, whose socket is /var/run/cgred.socket: they run in a private mount namespace
+# whose /etc is a directory of links to the real one's entries (but those four) and whose
+# /run is a tmpfs, so the host's files stay as they are.
+PRIVATE_ETC='set -e
+mkdir "$E" "$E.orig"
+mount --bind /etc "$E.orig"
+for f in "$E.orig"/* "$E.orig"/.[!.]*; do
+    n=${f##*/}
+    case $n in cgrules.conf|cgrules.d|cgconfig.conf|cgconfig.d) continue ;; esac
+    if [ -e "$f" ] || [ -L "$f" ]; then ln -s "$f" "$E/$n"; fi
+done
+mount --bind "$E" /etc
+mount -t tmpfs nsutils-ftests /run
+set +e
+exec "$@"'
+
 # rename every test group NNNxxx -> nsutils-test-<pid>-NNNxxx (also inside
 # expected-output strings); 091 uses 090cgcreate, 998 uses 'test'
 cd "$WORK/tests/ftests" || die "cannot enter shadow tree"
@@ -208,9 +249,21 @@ for n in "${TESTS[@]}"; do
     if [ "${FTESTS_REFERENCE:-0}" != 1 ] && [ "$n" = 060 ] && [ -L "$fixture" ]; then
         mv "$fixture" "$fixture.fixture"; hidden=1
     fi
-    python3 ./ftests.py --no-container "${suite[@]}" -N "$((10#$n))" -l 10 -L "$log" \
-        >"$WORK/$n.out" 2>&1 &
-    wait "$!"
+    private=()
+    case $n in 006|007)
+        if [ -z "${NSUTILS_CGROUP_MODE:-}" ] && [ "${FTESTS_CGRULES:-0}" != 1 ]; then
+            private=(skip)
+        else
+            private=(env "E=$WORK/etc-$n" unshare -m --propagation private /bin/sh -c "$PRIVATE_ETC" sh)
+        fi
+    esac
+    if [ "${private[*]}" = skip ]; then
+        echo "Skipped: 1 (its rule moves every perl of the machine: VM only)" >"$WORK/$n.out"
+    else
+        "${private[@]}" python3 ./ftests.py --no-container "${suite[@]}" -N "$((10#$n))" -l 10 -L "$log" \
+            >"$WORK/$n.out" 2>&1 &
+        wait "$!"
+    fi
     [ -z "$hidden" ] || mv "$fixture.fixture" "$fixture"
     out="$WORK/$n.out"
     np=$(sed -nE 's/^\s*Passed:\s*([0-9]+).*/\1/p' "$out" | tail -1)

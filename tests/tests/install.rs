@@ -21,8 +21,13 @@ const BIN: [&str; 13] = [
     "cgxget",
     "cgxset",
 ];
-const SBIN: [&str; 4] = ["pivot_root", "switch_root", "pivot", "ovlmount"];
-
+const SBIN: [&str; 5] = [
+    "pivot_root",
+    "switch_root",
+    "pivot",
+    "ovlmount",
+    "cgrulesengd",
+];
 fn workspace() -> PathBuf {
     let tests_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
     tests_dir.parent().unwrap_or(tests_dir).to_path_buf()
@@ -61,9 +66,14 @@ fn make(target: &str, destdir: &Path) -> tests::Output {
         .run()
 }
 
-/// The man pages of no binary `make install` installs: a file format, and the PAM module
-/// (installed apart, by `make install-pam`).
-const PAGES_WITHOUT_TOOL: [&str; 2] = ["cgconfig.conf.5", "pam_cgroup.8"];
+/// The man pages of no binary `make install` installs: the file formats (no completions
+/// either), and the PAM module (installed apart, by `make install-pam`).
+const PAGES_WITHOUT_TOOL: [&str; 4] = [
+    "cgconfig.conf.5",
+    "cgrules.conf.5",
+    "cgred.conf.5",
+    "pam_cgroup.8",
+];
 
 #[test]
 fn make_install_and_uninstall() {
@@ -92,6 +102,7 @@ fn make_install_and_uninstall() {
     for name in PAGES_WITHOUT_TOOL {
         assert!(pages.iter().any(|p| p.ends_with(name)), "no man/{name}");
     }
+    expected.push("lib/systemd/system/cgred.service".into());
     for page in &pages {
         let name = page.file_name().and_then(|n| n.to_str()).expect("name");
         let section = name.rsplit('.').next().expect("section");
@@ -107,6 +118,20 @@ fn make_install_and_uninstall() {
     assert_eq!(
         std::fs::read_link(prefix.join("sbin/mount.overlay")).expect("a link"),
         Path::new("ovlmount")
+    );
+    // The cgred service runs the daemon installed, with the options file beside it.
+    let unit =
+        std::fs::read_to_string(prefix.join("lib/systemd/system/cgred.service")).expect("the unit");
+    assert!(
+        unit.contains("exec /usr/local/sbin/cgrulesengd --nodaemon"),
+        "{unit}"
+    );
+    assert!(dest.join("etc/sysconfig/cgred").is_file());
+    make("install-openrc", dest).ok();
+    let openrc = std::fs::read_to_string(dest.join("etc/init.d/cgred")).expect("the script");
+    assert!(
+        openrc.contains("command=\"/usr/local/sbin/cgrulesengd\""),
+        "{openrc}"
     );
 
     // Each installed binary runs: `--version` names it; libcgroup's tools have no

@@ -106,6 +106,13 @@ pub const TOOLS: &[Tool] = &[
         doc: "crates/cgtools/doc/cgclassify.1.txt",
     },
     Tool {
+        name: "cgrulesengd",
+        section: "8",
+        command: cgtools::cgrulesengd::command,
+        synopsis: Some(cgtools::cgrulesengd::USAGE),
+        doc: "crates/cgtools/doc/cgrulesengd.8.txt",
+    },
+    Tool {
         name: "cgxset",
         section: "1",
         command: cgtools::cgxset::command,
@@ -165,6 +172,18 @@ pub const FORMATS: &[Format] = &[
         section: "5",
         about: "the control groups cgconfigparser(8) creates",
         doc: "crates/cgroup/doc/cgconfig.conf.5.txt",
+    },
+    Format {
+        name: "cgrules.conf",
+        section: "5",
+        about: "which control groups processes belong in, for cgrulesengd, cgexec and cgclassify",
+        doc: "crates/cgroup/doc/cgrules.conf.5.txt",
+    },
+    Format {
+        name: "cgred.conf",
+        section: "5",
+        about: "the options of the cgred service (cgrulesengd)",
+        doc: "crates/cgtools/doc/cgred.conf.5.txt",
     },
     // A PAM module has no command line either: its page is made the same way.
     Format {

@@ -13,6 +13,7 @@
 //! [`translate`] maps settings between v1 and v2 names and units, so one script works on any
 //! host; [`Ecg`] is libcgroup's error codes with its texts and exit statuses.
 
+pub mod cgred;
 pub mod config;
 mod delegation;
 mod ecg;

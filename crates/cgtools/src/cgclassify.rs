@@ -5,7 +5,7 @@ use std::ffi::OsString;
 use std::io::Write;
 use std::path::Path;
 
-use cgroup::{Ecg, Hierarchies, rules, scope};
+use cgroup::{Ecg, Hierarchies, cgred, rules, scope};
 use clap::{Arg, Command};
 use sys::cli::{self, Order, flag, required};
 use sys::{Error, Prog, Result, Status};
@@ -37,13 +37,13 @@ pub fn command() -> Command {
                 "sticky",
                 Some('s'),
                 "sticky",
-                "keep the rules daemon from moving the processes (accepted; no daemon is used)",
+                "keep the rules daemon (cgrulesengd) from moving the processes and their children",
             ),
             flag(
                 "cancel-sticky",
                 None,
                 "cancel-sticky",
-                "let the rules daemon move them again (accepted; no daemon is used)",
+                "let the rules daemon move them and their children again",
             ),
             common::ignore_default_scope(),
             common::user_scope(),
@@ -72,6 +72,9 @@ pub struct Plan {
     pub defaults: common::Defaults,
     /// `-r`: end the idle process of the scope the first moved process lands in.
     pub replace_idle: bool,
+    /// What to tell the rules daemon about each process (`--sticky`, `--cancel-sticky`;
+    /// both give both flags, as libcgroup's); 0 tells it nothing.
+    pub daemon_flags: i32,
 }
 
 /// Build the plan, or the help text.
@@ -84,6 +87,7 @@ pub fn parse(prog: &Prog, args: Vec<OsString>) -> Result<Action<Plan>> {
     let mut specs = Vec::new();
     let mut defaults = common::Defaults::default();
     let mut replace_idle = false;
+    let mut daemon_flags = 0;
     for opt in opts {
         let text = opt.text();
         if defaults.take(&opt.id) {
@@ -91,6 +95,8 @@ pub fn parse(prog: &Prog, args: Vec<OsString>) -> Result<Action<Plan>> {
         }
         match opt.id.as_str() {
             "replace-idle" => replace_idle = true,
+            "sticky" => daemon_flags |= cgred::UNCHANGE_CHILDREN,
+            "cancel-sticky" => daemon_flags |= cgred::CANCEL_UNCHANGE,
             "help" => {
                 return Ok(Action::Print(cli::help(&cmd, USAGE, "cgclassify(1)")));
             }
@@ -110,6 +116,7 @@ pub fn parse(prog: &Prog, args: Vec<OsString>) -> Result<Action<Plan>> {
             .collect(),
         defaults,
         replace_idle,
+        daemon_flags,
     }))
 }
 
@@ -147,6 +154,10 @@ pub fn execute(plan: &Plan) -> Result<Status> {
             status = 2;
             continue;
         };
+        // A daemon that does not acknowledge fails the run, silently, as in libcgroup.
+        if plan.daemon_flags != 0 && !cgred::register(pid, plan.daemon_flags) {
+            status = 1;
+        }
         let origin = if replace_idle {
             Some(scope::Origin::of(&all, pid).map_err(|why| Error::Plain {
                 text: format!("{why}\nFailed to read /proc/{pid}/cgroups"),
@@ -232,7 +243,13 @@ mod tests {
         let p = plan(&["-g", "memory:a", "-g", "cpu:b", "--sticky", "12", "x", "-g"]).unwrap();
         assert_eq!(p.specs.len(), 2);
         assert_eq!(p.pids, ["12", "x", "-g"]);
+        assert_eq!(p.daemon_flags, cgred::UNCHANGE_CHILDREN);
         assert!(plan(&["--cancel-sticky", "1"]).unwrap().specs.is_empty());
+        assert_eq!(
+            plan(&["--cancel-sticky", "1"]).unwrap().daemon_flags,
+            cgred::CANCEL_UNCHANGE
+        );
+        assert_eq!(plan(&["1"]).unwrap().daemon_flags, 0);
         assert!(plan(&["-g", "memory:a"]).unwrap().pids.is_empty());
         let status = |args: &[&str]| plan(args).unwrap_err().status();
         assert_eq!(status(&[]), 129);

@@ -4,7 +4,7 @@ use std::ffi::OsString;
 use std::io::Write;
 use std::path::Path;
 
-use cgroup::{Ecg, rules};
+use cgroup::{Ecg, cgred, rules};
 use clap::{Arg, Command, ValueHint};
 use sys::cli::{self, Order, flag, required};
 use sys::{Error, Prog, Result, Status, process};
@@ -35,7 +35,7 @@ pub fn command() -> Command {
                 "sticky",
                 Some('s'),
                 "sticky",
-                "keep the rules daemon from moving the program (accepted; no daemon is used)",
+                "keep the rules daemon (cgrulesengd) from moving the program's children too",
             ),
             common::ignore_default_scope(),
             common::user_scope(),
@@ -66,6 +66,8 @@ pub struct Plan {
     pub defaults: common::Defaults,
     /// `-r`: end the idle process of the scope the program lands in.
     pub replace_idle: bool,
+    /// `--sticky`: the rules daemon leaves the program's children alone too.
+    pub sticky: bool,
 }
 
 /// Build the plan, or the help text.
@@ -75,6 +77,7 @@ pub fn parse(prog: &Prog, args: Vec<OsString>) -> Result<Action<Plan>> {
     let mut specs = Vec::new();
     let mut defaults = common::Defaults::default();
     let mut replace_idle = false;
+    let mut sticky = false;
     for opt in opts {
         let text = opt.text();
         if defaults.take(&opt.id) {
@@ -82,6 +85,7 @@ pub fn parse(prog: &Prog, args: Vec<OsString>) -> Result<Action<Plan>> {
         }
         match opt.id.as_str() {
             "replace-idle" => replace_idle = true,
+            "sticky" => sticky = true,
             "help" => {
                 return Ok(Action::Print(cli::help(&cmd, USAGE, "cgexec(1)")));
             }
@@ -101,6 +105,7 @@ pub fn parse(prog: &Prog, args: Vec<OsString>) -> Result<Action<Plan>> {
         command: operands,
         defaults,
         replace_idle,
+        sticky,
     }))
 }
 
@@ -114,8 +119,11 @@ pub fn run(prog: &Prog, args: Vec<OsString>) -> Result<Status> {
 
 /// Move this process into every group, then become the program. Returns only on failure.
 pub fn execute(plan: &Plan) -> Error {
-    // Registering with the rules daemon (`--sticky`), the one thing a set-user-ID install's
-    // privilege is for, must come before this drop.
+    // Registering with the rules daemon, the one thing a set-user-ID install's privilege is
+    // for, comes before the drop.
+    if let Err(e) = register_with_daemon(plan.sticky) {
+        return e;
+    }
     if let Err(e) = drop_set_user_id() {
         return e;
     }
@@ -148,6 +156,19 @@ fn drop_set_user_id() -> Result<()> {
         return Ok(());
     }
     process::drop_elevation().map_err(|e| e.with_status(255))
+}
+
+/// Tell the rules daemon, if one runs, to leave this process (and with `--sticky` its
+/// children) where cgexec puts it, as libcgroup's cgexec always does.
+fn register_with_daemon(sticky: bool) -> Result<()> {
+    let flags = if sticky { cgred::UNCHANGE_CHILDREN } else { 0 };
+    if cgred::register(process::own_pid(), flags) {
+        return Ok(());
+    }
+    Err(Error::Plain {
+        text: "registration of process failed".into(),
+        status: 1,
+    })
 }
 
 fn enter(plan: &Plan) -> Result<()> {
@@ -219,6 +240,8 @@ mod tests {
         let p = plan(&["-g", "memory:a", "-g", "cpu:b", "--sticky", "sh", "-g", "x"]).unwrap();
         assert_eq!(p.specs.len(), 2);
         assert_eq!(p.command, ["sh", "-g", "x"]);
+        assert!(p.sticky);
+        assert!(!plan(&["sh"]).unwrap().sticky);
         assert!(plan(&["sh"]).unwrap().specs.is_empty());
         assert_eq!(plan(&[]).unwrap_err().status(), 129);
         assert_eq!(plan(&["-g", "memory:a"]).unwrap_err().status(), 129);

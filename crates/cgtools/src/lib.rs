@@ -14,6 +14,7 @@ pub mod cgcreate;
 pub mod cgdelete;
 pub mod cgexec;
 pub mod cgget;
+pub mod cgrulesengd;
 pub mod cgset;
 pub mod cgxget;
 pub mod cgxset;

@@ -40,6 +40,12 @@ pub const ENOTSUP: i32 = libc::ENOTSUP;
 /// "Numerical result out of range": a number option beyond its limits.
 pub const ERANGE: i32 = libc::ERANGE;
 
+/// [`strerror`] of an I/O error's errno; one without (an early end of a stream) reads
+/// "Success", as a short read(2) leaves errno in C.
+pub fn io_strerror(e: &std::io::Error) -> Cow<'static, str> {
+    strerror(e.raw_os_error().unwrap_or(0))
+}
+
 /// glibc's text for `errno`, or `Unknown error N` as glibc prints for numbers it does not know.
 pub fn strerror(errno: i32) -> Cow<'static, str> {
     let text = match errno {

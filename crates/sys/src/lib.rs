@@ -18,6 +18,8 @@
 //! | [`proctab`] | the process table: pids, stat, owner, namespace links, open files, command line |
 //! | [`netnsid`] | network namespace ids over rtnetlink (`RTM_GETNSID`) |
 //! | [`process`] | exec rules, fork and wait, credentials, capabilities, time offsets |
+//! | [`procevents`] | the kernel's process events (netlink proc connector) |
+//! | [`daemon`] | detaching, syslog, signals as a descriptor, real-time priority |
 //! | [`user`] | passwd and group lookups |
 //! | [`target`] | another process as a source of namespaces, root, cwd, environment |
 //! | [`table`] | tables, raw, JSON and trees as libsmartcols prints them; its filter language |
@@ -27,6 +29,7 @@
 //! own over this one, `cgroup`, so the layers read tools → {cgroup, table} → sys.
 
 pub mod cli;
+pub mod daemon;
 pub mod errno;
 pub mod error;
 pub mod fsmount;
@@ -36,6 +39,7 @@ pub mod netnsid;
 pub mod ns;
 pub mod nsfs;
 pub mod process;
+pub mod procevents;
 pub mod proctab;
 pub mod rootfs;
 pub mod rusage;

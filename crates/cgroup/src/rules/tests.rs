@@ -395,3 +395,128 @@ fn apply_creates_template_groups_only() {
     assert_eq!(e.status(), 82);
     assert!(!r.dir.join("cg/memory/fixed").exists());
 }
+
+#[test]
+fn quoted_keys_and_destinations_hold_blanks() {
+    // libcgroup #462: the whole key quoted, or only its process part.
+    let r = Root::new("quotes").conf(
+        "\"*:Web Content\"   memory  \"app/my browser\"\n\
+         *:\"two words\"     cpu     b\n\
+         *                  memory  x\n",
+    );
+    assert_eq!(
+        dests(&r, &who(0, 0, Some("Web Content"))),
+        [pair("memory", "app/my browser")]
+    );
+    assert_eq!(
+        dests(&r, &who(0, 0, Some("/opt/two words"))),
+        [pair("cpu", "b")]
+    );
+    assert_eq!(dests(&r, &who(0, 0, Some("Web"))), [pair("memory", "x")]);
+    // A quote never closed, or in the controllers, fails.
+    for bad in [
+        "\"*:x  memory  a\n",
+        "*  \"memory\"  a\n",
+        "*  memory  a  \"ignore\"\n",
+    ] {
+        let r = Root::new("badquote").conf(bad);
+        assert_eq!(
+            find(&r.dir, &who(0, 0, None), &Users).unwrap_err().status(),
+            99,
+            "{bad}"
+        );
+        let files = RuleFiles::load(&r.dir).unwrap();
+        assert_eq!(
+            files.check(&Users).unwrap_err().to_string(),
+            "failed to parse configuration file on line 1"
+        );
+    }
+}
+
+#[test]
+fn ignore_rt_and_ignore_cover_their_kind_of_process() {
+    let text = "alice  memory  a  ignore\n\
+                bob    memory  b  ignore_rt\n\
+                root   memory  c  ignore,ignore_rt\n\
+                *      memory  x\n";
+    let r = Root::new("ignore_rt").conf(text);
+    let main = r.dir.join("etc/cgrules.conf");
+    let lines = split(text);
+    let run = |w: &ProcessInfo, rt: bool| match_lines(&lines, &main, w, &Users, &|| rt).unwrap();
+    // ignore: a normal process stays; a real-time one goes on to the next rule.
+    assert!(run(&who(1000, 1000, None), false)[0].ignore);
+    assert_eq!(run(&who(1000, 1000, None), true)[0].destination, "x");
+    // ignore_rt: the other way round.
+    assert_eq!(run(&who(1001, 1001, None), false)[0].destination, "x");
+    assert!(run(&who(1001, 1001, None), true)[0].ignore);
+    // Both: every process stays.
+    assert!(run(&who(0, 0, None), false)[0].ignore);
+    assert!(run(&who(0, 0, None), true)[0].ignore);
+    let files = RuleFiles::load(&r.dir).unwrap();
+    files.check(&Users).unwrap();
+    let r = Root::new("ignore_bad").conf("*  memory  x  ignore,frob\n");
+    let files = RuleFiles::load(&r.dir).unwrap();
+    assert_eq!(
+        files.check(&Users).unwrap_err().to_string(),
+        "Unsupported option: frob"
+    );
+}
+
+#[test]
+fn process_names_ending_in_a_star_match_prefixes() {
+    let r = Root::new("star").conf("*:fire*  memory  f\n*  memory  x\n");
+    assert_eq!(
+        dests(&r, &who(0, 0, Some("firefox"))),
+        [pair("memory", "f")]
+    );
+    assert_eq!(
+        dests(&r, &who(0, 0, Some("/usr/lib/firefox/firefox-bin"))),
+        [pair("memory", "f")]
+    );
+    assert_eq!(dests(&r, &who(0, 0, Some("safire"))), [pair("memory", "x")]);
+}
+
+#[test]
+fn check_and_describe_as_the_daemon_lists_rules() {
+    let r = Root::new("describe").conf(
+        "# comment\n\
+         alice:cat  cpu,memory  a\n\
+         %          memory      b\n\
+         nosuch     ,,          never\n\
+         %          frob\n\
+         @staff     *           s  ignore\n\
+         *          cpu         x\n",
+    );
+    let files = RuleFiles::load(&r.dir).unwrap();
+    files.check(&Users).unwrap();
+    assert_eq!(
+        files.describe(&Users),
+        "Rule: alice:cat\n  UID: 1000\n  GID: N/A\n  DEST: a\n  CONTROLLERS:\n    cpu\n    memory\n  OPTIONS:\n    IS_IGNORE: False\n\n\
+         Rule: %\n  UID: 1000\n  GID: N/A\n  DEST: b\n  CONTROLLERS:\n    memory\n  OPTIONS:\n    IS_IGNORE: False\n\n\
+         Rule: @staff\n  UID: N/A\n  GID: 50\n  DEST: s\n  CONTROLLERS:\n    *\n  OPTIONS:\n    IS_IGNORE: True\n\n\
+         Rule: *\n  UID: any\n  GID: any\n  DEST: x\n  CONTROLLERS:\n    cpu\n  OPTIONS:\n    IS_IGNORE: False\n\n"
+    );
+    let r = Root::new("describe_empty").conf("# nothing\n");
+    assert_eq!(
+        RuleFiles::load(&r.dir).unwrap().describe(&Users),
+        "The rules table is empty.\n\n"
+    );
+    let r = Root::new("check_short").conf("alice  memory  a\n\nbob memory\n");
+    assert_eq!(
+        RuleFiles::load(&r.dir)
+            .unwrap()
+            .check(&Users)
+            .unwrap_err()
+            .to_string(),
+        "failed to parse configuration file on line 3"
+    );
+    let r = Root::new("check_ctrl").conf("alice  ,  a\n");
+    assert_eq!(
+        RuleFiles::load(&r.dir)
+            .unwrap()
+            .check(&Users)
+            .unwrap_err()
+            .to_string(),
+        "failed to parse controllers on line 1"
+    );
+}
