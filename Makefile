@@ -20,7 +20,7 @@ ZSHDIR   ?= $(PREFIX)/share/zsh/site-functions
 FISHDIR  ?= $(PREFIX)/share/fish/vendor_completions.d
 
 BIN_TOOLS  := unshare nsenter lsns cgcreate cgset cgexec cgdelete cgget cgclassify \
-              lscgroup lssubsys cgxget cgxset
+              lscgroup lssubsys cgxget cgxset cgsnapshot
 SBIN_TOOLS := pivot_root switch_root pivot ovlmount
 TOOLS      := $(BIN_TOOLS) $(SBIN_TOOLS)
 MAN_PAGES  := $(wildcard man/*.1 man/*.8)

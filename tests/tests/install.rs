@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use tests::{Run, have, ours, scratch};
 
-const BIN: [&str; 13] = [
+const BIN: [&str; 14] = [
     "unshare",
     "nsenter",
     "lsns",
@@ -20,6 +20,7 @@ const BIN: [&str; 13] = [
     "lssubsys",
     "cgxget",
     "cgxset",
+    "cgsnapshot",
 ];
 const SBIN: [&str; 4] = ["pivot_root", "switch_root", "pivot", "ovlmount"];
 

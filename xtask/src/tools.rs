@@ -140,6 +140,13 @@ pub const TOOLS: &[Tool] = &[
         synopsis: Some(cgtools::lssubsys::USAGE),
         doc: "crates/cgtools/doc/lssubsys.1.txt",
     },
+    Tool {
+        name: "cgsnapshot",
+        section: "1",
+        command: cgtools::cgsnapshot::command,
+        synopsis: Some(cgtools::cgsnapshot::USAGE),
+        doc: "crates/cgtools/doc/cgsnapshot.1.txt",
+    },
 ];
 
 impl Tool {
