@@ -19,7 +19,7 @@
 #   FTESTS_VERBOSE=1    print the runner's output of each failing test on stderr
 set -u -o pipefail
 
-DEFAULT_TESTS="001 003 008 009 010 011 012 013 014 015 016 033
+DEFAULT_TESTS="001 003 004 005 008 009 010 011 012 013 014 015 016 033
 022 023 025 026 027 035 036 089
 037 038 042 090
 043 047 091
@@ -30,7 +30,7 @@ DEFAULT_TESTS="001 003 008 009 010 011 012 013 014 015 016 033
 # The CLI tests of the sudo suite (`sudo`): systemd scopes and slices (-b -c -S -p -r), for a
 # host with systemd as PID 1 and a system bus (the systemd guest, FTESTS_MODE=systemd).
 SUDO_TESTS="060 061 062 063 064 065 066 067 068 069 070 078 079 084 085 086 087 088 997"
-TOOLS="cgcreate cgset cgexec cgdelete cgget cgclassify lscgroup lssubsys cgxget cgxset"
+TOOLS="cgcreate cgset cgexec cgdelete cgget cgclassify lscgroup lssubsys cgxget cgxset cgsnapshot"
 
 die() { echo "run.sh: $*" >&2; exit 2; }
 
@@ -120,7 +120,13 @@ kill_test_processes() {
     done
 }
 
+# The cgsnapshot tests (004, 005) make an empty default deny list, /etc/cgsnapshot_denylist.conf,
+# as cgsnapshot needs one: removed at the end unless it was there before.
+DENYLIST=/etc/cgsnapshot_denylist.conf
+DENYLIST_WAS_THERE=$([ -e "$DENYLIST" ] && echo 1)
+
 finish() {
+    [ -n "$DENYLIST_WAS_THERE" ] || rm -f "$DENYLIST"
     kill_test_processes
     sleep 0.2
     cleanup_groups
@@ -186,6 +192,9 @@ for f in [0-9][0-9][0-9]-*.py; do
         "$f"
 done
 sed -i -E "s/^CGNAME = 'test'$/CGNAME = '${TAG}998test'/" 998-*.py
+# 004 (cgsnapshot of a new v1 memory group) asks for upstream's LXC container only so that the
+# snapshot's values are a fresh group's: the group it makes is new here too.
+sed -i 's/^    if not config.args.container:$/    if False:  # nsutils: runs without a container/' 004-*.py
 
 export PATH="$WORK/bin:$PATH"
 export NSUTILS_FTESTS_TAG="$TAG"
