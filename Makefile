@@ -23,7 +23,7 @@ BIN_TOOLS  := unshare nsenter lsns cgcreate cgset cgexec cgdelete cgget cgclassi
               lscgroup lssubsys cgxget cgxset cgsnapshot
 SBIN_TOOLS := pivot_root switch_root pivot ovlmount
 TOOLS      := $(BIN_TOOLS) $(SBIN_TOOLS)
-MAN_PAGES  := $(wildcard man/*.1 man/*.8)
+MAN_PAGES  := $(wildcard man/*.1 man/*.5 man/*.8)
 
 # The target dir as scripts/env.sh chooses it (musl when it can be installed, else glibc).
 BUILD_DIR ?= $(shell . ./scripts/env.sh >/dev/null && echo "$$NSUTILS_RELEASE_DIR")

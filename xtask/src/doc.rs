@@ -62,8 +62,9 @@ enum Block<'a> {
     Example(Vec<&'a str>),
 }
 
-/// Parse a source file. Errors name the line.
-pub fn parse(text: &str) -> Result<Doc> {
+/// Parse a source file; a tool's (`options`) must have an OPTIONS section, a file format's
+/// has none. Errors name the line.
+pub fn parse(text: &str, options: bool) -> Result<Doc> {
     let mut date = None;
     let mut sections: Vec<Section> = Vec::new();
     // Whether the next block starts its section (and so needs no paragraph macro).
@@ -128,8 +129,12 @@ pub fn parse(text: &str) -> Result<Doc> {
         bail!("no :date: attribute");
     };
     ensure!(
-        sections.iter().any(|s| s.title == "OPTIONS"),
+        !options || sections.iter().any(|s| s.title == "OPTIONS"),
         "no == OPTIONS section (the generated option list goes there)"
+    );
+    ensure!(
+        options || sections.iter().all(|s| s.title != "OPTIONS"),
+        "a file format's page has no OPTIONS section"
     );
     Ok(Doc { date, sections })
 }
@@ -382,9 +387,10 @@ mod tests {
     use super::*;
 
     fn body(text: &str) -> String {
-        let doc = parse(&format!(
-            ":date: 2026-01-02\n== OPTIONS\n== DESCRIPTION\n{text}"
-        ))
+        let doc = parse(
+            &format!(":date: 2026-01-02\n== OPTIONS\n== DESCRIPTION\n{text}"),
+            true,
+        )
         .unwrap();
         unbreakable(&doc.sections[1].body.to_roff())
     }
@@ -441,7 +447,7 @@ mod tests {
 
     #[test]
     fn refuses_bad_input() {
-        let err = |text: &str| format!("{:#}", parse(text).unwrap_err());
+        let err = |text: &str| format!("{:#}", parse(text, true).unwrap_err());
         let ok = ":date: 2026-01-02\n== OPTIONS\n";
         assert_eq!(err("== OPTIONS\n"), "no :date: attribute");
         assert_eq!(

@@ -24,7 +24,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap_complete::Shell;
 
-use tools::{TOOLS, Tool};
+use tools::{FORMATS, TOOLS, Tool};
 
 const USAGE: &str = "\
 usage: cargo xtask <task>
@@ -78,7 +78,7 @@ fn generate(root: &Path) -> Result<Vec<Output>> {
         let source = root.join(tool.doc);
         let text = fs::read_to_string(&source)
             .with_context(|| format!("cannot read {}", source.display()))?;
-        let doc = doc::parse(&text).with_context(|| tool.doc.to_owned())?;
+        let doc = doc::parse(&text, true).with_context(|| tool.doc.to_owned())?;
         out.push(Output {
             path: tool.man_path(),
             contents: man::page(tool, &doc)
@@ -88,6 +88,18 @@ fn generate(root: &Path) -> Result<Vec<Output>> {
         for shell in [Shell::Bash, Shell::Zsh, Shell::Fish] {
             out.push(completion(tool, shell));
         }
+    }
+    for format in FORMATS {
+        let source = root.join(format.doc);
+        let text = fs::read_to_string(&source)
+            .with_context(|| format!("cannot read {}", source.display()))?;
+        let doc = doc::parse(&text, false).with_context(|| format.doc.to_owned())?;
+        out.push(Output {
+            path: format.man_path(),
+            contents: man::format_page(format, &doc)
+                .with_context(|| format!("{}: man page", format.name))?
+                .into_bytes(),
+        });
     }
     Ok(out)
 }
@@ -179,7 +191,7 @@ mod tests {
     #[test]
     fn every_tool_has_four_files() {
         let files = generate(&root()).unwrap();
-        assert_eq!(files.len(), 4 * TOOLS.len());
+        assert_eq!(files.len(), 4 * TOOLS.len() + FORMATS.len());
         let paths: Vec<&str> = files.iter().map(|f| f.path.as_str()).collect();
         assert_eq!(
             paths[..4],

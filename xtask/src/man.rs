@@ -9,7 +9,7 @@ use clap_mangen::Man;
 use roff::Roff;
 
 use crate::doc::Doc;
-use crate::tools::Tool;
+use crate::tools::{Format, Tool};
 
 /// What the `roff` crate writes at the top of every rendering (it defines the `Aq` string that
 /// apostrophes are written as). The page has it once, at the top.
@@ -41,13 +41,7 @@ pub fn page(tool: &Tool, doc: &Doc) -> Result<String> {
         .source(format!("nsutils {version}"))
         .manual(manual);
 
-    let mut out = String::from(PREAMBLE);
-    out += &rendered(|w| man.render_title(w))?;
-    // Ragged right, no hyphenation: option names stay whole.
-    let mut layout = Roff::new();
-    layout.control("ad", ["l"]).control("nh", []);
-    out += &roff_body(&layout)?;
-    out += &rendered(|w| man.render_name_section(w))?;
+    let mut out = head_sections(&man)?;
     out += &rendered(|w| man.render_synopsis_section(w))?;
     for section in &doc.sections {
         let mut sh = Roff::new();
@@ -58,6 +52,36 @@ pub fn page(tool: &Tool, doc: &Doc) -> Result<String> {
             out += &options(tool.name, &cmd)?;
         }
     }
+    Ok(out)
+}
+
+/// A file format's page: title and NAME, then the hand-written sections.
+pub fn format_page(format: &Format, doc: &Doc) -> Result<String> {
+    let man = Man::new(format.command())
+        .title(format.name.to_uppercase())
+        .section(format.section)
+        .date(&doc.date)
+        .source(format!("nsutils {}", env!("CARGO_PKG_VERSION")))
+        .manual("File Formats");
+    let mut out = head_sections(&man)?;
+    for section in &doc.sections {
+        let mut sh = Roff::new();
+        sh.control("SH", [section.title.as_str()]);
+        out += &roff_body(&sh)?;
+        out += &crate::doc::unbreakable(&roff_body(&section.body)?);
+    }
+    Ok(out)
+}
+
+/// The preamble, `.TH`, the layout and NAME.
+fn head_sections(man: &Man) -> Result<String> {
+    let mut out = String::from(PREAMBLE);
+    out += &rendered(|w| man.render_title(w))?;
+    // Ragged right, no hyphenation: option names stay whole.
+    let mut layout = Roff::new();
+    layout.control("ad", ["l"]).control("nh", []);
+    out += &roff_body(&layout)?;
+    out += &rendered(|w| man.render_name_section(w))?;
     Ok(out)
 }
 
@@ -212,8 +236,11 @@ mod tests {
     #[test]
     fn page_layout() {
         let tool = crate::tools::TOOLS[0];
-        let doc =
-            crate::doc::parse(":date: 2026-01-02\n== DESCRIPTION\nText.\n== OPTIONS\n").unwrap();
+        let doc = crate::doc::parse(
+            ":date: 2026-01-02\n== DESCRIPTION\nText.\n== OPTIONS\n",
+            true,
+        )
+        .unwrap();
         let page = page(&tool, &doc).unwrap();
         assert!(page.starts_with(PREAMBLE));
         assert_eq!(page.matches(".ds Aq").count(), 2, "one preamble");

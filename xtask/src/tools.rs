@@ -149,6 +149,41 @@ pub const TOOLS: &[Tool] = &[
     },
 ];
 
+/// A file format's page (section 5): it has no command, so no SYNOPSIS, OPTIONS or
+/// completions; NAME comes from `about`, everything else from the hand-written source.
+#[derive(Debug, Clone, Copy)]
+pub struct Format {
+    /// The file's name: the man page is `man/<name>.<section>`.
+    pub name: &'static str,
+    /// The manual section (`5`).
+    pub section: &'static str,
+    /// The NAME line after the name (`configuration of ...`).
+    pub about: &'static str,
+    /// The hand-written sections, relative to the workspace root (format: `doc.rs`, without
+    /// an OPTIONS section).
+    pub doc: &'static str,
+}
+
+/// Every file-format page, in the order they are generated.
+pub const FORMATS: &[Format] = &[Format {
+    name: "cgconfig.conf",
+    section: "5",
+    about: "the control groups cgconfigparser(8) creates",
+    doc: "crates/cgroup/doc/cgconfig.conf.5.txt",
+}];
+
+impl Format {
+    /// The page's header as clap_mangen renders one: a command of just a name and about.
+    pub fn command(&self) -> Command {
+        Command::new(self.name).about(self.about)
+    }
+
+    /// `man/<name>.<section>`.
+    pub fn man_path(&self) -> String {
+        format!("man/{}.{}", self.name, self.section)
+    }
+}
+
 impl Tool {
     /// The definition as the man page and the completions use it: named as the table says,
     /// with each option's help on one line (`--help` wraps some by hand, with a newline and an
@@ -195,6 +230,10 @@ mod tests {
                 tool.name,
                 tool.doc
             );
+        }
+        for format in FORMATS {
+            assert_eq!(format.section, "5", "{}", format.name);
+            assert!(format.doc.ends_with(&format!("{}.5.txt", format.name)));
         }
         let mut names: Vec<_> = TOOLS.iter().map(|t| t.name).collect();
         names.sort_unstable();

@@ -29,6 +29,16 @@ pub enum Ecg {
     Other,
     /// 50019: a rules file could not be parsed.
     ParseFail,
+    /// 50021: mounting a hierarchy failed (cgconfig.conf's `mount` section).
+    MountFail,
+    /// 50024: a cgconfig.conf file could not be parsed.
+    ConfigParseFail,
+    /// 50025: a controller has two `namespace` paths (or co-mounted ones differ).
+    NamespacePaths,
+    /// 50026: a `namespace` entry names a controller that is not mounted.
+    NamespaceController,
+    /// 50027: a cgconfig.conf file has both `mount` and `namespace` sections.
+    MountNamespace,
     /// 50030: the group is not empty.
     NonEmpty,
     /// 50031: the setting cannot be converted between cgroup v1 and v2.
@@ -50,6 +60,11 @@ impl Ecg {
             Ecg::ValueNotExist => 50015,
             Ecg::Other => 50016,
             Ecg::ParseFail => 50019,
+            Ecg::MountFail => 50021,
+            Ecg::ConfigParseFail => 50024,
+            Ecg::NamespacePaths => 50025,
+            Ecg::NamespaceController => 50026,
+            Ecg::MountNamespace => 50027,
             Ecg::NonEmpty => 50030,
             Ecg::NoVersionConvert => 50031,
         }
@@ -74,6 +89,13 @@ impl Ecg {
             Ecg::ValueNotExist => "Cgroup, requested group parameter does not exist",
             Ecg::Other => "Cgroup, system call failed",
             Ecg::ParseFail => "Cgroup parsing failed",
+            Ecg::MountFail => "Cgroup mounting failed",
+            Ecg::ConfigParseFail => "Failed to parse config file",
+            Ecg::NamespacePaths => "Have multiple paths for the same namespace",
+            Ecg::NamespaceController => "Controller in namespace does not exist",
+            Ecg::MountNamespace => {
+                "Either mount or namespace keyword has to be specified in the configuration file"
+            }
             Ecg::NonEmpty => "Failed to remove a non-empty group",
             Ecg::NoVersionConvert => "Failed to convert from cgroup v1 to/from cgroup v2",
         }

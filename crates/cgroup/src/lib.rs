@@ -13,6 +13,7 @@
 //! [`translate`] maps settings between v1 and v2 names and units, so one script works on any
 //! host; [`Ecg`] is libcgroup's error codes with its texts and exit statuses.
 
+pub mod config;
 mod delegation;
 mod ecg;
 pub mod read;
@@ -571,6 +572,19 @@ impl<'h> Group<'h> {
             return Err(Ecg::ValueNotExist.error());
         }
         self.write_setting(&file, setting, value, Reported::Kernel)
+    }
+
+    /// Write a setting given by its v1 or v2 name, translated for this group's hierarchy as
+    /// `cgset` does ([`translate`]): one setting may become several writes.
+    pub fn set(&self, setting: &str, value: &str) -> Result<()> {
+        if !self.exists() {
+            return Err(Ecg::ValueNotExist.error());
+        }
+        let version = self.hierarchy.version;
+        for write in translate(setting, value, version, |name| self.read(name).ok())? {
+            self.write(&write.name, &write.value)?;
+        }
+        Ok(())
     }
 
     fn setting_file(&self, setting: &str) -> Result<PathBuf> {

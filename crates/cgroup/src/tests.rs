@@ -21,12 +21,12 @@ const KERNEL: &[&str] = &[
     "cpuset", "cpu", "cpuacct", "blkio", "memory", "devices", "freezer", "pids", "hugetlb", "misc",
 ];
 
-struct Fake {
-    dir: PathBuf,
+pub(crate) struct Fake {
+    pub(crate) dir: PathBuf,
 }
 
 impl Fake {
-    fn new(name: &str) -> Self {
+    pub(crate) fn new(name: &str) -> Self {
         let dir = std::env::temp_dir().join(format!("nsutils-test-{}-{name}", std::process::id()));
         let _ = fs::remove_dir_all(&dir);
         fs::create_dir_all(&dir).unwrap();
@@ -47,7 +47,7 @@ impl Drop for Fake {
 }
 
 /// This host's layout: v1 per controller, name=systemd, cgroup2 with only hugetlb.
-fn hybrid(f: &Fake) -> Hierarchies {
+pub(crate) fn hybrid(f: &Fake) -> Hierarchies {
     let mounts = vec![
         mount(30, &f.mkdir("systemd"), "cgroup", "rw,xattr,name=systemd"),
         mount(31, &f.mkdir("unified"), "cgroup2", "rw,nsdelegate"),

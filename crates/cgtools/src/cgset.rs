@@ -3,7 +3,7 @@
 use std::ffi::OsString;
 use std::fs;
 
-use cgroup::{Ecg, Group, GroupPath, Hierarchies, translate};
+use cgroup::{Ecg, GroupPath, Hierarchies};
 use clap::{Arg, Command};
 use sys::cli::{self, Order, flag, required};
 use sys::{Error, Prog, Result, Status};
@@ -155,7 +155,9 @@ pub fn execute(plan: &Plan) -> Result<()> {
                 common::descendants(&hierarchy.group(path), &mut targets);
             }
             for target in targets {
-                set(&hierarchy.group(&target), hierarchy.version, name, value)
+                hierarchy
+                    .group(&target)
+                    .set(name, value)
                     .map_err(|e| e.context("cgroup modify error"))?;
             }
         }
@@ -196,13 +198,10 @@ pub fn set_subtree_control(
 ) -> Result<()> {
     let hierarchy = common::hierarchy_of(all, SUBTREE_CONTROL)?;
     let write = |target: &GroupPath, words: &str| {
-        set(
-            &hierarchy.group(target),
-            hierarchy.version,
-            SUBTREE_CONTROL,
-            words,
-        )
-        .map_err(|e| e.context("cgroup modify error"))
+        hierarchy
+            .group(target)
+            .set(SUBTREE_CONTROL, words)
+            .map_err(|e| e.context("cgroup modify error"))
     };
     if !recursive {
         return write(path, value);
@@ -229,16 +228,6 @@ pub fn set_subtree_control(
         } else {
             return Err(Error::Silent(Ecg::Fail.status()));
         }
-    }
-    Ok(())
-}
-
-fn set(group: &Group<'_>, version: cgroup::Version, name: &str, value: &str) -> Result<()> {
-    if !group.exists() {
-        return Err(Ecg::ValueNotExist.error());
-    }
-    for write in translate(name, value, version, |setting| group.read(setting).ok())? {
-        group.write(&write.name, &write.value)?;
     }
     Ok(())
 }
