@@ -294,6 +294,13 @@ fn hierarchy_sections(h: &Hierarchy, filter: &Filter<'_>, out: &mut String) {
     }
 }
 
+/// One controller's part of a group section: its settings as they are written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Part<'c> {
+    controller: &'c str,
+    settings: Vec<(String, String)>,
+}
+
 /// One group's section. A group gone meanwhile, and on v2 one without any of the
 /// controllers (its parent enables none), is left out: cgconfig.conf has no way to say the
 /// latter (cgconfigparser refuses a group without a controller section).
@@ -307,24 +314,12 @@ fn group_section(
     let Ok(owners) = group.owners() else {
         return;
     };
-    let present: Vec<&str> = controllers
-        .iter()
-        .copied()
-        .filter(|c| group.has_controller(c))
-        .collect();
-    if present.is_empty() {
-        return;
-    }
-    out.push_str(&format!("group {} {{\n", group.path().as_str()));
-    for controller in present {
-        if !owners.all_root() {
-            perm_section(&owners, out);
+    let mut parts = Vec::new();
+    for controller in controllers.iter().copied() {
+        if !group.has_controller(controller) {
+            continue;
         }
-        if controller.starts_with("name=") {
-            out.push_str(&format!("\t\"{controller}\" {{\n"));
-        } else {
-            out.push_str(&format!("\t{controller} {{\n"));
-        }
+        let mut settings = Vec::new();
         for setting in group.settings(controller).unwrap_or_default() {
             let name = setting.name.as_str();
             // devices.list is read-only, but it is what devices.allow was given.
@@ -339,11 +334,39 @@ fn group_section(
                 // allowed.
                 "devices.deny" | "devices.allow" => continue,
                 "devices.list" => {
-                    out.push_str("\t\tdevices.deny=\"a *:* rwm\";\n");
-                    out.push_str(&format!("\t\tdevices.allow=\"{}\";\n", setting.value));
+                    settings.push(("devices.deny".to_owned(), "a *:* rwm".to_owned()));
+                    settings.push(("devices.allow".to_owned(), setting.value));
                 }
-                _ => out.push_str(&format!("\t\t{name}=\"{}\";\n", setting.value)),
+                _ => settings.push((setting.name, setting.value)),
             }
+        }
+        parts.push(Part {
+            controller,
+            settings,
+        });
+    }
+    if !parts.is_empty() {
+        write_group(group.path().as_str(), &owners, &parts, out);
+    }
+}
+
+/// The text of a group section: a `perm` section (unless everything is root's), then each
+/// controller's section (a named hierarchy's name quoted). One `perm` section, first, is all
+/// cgconfig.conf allows; libcgroup 3.2.0 wrote one before each controller's section, which
+/// its own cgconfigparser refuses as a syntax error when a hierarchy has two controllers.
+fn write_group(name: &str, owners: &Owners, parts: &[Part<'_>], out: &mut String) {
+    out.push_str(&format!("group {name} {{\n"));
+    if !owners.all_root() {
+        perm_section(owners, out);
+    }
+    for part in parts {
+        if part.controller.starts_with("name=") {
+            out.push_str(&format!("\t\"{}\" {{\n", part.controller));
+        } else {
+            out.push_str(&format!("\t{} {{\n", part.controller));
+        }
+        for (setting, value) in &part.settings {
+            out.push_str(&format!("\t\t{setting}=\"{value}\";\n"));
         }
         out.push_str("\t}\n");
     }
@@ -352,7 +375,9 @@ fn group_section(
 
 /// A `perm` section: the owners by name, or by number when the system has no name for an
 /// id (cgconfigparser reads both; libcgroup 3.2.0 printed an error and cut the section
-/// short, leaving text that no parser reads).
+/// short, leaving text that no parser reads). The task file's owner is `uid` and `gid` in
+/// the `task` section, as cgconfig.conf(5) has it: libcgroup 3.2.0 wrote `tuid` and `tgid`,
+/// which its cgconfigparser ignores, so the owner was lost on the way back.
 fn perm_section(owners: &Owners, out: &mut String) {
     let user = |uid: u32| sys::user::user_name(uid).unwrap_or_else(|| uid.to_string());
     let group = |gid: u32| sys::user::group_name(gid).unwrap_or_else(|| gid.to_string());
@@ -360,7 +385,133 @@ fn perm_section(owners: &Owners, out: &mut String) {
     out.push_str(&format!("\t\t\tuid = {};\n", user(owners.admin.0)));
     out.push_str(&format!("\t\t\tgid = {};\n", group(owners.admin.1)));
     out.push_str("\t\t}\n\t\ttask {\n");
-    out.push_str(&format!("\t\t\ttuid = {};\n", user(owners.task.0)));
-    out.push_str(&format!("\t\t\ttgid = {};\n", group(owners.task.1)));
+    out.push_str(&format!("\t\t\tuid = {};\n", user(owners.task.0)));
+    out.push_str(&format!("\t\t\tgid = {};\n", group(owners.task.1)));
     out.push_str("\t\t}\n\t}\n");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_args(args: &[&str]) -> Result<Action<Plan>> {
+        let prog = Prog::new(None, "cgsnapshot");
+        parse(&prog, args.iter().map(OsString::from).collect())
+    }
+
+    #[test]
+    fn options() {
+        match parse_args(&["-st", "cpu", "--denylist=d", "-w", "a", "-f", "o", "memory"]) {
+            Ok(Action::Run(plan)) => assert_eq!(
+                plan,
+                Plan {
+                    silent: true,
+                    strict: true,
+                    denylist: PathBuf::from("d"),
+                    allowlist: Some(PathBuf::from("a")),
+                    file: Some(PathBuf::from("o")),
+                    controllers: vec!["cpu".into(), "memory".into()],
+                }
+            ),
+            other => panic!("{other:?}"),
+        }
+        match parse_args(&[]) {
+            Ok(Action::Run(plan)) => {
+                assert_eq!(plan.denylist, PathBuf::from(DEFAULT_DENYLIST));
+                assert!(plan.controllers.is_empty() && plan.file.is_none());
+            }
+            other => panic!("{other:?}"),
+        }
+        let e = parse_args(&["-q"]).unwrap_err();
+        assert_eq!(e.status(), 129);
+    }
+
+    #[test]
+    fn lists() {
+        let dir = std::env::temp_dir().join(format!("cgsnapshot-lists-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap_or_default();
+        let file = dir.join("list");
+        std::fs::write(&file, "# c\n\n  # c2\ncpu.shares x y\n\tmemory.max\n \t \n")
+            .unwrap_or_default();
+        let list = load_list(&file).unwrap_or_default();
+        assert_eq!(list, ["cpu.shares", "memory.max"]);
+        let e = load_list(&dir.join("missing")).unwrap_err();
+        assert_eq!(e.status(), 129);
+        assert!(
+            e.to_string()
+                .ends_with("missing: No such file or directory"),
+            "{e}"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// What the writer writes, cgconfig.conf's parser (cgconfigparser's) reads back as the
+    /// same group: owners (by name, by number), controllers (a named one), values of several
+    /// lines.
+    #[test]
+    fn writer_and_parser_agree() {
+        let owners = Owners {
+            admin: (0, 4343),
+            task: (4242, 0),
+        };
+        let parts = [
+            Part {
+                controller: "cpu",
+                settings: vec![("cpu.shares".into(), "512".into())],
+            },
+            Part {
+                controller: "memory",
+                settings: vec![
+                    ("memory.limit_in_bytes".into(), "67108864".into()),
+                    (
+                        "memory.oom_control".into(),
+                        "oom_kill_disable 0\nunder_oom 0".into(),
+                    ),
+                    ("memory.force_empty".into(), String::new()),
+                ],
+            },
+            Part {
+                controller: "name=x",
+                settings: Vec::new(),
+            },
+        ];
+        let mut text = String::from(HEADER);
+        text.push_str("mount {\n\tcpu = /sys/fs/cgroup/cpu;\n\t\"name=x\" = /x;\n}\n\n");
+        write_group("a/b", &owners, &parts, &mut text);
+        write_group(
+            "c",
+            &Owners {
+                admin: (0, 0),
+                task: (0, 0),
+            },
+            &parts[..1],
+            &mut text,
+        );
+        let config = cgroup::config::parse(text.as_bytes(), &|_| true)
+            .unwrap_or_else(|e| panic!("{e:?}\n{text}"));
+        assert_eq!(config.groups.len(), 2, "{config:#?}");
+        let g = &config.groups[0];
+        assert_eq!(g.name, "a/b");
+        assert_eq!(
+            (
+                g.perm.admin_uid,
+                g.perm.admin_gid,
+                g.perm.task_uid,
+                g.perm.task_gid
+            ),
+            (Some(0), Some(4343), Some(4242), Some(0))
+        );
+        let written: Vec<(&str, &[(String, String)])> = parts
+            .iter()
+            .map(|p| (p.controller, p.settings.as_slice()))
+            .collect();
+        let read: Vec<(&str, &[(String, String)])> = g
+            .controllers
+            .iter()
+            .map(|c| (c.name.as_str(), c.settings.as_slice()))
+            .collect();
+        assert_eq!(read, written);
+        assert_eq!(config.groups[1].perm.admin_uid, None);
+        assert_eq!(config.mounts.len(), 2);
+    }
 }
