@@ -755,3 +755,26 @@ fn snapshot_perm_once_per_group() {
         "{parsed:#?}"
     );
 }
+
+/// `-h` prints our own help (as every nsutils tool; libcgroup's text differs) and exits 0
+/// without reading any list.
+#[test]
+fn snapshot_help() {
+    for args in [["-h"], ["--help"]] {
+        let out = Run::new(ours("cgsnapshot"))
+            .arg0("cgsnapshot")
+            .args(args)
+            .run();
+        assert_eq!((out.code, out.stderr.as_str()), (Some(0), ""), "{out:#?}");
+        assert!(
+            out.stdout
+                .starts_with("\nUsage:\n cgsnapshot [-h] [-s] [-t] [-b FILE]"),
+            "{out:#?}"
+        );
+        assert!(
+            out.stdout
+                .ends_with("For more details see cgsnapshot(1).\n"),
+            "{out:#?}"
+        );
+    }
+}
