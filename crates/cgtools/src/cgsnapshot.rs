@@ -238,9 +238,11 @@ pub fn execute(plan: &Plan) -> Result<Status> {
 /// The `mount` section: each controller of `/proc/cgroups` that is in a v1 hierarchy (v2
 /// controllers have none), in that file's order, with every mount point of its hierarchy;
 /// then the named hierarchies, quoted. A controller whose hierarchy is not mounted here
-/// gets an error line (not with `-s`) and no entry.
+/// gets an error line (not with `-s`) and no entry. Without any entry (cgroup v2, or no v1
+/// controller asked for) there is no section: cgconfigparser refuses an empty one (a syntax
+/// error), which libcgroup 3.2.0 wrote.
 fn mount_section(all: &Hierarchies, filter: &Filter<'_>, out: &mut String) {
-    out.push_str("mount {\n");
+    let mut entries = String::new();
     for (controller, id) in read::controller_ids() {
         if id == 0 || !filter.wants(&controller) {
             continue;
@@ -252,7 +254,7 @@ fn mount_section(all: &Hierarchies, filter: &Filter<'_>, out: &mut String) {
         {
             Some(h) => {
                 for point in read::mount_points(h) {
-                    out.push_str(&format!("\t{controller} = {};\n", point.display()));
+                    entries.push_str(&format!("\t{controller} = {};\n", point.display()));
                 }
             }
             None if !filter.plan.silent => {
@@ -267,18 +269,23 @@ fn mount_section(all: &Hierarchies, filter: &Filter<'_>, out: &mut String) {
                 continue;
             }
             for point in read::mount_points(h) {
-                out.push_str(&format!("\t\"{name}\" = {};\n", point.display()));
+                entries.push_str(&format!("\t\"{name}\" = {};\n", point.display()));
             }
         }
     }
-    out.push_str("}\n\n");
+    if !entries.is_empty() {
+        out.push_str("mount {\n");
+        out.push_str(&entries);
+        out.push_str("}\n\n");
+    }
 }
 
 /// The `group` sections of one hierarchy: every group below its root, pre-order. Warnings
 /// about settings on neither list come from the first group only (they would repeat).
 fn hierarchy_sections(h: &Hierarchy, filter: &Filter<'_>, out: &mut String) {
-    // The asked-for controllers of this hierarchy, in its order (an operand given twice
-    // counts once).
+    // The asked-for controllers of this hierarchy, in its order, each once (libcgroup 3.2.0
+    // repeated a controller's section for each time it was named, on a hierarchy of
+    // several controllers).
     let controllers: Vec<&str> = h
         .controllers
         .iter()
