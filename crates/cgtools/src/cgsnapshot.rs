@@ -191,6 +191,7 @@ impl Filter<'_> {
     }
 }
 
+/// A line on stderr that does not end the run (libcgroup's warnings and errors).
 fn warning(line: &str) {
     // Nothing useful can be done when stderr itself fails.
     let _ = writeln!(std::io::stderr().lock(), "{line}");
@@ -207,10 +208,13 @@ pub fn execute(plan: &Plan) -> Result<Status> {
     };
     let filter = Filter { deny, allow, plan };
     let file = match &plan.file {
-        Some(path) => Some(std::fs::File::create(path).map_err(|_| {
-            Error::msg(format!("Failed to open file {}", path.display()))
-                .with_status(Ecg::Other.status())
-        })?),
+        Some(path) => {
+            let made = std::fs::File::create(path).map_err(|_| {
+                Error::msg(format!("Failed to open file {}", path.display()))
+                    .with_status(Ecg::Other.status())
+            })?;
+            Some((made, path))
+        }
         None => None,
     };
     let mut out = String::from(HEADER);
@@ -226,11 +230,11 @@ pub fn execute(plan: &Plan) -> Result<Status> {
         }
         0
     };
-    match (file, &plan.file) {
-        (Some(mut f), Some(path)) => f
+    match file {
+        Some((mut f, path)) => f
             .write_all(out.as_bytes())
             .map_err(|e| Error::os(format!("write error: {}", path.display()), e))?,
-        _ => sys::print(&out)?,
+        None => sys::print(&out)?,
     }
     Ok(status)
 }
