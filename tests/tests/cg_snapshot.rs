@@ -742,8 +742,9 @@ fn snapshot_perm_once_per_group() {
             .matches("\tperm {\n")
             .count()
     };
-    let theirs = tree.snapshot("theirs", &["-s", "-b", &empty, "cpu"]);
-    let mine = tree.snapshot("ours", &["-s", "-b", &empty, "cpu"]);
+    let args = ["-s", "-b", &empty, "cpu", "cpuacct"];
+    let theirs = tree.snapshot("theirs", &args);
+    let mine = tree.snapshot("ours", &args);
     assert_eq!(
         (block(&theirs.stdout), block(&mine.stdout)),
         (2, 1),
