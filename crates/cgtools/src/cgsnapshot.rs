@@ -351,6 +351,11 @@ fn group_section(
                 _ => settings.push((setting.name, setting.value)),
             }
         }
+        // cpu.weight.nice is cpu.weight in other units: loaded after it, it would round it
+        // (weight 50 comes back as 51), as libcgroup 3.2.0's snapshots, which wrote both, did.
+        if settings.iter().any(|(name, _)| name == "cpu.weight") {
+            settings.retain(|(name, _)| name != "cpu.weight.nice");
+        }
         parts.push(Part {
             controller,
             settings,
