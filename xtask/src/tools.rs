@@ -140,6 +140,13 @@ pub const TOOLS: &[Tool] = &[
         synopsis: Some(cgtools::lssubsys::USAGE),
         doc: "crates/cgtools/doc/lssubsys.1.txt",
     },
+    Tool {
+        name: "cgconfigparser",
+        section: "8",
+        command: cgtools::cgconfigparser::command,
+        synopsis: Some(cgtools::cgconfigparser::USAGE),
+        doc: "crates/cgtools/doc/cgconfigparser.8.txt",
+    },
 ];
 
 /// A file format's page (section 5): it has no command, so no SYNOPSIS, OPTIONS or
