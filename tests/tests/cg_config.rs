@@ -24,7 +24,7 @@ const SETTINGS: [&str; 6] = [
 /// Every directory of `groups` in every hierarchy, with their sub-groups: owner and mode of
 /// the directory and of each file, and the values of [`SETTINGS`]. The task files (`tasks`,
 /// `cgroup.procs`, `cgroup.threads`) are left out: ours give them all the task owner, or the
-/// admin owner without one, as our cgcreate (see `task_files_get_the_task_owner`).
+/// admin owner without one, as our cgcreate (see `config_task_files_get_the_task_owner`).
 fn observe(groups: &[&TestGroup]) -> String {
     let mut out = String::new();
     for mount in cgroup_mounts() {
@@ -136,7 +136,7 @@ fn s(p: &Path) -> &str {
 /// Groups with perm sections and settings, alone and with the command line's defaults: the
 /// same groups, owners, modes and values as 3.2.0's.
 #[test]
-fn groups_owners_modes_and_settings_as_libcgroup() {
+fn config_groups_owners_modes_and_settings_as_libcgroup() {
     let (a, b) = (TestGroup::new("cfa"), TestGroup::new("cfb"));
     let d = scratch();
     let file = config(
@@ -165,7 +165,7 @@ fn groups_owners_modes_and_settings_as_libcgroup() {
 /// reads the `*.conf` files in name order; a `namespace` puts the groups below its group;
 /// a template creates nothing.
 #[test]
-fn defaults_directories_namespaces_templates_as_libcgroup() {
+fn config_defaults_directories_namespaces_templates_as_libcgroup() {
     let (a, ns) = (TestGroup::new("cfd"), TestGroup::new("cfns"));
     let d = scratch();
     let dir = d.path().join("cgconfig.d");
@@ -204,7 +204,7 @@ fn defaults_directories_namespaces_templates_as_libcgroup() {
 /// stderr with our own line added where 3.2.0 names no file, line or token), and leaves no
 /// group behind.
 #[test]
-fn bad_inputs_exact_messages_nothing_left() {
+fn config_bad_inputs_exact_messages_nothing_left() {
     let g = TestGroup::new("cfbad");
     let d = scratch();
     let p = d.path();
@@ -357,7 +357,7 @@ fn bad_inputs_exact_messages_nothing_left() {
 /// A failure removes only what this run created: a group that existed before (and its
 /// sub-groups) stays. 3.2.0 deleted every group the file names, recursively.
 #[test]
-fn failure_keeps_groups_that_existed() {
+fn config_failure_keeps_groups_that_existed() {
     let (keep, bad) = (TestGroup::new("cfkeep"), TestGroup::new("cfbad2"));
     let d = scratch();
     let file = config(
@@ -381,7 +381,7 @@ fn failure_keeps_groups_that_existed() {
 /// Numeric ids are ids (3.2.0 refused 0, looking it up as a name); an unknown group name is
 /// an error (3.2.0 used an undefined id and succeeded).
 #[test]
-fn ids_in_perm_sections() {
+fn config_ids_in_perm_sections() {
     let g = TestGroup::new("cfid");
     let d = scratch();
     let zero = config(
@@ -424,7 +424,7 @@ fn ids_in_perm_sections() {
 /// and mode, and without a task owner the admin owner has them, as our cgcreate; 3.2.0 gave
 /// `cgroup.procs` the admin owner and mode and left `tasks` to root without `-t`.
 #[test]
-fn task_files_get_the_task_owner() {
+fn config_task_files_get_the_task_owner() {
     if cgroup_mode() == CgroupMode::V2 {
         return tests::skip("v1 only: on v2 both treat cgroup.procs as the task file");
     }
@@ -466,7 +466,7 @@ fn task_files_get_the_task_owner() {
 
 /// v2 names on a v1 host are translated as cgset translates them; 3.2.0 failed `memory.max`.
 #[test]
-fn settings_translated_as_cgset() {
+fn config_settings_translated_as_cgset() {
     if cgroup_mode() == CgroupMode::V2 {
         return tests::skip("v1 controllers only");
     }
@@ -494,8 +494,8 @@ fn settings_translated_as_cgset() {
 /// namespace, so nothing reaches the host's table), its directory made; a file whose group
 /// then fails unmounts it again and removes the directories it made.
 #[test]
-#[ignore = "v1 guest: cargo xtask vm-test --mode v1 -- --ignored cg_config"]
-fn mount_section() {
+#[ignore = "v1 guest: cargo xtask vm-test --mode v1 -- --include-ignored config_mount_section"]
+fn config_mount_section() {
     let g = TestGroup::new("cfmnt");
     let d = scratch();
     let name = format!("name=nsutils-test-{}", std::process::id());
@@ -535,7 +535,7 @@ fn mount_section() {
 /// before starting anything.
 #[test]
 #[ignore = "systemd guest: cargo xtask vm-test --mode systemd"]
-fn systemd_section() {
+fn cgconfigparser_systemd_section() {
     if !tests::systemd_host() {
         return tests::skip("systemd is not PID 1 here");
     }
