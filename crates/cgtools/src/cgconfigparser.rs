@@ -20,7 +20,7 @@ const HELP: &str = "'-h'";
 
 /// The usage line of `-h` and the man page.
 pub const USAGE: &str = "cgconfigparser [-h] [-f mode] [-d mode] [-s mode] [-t <tuid>:<tgid>] \
-                         [-a <agid>:<auid>] [-l FILE] [-L DIR] ...";
+                         [-a <auid>:<agid>] [-l FILE] [-L DIR] ...";
 
 /// The command-line definition.
 pub fn command() -> Command {
