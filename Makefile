@@ -18,10 +18,15 @@ MANDIR   ?= $(PREFIX)/share/man
 BASHDIR  ?= $(PREFIX)/share/bash-completion/completions
 ZSHDIR   ?= $(PREFIX)/share/zsh/site-functions
 FISHDIR  ?= $(PREFIX)/share/fish/vendor_completions.d
+# cgconfigparser's boot-time loaders (contrib/): a systemd unit, a sysvinit and an OpenRC
+# script, each with SBINDIR written in.
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+INITDIR        ?= $(PREFIX)/share/nsutils/init.d
+OPENRCDIR      ?= $(PREFIX)/share/nsutils/openrc
 
 BIN_TOOLS  := unshare nsenter lsns cgcreate cgset cgexec cgdelete cgget cgclassify \
               lscgroup lssubsys cgxget cgxset cgsnapshot
-SBIN_TOOLS := pivot_root switch_root pivot ovlmount
+SBIN_TOOLS := pivot_root switch_root pivot ovlmount cgconfigparser
 TOOLS      := $(BIN_TOOLS) $(SBIN_TOOLS)
 MAN_PAGES  := $(wildcard man/*.1 man/*.5 man/*.8)
 
@@ -52,6 +57,11 @@ endif
 	    install -Dm644 "completions/bash/$$t" "$(DESTDIR)$(BASHDIR)/$$t" && \
 	    install -Dm644 "completions/zsh/_$$t" "$(DESTDIR)$(ZSHDIR)/_$$t" && \
 	    install -Dm644 "completions/fish/$$t.fish" "$(DESTDIR)$(FISHDIR)/$$t.fish" || exit 1; done
+	@for f in "cgconfig.service $(SYSTEMDUNITDIR)/cgconfig.service 644" \
+	          "cgconfig.init $(INITDIR)/cgconfig 755" "cgconfig.openrc $(OPENRCDIR)/cgconfig 755"; do \
+	    set -- $$f; install -d "$(DESTDIR)$$(dirname "$$2")" && \
+	    sed 's|@SBINDIR@|$(SBINDIR)|g' "contrib/$$1" >"$(DESTDIR)$$2" && \
+	    chmod "$$3" "$(DESTDIR)$$2" || exit 1; done
 	@echo "installed $(words $(TOOLS)) tools, mount.overlay, $(words $(MAN_PAGES)) man pages and completions under $(DESTDIR)$(PREFIX)"
 
 uninstall:
@@ -61,3 +71,5 @@ uninstall:
 	    rm -f "$(DESTDIR)$(MANDIR)/man$${page##*.}/$${page#man/}"; done
 	@for t in $(TOOLS); do \
 	    rm -f "$(DESTDIR)$(BASHDIR)/$$t" "$(DESTDIR)$(ZSHDIR)/_$$t" "$(DESTDIR)$(FISHDIR)/$$t.fish"; done
+	rm -f "$(DESTDIR)$(SYSTEMDUNITDIR)/cgconfig.service" "$(DESTDIR)$(INITDIR)/cgconfig" \
+	    "$(DESTDIR)$(OPENRCDIR)/cgconfig"

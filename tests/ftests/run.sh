@@ -20,6 +20,7 @@
 set -u -o pipefail
 
 DEFAULT_TESTS="001 003 004 005 008 009 010 011 012 013 014 015 016 033
+017 018 019 020 021 076
 022 023 025 026 027 035 036 089
 037 038 042 090
 043 047 091
@@ -144,13 +145,13 @@ cp -rL "$SRC/tests/ftests" "$WORK/tests/ftests"
 for t in $TOOLS; do
     ln -s "$BIN/$t" "$WORK/src/tools/$t"
 done
-# cgconfigparser: the sudo tests 062-070 make their scope with it before they test cgset,
-# cgclassify, cgexec or cgxget under it. nsutils has none yet (a later issue), so in the sudo
-# suite both runs use libcgroup 3.2.0's as that setup step; 060, whose subject it is, runs
-# without it for nsutils (below), and so do the non-sudo cgconfigparser tests.
-if [ -x "$REF/libcgroup/sbin/cgconfigparser" ] &&
-    { [ "${FTESTS_REFERENCE:-0}" = 1 ] || [ "${TESTS[*]}" = "$SUDO_TESTS" ]; }; then
+# cgconfigparser: libcgroup installs it in sbin; ours sits with the other binaries. It is also
+# the setup step of the sudo tests 062-070 (they make their scope with it), so there each run
+# uses its own.
+if [ "${FTESTS_REFERENCE:-0}" = 1 ]; then
     ln -s "$REF/libcgroup/sbin/cgconfigparser" "$WORK/src/tools/cgconfigparser"
+else
+    ln -s "$BIN/cgconfigparser" "$WORK/src/tools/cgconfigparser"
 fi
 
 # stand-in for the Cython bindings module (only Mode is used by CLI tests)
@@ -210,17 +211,9 @@ for n in "${TESTS[@]}"; do
     # The sudo suite runs only when asked for by name (upstream's ftests-sudo.sh: -s sudo).
     suite=()
     ls "$n"-sudo-*.py >/dev/null 2>&1 && suite=(-s sudo)
-    # 060's subject is cgconfigparser itself: nsutils has none yet, so ours runs it without
-    # libcgroup's (the setup fixture of 062-070).
-    fixture=$WORK/src/tools/cgconfigparser
-    hidden=
-    if [ "${FTESTS_REFERENCE:-0}" != 1 ] && [ "$n" = 060 ] && [ -L "$fixture" ]; then
-        mv "$fixture" "$fixture.fixture"; hidden=1
-    fi
     python3 ./ftests.py --no-container "${suite[@]}" -N "$((10#$n))" -l 10 -L "$log" \
         >"$WORK/$n.out" 2>&1 &
     wait "$!"
-    [ -z "$hidden" ] || mv "$fixture.fixture" "$fixture"
     out="$WORK/$n.out"
     np=$(sed -nE 's/^\s*Passed:\s*([0-9]+).*/\1/p' "$out" | tail -1)
     nf=$(sed -nE 's/^\s*Failed:\s*([0-9]+).*/\1/p' "$out" | tail -1)

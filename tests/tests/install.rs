@@ -22,7 +22,13 @@ const BIN: [&str; 14] = [
     "cgxset",
     "cgsnapshot",
 ];
-const SBIN: [&str; 4] = ["pivot_root", "switch_root", "pivot", "ovlmount"];
+const SBIN: [&str; 5] = [
+    "pivot_root",
+    "switch_root",
+    "pivot",
+    "ovlmount",
+    "cgconfigparser",
+];
 
 fn workspace() -> PathBuf {
     let tests_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -77,11 +83,24 @@ fn make_install_and_uninstall() {
     expected.extend(BIN.iter().map(|t| format!("bin/{t}")));
     expected.extend(SBIN.iter().map(|t| format!("sbin/{t}")));
     expected.push("sbin/mount.overlay".into());
+    // cgconfigparser's boot-time loaders.
+    expected.push("lib/systemd/system/cgconfig.service".into());
+    expected.push("share/nsutils/init.d/cgconfig".into());
+    expected.push("share/nsutils/openrc/cgconfig".into());
     let pages: Vec<PathBuf> = std::fs::read_dir(workspace().join("man"))
         .expect("man/")
         .map(|e| e.expect("entry").path())
         .collect();
-    assert_eq!(pages.len(), tools.len(), "one man page per tool: {pages:?}");
+    // One page per tool, and the file formats' pages (section 5).
+    let formats = pages
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "5"))
+        .count();
+    assert_eq!(
+        pages.len(),
+        tools.len() + formats,
+        "one man page per tool: {pages:?}"
+    );
     for page in &pages {
         let name = page.file_name().and_then(|n| n.to_str()).expect("name");
         let section = name.rsplit('.').next().expect("section");
@@ -97,6 +116,13 @@ fn make_install_and_uninstall() {
     assert_eq!(
         std::fs::read_link(prefix.join("sbin/mount.overlay")).expect("a link"),
         Path::new("ovlmount")
+    );
+    // The unit runs the installed cgconfigparser, as libcgroup's does its own.
+    let unit = std::fs::read_to_string(prefix.join("lib/systemd/system/cgconfig.service"))
+        .expect("the unit");
+    assert!(
+        unit.contains("\nExecStart=/usr/local/sbin/cgconfigparser -l /etc/cgconfig.conf -s 1664\n"),
+        "{unit}"
     );
 
     // Each installed binary runs: `--version` names it; libcgroup's tools have no

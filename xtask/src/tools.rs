@@ -147,6 +147,13 @@ pub const TOOLS: &[Tool] = &[
         synopsis: Some(cgtools::cgsnapshot::USAGE),
         doc: "crates/cgtools/doc/cgsnapshot.1.txt",
     },
+    Tool {
+        name: "cgconfigparser",
+        section: "8",
+        command: cgtools::cgconfigparser::command,
+        synopsis: Some(cgtools::cgconfigparser::USAGE),
+        doc: "crates/cgtools/doc/cgconfigparser.8.txt",
+    },
 ];
 
 /// A file format's page (section 5): it has no command, so no SYNOPSIS, OPTIONS or

@@ -10,6 +10,7 @@
 //! (`cgroup::rules`).
 
 pub mod cgclassify;
+pub mod cgconfigparser;
 pub mod cgcreate;
 pub mod cgdelete;
 pub mod cgexec;
