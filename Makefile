@@ -9,10 +9,11 @@
 # the release directory of the selected target). Binaries go to BINDIR or, for the tools
 # util-linux puts in sbin, SBINDIR; mount.overlay (mount(8)'s helper name for ovlmount) is
 # a link in SBINDIR. Man pages go to MANDIR/man<section>, completions to the directories
-# bash-completion, zsh and fish read. The cgred service (cgrulesengd): its systemd unit goes to
-# SYSTEMDUNITDIR, its options file to SYSCONFDIR/sysconfig/cgred (kept if it exists, removed
-# by uninstall only if unchanged); `make install-openrc` adds the OpenRC script in
-# SYSCONFDIR/init.d.
+# bash-completion, zsh and fish read. The services (contrib/, with SBINDIR written in):
+# cgconfig (cgconfigparser at boot) and cgred (the rules daemon cgrulesengd) get their systemd
+# units in SYSTEMDUNITDIR and cgred its options file in SYSCONFDIR/sysconfig/cgred (kept if it
+# exists, removed by uninstall only if unchanged); `make install-openrc` puts both OpenRC
+# scripts and `make install-sysvinit` the sysvinit script of cgconfig in SYSCONFDIR/init.d.
 
 PREFIX   ?= /usr/local
 DESTDIR  ?=
@@ -26,8 +27,8 @@ SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 SYSCONFDIR     ?= /etc
 
 BIN_TOOLS  := unshare nsenter lsns cgcreate cgset cgexec cgdelete cgget cgclassify \
-              lscgroup lssubsys cgxget cgxset
-SBIN_TOOLS := pivot_root switch_root pivot ovlmount cgrulesengd
+              lscgroup lssubsys cgxget cgxset cgsnapshot
+SBIN_TOOLS := pivot_root switch_root pivot ovlmount cgconfigparser cgrulesengd
 TOOLS      := $(BIN_TOOLS) $(SBIN_TOOLS)
 MAN_PAGES  := $(wildcard man/*.1 man/*.5 man/*.8)
 
@@ -48,7 +49,11 @@ PAM_BUILD := RUSTFLAGS="-C target-feature=-crt-static" cargo rustc --quiet -p pa
              --crate-type cdylib --target x86_64-unknown-linux-gnu --target-dir target/pam
 PAM_SO    := target/pam/x86_64-unknown-linux-gnu/release/libpam_cgroup.so
 
-.PHONY: all build install install-openrc uninstall pam pam-debug install-pam uninstall-pam
+# $(call contrib,FILE,PATH,MODE): contrib/FILE installed as DESTDIR/PATH with SBINDIR written in.
+contrib = install -d "$(DESTDIR)$$(dirname "$(2)")" && \
+          sed 's|@SBINDIR@|$(SBINDIR)|g' "contrib/$(1)" >"$(DESTDIR)$(2)" && chmod $(3) "$(DESTDIR)$(2)"
+
+.PHONY: all build install install-openrc install-sysvinit uninstall pam pam-debug install-pam uninstall-pam
 
 all: build
 
@@ -72,20 +77,22 @@ endif
 	    install -Dm644 "completions/bash/$$t" "$(DESTDIR)$(BASHDIR)/$$t" && \
 	    install -Dm644 "completions/zsh/_$$t" "$(DESTDIR)$(ZSHDIR)/_$$t" && \
 	    install -Dm644 "completions/fish/$$t.fish" "$(DESTDIR)$(FISHDIR)/$$t.fish" || exit 1; done
-	@sed 's|@SBINDIR@|$(SBINDIR)|g' contrib/systemd/cgred.service > contrib/.cgred.service && \
-	    install -Dm644 contrib/.cgred.service "$(DESTDIR)$(SYSTEMDUNITDIR)/cgred.service"; \
-	    s=$$?; rm -f contrib/.cgred.service; exit $$s
+	@for unit in cgconfig cgred; do \
+	    $(call contrib,systemd/$$unit.service,$(SYSTEMDUNITDIR)/$$unit.service,644) || exit 1; done
 	@[ -e "$(DESTDIR)$(SYSCONFDIR)/sysconfig/cgred" ] || \
 	    install -Dm644 contrib/sysconfig-cgred "$(DESTDIR)$(SYSCONFDIR)/sysconfig/cgred"
 	@echo "installed $(words $(TOOLS)) tools, mount.overlay, $(words $(MAN_PAGES)) man pages and completions under $(DESTDIR)$(PREFIX)"
 
 install-openrc:
-	@sed 's|@SBINDIR@|$(SBINDIR)|g' contrib/openrc/cgred > contrib/.cgred.openrc && \
-	    install -Dm755 contrib/.cgred.openrc "$(DESTDIR)$(SYSCONFDIR)/init.d/cgred"; \
-	    s=$$?; rm -f contrib/.cgred.openrc; exit $$s
+	@for service in cgconfig cgred; do \
+	    $(call contrib,openrc/$$service,$(SYSCONFDIR)/init.d/$$service,755) || exit 1; done
+
+install-sysvinit:
+	@$(call contrib,init.d/cgconfig,$(SYSCONFDIR)/init.d/cgconfig,755)
 
 uninstall:
-	rm -f "$(DESTDIR)$(SYSTEMDUNITDIR)/cgred.service" "$(DESTDIR)$(SYSCONFDIR)/init.d/cgred"
+	rm -f "$(DESTDIR)$(SYSTEMDUNITDIR)/cgconfig.service" "$(DESTDIR)$(SYSTEMDUNITDIR)/cgred.service" \
+	    "$(DESTDIR)$(SYSCONFDIR)/init.d/cgconfig" "$(DESTDIR)$(SYSCONFDIR)/init.d/cgred"
 	! cmp -s contrib/sysconfig-cgred "$(DESTDIR)$(SYSCONFDIR)/sysconfig/cgred" || \
 	    rm -f "$(DESTDIR)$(SYSCONFDIR)/sysconfig/cgred"
 	rm -f $(addprefix "$(DESTDIR)$(BINDIR)/,$(addsuffix ",$(BIN_TOOLS)))

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use tests::{Run, have, ours, scratch};
 
-const BIN: [&str; 13] = [
+const BIN: [&str; 14] = [
     "unshare",
     "nsenter",
     "lsns",
@@ -20,12 +20,14 @@ const BIN: [&str; 13] = [
     "lssubsys",
     "cgxget",
     "cgxset",
+    "cgsnapshot",
 ];
-const SBIN: [&str; 5] = [
+const SBIN: [&str; 6] = [
     "pivot_root",
     "switch_root",
     "pivot",
     "ovlmount",
+    "cgconfigparser",
     "cgrulesengd",
 ];
 fn workspace() -> PathBuf {
@@ -102,6 +104,8 @@ fn make_install_and_uninstall() {
     for name in PAGES_WITHOUT_TOOL {
         assert!(pages.iter().any(|p| p.ends_with(name)), "no man/{name}");
     }
+    // The services' systemd units.
+    expected.push("lib/systemd/system/cgconfig.service".into());
     expected.push("lib/systemd/system/cgred.service".into());
     for page in &pages {
         let name = page.file_name().and_then(|n| n.to_str()).expect("name");
@@ -119,6 +123,13 @@ fn make_install_and_uninstall() {
         std::fs::read_link(prefix.join("sbin/mount.overlay")).expect("a link"),
         Path::new("ovlmount")
     );
+    // The unit runs the installed cgconfigparser, as libcgroup's does its own.
+    let unit = std::fs::read_to_string(prefix.join("lib/systemd/system/cgconfig.service"))
+        .expect("the unit");
+    assert!(
+        unit.contains("\nExecStart=/usr/local/sbin/cgconfigparser -l /etc/cgconfig.conf -s 1664\n"),
+        "{unit}"
+    );
     // The cgred service runs the daemon installed, with the options file beside it.
     let unit =
         std::fs::read_to_string(prefix.join("lib/systemd/system/cgred.service")).expect("the unit");
@@ -127,12 +138,17 @@ fn make_install_and_uninstall() {
         "{unit}"
     );
     assert!(dest.join("etc/sysconfig/cgred").is_file());
+    // The init scripts, each with the installed binary written in.
     make("install-openrc", dest).ok();
-    let openrc = std::fs::read_to_string(dest.join("etc/init.d/cgred")).expect("the script");
-    assert!(
-        openrc.contains("command=\"/usr/local/sbin/cgrulesengd\""),
-        "{openrc}"
-    );
+    make("install-sysvinit", dest).ok();
+    for (script, binary) in [("cgred", "cgrulesengd"), ("cgconfig", "cgconfigparser")] {
+        let text =
+            std::fs::read_to_string(dest.join("etc/init.d").join(script)).expect("the script");
+        assert!(
+            text.contains(&format!("/usr/local/sbin/{binary}")),
+            "{text}"
+        );
+    }
 
     // Each installed binary runs: `--version` names it; libcgroup's tools have no
     // `--version` (nor do ours, to stay drop-ins), so they show their usage with `-h`.

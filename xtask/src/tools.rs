@@ -147,6 +147,20 @@ pub const TOOLS: &[Tool] = &[
         synopsis: Some(cgtools::lssubsys::USAGE),
         doc: "crates/cgtools/doc/lssubsys.1.txt",
     },
+    Tool {
+        name: "cgsnapshot",
+        section: "1",
+        command: cgtools::cgsnapshot::command,
+        synopsis: Some(cgtools::cgsnapshot::USAGE),
+        doc: "crates/cgtools/doc/cgsnapshot.1.txt",
+    },
+    Tool {
+        name: "cgconfigparser",
+        section: "8",
+        command: cgtools::cgconfigparser::command,
+        synopsis: Some(cgtools::cgconfigparser::USAGE),
+        doc: "crates/cgtools/doc/cgconfigparser.8.txt",
+    },
 ];
 
 /// A file format's page (section 5), or a PAM module's (section 8): it has no command, so no

@@ -20,6 +20,7 @@ mod ecg;
 pub mod read;
 pub mod rules;
 pub mod scope;
+pub mod snapshot;
 mod translate;
 
 pub use ecg::Ecg;

@@ -254,34 +254,11 @@ fn start_scope(spec: &Spec, request: &ScopeRequest, owner: Owner) -> Result<Grou
         Ok(names) => names,
         Err(why) => return failed(Ecg::Inval, &[why]),
     };
-    let idle = match request.pid {
-        Some(_) => None,
-        None => Some(
-            sys::process::spawn_idle(IDLE_NAME)
-                .map_err(|e| e.context(format!("can't create cgroup {}", spec.typed)))?,
-        ),
-    };
-    let unit = systemd::Scope {
-        name: scope.clone(),
-        slice: slice.clone(),
-        description: "scope created by libcgroup".to_owned(),
-        pids: vec![request.pid.or(idle.map(|c| c.0 as u32)).unwrap_or_default()],
-        delegate: true,
-    };
-    let started = systemd::Manager::connect(common::bus_of(owner)).and_then(|manager| {
-        manager.start_scope(&unit)?;
-        match owner {
-            Owner::System => Ok(format!("{slice}/{scope}")),
-            Owner::User => manager.control_group(&scope),
-        }
-    });
-    let group = match started {
-        Ok(group) => GroupPath::parse(&group).map_err(usage_msg)?,
-        Err(e) => {
-            if let Some(child) = idle {
-                child.kill_and_reap();
-            }
-            return failed(Ecg::Fail, &e.lines());
+    let group = match common::start_scope(&slice, &scope, request.pid, owner) {
+        Ok(group) => group,
+        Err(common::ScopeError::Refused(lines)) => return failed(Ecg::Fail, &lines),
+        Err(common::ScopeError::Other(e)) => {
+            return Err(e.context(format!("can't create cgroup {}", spec.typed)));
         }
     };
     if request.set_default && scope::set_default(owner, &group).is_err() {

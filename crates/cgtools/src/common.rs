@@ -319,6 +319,58 @@ pub fn getopt(
     Ok((opts, g.operands()))
 }
 
+/// Why a systemd scope could not be started.
+#[derive(Debug)]
+pub enum ScopeError {
+    /// systemd could not be reached, or refused or failed the start: its lines, which
+    /// libcgroup's tools print on standard output after `Error: `.
+    Refused(Vec<String>),
+    /// Anything else (the idle process could not be started, ...).
+    Other(Error),
+}
+
+/// Start the transient scope `scope` in `slice`, delegated to its owner, made of `pid` or
+/// else of an idle process of ours (a copy of this program named
+/// [`crate::cgcreate::IDLE_NAME`], which the binary's `main` must recognise), and wait for
+/// systemd's job. Returns the scope's group: `SLICE/SCOPE` below the system's root, or for a
+/// user's manager the group that manager reports. A failure kills the idle process again.
+pub fn start_scope(
+    slice: &str,
+    scope: &str,
+    pid: Option<u32>,
+    owner: Owner,
+) -> std::result::Result<GroupPath, ScopeError> {
+    let idle = match pid {
+        Some(_) => None,
+        None => {
+            Some(sys::process::spawn_idle(crate::cgcreate::IDLE_NAME).map_err(ScopeError::Other)?)
+        }
+    };
+    let unit = systemd::Scope {
+        name: scope.to_owned(),
+        slice: slice.to_owned(),
+        description: "scope created by libcgroup".to_owned(),
+        pids: vec![pid.or(idle.map(|c| c.0 as u32)).unwrap_or_default()],
+        delegate: true,
+    };
+    let started = systemd::Manager::connect(bus_of(owner)).and_then(|manager| {
+        manager.start_scope(&unit)?;
+        match owner {
+            Owner::System => Ok(format!("{slice}/{scope}")),
+            Owner::User => manager.control_group(scope),
+        }
+    });
+    match started {
+        Ok(group) => GroupPath::parse(&group).map_err(|why| ScopeError::Other(usage_msg(why))),
+        Err(e) => {
+            if let Some(child) = idle {
+                child.kill_and_reap();
+            }
+            Err(ScopeError::Refused(e.lines()))
+        }
+    }
+}
+
 /// Read the hierarchies; none mounted is libcgroup's "Cgroup is not mounted".
 pub fn hierarchies() -> Result<Hierarchies> {
     let all = Hierarchies::discover()?;

@@ -12,6 +12,14 @@ pub fn user_name(uid: u32) -> Option<String> {
         .map(|u| u.name)
 }
 
+/// The name of group `gid`, if the group database has one.
+pub fn group_name(gid: u32) -> Option<String> {
+    Group::from_gid(Gid::from_raw(gid))
+        .ok()
+        .flatten()
+        .map(|g| g.name)
+}
+
 /// The login shell of user `uid`, if set.
 pub fn user_shell(uid: u32) -> Option<PathBuf> {
     let user = User::from_uid(Uid::from_raw(uid)).ok().flatten()?;

@@ -232,7 +232,7 @@ fn create(
         };
         for (name, value) in &controller.settings {
             if let Err(e) = group.set(name, value) {
-                return Err(setting_failed(def, name, value, &dir, e));
+                return Err(setting_failed(def, hierarchy.version, name, value, &dir, e));
             }
         }
     }
@@ -240,20 +240,25 @@ fn create(
 }
 
 /// A setting the kernel (or the translation) refused, reported as libcgroup 3.2.0 reports
-/// it: after its failed write it tries the setting's v1/v2 counterpart, so a setting with
-/// one fails as the group's creation with the write's error ("Failed to create cgroup"), and
-/// one without as a failed conversion (ECGINVAL).
+/// it: after a failed write it reads the setting as a name of the other cgroup version and
+/// converts it to this hierarchy's, then tries again. So a name the other version has
+/// (`cpuset.cpus`, `cpu.weight` on v1) fails as the group's creation, with the write's
+/// error ("Failed to create cgroup"); any other name (`cpu.shares` on v1, `pids.max`) as a
+/// failed conversion (ECGINVAL).
 fn setting_failed(
     def: &GroupDef,
+    version: Version,
     name: &str,
     value: &str,
     dir: &std::path::Path,
     e: Error,
 ) -> ApplyError {
     let why = format!("cannot set {name} = \"{value}\" in {}: {e}", dir.display());
-    let has_counterpart = [Version::V1, Version::V2]
-        .iter()
-        .any(|v| counterpart(name, *v).is_some());
+    let other = match version {
+        Version::V1 => Version::V2,
+        Version::V2 => Version::V1,
+    };
+    let has_counterpart = counterpart(name, other).is_some();
     if has_counterpart {
         ApplyError {
             upstream: format!("Failed to create cgroup {}", def.name),

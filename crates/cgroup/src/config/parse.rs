@@ -66,8 +66,8 @@ enum Section {
 
 fn describe(kind: &Kind) -> String {
     match kind {
-        Kind::End => "the end of the file".to_owned(),
-        Kind::Char(b'"') => "an unterminated quote".to_owned(),
+        Kind::End => "end of file".to_owned(),
+        Kind::Char(b'"') => "'\"' (a quote that is never closed)".to_owned(),
         _ => String::new(),
     }
 }
