@@ -499,6 +499,28 @@ fn config_settings_translated_as_cgset() {
     }
 }
 
+/// As 3.2.0 loads a file, a value of several lines (a statistic as cgsnapshot writes it out)
+/// and a read-only setting are passed over without a word, and the rest is written: so a
+/// snapshot loads back.
+#[test]
+fn config_multiline_and_read_only_settings_passed_over_as_libcgroup() {
+    let g = TestGroup::new("cfml");
+    let d = scratch();
+    let file = config(
+        d.path(),
+        "ml.conf",
+        "group @cfml { pids { pids.events = \"max 0\nmax 1\"; pids.current = \"3\"; \
+         pids.max = \"42\"; } }\n",
+    );
+    let Some((theirs, mine)) = side_by_side(&[&g], &["-l", s(&file)], || {}) else {
+        return;
+    };
+    assert_eq!(mine, theirs);
+    mine.0.assert_code(0);
+    assert_eq!((mine.0.stdout.as_str(), mine.0.stderr.as_str()), ("", ""));
+    assert!(mine.1.contains("pids.max 0:0 644 = 42\n"), "{}", mine.1);
+}
+
 /// The `mount` section: a named v1 hierarchy mounted where asked (in a private mount
 /// namespace, so nothing reaches the host's table), its directory made; a file whose group
 /// then fails unmounts it again and removes the directories it made.

@@ -526,11 +526,6 @@ struct Parser {
     /// (3.2.0: "cannot mount cpu to /sys/fs/cgroup/cpu: Device or resource busy", status
     /// 101); the round trip then loads the group sections alone.
     refuses_mounted: bool,
-    /// Whether it refuses a value of several lines. Ours does (as of h-conf c2eef51:
-    /// "value of memory.oom_control contains a newline", status 91) where 3.2.0 skips such
-    /// values, statistics no write restores; the round trip then leaves them out of what it
-    /// loads. To be dropped once ours skips them as 3.2.0 does.
-    refuses_multiline: bool,
 }
 
 /// The parsers the round trip runs with: libcgroup 3.2.0's, and ours once it is built (it
@@ -541,7 +536,6 @@ fn parsers() -> Vec<Parser> {
         list.push(Parser {
             program,
             refuses_mounted: true,
-            refuses_multiline: false,
         });
     }
     let mine = ours("cgsnapshot").with_file_name("cgconfigparser");
@@ -549,7 +543,6 @@ fn parsers() -> Vec<Parser> {
         list.push(Parser {
             program: mine,
             refuses_mounted: true,
-            refuses_multiline: true,
         });
     } else {
         eprintln!("NOTE: our cgconfigparser is not built: the round trip runs with 3.2.0's only");
@@ -664,11 +657,7 @@ fn snapshot_round_trip() {
         } else {
             text.clone()
         };
-        let load = if parser.refuses_multiline {
-            tree.file("load.conf", &without_multiline_values(&load))
-        } else {
-            tree.file("load.conf", &load)
-        };
+        let load = tree.file("load.conf", &load);
         let parsed = tree.in_view(
             tree.dir.path(),
             &[&parser.program.display().to_string(), "-l", &load],
@@ -831,23 +820,4 @@ fn snapshot_operand_twice() {
         "{theirs:#?}\n{mine:#?}"
     );
     assert_eq!(mine, tree.snapshot("ours", &["-s", "-b", &empty, "cpu"]));
-}
-
-/// `text` without the settings whose value has several lines.
-fn without_multiline_values(text: &str) -> String {
-    let mut out = String::new();
-    let mut inside = false;
-    for line in text.split_inclusive('\n') {
-        let opens = line.starts_with("\t\t") && line.contains("=\"") && !line.ends_with("\";\n");
-        if opens {
-            inside = true;
-        }
-        if !inside {
-            out.push_str(line);
-        }
-        if inside && line.ends_with("\";\n") {
-            inside = false;
-        }
-    }
-    out
 }

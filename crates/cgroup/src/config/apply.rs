@@ -231,12 +231,32 @@ fn create(
             continue;
         };
         for (name, value) in &controller.settings {
-            if let Err(e) = group.set(name, value) {
-                return Err(setting_failed(def, hierarchy.version, name, value, &dir, e));
+            if !loadable(&group, name, value) {
+                continue;
+            }
+            match group.set(name, value) {
+                // A setting the kernel has deprecated (and still lists) is passed over.
+                Err(e) if e.errno() == Some(sys::errno::ENOTSUP) => {}
+                Err(e) => return Err(setting_failed(def, hierarchy.version, name, value, &dir, e)),
+                Ok(()) => {}
             }
         }
     }
     Ok(())
+}
+
+/// Whether a setting of the file is written at all. As libcgroup 3.2.0 loads a file, a value
+/// of several lines (a statistic such as `memory.oom_control`, which cgsnapshot writes out
+/// as read) and a file without its owner's write bit (read-only) are passed over without a
+/// word, so that a snapshot loads back.
+fn loadable(group: &crate::Group<'_>, name: &str, value: &str) -> bool {
+    if value.trim_end_matches('\n').contains('\n') {
+        return false;
+    }
+    match std::fs::metadata(group.dir().join(name)) {
+        Ok(meta) => std::os::unix::fs::PermissionsExt::mode(&meta.permissions()) & 0o200 != 0,
+        Err(_) => true,
+    }
 }
 
 /// A setting the kernel (or the translation) refused, reported as libcgroup 3.2.0 reports
