@@ -433,6 +433,27 @@ pub enum CgroupMode {
     Hybrid,
 }
 
+/// The group path for `controller` in a `/proc/PID/cgroup` text: the v1 hierarchy that has
+/// it, or the unified one on a v2-only host (empty when there is none).
+pub fn group_in(text: &str, controller: &str) -> String {
+    let v2 = cgroup_mode() == CgroupMode::V2;
+    text.lines()
+        .find(|l| {
+            if v2 {
+                l.starts_with("0::")
+            } else {
+                l.split(':')
+                    .nth(1)
+                    .unwrap_or_default()
+                    .split(',')
+                    .any(|c| c == controller)
+            }
+        })
+        .and_then(|l| l.splitn(3, ':').nth(2))
+        .unwrap_or_default()
+        .to_owned()
+}
+
 /// The cgroup layout: from the mount table (the VM's init also says it in
 /// `NSUTILS_CGROUP_MODE`, which must agree).
 pub fn cgroup_mode() -> CgroupMode {

@@ -24,21 +24,7 @@ fn v2() -> bool {
 
 /// The entry of /proc/<pid>/cgroup for `controller` (v1), or the unified one (v2): the path.
 fn group_of(text: &str, controller: &str) -> String {
-    text.lines()
-        .find(|l| {
-            if v2() {
-                l.starts_with("0::")
-            } else {
-                l.split(':')
-                    .nth(1)
-                    .unwrap_or_default()
-                    .split(',')
-                    .any(|c| c == controller)
-            }
-        })
-        .and_then(|l| l.splitn(3, ':').nth(2))
-        .unwrap_or_default()
-        .to_owned()
+    tests::group_in(text, controller)
 }
 
 fn cgroup_of(pid: u32) -> String {

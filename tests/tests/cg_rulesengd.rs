@@ -38,22 +38,7 @@ fn cpu_group(pid: u32) -> String {
 /// The group path of `pid` in the hierarchy of `controller` (the unified one on v2).
 fn group_of(pid: u32, controller: &str) -> String {
     let text = fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap_or_default();
-    let v2 = cgroup_mode() == CgroupMode::V2;
-    text.lines()
-        .find(|l| {
-            if v2 {
-                l.starts_with("0::")
-            } else {
-                l.split(':')
-                    .nth(1)
-                    .unwrap_or_default()
-                    .split(',')
-                    .any(|c| c == controller)
-            }
-        })
-        .and_then(|l| l.splitn(3, ':').nth(2))
-        .unwrap_or_default()
-        .to_owned()
+    tests::group_in(&text, controller)
 }
 
 /// Wait (up to 10 s) until `pid` is in `group` (`/name` form) of the cpu hierarchy; false on
