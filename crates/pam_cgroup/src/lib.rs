@@ -6,11 +6,15 @@
 //! This file is the module's logic, in safe Rust; `ffi.rs` is the C interface PAM calls
 //! (built only for glibc, the only C library PAM applications use here).
 
+// `unsafe` is for the C interface only: denied here, allowed in `ffi` alone.
+#![deny(unsafe_code)]
+
 use std::path::Path;
 
 use cgroup::{Hierarchies, rules};
 
 #[cfg(target_env = "gnu")]
+#[allow(unsafe_code)]
 mod ffi;
 
 /// What the module answers PAM (the values of `<security/_pam_types.h>`).

@@ -100,10 +100,11 @@ mmdebstrap --mode=root --variant=minbase --include="$packages" \
 chroot "$work/rootfs" /usr/lib/systemd/systemd-update-done
 kver=$(cat "$work/kver")
 
-# The root: its size plus 1 GiB of room for the payload and the tests, sparse.
+# The root: its size plus 4 GiB of room for the payload (the debug test executables alone
+# passed 1 GiB with issue 15) and the tests, sparse.
 mib=$(( $(du -sk "$work/rootfs" | cut -f1) / 1024 ))
 rm -f "$out/rootfs.img"
-mkfs.ext4 -q -F -L nsutils-root -E root_owner=0:0 -d "$work/rootfs" "$out/rootfs.img" "$(( mib * 5 / 4 + 1024 ))M"
+mkfs.ext4 -q -F -L nsutils-root -E root_owner=0:0 -d "$work/rootfs" "$out/rootfs.img" "$(( mib * 5 / 4 + 4096 ))M"
 
 # Stage 1: busybox and the modules to mount the root, dependencies first, decompressed
 # for busybox's insmod.
