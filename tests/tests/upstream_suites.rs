@@ -94,12 +94,16 @@ fn util_linux_2_42_2_tests_pass_with_util_linux() {
 
 /// libcgroup 3.2.0's CLI ftests on this host's cgroup layout, each result as
 /// `tests/ftests/expected` lists it for `nsutils` (or for `libcgroup` with `reference`).
+/// The systemd guest is a v2 host with what Debian has (useradd, for one): its own rows
+/// first, then the v2 ones.
 fn libcgroup_suite(reference: bool) {
-    libcgroup_tests(
-        reference,
-        &format!("{:?}", cgroup_mode()).to_lowercase(),
-        &[],
-    );
+    let layout = format!("{:?}", cgroup_mode()).to_lowercase();
+    let mode = if tests::systemd_host() {
+        format!("systemd {layout}")
+    } else {
+        layout
+    };
+    libcgroup_tests(reference, &mode, &[]);
 }
 
 /// `tests/ftests/run.sh` with these tests (none: its default list) compared with the rows of
