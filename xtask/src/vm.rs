@@ -633,9 +633,10 @@ fn pack(
 }
 
 /// The payload every guest runs: the test executables, our binaries, the example scripts
-/// (tests/examples.rs runs them from the checkout), the runners of upstream's suites with
-/// their expected results (tests/upstream_suites.rs) and the references, all at their host
-/// paths; returns the libraries the references load.
+/// (tests/examples.rs runs them from the checkout), the systemd units of contrib/
+/// (tests/services.rs installs them), the runners of upstream's suites with their expected
+/// results (tests/upstream_suites.rs) and the references, all at their host paths; returns
+/// the libraries the references load.
 fn pack_payload(root: &Path, built: &Built, stage: &Path) -> Result<BTreeSet<PathBuf>> {
     for file in built.tests.iter().chain(&built.bins) {
         add_file(stage, file)?;
@@ -647,6 +648,8 @@ fn pack_payload(root: &Path, built: &Built, stage: &Path) -> Result<BTreeSet<Pat
         "tests/ultests/run.sh",
         "tests/ftests/run.sh",
         "tests/ftests/expected",
+        "contrib/systemd/cgconfig.service",
+        "contrib/systemd/cgred.service",
     ] {
         add_file(stage, &root.join(file))?;
     }
