@@ -47,14 +47,17 @@ fn systemctl(args: &[&str]) -> String {
     format!("{}{}", out.stdout, out.stderr).trim().to_owned()
 }
 
-/// Wait up to 10 s for `done`.
-fn eventually(what: &str, done: impl Fn() -> bool) {
+/// Wait up to 10 s for `done`; on a timeout, say what systemd says of `unit`.
+fn eventually(what: &str, unit: &str, done: impl Fn() -> bool) {
     let start = Instant::now();
     while !done() {
-        assert!(
-            start.elapsed() < Duration::from_secs(10),
-            "timed out: {what}"
-        );
+        if start.elapsed() > Duration::from_secs(10) {
+            let status = systemctl(&["status", "--no-pager", "-l", unit]);
+            let journal = Run::new("journalctl")
+                .args(["--no-pager", "-n", "40", "-u", unit])
+                .run();
+            panic!("timed out: {what}\n{status}\n{}", journal.stdout);
+        }
         std::thread::sleep(Duration::from_millis(50));
     }
 }
@@ -105,7 +108,9 @@ fn cgconfig_and_cgred_run_as_systemd_services() {
 
     // cgred: the daemon runs, listens, and moves a matching process as it starts.
     assert_eq!(systemctl(&["start", "cgred.service"]), "");
-    eventually("the daemon's socket", || Path::new(SOCKET).exists());
+    eventually("the daemon's socket", "cgred.service", || {
+        Path::new(SOCKET).exists()
+    });
     assert_eq!(systemctl(&["is-active", "cgred.service"]), "active");
     let mut child = std::process::Command::new(&program)
         .arg("60")
@@ -113,7 +118,7 @@ fn cgconfig_and_cgred_run_as_systemd_services() {
         .expect("the program");
     let pid = child.id();
     let moved = format!("0::/{}\n", g.name);
-    eventually("the process in its group", || {
+    eventually("the process in its group", "cgred.service", || {
         fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap_or_default() == moved
     });
     // ExecReload= sends SIGUSR2: the daemon reads the rules again and keeps running.

@@ -302,24 +302,33 @@ fn ecg_code(e: &Error) -> u32 {
     .code()
 }
 
-/// The template files' directory must exist, as for libcgroup's daemon (which exits there).
+/// The template files' directory must be readable if it is there, as for libcgroup's daemon
+/// (which exits there). A missing one holds no templates: libcgroup's refuses to start then,
+/// so it could not run on a host with a cgrules.conf and nothing else (NOTES).
 fn check_template_dir(prog: &Prog) -> Result<()> {
-    std::fs::read_dir(CGCONFIG_DIR)
-        .map(drop)
-        .map_err(|e| Error::Plain {
-            text: format!(
-                "{}: cannot open {CGCONFIG_DIR}: {}",
-                prog.argv0_display(),
-                sys::errno::io_strerror(&e)
-            ),
-            status: 1,
-        })
+    match std::fs::read_dir(CGCONFIG_DIR) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        other => other,
+    }
+    .map(drop)
+    .map_err(|e| Error::Plain {
+        text: format!(
+            "{}: cannot open {CGCONFIG_DIR}: {}",
+            prog.argv0_display(),
+            sys::errno::io_strerror(&e)
+        ),
+        status: 1,
+    })
 }
 
 /// The templates of /etc/cgconfig.conf and /etc/cgconfig.d/*.conf; a file that cannot be
 /// read or parsed fails as libcgroup's daemon fails.
 fn load_templates(all: &Hierarchies) -> Result<Vec<GroupDef>> {
-    let mut files = vec![PathBuf::from(CGCONFIG_FILE)];
+    // No /etc/cgconfig.conf is no template, as no /etc/cgconfig.d.
+    let mut files: Vec<PathBuf> = Some(PathBuf::from(CGCONFIG_FILE))
+        .filter(|f| f.exists())
+        .into_iter()
+        .collect();
     files.extend(config::files_in(Path::new(CGCONFIG_DIR)).unwrap_or_default());
     config::templates_of(&files, all).map_err(|(file, e)| {
         if let config::LoadError::Read(_) = e {
