@@ -480,8 +480,13 @@ fn cgget_side_by_side_with_libcgroup() {
         args(&["-g", &format!("nsutilsnosuch:{n}")]),
         args(&["-g", &format!("cpu,nsutilsnosuch:{n}")]),
     ];
-    // cpu.stat's period counter may tick between the two runs (the group has a CPU quota):
-    // its number is not compared, everything else is.
+    same_but_the_period_count("cgget", &cases);
+}
+
+/// `tool` side by side on each case, as [`same_as_libcgroup`], but for cpu.stat's period
+/// counter, which may tick between the two runs (the group has a CPU quota): its number is
+/// not compared, everything else is.
+fn same_but_the_period_count(tool: &str, cases: &[Vec<String>]) {
     let steady = |out: &Output| {
         let mut out = out.clone();
         out.stdout = out
@@ -494,13 +499,13 @@ fn cgget_side_by_side_with_libcgroup() {
             .collect();
         out
     };
-    for case in &cases {
+    for case in cases {
         let Some(((theirs, _), (mine, _))) =
-            tests::libcgroup_and_ours("cgget", case, || (), String::new)
+            tests::libcgroup_and_ours(tool, case, || (), String::new)
         else {
             return;
         };
-        assert_eq!(steady(&mine), steady(&theirs), "cgget {case:?}");
+        assert_eq!(steady(&mine), steady(&theirs), "{tool} {case:?}");
     }
 }
 
@@ -525,7 +530,7 @@ fn cgxget_side_by_side_with_libcgroup() {
         args(&["-g", "nsutilsnosuch", n]),
         args(&["-2", "-g", &format!("cpu,nsutilsnosuch:{n}")]),
     ];
-    same_as_libcgroup("cgxget", &cases);
+    same_but_the_period_count("cgxget", &cases);
 }
 
 /// What cgxget does where libcgroup 3.2.0 fails silently (cgxget(1) NOTES): a message for
