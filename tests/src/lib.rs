@@ -527,12 +527,49 @@ fn remove_tree(dir: &Path, root: &Path) {
             }
         }
     }
-    let procs = std::fs::read_to_string(dir.join("cgroup.procs")).unwrap_or_default();
-    for pid in procs.lines() {
-        let _ = std::fs::write(root.join("cgroup.procs"), pid);
+    // A process killed a moment ago may still be leaving the group (the kernel refuses the
+    // rmdir with EBUSY until it has): move what is listed and try again, for up to 2 s.
+    for _ in 0..100 {
+        let procs = std::fs::read_to_string(dir.join("cgroup.procs")).unwrap_or_default();
+        for pid in procs.lines() {
+            let _ = std::fs::write(root.join("cgroup.procs"), pid);
+        }
+        match std::fs::remove_dir(dir) {
+            Err(e) if e.kind() == std::io::ErrorKind::ResourceBusy => {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            _ => return,
+        }
     }
-    let _ = std::fs::remove_dir(dir);
 }
+
+/// The binaries `make install` puts in BINDIR, as the Makefile's BIN_TOOLS lists them.
+pub const BIN_TOOLS: [&str; 14] = [
+    "unshare",
+    "nsenter",
+    "lsns",
+    "cgcreate",
+    "cgset",
+    "cgexec",
+    "cgdelete",
+    "cgget",
+    "cgclassify",
+    "lscgroup",
+    "lssubsys",
+    "cgxget",
+    "cgxset",
+    "cgsnapshot",
+];
+
+/// The binaries `make install` puts in SBINDIR (SBIN_TOOLS).
+pub const SBIN_TOOLS: [&str; 6] = [
+    "pivot_root",
+    "switch_root",
+    "pivot",
+    "ovlmount",
+    "cgconfigparser",
+    "cgrulesengd",
+];
 
 /// Every cgroup (v1 and v2) mount point.
 pub fn cgroup_mounts() -> Vec<PathBuf> {

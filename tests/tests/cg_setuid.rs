@@ -191,24 +191,10 @@ fn cgexec_set_user_id_root_acts_as_the_user() {
 fn other_tools_refuse_to_run_set_user_id() {
     let groups = Groups::new("suid-tools");
     let start = groups.top.join("start");
-    let tools = [
-        "unshare",
-        "nsenter",
-        "lsns",
-        "pivot_root",
-        "switch_root",
-        "pivot",
-        "ovlmount",
-        "cgcreate",
-        "cgset",
-        "cgdelete",
-        "cgget",
-        "cgclassify",
-        "lscgroup",
-        "lssubsys",
-        "cgxget",
-        "cgxset",
-    ];
+    let tools = tests::BIN_TOOLS
+        .iter()
+        .chain(&tests::SBIN_TOOLS)
+        .filter(|t| **t != "cgexec");
     for tool in tools {
         for (mode, what, fix) in [
             ("4755", "set-user-ID", "chmod u-s"),

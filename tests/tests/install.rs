@@ -6,30 +6,8 @@ use std::path::{Path, PathBuf};
 
 use tests::{Run, have, ours, scratch};
 
-const BIN: [&str; 14] = [
-    "unshare",
-    "nsenter",
-    "lsns",
-    "cgcreate",
-    "cgset",
-    "cgexec",
-    "cgdelete",
-    "cgget",
-    "cgclassify",
-    "lscgroup",
-    "lssubsys",
-    "cgxget",
-    "cgxset",
-    "cgsnapshot",
-];
-const SBIN: [&str; 6] = [
-    "pivot_root",
-    "switch_root",
-    "pivot",
-    "ovlmount",
-    "cgconfigparser",
-    "cgrulesengd",
-];
+use tests::{BIN_TOOLS as BIN, SBIN_TOOLS as SBIN};
+
 fn workspace() -> PathBuf {
     let tests_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
     tests_dir.parent().unwrap_or(tests_dir).to_path_buf()
