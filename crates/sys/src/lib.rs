@@ -36,6 +36,7 @@ pub mod fsmount;
 pub mod idmap;
 pub mod mount;
 pub mod netnsid;
+mod nlmsg;
 pub mod ns;
 pub mod nsfs;
 pub mod process;

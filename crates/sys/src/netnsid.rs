@@ -5,13 +5,14 @@ use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd};
 
 use rustix::net::{AddressFamily, RecvFlags, SendFlags, SocketFlags, SocketType};
 
+use crate::nlmsg;
+
 // <linux/rtnetlink.h>, <linux/net_namespace.h>, <linux/netlink.h>
 const RTM_NEWNSID: u16 = 88;
 const RTM_GETNSID: u16 = 90;
 const NETNSA_NSID: u16 = 1;
 const NETNSA_FD: u16 = 3;
 const NLM_F_REQUEST: u16 = 1;
-const NLMSG_HDRLEN: usize = 16;
 /// `struct rtgenmsg` (one byte) padded to netlink's 4-byte alignment.
 const RTGENMSG_SPACE: usize = 4;
 
@@ -60,10 +61,8 @@ impl NsidQuery {
 /// `nlmsghdr` + `rtgenmsg` + one `NETNSA_FD` attribute.
 fn request(fd: i32) -> [u8; 28] {
     let mut msg = [0u8; 28];
-    msg[0..4].copy_from_slice(&28u32.to_ne_bytes());
-    msg[4..6].copy_from_slice(&RTM_GETNSID.to_ne_bytes());
-    msg[6..8].copy_from_slice(&NLM_F_REQUEST.to_ne_bytes());
-    // sequence number and port id stay 0; rtgen_family is AF_UNSPEC (0)
+    msg[..nlmsg::HEADER_LEN].copy_from_slice(&nlmsg::header(28, RTM_GETNSID, NLM_F_REQUEST, 0));
+    // rtgen_family is AF_UNSPEC (0)
     msg[20..22].copy_from_slice(&8u16.to_ne_bytes());
     msg[22..24].copy_from_slice(&NETNSA_FD.to_ne_bytes());
     msg[24..28].copy_from_slice(&fd.to_ne_bytes());
@@ -73,14 +72,12 @@ fn request(fd: i32) -> [u8; 28] {
 /// The `NETNSA_NSID` attribute of an `RTM_NEWNSID` reply; `None` for an error reply or a
 /// malformed one.
 fn parse_reply(reply: &[u8]) -> Option<NetNsId> {
-    let u16_at = |at: usize| -> Option<u16> {
-        Some(u16::from_ne_bytes(reply.get(at..at + 2)?.try_into().ok()?))
-    };
-    let len = u32::from_ne_bytes(reply.get(0..4)?.try_into().ok()?) as usize;
-    if len < NLMSG_HDRLEN || len > reply.len() || u16_at(4)? != RTM_NEWNSID {
+    let u16_at = |at: usize| nlmsg::u16_at(reply, at);
+    let len = usize::try_from(nlmsg::u32_at(reply, 0)?).ok()?;
+    if len < nlmsg::HEADER_LEN || len > reply.len() || u16_at(4)? != RTM_NEWNSID {
         return None;
     }
-    let mut at = NLMSG_HDRLEN + RTGENMSG_SPACE;
+    let mut at = nlmsg::HEADER_LEN + RTGENMSG_SPACE;
     while at + 4 <= len {
         let attr_len = usize::from(u16_at(at)?);
         if attr_len < 4 || at + attr_len > len {
@@ -110,7 +107,7 @@ mod tests {
             body.extend_from_slice(&value.to_ne_bytes());
         }
         let mut msg = Vec::new();
-        msg.extend_from_slice(&((NLMSG_HDRLEN + body.len()) as u32).to_ne_bytes());
+        msg.extend_from_slice(&((nlmsg::HEADER_LEN + body.len()) as u32).to_ne_bytes());
         msg.extend_from_slice(&msg_type.to_ne_bytes());
         msg.extend_from_slice(&[0u8; 10]);
         msg.extend_from_slice(&body);

@@ -11,6 +11,7 @@ use rustix::net::netlink::{self, SocketAddrNetlink};
 use rustix::net::{AddressFamily, RecvFlags, SendFlags, SocketFlags, SocketType};
 
 use crate::error::{Error, Result};
+use crate::nlmsg::{self, u16_at, u32_at, u64_at};
 
 /// The connector's index and value for process events (`CN_IDX_PROC`, `CN_VAL_PROC`).
 const CN_IDX_PROC: u32 = 1;
@@ -23,7 +24,7 @@ const NLMSG_ERROR: u16 = 2;
 const NLMSG_DONE: u16 = 3;
 const NLMSG_OVERRUN: u16 = 4;
 /// Sizes of `struct nlmsghdr` and `struct cn_msg` (without data).
-const NLMSG_HEADER: usize = 16;
+const NLMSG_HEADER: usize = nlmsg::HEADER_LEN;
 const CN_HEADER: usize = 20;
 /// `enum what` of `struct proc_event`.
 const EVENT_FORK: u32 = 0x1;
@@ -174,11 +175,7 @@ impl AsFd for ProcEvents {
 fn listen_request(pid: u32) -> Vec<u8> {
     let total = NLMSG_HEADER + CN_HEADER + 4;
     let mut msg = Vec::with_capacity(total);
-    msg.extend_from_slice(&u32::try_from(total).unwrap_or(u32::MAX).to_ne_bytes());
-    msg.extend_from_slice(&NLMSG_DONE.to_ne_bytes());
-    msg.extend_from_slice(&0u16.to_ne_bytes()); // flags
-    msg.extend_from_slice(&0u32.to_ne_bytes()); // seq
-    msg.extend_from_slice(&pid.to_ne_bytes());
+    msg.extend_from_slice(&nlmsg::header(total, NLMSG_DONE, 0, pid));
     msg.extend_from_slice(&CN_IDX_PROC.to_ne_bytes());
     msg.extend_from_slice(&CN_VAL_PROC.to_ne_bytes());
     msg.extend_from_slice(&0u32.to_ne_bytes()); // seq
@@ -187,23 +184,6 @@ fn listen_request(pid: u32) -> Vec<u8> {
     msg.extend_from_slice(&0u16.to_ne_bytes()); // flags
     msg.extend_from_slice(&PROC_CN_MCAST_LISTEN.to_ne_bytes());
     msg
-}
-
-fn u32_at(bytes: &[u8], at: usize) -> Option<u32> {
-    let b = bytes.get(at..at + 4)?;
-    Some(u32::from_ne_bytes([b[0], b[1], b[2], b[3]]))
-}
-
-fn u16_at(bytes: &[u8], at: usize) -> Option<u16> {
-    let b = bytes.get(at..at + 2)?;
-    Some(u16::from_ne_bytes([b[0], b[1]]))
-}
-
-fn u64_at(bytes: &[u8], at: usize) -> Option<u64> {
-    let b = bytes.get(at..at + 8)?;
-    let mut a = [0u8; 8];
-    a.copy_from_slice(b);
-    Some(u64::from_ne_bytes(a))
 }
 
 /// The events of one datagram: its netlink messages, each a connector message carrying a
