@@ -897,7 +897,10 @@ fn filter_characters_outside_the_language() {
         let out = Run::new(&reference)
             .args(["-p", "999999", "-Q", "NS == 1 @"])
             .run();
-        assert_eq!((out.code, out.stdout.as_str()), (Some(0), "@"), "{out:#?}");
+        // Only the echo is compared: util-linux's exit status here depends on whether some
+        // process exits while it reads /proc (its positive-ESRCH comparison, NOTES), which a
+        // busy CI machine running tests in parallel makes happen.
+        assert_eq!(out.stdout, "@", "{out:#?}");
         let out = Run::new(&reference)
             .args(["-p", "999999", "-Q", "NS = 1"])
             .run();
