@@ -55,6 +55,16 @@ pub enum Error {
         /// Exit status.
         status: u8,
     },
+    /// A failure followed by one more line, `prog: hint: CAUSE`: the cause of it that was
+    /// found to hold on this host and how to fix it. The failure's own line and exit status
+    /// are unchanged, so scripts that match them see no difference.
+    #[error("{error}")]
+    Hinted {
+        /// The failure, printed first, as it would be without the hint.
+        error: Box<Error>,
+        /// The cause and its fix, on the next line.
+        hint: String,
+    },
 }
 
 impl Error {
@@ -107,6 +117,37 @@ impl Error {
             },
             Error::Silent(_) => Error::Silent(new),
             Error::Plain { text, .. } => Error::Plain { text, status: new },
+            Error::Hinted { error, hint } => Error::Hinted {
+                error: Box::new(error.with_status(new)),
+                hint,
+            },
+        }
+    }
+
+    /// The same error followed by the line `prog: hint: HINT` (see [`Error::Hinted`]).
+    #[must_use]
+    pub fn with_hint(self, hint: impl Into<String>) -> Self {
+        Error::Hinted {
+            error: Box::new(self),
+            hint: hint.into(),
+        }
+    }
+
+    /// The same error, followed by the hint `diagnose` finds for it, if it finds one. The
+    /// diagnosis runs only here, after the failure, so a successful run never pays for it.
+    #[must_use]
+    pub fn hinted_by<H: fmt::Display>(self, diagnose: impl FnOnce(&Error) -> Option<H>) -> Self {
+        match diagnose(&self) {
+            Some(hint) => self.with_hint(hint.to_string()),
+            None => self,
+        }
+    }
+
+    /// The hint line of an [`Error::Hinted`].
+    pub fn hint(&self) -> Option<&str> {
+        match self {
+            Error::Hinted { hint, .. } => Some(hint),
+            _ => None,
         }
     }
 
@@ -138,6 +179,10 @@ impl Error {
                 what: format!("{what}: {inner}"),
                 status,
             },
+            Error::Hinted { error, hint } => Error::Hinted {
+                error: Box::new(error.context(what)),
+                hint,
+            },
             other => other,
         }
     }
@@ -150,6 +195,7 @@ impl Error {
             | Error::Usage { status, .. }
             | Error::Plain { status, .. } => *status,
             Error::Silent(status) => *status,
+            Error::Hinted { error, .. } => error.status(),
         }
     }
 
@@ -157,12 +203,19 @@ impl Error {
     pub fn errno(&self) -> Option<i32> {
         match self {
             Error::Os { errno, .. } => Some(*errno),
+            Error::Hinted { error, .. } => error.errno(),
             _ => None,
         }
     }
 
     /// Write the message to stderr as `prog` would.
     pub fn report(&self, prog: &Prog) {
+        if let Error::Hinted { error, hint } = self {
+            error.report(prog);
+            // Nothing useful can be done when stderr itself fails.
+            let _ = writeln!(io::stderr().lock(), "{}: hint: {hint}", prog.name);
+            return;
+        }
         let mut err = io::stderr().lock();
         // Nothing useful can be done when stderr itself fails.
         let _ = match self {
@@ -283,6 +336,24 @@ mod tests {
             "unknown signal: 15"
         );
         assert_eq!(Error::os("x", Errno(2)).with_status(127).status(), 127);
+    }
+
+    #[test]
+    fn a_hint_keeps_the_failure_its_errno_and_its_status() {
+        let e = Error::os("unshare failed", Errno(libc::ENOSPC)).with_status(3);
+        let hinted = e.clone().hinted_by(|e| {
+            (e.errno() == Some(libc::ENOSPC)).then_some("user.max_user_namespaces is 0")
+        });
+        assert_eq!(hinted.to_string(), e.to_string());
+        assert_eq!(hinted.status(), 3);
+        assert_eq!(hinted.errno(), Some(libc::ENOSPC));
+        assert_eq!(hinted.hint(), Some("user.max_user_namespaces is 0"));
+        assert_eq!(hinted.clone().with_status(1).status(), 1);
+        assert_eq!(
+            hinted.context("x").to_string(),
+            "x: unshare failed: No space left on device"
+        );
+        assert_eq!(e.clone().hinted_by(|_| None::<&str>), e);
     }
 
     #[test]

@@ -1,0 +1,132 @@
+//! Why the kernel refused a step, in words: the causes of an EPERM, EACCES, ENOSPC or EINVAL
+//! that a host can impose (sysctls, id ranges, set-user-ID helpers, masked `/proc`, AppArmor,
+//! seccomp, capabilities, mount propagation), each checked against the host's own files.
+//!
+//! A tool calls a diagnosis only after a step failed (see [`crate::Error::hinted_by`]); the
+//! first cause found to hold becomes one more line after the failure's own message. Every
+//! check reads its files through a [`Host`], so unit tests run the same checks over a fake
+//! tree of files for the causes these kernels cannot produce.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+/// Where a diagnosis reads the host's state: `/proc`, `/etc` and `/sys`, or the same layout
+/// under another directory in tests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Host {
+    root: PathBuf,
+}
+
+impl Host {
+    /// The running system.
+    pub fn real() -> Host {
+        Host {
+            root: PathBuf::from("/"),
+        }
+    }
+
+    /// A fake system whose `proc/`, `etc/` and `sys/` are under `root`.
+    pub fn at(root: impl Into<PathBuf>) -> Host {
+        Host { root: root.into() }
+    }
+
+    /// `path` (absolute, as on the real system) on this host.
+    pub fn path(&self, path: impl AsRef<Path>) -> PathBuf {
+        let path = path.as_ref();
+        self.root.join(path.strip_prefix("/").unwrap_or(path))
+    }
+
+    /// The contents of a file of this host, `None` when it cannot be read.
+    pub fn read(&self, path: impl AsRef<Path>) -> Option<String> {
+        fs::read_to_string(self.path(path)).ok()
+    }
+
+    /// A sysctl by its dotted name (`user.max_user_namespaces`), trimmed; `None` when this
+    /// kernel has no such sysctl or it cannot be read.
+    pub fn sysctl(&self, name: &str) -> Option<String> {
+        let path = format!("/proc/sys/{}", name.replace('.', "/"));
+        self.read(path).map(|v| v.trim().to_owned())
+    }
+
+    /// A numeric sysctl; `None` when it is missing or not a number.
+    pub fn sysctl_number(&self, name: &str) -> Option<i64> {
+        self.sysctl(name)?.parse().ok()
+    }
+
+    /// One field of `/proc/self/status` (`Seccomp`, `CapEff`, ...), its value trimmed.
+    pub fn self_status(&self, field: &str) -> Option<String> {
+        let status = self.read("/proc/self/status")?;
+        status.lines().find_map(|line| {
+            let (key, value) = line.split_once(':')?;
+            (key == field).then(|| value.trim().to_owned())
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fake(files: &[(&str, &str)]) -> (tempdir::Dir, Host) {
+        let dir = tempdir::Dir::new();
+        for (path, text) in files {
+            let path = dir.path().join(path.trim_start_matches('/'));
+            fs::create_dir_all(path.parent().unwrap()).unwrap();
+            fs::write(path, text).unwrap();
+        }
+        let host = Host::at(dir.path());
+        (dir, host)
+    }
+
+    /// A directory removed when dropped (the unit tests' fake hosts).
+    mod tempdir {
+        use std::path::{Path, PathBuf};
+
+        pub struct Dir(PathBuf);
+
+        impl Dir {
+            pub fn new() -> Dir {
+                use std::sync::atomic::{AtomicU32, Ordering};
+                static NEXT: AtomicU32 = AtomicU32::new(0);
+                let n = NEXT.fetch_add(1, Ordering::Relaxed);
+                let path = std::env::temp_dir()
+                    .join(format!("nsutils-diagnose-{}-{n}", std::process::id()));
+                std::fs::create_dir_all(&path).unwrap();
+                Dir(path)
+            }
+
+            pub fn path(&self) -> &Path {
+                &self.0
+            }
+        }
+
+        impl Drop for Dir {
+            fn drop(&mut self) {
+                let _ = std::fs::remove_dir_all(&self.0);
+            }
+        }
+    }
+
+    #[test]
+    fn sysctls_and_status_fields_are_read_from_the_hosts_files() {
+        let (_dir, host) = fake(&[
+            ("/proc/sys/user/max_user_namespaces", "0\n"),
+            ("/proc/sys/kernel/unprivileged_userns_clone", "x\n"),
+            (
+                "/proc/self/status",
+                "Name:\tunshare\nSeccomp:\t2\nSeccomp_filters:\t1\n",
+            ),
+        ]);
+        assert_eq!(host.sysctl_number("user.max_user_namespaces"), Some(0));
+        assert_eq!(
+            host.sysctl("kernel.unprivileged_userns_clone").as_deref(),
+            Some("x")
+        );
+        assert_eq!(host.sysctl_number("kernel.unprivileged_userns_clone"), None);
+        assert_eq!(host.sysctl("kernel.no_such_sysctl"), None);
+        assert_eq!(host.self_status("Seccomp").as_deref(), Some("2"));
+        assert_eq!(host.self_status("Seccomp_filters").as_deref(), Some("1"));
+        assert_eq!(host.self_status("CapEff"), None);
+        assert_eq!(Host::real().path("/proc/self"), Path::new("/proc/self"));
+    }
+}
