@@ -41,6 +41,9 @@ struct Spec {
     /// The short form takes an attached optional argument too (getopt's `o::`); otherwise
     /// an optional argument exists only on the long form.
     short_optional: bool,
+    /// An option of nsutils' own, which the reference tool does not have (see
+    /// [`Getopt::own_options`]).
+    own: bool,
 }
 
 /// A flag that takes no argument.
@@ -147,6 +150,7 @@ fn spec_of(arg: &Arg) -> Option<Spec> {
         longs,
         has_arg,
         short_optional,
+        own: false,
     })
 }
 
@@ -195,6 +199,19 @@ impl Getopt {
             operands: Vec::new(),
             done: false,
         }
+    }
+
+    /// Mark the options `ids` as nsutils' own. An abbreviation that a reference option also
+    /// matches means what it means to the reference tool (its option, or its "ambiguous"
+    /// list), so adding an option never breaks a script written for util-linux or libcgroup
+    /// (`--pi` stays `--pid` next to our `--pid-file`); an own option is reached by its whole
+    /// name or by a prefix no reference option has.
+    #[must_use]
+    pub fn own_options(mut self, ids: &[&str]) -> Self {
+        for spec in &mut self.specs {
+            spec.own = ids.contains(&spec.id.as_str());
+        }
+        self
     }
 
     /// The operands: with [`Order::StopAtOperand`], the first operand and everything after it.
@@ -252,13 +269,17 @@ impl Getopt {
         let spec = match exact {
             Some(s) => s,
             None => {
-                // Every long name this prefix could mean, in definition order.
-                let candidates: Vec<(&Spec, &String)> = self
+                // Every long name this prefix could mean, in definition order; only the
+                // reference tool's own when it has any (see `own_options`).
+                let mut candidates: Vec<(&Spec, &String)> = self
                     .specs
                     .iter()
                     .flat_map(|s| s.longs.iter().map(move |l| (s, l)))
                     .filter(|(_, l)| !name.is_empty() && l.as_bytes().starts_with(name))
                     .collect();
+                if candidates.iter().any(|(s, _)| !s.own) {
+                    candidates.retain(|(s, _)| !s.own);
+                }
                 let first = match candidates.first() {
                     None => return Err(Error::usage(format!("unrecognized option '--{shown}'"))),
                     Some((s, _)) => *s,
@@ -667,6 +688,37 @@ mod tests {
             msg(&["--map-us"]),
             "option '--map-us' is ambiguous; possibilities: '--map-user' '--map-users'"
         );
+    }
+
+    #[test]
+    fn own_options_never_take_a_reference_abbreviation() {
+        let cmd = cmd()
+            .arg(optional("mount-file", None, "mount-file", "file", "ours"))
+            .arg(flag("zap", None, "zap", "ours"));
+        let run = |args: &[&str]| {
+            Getopt::new(
+                &cmd,
+                args.iter().map(OsString::from).collect(),
+                Order::StopAtOperand,
+            )
+            .own_options(&["mount-file", "zap"])
+            .next()
+        };
+        let ambiguous = |r: Option<Result<Opt>>| match r {
+            Some(Err(Error::Usage { message, .. })) => message,
+            other => panic!("{other:?}"),
+        };
+        // The reference's own choices and ambiguity lists, as if ours were not there.
+        assert_eq!(run(&["--mount-p"]), Some(ok("mount-proc", None)));
+        assert_eq!(
+            ambiguous(run(&["--m"])),
+            "option '--m' is ambiguous; possibilities: '--mount' '--mount-proc' '--map-user' '--map-users'"
+        );
+        assert_eq!(run(&["--mount-"]), Some(ok("mount-proc", None)));
+        // Ours by their whole names and by prefixes no reference option has.
+        assert_eq!(run(&["--mount-file=x"]), Some(ok("mount-file", Some("x"))));
+        assert_eq!(run(&["--mount-f"]), Some(ok("mount-file", None)));
+        assert_eq!(run(&["--z"]), Some(ok("zap", None)));
     }
 
     #[test]
