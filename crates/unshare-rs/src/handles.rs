@@ -37,13 +37,15 @@ impl Handles {
     /// Write both for the process `pid`, which runs the program in the namespaces of
     /// `namespaces`: the descriptor is closed after; the pid file stays until the value is
     /// dropped.
+    /// The pid file comes first, so that a script that has read the descriptor to its end
+    /// finds the file in place.
     fn write(&mut self, pid: u32, namespaces: NsSet) -> Result<()> {
+        if let Some(file) = &mut self.pid_file {
+            file.publish(pid)?;
+        }
         if let Some(fd) = self.info_fd.take() {
             let inodes = ns::namespace_inodes(pid, namespaces)?;
             fd.write_and_close(&info_json(pid, &inodes))?;
-        }
-        if let Some(file) = &mut self.pid_file {
-            file.publish(pid)?;
         }
         Ok(())
     }

@@ -482,6 +482,36 @@ mod tests {
     }
 
     #[test]
+    fn handles() {
+        let p = plan(&["--pid-file", "/run/p", "--info-fd=3", "-f", "true"]).unwrap();
+        assert_eq!(p.pid_file, Some(PathBuf::from("/run/p")));
+        assert_eq!(p.info_fd, Some(3));
+        assert_eq!(p.program, ["true"]);
+        // The last one wins, as for other options with a value.
+        let p = plan(&[
+            "--pid-file=a",
+            "--pid-file=b",
+            "--info-fd",
+            " +4",
+            "--info-fd",
+            "5",
+        ]);
+        assert_eq!(
+            p.as_ref().ok().map(|p| (&p.pid_file, p.info_fd)),
+            Some((&Some("b".into()), Some(5)))
+        );
+        assert_eq!(plan(&[]).unwrap().info_fd, None);
+        assert_eq!(
+            err(&["--info-fd", "-3"]),
+            "failed to parse file descriptor: '-3': Numerical result out of range"
+        );
+        assert_eq!(
+            err(&["--info-fd", "3 "]),
+            "failed to parse file descriptor: '3 '"
+        );
+    }
+
+    #[test]
     fn environment_options() {
         assert_eq!(plan(&["true"]).unwrap().environment, None);
         assert_eq!(plan(&["--clear-env"]).unwrap().environment, Some(vec![]));
