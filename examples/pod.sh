@@ -5,7 +5,8 @@
 #   1. unshare --net=FILE --ipc=FILE --uts=FILE  makes the shared namespaces and binds them
 #      to files in a directory of ours; the process that made them exits, they stay.
 #   2. nsenter --net=FILE --ipc=FILE --uts=FILE  joins them, and unshare -fpm --mount-proc
-#      gives each container a pid namespace (it is pid 1 there) and a mount namespace.
+#      gives each container a pid namespace (it is pid 1 there) and a mount namespace;
+#      its --info-fd tells the script the container's pid once the namespaces exist.
 #   3. lsns and nsenter show the structure: both containers share net, ipc and uts, and
 #      differ in pid and mnt.
 # Everything is removed on exit, also on Ctrl-C and on failure: the script runs itself in a
@@ -53,29 +54,26 @@ nsenter --net="$dir/net" ip link set lo up 2>/dev/null || true
 echo "pod: net, ipc and uts namespaces bound at $dir/{net,ipc,uts}"
 
 # 2. Two containers, each with its own pid namespace (sleep is its pid 1) and its own mount
-#    namespace with a proc of its own, both inside the pod's namespaces.
+#    namespace with a proc of its own, both inside the pod's namespaces. unshare --info-fd
+#    writes, once the container's namespaces exist, a JSON object with its pid 1 as the host
+#    sees it ("child-pid") and the new namespaces' inodes, then closes the descriptor: read
+#    from a FIFO, that is the container's handle, with no polling (a container that fails to
+#    start closes it empty).
 for name in a b; do
+    mkfifo "$dir/$name.info"
     nsenter --net="$dir/net" --ipc="$dir/ipc" --uts="$dir/uts" \
-        unshare --fork --pid --mount --mount-proc --kill-child sleep 600 </dev/null >/dev/null &
+        unshare --fork --pid --mount --mount-proc --kill-child --info-fd 3 sleep 600 \
+        </dev/null >/dev/null 3>"$dir/$name.info" &
     pids="$pids $!"
+    info=$(cat "$dir/$name.info")
+    pid=$(printf '%s\n' "$info" | sed -n 's/^ *"child-pid": \([0-9]*\).*/\1/p')
+    if [ -z "$pid" ]; then
+        echo "pod.sh: container $name did not start" >&2
+        exit 1
+    fi
+    eval "$name=\$pid"
+    echo "info-fd of $name: $(printf '%s' "$info" | tr '\n' ' ' | tr -s ' ')"
 done
-
-# A container's pid 1 as the host sees it: the child of its unshare.
-pid_one() {
-    for _ in $(seq 250); do
-        child=$(cat "/proc/$1/task/$1/children" 2>/dev/null || true)
-        if [ -n "$child" ]; then
-            echo "${child%% *}"
-            return
-        fi
-        sleep 0.02
-    done
-    echo "pod.sh: the container of unshare $1 did not start" >&2
-    return 1
-}
-set -- $pids
-a=$(pid_one "$1")
-b=$(pid_one "$2")
 for c in a b; do
     eval "pid=\$$c"
     echo "container $c: host pid $pid, pid $(grep NSpid "/proc/$pid/status" | tr -s '\t ' ' ' | cut -d' ' -f3) in its own pid namespace"

@@ -28,6 +28,8 @@ complete -c unshare -l monotonic -d 'CLOCK_MONOTONIC offset in seconds (needs --
 complete -c unshare -l boottime -d 'CLOCK_BOOTTIME offset in seconds (needs --time)' -r
 complete -c unshare -s l -l load-interp -d 'register a binfmt_misc interpreter (implies --mount-binfmt)' -r
 complete -c unshare -l whitelist-env -d 'start <program> with only the variables named in the comma-separated <list> (repeatable)' -r
+complete -c unshare -l pid-file -d 'write the pid of the process that runs <program> to <file> once its namespaces exist' -r -F
+complete -c unshare -l info-fd -d 'write that pid and the new namespaces\' inodes to descriptor <fd> as JSON, then close it' -r
 complete -c unshare -s h -l help -d 'display this help'
 complete -c unshare -s V -l version -d 'display version'
 complete -c unshare -s f -l fork -d 'run <program> as a child and wait for it'

@@ -282,6 +282,18 @@ impl Run {
             .unwrap_or_else(|e| panic!("cannot start {:?}: {e}", self.cmd))
     }
 
+    /// Start it without waiting, its standard input, output and error pipes held by the
+    /// test: for a program that runs until its input ends, while the test reads its output.
+    pub fn start(mut self) -> std::process::Child {
+        self.command()
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        self.cmd
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {:?}: {e}", self.cmd))
+    }
+
     /// Run to the end.
     pub fn run(mut self) -> Output {
         let mut child = self

@@ -247,6 +247,25 @@ fn pod_shares_net_ipc_uts_between_two_containers() {
         .collect();
     assert_eq!(pids.len(), 2, "{text}");
     assert!(text.contains(", pid 1 in its own pid namespace"), "{text}");
+    // Those pids came from unshare --info-fd, whose JSON names the new namespaces that lsns
+    // shows for them.
+    for (name, pid) in ["a", "b"].iter().zip(&pids) {
+        let prefix = format!("info-fd of {name}: ");
+        let json = text
+            .lines()
+            .find_map(|l| l.strip_prefix(prefix.as_str()))
+            .unwrap_or_else(|| panic!("no {prefix}line: {text}"));
+        let info: serde_json::Value = serde_json::from_str(json).expect("the info is JSON");
+        assert_eq!(info["child-pid"].to_string(), *pid, "{json}");
+        for kind in ["pid", "mnt"] {
+            let inode = info[format!("{kind}-namespace")].to_string();
+            assert!(
+                text.lines().any(|l| l.starts_with(&format!("   {kind}: "))
+                    && l.contains(&format!("{name} {inode}"))),
+                "{kind} of {name} ({inode}): {text}"
+            );
+        }
+    }
     // SIGKILLed by the script; give the kernel a moment to reap them.
     for pid in pids {
         let proc = PathBuf::from(format!("/proc/{pid}"));

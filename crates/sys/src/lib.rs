@@ -14,6 +14,7 @@
 //! | [`nsfs`] | the nsfs ioctls (owner, parent, kind, owner uid), a socket's netns, `pidfd_getfd` |
 //! | [`idmap`] | user-namespace id maps, `/etc/subuid`, `newuidmap` |
 //! | [`fsmount`] | the new mount API (fsopen, fsconfig, fsmount, move_mount) with the kernel's reasons |
+//! | [`handles`] | handles for scripts: a pid file renamed into place, a descriptor written once |
 //! | [`mount`] | propagation, proc and binfmt_misc mounts, binds, mountinfo |
 //! | [`signal`] | signal names, masks, forwarding, dying by a child's signal |
 //! | [`proctab`] | the process table: pids, stat, owner, namespace links, open files, command line |
@@ -35,6 +36,7 @@ pub mod diagnose;
 pub mod errno;
 pub mod error;
 pub mod fsmount;
+pub mod handles;
 pub mod idmap;
 pub mod mount;
 pub mod netnsid;

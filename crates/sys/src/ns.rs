@@ -171,6 +171,30 @@ pub fn ns_inode(pid: u32, kind: NsKind) -> Result<u64> {
     Ok(st.st_ino)
 }
 
+/// The inode numbers of the namespaces in `set` that `pid` made or lives in, read from
+/// `/proc/<pid>/ns/*` (`pid_for_children` and `time_for_children` for those kinds, which name
+/// the namespace a process made even when it is not in it itself), in `set`'s kinds in
+/// [`NsKind::ALL`] order. A pid namespace that no process lives in yet has no inode to read
+/// (the kernel shows `pid_for_children` only once it has its process 1): it is left out.
+/// Errors read `cannot stat /proc/PID/ns/NAME: strerror`.
+pub fn namespace_inodes(pid: u32, set: NsSet) -> Result<Vec<(NsKind, u64)>> {
+    let mut inodes = Vec::new();
+    for kind in NsKind::ALL.into_iter().filter(|k| set.contains(*k)) {
+        let path = kind.for_children_path(pid);
+        match rustix::fs::stat(&path) {
+            Ok(st) => inodes.push((kind, st.st_ino)),
+            Err(rustix::io::Errno::NOENT) if kind == NsKind::Pid => {}
+            Err(e) => {
+                return Err(crate::Error::os(
+                    format!("cannot stat {}", path.display()),
+                    e,
+                ));
+            }
+        }
+    }
+    Ok(inodes)
+}
+
 /// The inode numbers the kernel gives some initial namespaces (include/linux/proc_ns.h): UTS
 /// and pid since Linux 3.8, mount only in recent kernels (6.18 has it).
 const UTS_INIT_INO: u64 = 0xEFFF_FFFE;

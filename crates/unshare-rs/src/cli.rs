@@ -16,6 +16,7 @@ pub fn command() -> Command {
     let fork = "Fork and signals";
     let misc = "User namespace and time namespace settings";
     let env = "Environment";
+    let handles = "Handles for scripts (nsutils)";
     let file = |id, short, long, what| {
         optional(id, Some(short), long, "file", what)
             .value_hint(ValueHint::FilePath)
@@ -251,6 +252,25 @@ pub fn command() -> Command {
             "start <program> with only the variables named\n  in the comma-separated <list> (repeatable)",
         )
         .help_heading(env),
+        // Last in the table, so that getopt's "ambiguous" lists of util-linux's options keep
+        // their order.
+        required(
+            "pid-file",
+            None,
+            "pid-file",
+            "file",
+            "write the pid of the process that runs <program>\n  to <file> once its namespaces exist",
+        )
+        .value_hint(ValueHint::FilePath)
+        .help_heading(handles),
+        required(
+            "info-fd",
+            None,
+            "info-fd",
+            "fd",
+            "write that pid and the new namespaces' inodes\n  to descriptor <fd> as JSON, then close it",
+        )
+        .help_heading(handles),
         Arg::new("program")
             .value_name("program")
             .num_args(0..)
@@ -293,6 +313,8 @@ pub fn command() -> Command {
         "boottime",
         "clear-env",
         "whitelist-env",
+        "pid-file",
+        "info-fd",
         "help",
         "version",
     ];

@@ -5,6 +5,7 @@
 //! and [`execute`] carries the plan out in util-linux's order of operations.
 
 pub mod cli;
+pub mod handles;
 pub mod plan;
 
 use std::ffi::OsString;
@@ -16,6 +17,7 @@ use sys::ns::{self, NsKind};
 use sys::process::{self, Child, ChildEnd, Forked, Gate, TimeClock};
 use sys::{Error, Prog, Result, Status, signal};
 
+use handles::{Handles, Handover, Ready};
 use plan::{Action, Plan};
 
 /// The tool's entry point: parse, then print or execute.
@@ -167,6 +169,7 @@ pub fn execute(prog: &Prog, plan: &Plan) -> Result<Status> {
     // util-linux finds a missing --root or --wd only at chroot or chdir, after the
     // namespaces were made and the persistence files bound, and leaves those binds behind.
     process::check_root_and_dir(plan.root.as_deref(), plan.wd.as_deref())?;
+    let handles = Handles::open(plan)?;
     let pid = process::own_pid();
 
     // Persistence files of a new mount or user namespace must be bound from outside them.
@@ -210,7 +213,7 @@ pub fn execute(prog: &Prog, plan: &Plan) -> Result<Status> {
         process::set_time_offset(TimeClock::Monotonic, secs)?;
     }
 
-    if plan.fork {
+    let ready = if plan.fork {
         let held = if plan.forward_signals {
             // Installed before the fork so no signal finds the default action in between;
             // until the child's pid is known the handlers do nothing.
@@ -230,6 +233,7 @@ pub fn execute(prog: &Prog, plan: &Plan) -> Result<Status> {
         } else {
             Some(Gate::new()?)
         };
+        let handover = handles.as_ref().map(|_| Handover::new()).transpose()?;
         match process::fork()? {
             Forked::Parent(child) => {
                 if plan.forward_signals {
@@ -242,10 +246,27 @@ pub fn execute(prog: &Prog, plan: &Plan) -> Result<Status> {
                 if let Some(gate) = persisted {
                     gate.open()?;
                 }
+                let handles = match (handles, handover) {
+                    (Some(handles), Some(handover)) => {
+                        match handover.in_parent(handles, child, plan.namespaces) {
+                            Ok(handles) => Some(handles),
+                            Err(e) => {
+                                child.kill_and_reap();
+                                return Err(e);
+                            }
+                        }
+                    }
+                    _ => None,
+                };
                 let end = child.wait()?;
+                // The pid file goes with the process it names.
+                drop(handles);
                 process::exit_like(end)
             }
             Forked::Child => {
+                if let Some(handles) = handles {
+                    handles.leave();
+                }
                 if let Some(old) = &held {
                     signal::restore_mask(old)?;
                 }
@@ -259,12 +280,14 @@ pub fn execute(prog: &Prog, plan: &Plan) -> Result<Status> {
                 if persisted.is_some_and(|gate| !gate.wait()) {
                     return Err(Error::Silent(1));
                 }
+                handover.map_or(Ready::Unasked, Ready::TellParent)
             }
         }
     } else {
         persist(plan, persist_helper)?;
-    }
-    Err(become_program(plan, &maps))
+        handles.map_or(Ready::Unasked, Ready::Here)
+    };
+    Err(become_program(plan, &maps, ready))
 }
 
 fn persist(plan: &Plan, helper: Option<Helper>) -> Result<()> {
@@ -313,15 +336,16 @@ fn run_helper(prog: &Prog, argv: &[OsString]) -> Result<()> {
 }
 
 /// The steps inside the new namespaces, ending in exec. Returns the error that stopped it.
-fn become_program(plan: &Plan, maps: &Maps) -> Error {
-    match setup_inside(plan, maps) {
+fn become_program(plan: &Plan, maps: &Maps, ready: Ready) -> Error {
+    // The handles written here live until the exec, and are removed if it fails.
+    match setup_inside(plan, maps, ready) {
         Err(e) => e,
-        Ok(()) if plan.program.is_empty() => process::exec_login_shell(),
-        Ok(()) => process::exec_program(&plan.program),
+        Ok(_handles) if plan.program.is_empty() => process::exec_login_shell(),
+        Ok(_handles) => process::exec_program(&plan.program),
     }
 }
 
-fn setup_inside(plan: &Plan, maps: &Maps) -> Result<()> {
+fn setup_inside(plan: &Plan, maps: &Maps, ready: Ready) -> Result<Option<Handles>> {
     if let Some(single) = maps.own_uid {
         idmap::write_map(None, IdKind::User, &[single])?;
     }
@@ -330,6 +354,8 @@ fn setup_inside(plan: &Plan, maps: &Maps) -> Result<()> {
         idmap::write_setgroups(None, SetgroupsMode::Deny)?;
         idmap::write_map(None, IdKind::Group, &[single])?;
     }
+    // The namespaces are complete: a script may enter them from here on.
+    let handles = ready.announce(plan.namespaces)?;
     if plan.namespaces.contains(NsKind::Mount) {
         mount::set_root_propagation(plan.propagation)?;
     }
@@ -378,7 +404,7 @@ fn setup_inside(plan: &Plan, maps: &Maps) -> Result<()> {
     if let Some(vars) = &plan.environment {
         process::set_exec_environment(vars.clone());
     }
-    Ok(())
+    Ok(handles)
 }
 
 /// The flags field of a binfmt_misc rule (`:name:type:offset:magic:mask:interpreter:flags`).

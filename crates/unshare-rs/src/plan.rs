@@ -78,6 +78,10 @@ pub struct Plan {
     pub euid: u32,
     /// See `euid`.
     pub egid: u32,
+    /// Where to write the pid of the process that runs the program (`--pid-file`).
+    pub pid_file: Option<PathBuf>,
+    /// The descriptor to write that pid and the new namespaces to, as JSON (`--info-fd`).
+    pub info_fd: Option<i32>,
     /// The program and its arguments; empty means the login shell.
     pub program: Vec<OsString>,
 }
@@ -110,6 +114,8 @@ impl Plan {
             environment: None,
             euid,
             egid,
+            pid_file: None,
+            info_fd: None,
             program: Vec::new(),
         }
     }
@@ -257,6 +263,8 @@ pub fn parse(prog: &Prog, args: Vec<OsString>, euid: u32, egid: u32) -> Result<A
                     }
                 }
             }
+            "pid-file" => plan.pid_file = value.map(PathBuf::from),
+            "info-fd" => plan.info_fd = Some(parse_fd(&text)?),
             other => return Err(Error::msg(format!("unhandled option {other}"))),
         }
     }
@@ -295,6 +303,18 @@ fn check(plan: &Plan) -> Result<()> {
         ));
     }
     Ok(())
+}
+
+/// A descriptor number, with util-linux's message for one (nsenter's `--net-socket`), from 0
+/// to INT_MAX: a negative number is out of range (nsenter takes it as "none").
+fn parse_fd(arg: &str) -> Result<i32> {
+    let fd = cli::parse_i64_in(
+        arg,
+        "failed to parse file descriptor",
+        0..=i64::from(i32::MAX),
+    )?;
+    // In range, so it fits.
+    Ok(fd as i32)
 }
 
 /// `--owner=UID:GID`, numbers only, each read as sscanf's %u reads it (blanks and a `+`
@@ -459,6 +479,36 @@ mod tests {
             );
         }
         assert_eq!(err(&["--bogus"]), "unrecognized option '--bogus'");
+    }
+
+    #[test]
+    fn handles() {
+        let p = plan(&["--pid-file", "/run/p", "--info-fd=3", "-f", "true"]).unwrap();
+        assert_eq!(p.pid_file, Some(PathBuf::from("/run/p")));
+        assert_eq!(p.info_fd, Some(3));
+        assert_eq!(p.program, ["true"]);
+        // The last one wins, as for other options with a value.
+        let p = plan(&[
+            "--pid-file=a",
+            "--pid-file=b",
+            "--info-fd",
+            " +4",
+            "--info-fd",
+            "5",
+        ]);
+        assert_eq!(
+            p.as_ref().ok().map(|p| (&p.pid_file, p.info_fd)),
+            Some((&Some("b".into()), Some(5)))
+        );
+        assert_eq!(plan(&[]).unwrap().info_fd, None);
+        assert_eq!(
+            err(&["--info-fd", "-3"]),
+            "failed to parse file descriptor: '-3': Numerical result out of range"
+        );
+        assert_eq!(
+            err(&["--info-fd", "3 "]),
+            "failed to parse file descriptor: '3 '"
+        );
     }
 
     #[test]
