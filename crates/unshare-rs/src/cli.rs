@@ -7,6 +7,11 @@ use sys::cli::{flag, optional, required};
 /// The usage line of `--help`.
 pub const USAGE: &str = "unshare [options] [<program> [<argument>...]]";
 
+/// The options util-linux 2.42.2's unshare does not have (two from util-linux master, two of
+/// nsutils'): they never take an abbreviation 2.42.2 gives a meaning (`--c` is `--cgroup`,
+/// `--pi` is `--pid`, `--i` is `--ipc`, `--w` is `--wd`).
+pub const OWN_OPTIONS: [&str; 4] = ["clear-env", "whitelist-env", "pid-file", "info-fd"];
+
 /// The `unshare` command. The order of the arguments is util-linux's long-option table order,
 /// which decides the order of getopt's "ambiguous" list; `display_order` groups them for help.
 pub fn command() -> Command {

@@ -134,7 +134,8 @@ pub fn parse(prog: &Prog, args: Vec<OsString>, euid: u32, egid: u32) -> Result<A
     let cmd = command();
     let mut plan = Plan::new(euid, egid);
     let mut binfmt_default = false;
-    let mut getopt = Getopt::new(&cmd, args, Order::StopAtOperand);
+    let mut getopt =
+        Getopt::new(&cmd, args, Order::StopAtOperand).own_options(&crate::cli::OWN_OPTIONS);
     for opt in getopt.by_ref() {
         let opt = opt?;
         let value = opt.value.clone();
