@@ -339,3 +339,49 @@ fn unprivileged_userns_clone_off_in_the_systemd_guest() {
          them: sysctl -w kernel.unprivileged_userns_clone=1",
     );
 }
+
+/// contrib/apparmor/nsutils as `make install-apparmor` writes it, for `bindir`.
+fn apparmor_profile(bindir: &Path) -> String {
+    include_str!("../../contrib/apparmor/nsutils").replace("@BINDIR@", &bindir.to_string_lossy())
+}
+
+/// The profile needs AppArmor 4's parser (`abi <abi/4.0>`, the `userns` rule): Debian 13's
+/// (the systemd guest has the apparmor package), not Debian 12's 3.0. There the profile,
+/// attached to our built unshare, parses, loads, and labels the unshare it attaches to.
+#[test]
+#[ignore = "systemd guest: cargo xtask vm-test --mode systemd"]
+fn the_apparmor_profile_parses_and_attaches_to_unshare() {
+    const PARSER: &str = "/usr/sbin/apparmor_parser";
+    if !tests::have(PARSER, "apparmor") {
+        return;
+    }
+    let unshare = ours("unshare");
+    let bindir = unshare.parent().unwrap_or(Path::new("/"));
+    let dir = scratch();
+    let file = dir.path().join("nsutils");
+    fs::write(&file, apparmor_profile(bindir)).unwrap();
+    let parse = Run::new(PARSER).args(["-Q", "-K"]).arg_os(&file).run();
+    assert_eq!(
+        (parse.code, parse.stderr.as_str()),
+        (Some(0), ""),
+        "{parse:#?}"
+    );
+
+    if !Path::new("/sys/kernel/security/apparmor/profiles").exists() {
+        tests::skip("AppArmor is not enabled in this kernel: the profile is parsed, not loaded");
+        return;
+    }
+    /// Unloads the profile, also when the test fails.
+    struct Unload(std::path::PathBuf);
+    impl Drop for Unload {
+        fn drop(&mut self) {
+            let _ = Run::new(PARSER).args(["-R"]).arg_os(&self.0).run();
+        }
+    }
+    Run::new(PARSER).args(["-r", "-K"]).arg_os(&file).run().ok();
+    let _unload = Unload(file.clone());
+    let label = Run::new(&unshare)
+        .args(["-U", "cat", "/proc/self/attr/apparmor/current"])
+        .run();
+    assert_eq!(label.ok(), "nsutils-unshare (unconfined)\n");
+}
