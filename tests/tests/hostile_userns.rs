@@ -80,6 +80,101 @@ fn a_namespace_limit_of_zero_in_this_user_namespace() {
     assert_ne!(host.trim(), "0");
 }
 
+/// `$R -Ur` nested `levels` deep (the reference unshare), then `sh -c SCRIPT` there, with
+/// `$U` the unshare to test.
+fn nested_user_ns(unshare: &Path, levels: u32, script: &str) -> Option<Output> {
+    let reference = reference("unshare")?;
+    let nest = "if [ $N -lt $LEVELS ]; then N=$((N+1)) exec \"$R\" -Ur /bin/sh -c \"$NEST\"; \
+                else exec /bin/sh -c \"$SCRIPT\"; fi";
+    Some(
+        Run::new("/bin/sh")
+            .args(["-c", nest])
+            .env("NEST", nest)
+            .env("N", "0")
+            .env("LEVELS", levels.to_string())
+            .env("SCRIPT", script)
+            .env("R", reference)
+            .env("U", unshare)
+            .run(),
+    )
+}
+
+/// Since Linux 4.9 the nesting limit of user namespaces (33 levels below the initial one) and an
+/// ancestor's `user.max_user_namespaces` both give ENOSPC; in a namespace where nobody set
+/// the limit it reads 2147483647, so the limit reached is not this namespace's.
+#[test]
+fn an_ancestors_limit_or_the_nesting_depth() {
+    let Some(theirs_unshare) = reference("unshare") else {
+        return;
+    };
+    let hint = "user.max_user_namespaces is 2147483647 (no limit) in this user namespace: the \
+                limit reached is an ancestor user namespace's, or the kernel's limit on nesting \
+                user namespaces; raise it there (sysctl -w user.max_user_namespaces=15000), or \
+                nest less deep";
+    for (levels, script) in [
+        // 33 levels below the initial namespace (the kernel refuses a new one in a namespace
+        // above level 32, the initial one being 0): one more is refused.
+        (33, "exec \"$U\" -Ur true"),
+        // The test's own namespace allows two more below it; the third is refused.
+        (
+            1,
+            "echo 2 > /proc/sys/user/max_user_namespaces && \
+             exec \"$R\" -Ur \"$R\" -Ur \"$U\" -Ur true",
+        ),
+    ] {
+        let (Some(theirs), Some(ours)) = (
+            nested_user_ns(&theirs_unshare, levels, script),
+            nested_user_ns(&ours("unshare"), levels, script),
+        ) else {
+            return;
+        };
+        assert_eq!(
+            (theirs.code, theirs.stderr.as_str()),
+            (
+                Some(1),
+                "unshare: unshare failed: No space left on device\n"
+            ),
+            "{levels} levels"
+        );
+        same_but_hint(&theirs, &ours, "unshare", hint);
+    }
+    // One level less is allowed: the nesting is what was refused.
+    let out = nested_user_ns(&ours("unshare"), 32, "exec \"$U\" -Ur true");
+    assert_eq!(out.map(|o| o.code), Some(Some(0)));
+}
+
+/// A user namespace whose maps were never written (`unshare -U`): its process runs as the
+/// overflow ids, which the kernel refuses as the owner of a new user namespace.
+#[test]
+fn an_unmapped_user_cannot_make_a_user_namespace() {
+    let Some(theirs_unshare) = reference("unshare") else {
+        return;
+    };
+    let run = |program: &Path| {
+        Run::new(&theirs_unshare)
+            .arg_os("-U")
+            .arg_os(program)
+            .args(["-U", "true"])
+            .run()
+    };
+    let theirs = run(&theirs_unshare);
+    assert_eq!(
+        (theirs.code, theirs.stderr.as_str()),
+        (
+            Some(1),
+            "unshare: unshare failed: Operation not permitted\n"
+        )
+    );
+    same_but_hint(
+        &theirs,
+        &run(&ours("unshare")),
+        "unshare",
+        "this process's uid is not mapped in its user namespace (/proc/self/uid_map), and only \
+         a mapped user makes a user namespace; map it when making this one: unshare --user \
+         --map-root-user",
+    );
+}
+
 #[test]
 fn nobody_lacks_the_capability_to_create_or_enter() {
     let (Some(theirs_unshare), Some(theirs_nsenter)) = (reference("unshare"), reference("nsenter"))

@@ -21,6 +21,9 @@ const CAP_SYS_CHROOT: u32 = 18;
 /// `CAP_SYS_ADMIN`, needed to create any namespace but a user namespace, and to enter one.
 const CAP_SYS_ADMIN: u32 = 21;
 
+/// What `user.max_*_namespaces` reads in a user namespace where nobody set it (`INT_MAX`).
+const NO_LIMIT: i64 = 2_147_483_647;
+
 /// The kernel's limit of nested pid namespaces (`MAX_PID_NS_LEVEL`): a process whose `NSpid`
 /// has more entries than this cannot make another level (`NSpid` counts its own level too,
 /// so 33 entries are 32 levels below the initial one).
@@ -54,13 +57,28 @@ pub enum Cause {
     /// The count of namespaces of a kind reached `user.max_<kind>_namespaces`, here or in an
     /// ancestor user namespace (each has its own limit, and each counts its descendants').
     LimitReached {
-        /// The sysctls of the kinds asked for, with their values here.
+        /// The sysctls of the kinds asked for that have a limit here, with their values.
         sysctls: Vec<(String, i64)>,
+    },
+    /// No kind asked for has a limit in this user namespace (a new user namespace starts with
+    /// none): the limit reached is an ancestor's, or the nesting of user namespaces.
+    LimitAbove {
+        /// The sysctls of the kinds asked for.
+        sysctls: Vec<String>,
+        /// Whether a user namespace was asked for, which may be one level too deep.
+        user: bool,
     },
     /// The process's pid namespace is nested as deep as the kernel allows.
     PidNesting,
-    /// The process's user namespace is nested as deep as the kernel allows (EUSERS).
+    /// The process's user namespace is nested as deep as the kernel allows (EUSERS, the
+    /// kernels before 4.9; later ones say ENOSPC, see [`Cause::LimitAbove`]).
     UserNesting,
+    /// A user namespace is made only by a process whose uid and gid are mapped in its own
+    /// user namespace; they are not (a user namespace whose maps were never written).
+    Unmapped {
+        /// `uid_map` or `gid_map`, the first of the two without the id.
+        map: &'static str,
+    },
     /// This kernel has no namespaces of this kind.
     NoSuchKind {
         /// The kind, as `/proc/PID/ns` names it.
@@ -142,13 +160,37 @@ impl fmt::Display for Cause {
                     value.saturating_mul(2).max(15000)
                 )
             }
+            Cause::LimitAbove { sysctls, user } => write!(
+                f,
+                "{} {NO_LIMIT} (no limit) in this user namespace: the limit reached is an \
+                 ancestor user namespace's{}; raise it there (sysctl -w {}=15000){}",
+                if sysctls.len() == 1 {
+                    format!("{} is", sysctls[0])
+                } else {
+                    format!("{} are", sysctls.join(", "))
+                },
+                if *user {
+                    ", or the kernel's limit on nesting user namespaces"
+                } else {
+                    ""
+                },
+                sysctls[0],
+                if *user { ", or nest less deep" } else { "" }
+            ),
+            Cause::Unmapped { map } => write!(
+                f,
+                "this process's {} is not mapped in its user namespace (/proc/self/{map}), and \
+                 only a mapped user makes a user namespace; map it when making this one: \
+                 unshare --user --map-root-user",
+                &map[..3]
+            ),
             Cause::PidNesting => write!(
                 f,
                 "this process's pid namespace is nested {PID_NESTING_LIMIT} deep (NSpid in \
                  /proc/self/status), the kernel's limit; create it from a shallower one"
             ),
             Cause::UserNesting => f.write_str(
-                "this process's user namespace is nested 32 deep, the kernel's limit; create \
+                "this process's user namespace is nested as deep as the kernel allows; create \
                  it from a shallower one",
             ),
             Cause::NoSuchKind { kind } => write!(
@@ -203,6 +245,8 @@ pub fn create(set: NsSet, errno: i32, host: &Host) -> Option<Cause> {
             let admin = has_capability(host, CAP_SYS_ADMIN);
             if user && errno == errno::EPERM && chrooted(host) {
                 Some(Cause::Chrooted)
+            } else if let (true, Some(map)) = (user && errno == errno::EPERM, unmapped(host)) {
+                Some(Cause::Unmapped { map })
             } else if !user && admin == Some(false) {
                 Some(Cause::NoCapabilityToCreate {
                     kinds: kind_names(set),
@@ -361,7 +405,44 @@ fn namespace_limit(set: NsSet, host: &Host) -> Option<Cause> {
             sysctl: sysctl.clone(),
         });
     }
-    (!sysctls.is_empty()).then_some(Cause::LimitReached { sysctls })
+    if sysctls.is_empty() {
+        return None;
+    }
+    let (limited, unlimited): (Vec<_>, Vec<_>) = sysctls
+        .into_iter()
+        .partition(|(_, value)| *value < NO_LIMIT);
+    if limited.is_empty() {
+        Some(Cause::LimitAbove {
+            sysctls: unlimited.into_iter().map(|(name, _)| name).collect(),
+            user: set.contains(NsKind::User),
+        })
+    } else {
+        Some(Cause::LimitReached { sysctls: limited })
+    }
+}
+
+/// The map (`uid_map`, then `gid_map`) that does not map the process's effective id, as
+/// `/proc/self/status` shows it (an unmapped id shows as the overflow id, 65534).
+fn unmapped(host: &Host) -> Option<&'static str> {
+    [("uid_map", "Uid"), ("gid_map", "Gid")]
+        .into_iter()
+        .find(|(map, field)| {
+            let id: Option<u64> = host
+                .self_status(field)
+                .and_then(|ids| ids.split_whitespace().nth(1)?.parse().ok());
+            let text = host.read(format!("/proc/self/{map}"));
+            match (id, text) {
+                (Some(id), Some(text)) => !text.lines().any(|line| {
+                    let f: Vec<u64> = line
+                        .split_whitespace()
+                        .filter_map(|w| w.parse().ok())
+                        .collect();
+                    matches!(f[..], [inner, _, count] if id >= inner && id - inner < count)
+                }),
+                _ => false,
+            }
+        })
+        .map(|(map, _)| map)
 }
 
 /// The kind's part of its `user.max_*_namespaces` sysctl.
@@ -551,6 +632,53 @@ mod tests {
                  raise it where it is reached: sysctl -w user.max_uts_namespaces=15000"
             )
         );
+    }
+
+    /// Produced for real in tests/tests/hostile_userns.rs (33 nested user namespaces, an
+    /// ancestor's limit); here the wording for several kinds and without a user namespace.
+    #[test]
+    fn no_limit_here_means_an_ancestors_or_the_nesting() {
+        let (_dir, host) = fake(&[
+            ("/proc/sys/user/max_mnt_namespaces", "2147483647\n"),
+            ("/proc/sys/user/max_net_namespaces", "2147483647\n"),
+        ]);
+        assert_eq!(
+            create(set(&[NsKind::Mount, NsKind::Net]), libc::ENOSPC, &host)
+                .map(|c| c.to_string())
+                .as_deref(),
+            Some(
+                "user.max_mnt_namespaces, user.max_net_namespaces are 2147483647 (no limit) in \
+                 this user namespace: the limit reached is an ancestor user namespace's; raise \
+                 it there (sysctl -w user.max_mnt_namespaces=15000)"
+            )
+        );
+    }
+
+    /// Produced for real in tests/tests/hostile_userns.rs (`unshare -U unshare -U`); here the
+    /// gid side and a mapped id.
+    #[test]
+    fn an_unmapped_id_cannot_make_a_user_namespace() {
+        let user = set(&[NsKind::User]);
+        let (_dir, host) = fake(&[
+            (
+                "/proc/self/status",
+                "Uid:\t0\t0\t0\t0\nGid:\t65534\t65534\t65534\t65534\n",
+            ),
+            ("/proc/self/uid_map", "         0       1000          1\n"),
+            ("/proc/self/gid_map", ""),
+            ("/proc/self/mountinfo", MOUNTINFO),
+        ]);
+        assert_eq!(
+            create(user, errno::EPERM, &host),
+            Some(Cause::Unmapped { map: "gid_map" })
+        );
+        let (_dir, host) = fake(&[
+            ("/proc/self/status", "Uid:\t5\t5\t5\t5\nGid:\t0\t0\t0\t0\n"),
+            ("/proc/self/uid_map", "0 1000 10\n"),
+            ("/proc/self/gid_map", "0 1000 1\n"),
+            ("/proc/self/mountinfo", MOUNTINFO),
+        ]);
+        assert_eq!(create(user, errno::EPERM, &host), None);
     }
 
     /// Nesting 32 pid namespaces takes 32 forks of a test; the check is the count of NSpid.
