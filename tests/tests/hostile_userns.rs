@@ -13,6 +13,19 @@ use std::path::Path;
 
 use tests::{MountTableUnchanged, NOBODY, Output, Run, Sleeper, ours, reference, scratch};
 
+/// Held by the test that turns `kernel.unprivileged_userns_clone` off (a host-wide sysctl, in
+/// the systemd guest) and by the tests that have an unprivileged user make a user namespace,
+/// which must not run meanwhile: util-linux's unshare, when its unshare(2) fails after it
+/// forked the child that runs newuidmap, leaves that child waiting for ever (on an eventfd,
+/// which never reports the parent's end), and with it the test's output pipes.
+static UNPRIVILEGED_USERNS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn unprivileged_userns() -> std::sync::MutexGuard<'static, ()> {
+    UNPRIVILEGED_USERNS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// `/usr/bin/setpriv ... -- ` as `nobody` with no groups, as a shell command prefix.
 const AS_NOBODY: &str = "/usr/bin/setpriv --reuid=65534 --regid=65534 --clear-groups --";
 
@@ -305,6 +318,7 @@ fn no_subuid_line_and_newuidmap_not_set_user_id_or_missing() {
     if !tests::have("/usr/bin/newuidmap", "uidmap") {
         return;
     }
+    let _userns = unprivileged_userns();
     let _mounts = MountTableUnchanged::new();
     let dir = scratch();
     fs::write(dir.path().join("no-nobody"), "tester:100000:65536\n").unwrap();
@@ -408,6 +422,7 @@ fn unprivileged_userns_clone_off_in_the_systemd_guest() {
             let _ = fs::write(SYSCTL, &self.0);
         }
     }
+    let _userns = unprivileged_userns();
     let _restore = Restore(before);
     fs::write(SYSCTL, "0").unwrap();
     let run = |program: &Path| {
