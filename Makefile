@@ -14,6 +14,12 @@
 # units in SYSTEMDUNITDIR and cgred its options file in SYSCONFDIR/sysconfig/cgred (kept if it
 # exists, removed by uninstall only if unchanged); `make install-openrc` puts both OpenRC
 # scripts and `make install-sysvinit` the sysvinit script of cgconfig in SYSCONFDIR/init.d.
+# `make install-apparmor` installs the AppArmor profile of unshare (contrib/apparmor/nsutils,
+# with BINDIR written in) as SYSCONFDIR/apparmor.d/nsutils and, without DESTDIR on a system
+# where AppArmor runs, loads it (apparmor_parser -r). Ubuntu 23.10 and later need it for
+# user namespaces made by an unprivileged unshare (kernel.apparmor_restrict_unprivileged_userns).
+# `make install` leaves it out: a security policy is the administrator's (or the package's)
+# choice, and a DESTDIR build must not depend on the build host's /etc. Uninstall removes it.
 
 PREFIX   ?= /usr/local
 DESTDIR  ?=
@@ -49,11 +55,13 @@ PAM_BUILD := RUSTFLAGS="-C target-feature=-crt-static" cargo rustc --quiet -p pa
              --crate-type cdylib --target x86_64-unknown-linux-gnu --target-dir target/pam
 PAM_SO    := target/pam/x86_64-unknown-linux-gnu/release/libpam_cgroup.so
 
-# $(call contrib,FILE,PATH,MODE): contrib/FILE installed as DESTDIR/PATH with SBINDIR written in.
+# $(call contrib,FILE,PATH,MODE): contrib/FILE installed as DESTDIR/PATH with SBINDIR and
+# BINDIR written in.
 contrib = install -d "$(DESTDIR)$$(dirname "$(2)")" && \
-          sed 's|@SBINDIR@|$(SBINDIR)|g' "contrib/$(1)" >"$(DESTDIR)$(2)" && chmod $(3) "$(DESTDIR)$(2)"
+          sed 's|@SBINDIR@|$(SBINDIR)|g; s|@BINDIR@|$(BINDIR)|g' "contrib/$(1)" >"$(DESTDIR)$(2)" && \
+          chmod $(3) "$(DESTDIR)$(2)"
 
-.PHONY: all build install install-openrc install-sysvinit uninstall pam pam-debug install-pam uninstall-pam
+.PHONY: all build install install-openrc install-sysvinit install-apparmor uninstall pam pam-debug install-pam uninstall-pam
 
 all: build
 
@@ -90,9 +98,15 @@ install-openrc:
 install-sysvinit:
 	@$(call contrib,init.d/cgconfig,$(SYSCONFDIR)/init.d/cgconfig,755)
 
+install-apparmor:
+	@$(call contrib,apparmor/nsutils,$(SYSCONFDIR)/apparmor.d/nsutils,644)
+	@if [ -z "$(DESTDIR)" ] && [ -d /sys/kernel/security/apparmor ] && command -v apparmor_parser >/dev/null; then \
+	    apparmor_parser -r "$(SYSCONFDIR)/apparmor.d/nsutils"; fi
+
 uninstall:
 	rm -f "$(DESTDIR)$(SYSTEMDUNITDIR)/cgconfig.service" "$(DESTDIR)$(SYSTEMDUNITDIR)/cgred.service" \
-	    "$(DESTDIR)$(SYSCONFDIR)/init.d/cgconfig" "$(DESTDIR)$(SYSCONFDIR)/init.d/cgred"
+	    "$(DESTDIR)$(SYSCONFDIR)/init.d/cgconfig" "$(DESTDIR)$(SYSCONFDIR)/init.d/cgred" \
+	    "$(DESTDIR)$(SYSCONFDIR)/apparmor.d/nsutils"
 	! cmp -s contrib/sysconfig-cgred "$(DESTDIR)$(SYSCONFDIR)/sysconfig/cgred" || \
 	    rm -f "$(DESTDIR)$(SYSCONFDIR)/sysconfig/cgred"
 	rm -f $(addprefix "$(DESTDIR)$(BINDIR)/,$(addsuffix ",$(BIN_TOOLS)))

@@ -128,6 +128,19 @@ fn make_install_and_uninstall() {
         );
     }
 
+    // The AppArmor profile of unshare, attached to the installed unshare (the systemd guest
+    // parses and loads it: tests/tests/hostile_userns.rs).
+    make("install-apparmor", dest).ok();
+    let profile =
+        std::fs::read_to_string(dest.join("etc/apparmor.d/nsutils")).expect("the profile");
+    assert!(
+        profile.contains(
+            "\nprofile nsutils-unshare /usr/local/bin/unshare flags=(unconfined) {\n  userns,\n"
+        ),
+        "{profile}"
+    );
+    assert!(!profile.contains('@'), "{profile}");
+
     // Each installed binary runs: `--version` names it; libcgroup's tools have no
     // `--version` (nor do ours, to stay drop-ins), so they show their usage with `-h`.
     for t in &tools {

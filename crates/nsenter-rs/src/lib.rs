@@ -11,6 +11,7 @@ use std::ffi::OsString;
 use std::fs::File;
 use std::os::fd::OwnedFd;
 
+use sys::diagnose::{self, Host};
 use sys::ns::{self, NsKind, NsSet};
 use sys::process::{self, Forked};
 use sys::{Error, Prog, Result, Status, target};
@@ -65,7 +66,11 @@ fn enter_pass(
         if let (Entry::File(file), true) = (entry, wanted(done, *kind)) {
             match target::setns_file(file, *kind) {
                 Ok(()) => done.insert(*kind),
-                Err(e) if report => return Err(e),
+                Err(e) if report => {
+                    let mut kinds = NsSet::default();
+                    kinds.insert(*kind);
+                    return Err(hint_enter(kinds, e));
+                }
                 Err(_) => {}
             }
         }
@@ -85,11 +90,16 @@ fn enter_pass(
                     }
                 }
             }
-            Err(e) if report => return Err(e),
+            Err(e) if report => return Err(hint_enter(mask, e)),
             Err(_) => {}
         }
     }
     Ok(())
+}
+
+/// A refused `setns(2)`: the capabilities it needs and this process lacks, or a filter.
+fn hint_enter(kinds: NsSet, e: Error) -> Error {
+    e.hinted_by(|e| diagnose::userns::enter(kinds, e.errno()?, &Host::real()))
 }
 
 /// Put `entry` in the place of the namespace of `kind`, or add it in table order.

@@ -189,7 +189,12 @@ pub fn subid_ranges(kind: IdKind, euid: u32) -> Result<Vec<(u32, u32)>> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
         Err(e) => return Err(Error::os(format!("could not open '{path}'"), e)),
     };
-    let uid = euid.to_string();
+    subid_lines(&text, &name, euid)
+}
+
+/// The ranges of the lines of a subordinate-id file (`text`) for the user `name` (or `uid`).
+pub fn subid_lines(text: &str, name: &str, uid: u32) -> Result<Vec<(u32, u32)>> {
+    let uid = uid.to_string();
     let mut out = Vec::new();
     for line in text.lines() {
         let mut f = line.split(':');

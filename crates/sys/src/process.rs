@@ -180,6 +180,12 @@ fn exec_var(name: &str) -> Option<OsString> {
     }
 }
 
+/// The directories [`exec_program`] searches for a name without a slash: `PATH` of the
+/// program's environment, else glibc's default `/bin:/usr/bin`.
+pub fn exec_search_path() -> OsString {
+    exec_var("PATH").unwrap_or_else(|| "/bin:/usr/bin".into())
+}
+
 /// The shell [`exec_login_shell`] runs.
 pub fn default_shell() -> PathBuf {
     match exec_var("SHELL") {
@@ -249,7 +255,7 @@ impl ExecArgs {
     }
 
     fn search_path(&self, name: &OsStr) -> i32 {
-        let path = exec_var("PATH").unwrap_or_else(|| "/bin:/usr/bin".into());
+        let path = exec_search_path();
         let mut seen_eacces = false;
         let mut last = libc::ENOENT;
         // One buffer for every candidate: no allocation per PATH entry.

@@ -11,6 +11,7 @@ pub mod plan;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
+use sys::diagnose::{self, Host};
 use sys::idmap::{self, IdKind, IdRange, RangeMap, SetgroupsMode};
 use sys::mount::{self, Propagation};
 use sys::ns::{self, NsKind};
@@ -54,7 +55,10 @@ fn resolve_maps(plan: &Plan) -> Result<Maps> {
     let resolve = |kind, specs: &[idmap::RangeSpec], single: Option<u32>, outer: u32| {
         let mut ranges: Vec<RangeMap> = Vec::new();
         for spec in specs {
-            ranges.extend(spec.resolve(kind, plan.euid)?);
+            ranges.extend(
+                spec.resolve(kind, plan.euid)
+                    .map_err(|e| hint_subids(kind, plan.euid, e))?,
+            );
         }
         let single = single.map(|inner| IdRange {
             inner,
@@ -69,7 +73,8 @@ fn resolve_maps(plan: &Plan) -> Result<Maps> {
         let (helper, _) = &split;
         idmap::check_disjoint(kind, helper)?;
         if !helper.is_empty() && plan.euid != 0 {
-            idmap::check_subordinate(kind, plan.euid, outer, helper)?;
+            idmap::check_subordinate(kind, plan.euid, outer, helper)
+                .map_err(|e| hint_subids(kind, plan.euid, e))?;
         }
         Ok::<_, Error>(split)
     };
@@ -81,6 +86,35 @@ fn resolve_maps(plan: &Plan) -> Result<Maps> {
         helper_gid,
         own_uid,
         own_gid,
+    })
+}
+
+/// The name `/etc/subuid` and `newuidmap` know the user `euid` by.
+fn user_name(euid: u32) -> String {
+    sys::user::user_name(euid).unwrap_or_else(|| euid.to_string())
+}
+
+/// A subordinate-id lookup that failed: the missing line and how to add one.
+fn hint_subids(kind: IdKind, euid: u32, e: Error) -> Error {
+    e.hinted_by(|_| diagnose::userns::subids(kind, &user_name(euid), euid, &Host::real()))
+}
+
+/// A refused `unshare(2)`: the sysctl, capability, chroot, restriction or filter behind it.
+fn hint_create(set: ns::NsSet, e: Error) -> Error {
+    e.hinted_by(|e| diagnose::userns::create(set, e.errno()?, &Host::real()))
+}
+
+/// A refused write of a map file.
+fn hint_write_map(e: Error) -> Error {
+    e.hinted_by(|e| diagnose::userns::write_map(e.errno()?, &Host::real()))
+}
+
+/// A failed `newuidmap`/`newgidmap` run (it said why itself, or exec did): whether it is
+/// missing or cannot act, the user's subordinate ids, a restriction.
+fn hint_map_helper(kind: IdKind, euid: u32, e: Error) -> Error {
+    e.hinted_by(|_| {
+        let search_path = process::exec_search_path();
+        diagnose::userns::map_helper(kind, &user_name(euid), euid, &search_path, &Host::real())
     })
 }
 
@@ -133,7 +167,7 @@ fn bind_ns_files(pid: u32, persist: &[(NsKind, PathBuf)]) -> Result<()> {
             for done in bound.iter().rev() {
                 let _ = mount::detach(done);
             }
-            return Err(explain_shared(kind, file, e));
+            return Err(hint_shared(kind, file, e));
         }
         bound.push(file);
     }
@@ -141,23 +175,24 @@ fn bind_ns_files(pid: u32, persist: &[(NsKind, PathBuf)]) -> Result<()> {
 }
 
 /// A mount namespace cannot be bound onto a shared mount (the kernel says only "Invalid
-/// argument"); say why, as a second line, when that is the case.
-fn explain_shared(kind: NsKind, file: &Path, e: Error) -> Error {
-    if kind == NsKind::Mount && e.errno() == Some(sys::errno::EINVAL) {
-        let shared = mount::mountinfo()
-            .ok()
-            .and_then(|t| mount::mount_of(&t, file))
-            .is_some_and(|m| m.is_shared());
-        if shared {
-            return Error::msg(format!(
-                "{e}\n{file} is on a mount with shared propagation, where a mount namespace \
+/// argument"); say why, as a hint, when that is the case.
+fn hint_shared(kind: NsKind, file: &Path, e: Error) -> Error {
+    e.hinted_by(|e| {
+        let shared = kind == NsKind::Mount
+            && e.errno() == Some(sys::errno::EINVAL)
+            && mount::mountinfo()
+                .ok()
+                .and_then(|t| mount::mount_of(&t, file))
+                .is_some_and(|m| m.is_shared());
+        shared.then(|| {
+            format!(
+                "{file} is on a mount with shared propagation, where a mount namespace \
                  cannot be bound; make its directory a private mount first \
                  (mount --bind DIR DIR; mount --make-private DIR)",
                 file = file.display()
-            ));
-        }
-    }
-    e
+            )
+        })
+    })
 }
 
 /// Carry out the plan, in util-linux's order of operations. Returns only on failure or, with
@@ -196,7 +231,7 @@ pub fn execute(prog: &Prog, plan: &Plan) -> Result<Status> {
         process::set_gid(gid)?;
         process::set_uid(uid)?;
     }
-    ns::unshare(plan.namespaces)?;
+    ns::unshare(plan.namespaces).map_err(|e| hint_create(plan.namespaces, e))?;
     // setgroups can only be changed before gid_map is written; util-linux writes it after the
     // helper's maps, where `--map-groups=... --setgroups=deny` then fails with EPERM.
     if let Some(mode) = plan.setgroups {
@@ -312,9 +347,10 @@ fn write_maps_from_outside(
             continue;
         }
         if euid == 0 {
-            idmap::write_map(Some(pid), kind, ranges)?;
+            idmap::write_map(Some(pid), kind, ranges).map_err(hint_write_map)?;
         } else {
-            run_helper(prog, &idmap::helper_argv(pid, kind, ranges))?;
+            run_helper(prog, &idmap::helper_argv(pid, kind, ranges))
+                .map_err(|e| hint_map_helper(kind, euid, e))?;
         }
     }
     Ok(())
@@ -347,12 +383,12 @@ fn become_program(plan: &Plan, maps: &Maps, ready: Ready) -> Error {
 
 fn setup_inside(plan: &Plan, maps: &Maps, ready: Ready) -> Result<Option<Handles>> {
     if let Some(single) = maps.own_uid {
-        idmap::write_map(None, IdKind::User, &[single])?;
+        idmap::write_map(None, IdKind::User, &[single]).map_err(hint_write_map)?;
     }
     if let Some(single) = maps.own_gid {
         // Needed before an unprivileged gid_map write; util-linux does it for root too.
         idmap::write_setgroups(None, SetgroupsMode::Deny)?;
-        idmap::write_map(None, IdKind::Group, &[single])?;
+        idmap::write_map(None, IdKind::Group, &[single]).map_err(hint_write_map)?;
     }
     // The namespaces are complete: a script may enter them from here on.
     let handles = ready.announce(plan.namespaces)?;

@@ -7,7 +7,10 @@
 //! check reads its files through a [`Host`], so unit tests run the same checks over a fake
 //! tree of files for the causes these kernels cannot produce.
 
+pub mod userns;
+
 use std::fs;
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 /// Where a diagnosis reads the host's state: `/proc`, `/etc` and `/sys`, or the same layout
@@ -53,6 +56,25 @@ impl Host {
         self.sysctl(name)?.parse().ok()
     }
 
+    /// Whether `path` exists on this host (a symlink is followed).
+    pub fn exists(&self, path: impl AsRef<Path>) -> bool {
+        self.path(path).exists()
+    }
+
+    /// The mode bits (with the file type) and owner uid of `path`, a symlink followed.
+    pub fn mode_and_owner(&self, path: impl AsRef<Path>) -> Option<(u32, u32)> {
+        fs::metadata(self.path(path))
+            .ok()
+            .map(|m| (m.mode(), m.uid()))
+    }
+
+    /// Whether the file `path` (a symlink followed) has the extended attribute `name`.
+    pub fn has_xattr(&self, path: impl AsRef<Path>, name: &str) -> bool {
+        fs::canonicalize(self.path(path))
+            .ok()
+            .is_some_and(|file| crate::xattr::has(&file, name).unwrap_or(false))
+    }
+
     /// One field of `/proc/self/status` (`Seccomp`, `CapEff`, ...), its value trimmed.
     pub fn self_status(&self, field: &str) -> Option<String> {
         let status = self.read("/proc/self/status")?;
@@ -67,7 +89,8 @@ impl Host {
 mod tests {
     use super::*;
 
-    fn fake(files: &[(&str, &str)]) -> (tempdir::Dir, Host) {
+    /// A fake host with these files (path, contents), for the diagnoses' unit tests.
+    pub(super) fn fake(files: &[(&str, &str)]) -> (tempdir::Dir, Host) {
         let dir = tempdir::Dir::new();
         for (path, text) in files {
             let path = dir.path().join(path.trim_start_matches('/'));
@@ -79,7 +102,7 @@ mod tests {
     }
 
     /// A directory removed when dropped (the unit tests' fake hosts).
-    mod tempdir {
+    pub(super) mod tempdir {
         use std::path::{Path, PathBuf};
 
         pub struct Dir(PathBuf);
