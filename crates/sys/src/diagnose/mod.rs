@@ -7,8 +7,12 @@
 //! check reads its files through a [`Host`], so unit tests run the same checks over a fake
 //! tree of files for the causes these kernels cannot produce.
 
+pub mod mounts;
+
 use std::fs;
 use std::path::{Path, PathBuf};
+
+use crate::mount::MountInfo;
 
 /// Where a diagnosis reads the host's state: `/proc`, `/etc` and `/sys`, or the same layout
 /// under another directory in tests.
@@ -61,13 +65,74 @@ impl Host {
             (key == field).then(|| value.trim().to_owned())
         })
     }
+
+    /// The mount table of `/proc/self/mountinfo`; `None` when it cannot be read.
+    pub fn mountinfo(&self) -> Option<Vec<MountInfo>> {
+        let bytes = fs::read(self.path("/proc/self/mountinfo")).ok()?;
+        Some(
+            bytes
+                .split(|b| *b == b'\n')
+                .filter_map(MountInfo::parse)
+                .collect(),
+        )
+    }
+
+    /// Whether this process is in the initial user namespace: its uid map maps every id to
+    /// itself (`0 0 4294967295`). Only a diagnosis reads it so: elsewhere the namespace's
+    /// inode tells ([`crate::idmap::in_initial_user_ns`]).
+    pub fn in_initial_user_ns(&self) -> bool {
+        self.read("/proc/self/uid_map").is_some_and(|map| {
+            map.split_whitespace().collect::<Vec<_>>() == ["0", "0", "4294967295"]
+        })
+    }
+
+    /// Whether this process's namespace `kind` (`mnt`, `pid`, `net`, as in /proc/self/ns) was
+    /// made in its own user namespace (`NS_GET_USERNS`); `None` when that cannot be asked (a
+    /// fake host's files are no namespaces).
+    pub fn ns_owned_by_own_user_ns(&self, kind: &str) -> Option<bool> {
+        use std::os::fd::AsFd;
+        let ns = crate::nsfs::open(&self.path(format!("/proc/self/ns/{kind}"))).ok()?;
+        let own = crate::nsfs::open(&self.path("/proc/self/ns/user")).ok()?;
+        let own_inode = crate::nsfs::inode(own.as_fd()).ok()?;
+        match crate::nsfs::owner(ns.as_fd()).ok()? {
+            Some(owner) => Some(crate::nsfs::inode(owner.as_fd()).ok()? == own_inode),
+            // Owned by a namespace above this one, out of its view.
+            None => Some(false),
+        }
+    }
+
+    /// `path` (relative to the working directory, or absolute as on the real system) with its
+    /// symbolic links resolved, as an absolute path of this host; `None` when it does not exist.
+    pub fn resolve(&self, path: &Path) -> Option<PathBuf> {
+        let root = fs::canonicalize(&self.root).ok()?;
+        let real = if path.is_absolute() && !path.starts_with(&root) {
+            fs::canonicalize(self.path(path)).ok()?
+        } else {
+            fs::canonicalize(path).ok()?
+        };
+        let inside = real.strip_prefix(&root).ok()?;
+        Some(Path::new("/").join(inside))
+    }
+
+    /// The id of the mount that holds `path` (statx's `STATX_MNT_ID`), on the real system only:
+    /// a fake host has no mount ids of its own.
+    pub fn mount_id(&self, path: &Path) -> Option<u64> {
+        use rustix::fs::{AtFlags, StatxFlags};
+        if self.root != Path::new("/") {
+            return None;
+        }
+        let st =
+            rustix::fs::statx(rustix::fs::CWD, path, AtFlags::empty(), StatxFlags::MNT_ID).ok()?;
+        (st.stx_mask & StatxFlags::MNT_ID.bits() != 0).then_some(st.stx_mnt_id)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn fake(files: &[(&str, &str)]) -> (tempdir::Dir, Host) {
+    /// A fake host holding `files` (absolute paths as on the real system, and their text).
+    pub(super) fn fake(files: &[(&str, &str)]) -> (tempdir::Dir, Host) {
         let dir = tempdir::Dir::new();
         for (path, text) in files {
             let path = dir.path().join(path.trim_start_matches('/'));
@@ -79,7 +144,7 @@ mod tests {
     }
 
     /// A directory removed when dropped (the unit tests' fake hosts).
-    mod tempdir {
+    pub(super) mod tempdir {
         use std::path::{Path, PathBuf};
 
         pub struct Dir(PathBuf);
