@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 
 use clap::{Arg, Command, ValueHint};
 use sys::cli::{self, Getopt, Order};
+use sys::diagnose::{Host, mounts};
 use sys::mount;
 use sys::process::{self, Forked};
 use sys::rootfs::{self, FutureRoot, Kind, OldRoot};
@@ -95,8 +96,17 @@ pub fn run(prog: &Prog, args: Vec<OsString>) -> Result<Status> {
         Action::Switch { new_root, argv } => {
             let init = PathBuf::from(&argv[0]);
             if let Err(e) = check(&new_root, &init).and_then(|()| switch(prog, &new_root)) {
-                e.report(prog);
-                return Err(Error::msg("failed. Sorry."));
+                // A hint goes last, after util-linux's closing line.
+                let (failure, hint) = match e {
+                    Error::Hinted { error, hint } => (*error, Some(hint)),
+                    other => (other, None),
+                };
+                failure.report(prog);
+                let sorry = Error::msg("failed. Sorry.");
+                return Err(match hint {
+                    Some(hint) => sorry.with_hint(hint),
+                    None => sorry,
+                });
             }
             Err(process::exec_file(&init, &argv))
         }
@@ -171,7 +181,12 @@ fn switch(prog: &Prog, new_root: &Path) -> Result<()> {
         )
     })?;
     let old_root = OldRoot::open()?;
-    mount::move_mount(new_root, Path::new("/"))?;
+    mount::move_mount(new_root, Path::new("/")).map_err(|e| {
+        e.hinted_by(|e| {
+            let host = Host::real();
+            mounts::move_refused(&host, e.errno()?, Path::new("."), &host.mountinfo()?)
+        })
+    })?;
     process::change_root(Path::new("."))
         .map_err(|e| reworded(e, "failed to change root".to_owned()))?;
     process::change_dir(Path::new("/"))?;

@@ -313,6 +313,9 @@ pub fn overlay_refused(
         }
         return (facts.mount_ns_owned == Some(false)).then_some(Cause::MountNsNotOwned);
     }
+    if !matches!(errno, None | Some(libc::EINVAL)) {
+        return None;
+    }
     let (upper, work) = (host.resolve(upper?)?, host.resolve(work?)?);
     let (u, w) = (
         mount_of(&facts.table, &upper)?,
