@@ -290,8 +290,8 @@ fn masked(fstype: &str, table: &[MountInfo]) -> Option<Cause> {
     first
 }
 
-/// Why mounting an overlay failed (`errno`, `None` when the kernel said why in words): no
-/// privilege, or upper and work under two mounts.
+/// Why mounting an overlay failed with `errno` (`None` when the failure was said in words,
+/// which need no hint): no privilege, or upper and work under two mounts.
 pub fn overlay_refused(
     host: &Host,
     errno: Option<i32>,
@@ -313,7 +313,8 @@ pub fn overlay_refused(
         }
         return (facts.mount_ns_owned == Some(false)).then_some(Cause::MountNsNotOwned);
     }
-    if !matches!(errno, None | Some(libc::EINVAL)) {
+    // Without an errno the kernel (or ovlmount's own check) said why in words already.
+    if errno != Some(libc::EINVAL) {
         return None;
     }
     let (upper, work) = (host.resolve(upper?)?, host.resolve(work?)?);
@@ -373,6 +374,14 @@ pub fn pivot_root_refused(
     if errno != libc::EINVAL {
         return None;
     }
+    // First, as the paths resolved above are of this namespace: the path as given, since
+    // resolving `/proc/PID/root/...` by name lands in this namespace.
+    if host
+        .mount_id(new_root)
+        .is_some_and(|id| !table.iter().any(|m| u64::from(m.id) == id))
+    {
+        return Some(Cause::OtherNamespace(new_root.to_path_buf()));
+    }
     let by_id = |id: u32| table.iter().rev().find(|m| m.id == id);
     let shared = [
         ("the mount of put_old", Some(&old_mount)),
@@ -395,12 +404,6 @@ pub fn pivot_root_refused(
     });
     if shared.is_some() {
         return shared;
-    }
-    if host
-        .mount_id(&new)
-        .is_some_and(|id| !table.iter().any(|m| u64::from(m.id) == id))
-    {
-        return Some(Cause::OtherNamespace(new_root.to_path_buf()));
     }
     if root_mount.is_none() {
         return Some(Cause::RootNotMountPoint);
