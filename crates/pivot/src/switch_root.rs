@@ -152,6 +152,9 @@ fn reworded(e: Error, what: String) -> Error {
 /// Carry the API file systems over, make `new_root` the root, and clear the old one in a
 /// child process while this one goes on to exec init.
 fn switch(prog: &Prog, new_root: &Path) -> Result<()> {
+    // The mount table, for the hint of a refused move: read now, as /proc moves or goes away
+    // below.
+    let table = Host::real().mountinfo();
     let dev_of = |path: &Path| std::fs::metadata(path).ok().map(|m| m.dev());
     let old_dev = dev_of(Path::new("/"));
     let new_dev = dev_of(new_root);
@@ -182,10 +185,7 @@ fn switch(prog: &Prog, new_root: &Path) -> Result<()> {
     })?;
     let old_root = OldRoot::open()?;
     mount::move_mount(new_root, Path::new("/")).map_err(|e| {
-        e.hinted_by(|e| {
-            let host = Host::real();
-            mounts::move_refused(&host, e.errno()?, Path::new("."), &host.mountinfo()?)
-        })
+        e.hinted_by(|e| mounts::move_refused(&Host::real(), e.errno()?, Path::new("."), &table?))
     })?;
     process::change_root(Path::new("."))
         .map_err(|e| reworded(e, "failed to change root".to_owned()))?;
