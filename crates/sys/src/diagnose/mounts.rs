@@ -322,7 +322,7 @@ pub fn overlay_refused(
         mount_of(&facts.table, &upper)?,
         mount_of(&facts.table, &work)?,
     );
-    (u.id != w.id).then(|| Cause::LayersOnTwoMounts {
+    (u.id != w.id).then_some(Cause::LayersOnTwoMounts {
         upper: (upper, u.mount_point),
         work: (work, w.mount_point),
     })
