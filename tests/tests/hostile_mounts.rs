@@ -474,7 +474,8 @@ fn ovlmount_with_upper_and_work_on_two_mounts() {
 
 /// What the container that the busybox guests' stage 1 starts from the initramfs with
 /// `unshare -fpmuin pivot --proc --dev ROOT` saw (tests/vm/init.sh): only ROOT, a tmpfs, with
-/// no rootfs in its mount table, no way to the initramfs's files, and `..` of `/` being `/`.
+/// no rootfs in its mount table, no way to the initramfs's files, and `..` of `/` being `/`;
+/// then what `pivot_root --move-if-rootfs . .` and `chroot .` gave in the same place.
 /// Only in those guests: a host or the systemd guest did not boot from an initramfs of ours.
 #[test]
 fn pivot_from_the_initramfs_in_the_busybox_guests() {
@@ -485,7 +486,7 @@ fn pivot_from_the_initramfs_in_the_busybox_guests() {
     let seen = std::fs::read_to_string(path)
         .unwrap_or_else(|e| panic!("{}: {e} (tests/vm/init.sh stage 1)", path.display()));
     let lines: Vec<&str> = seen.lines().collect();
-    assert_eq!(lines.len(), 6, "{seen}");
+    assert_eq!(lines.len(), 7, "{seen}");
     assert_eq!(lines[0], "ls /: bin dev pivot-root-marker proc ", "{seen}");
     assert_eq!(
         lines[1], "ls /..: bin dev pivot-root-marker proc ",
@@ -496,5 +497,11 @@ fn pivot_from_the_initramfs_in_the_busybox_guests() {
         lines[3].starts_with("root mount: tmpfs nsutils-pivot-root "),
         "{seen}"
     );
-    assert_eq!(lines[4..], ["pid: 1", "status: 0"], "{seen}");
+    assert_eq!(lines[4..6], ["pid: 1", "status: 0"], "{seen}");
+    // pivot_root --move-if-rootfs, then `chroot .`: the same root (with the /proc and /dev
+    // directories that pivot made in it).
+    assert_eq!(
+        lines[6], "pivot_root --move-if-rootfs: 0 bin dev pivot-root-marker proc",
+        "{seen}"
+    );
 }

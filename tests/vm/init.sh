@@ -44,6 +44,9 @@ if [ ! -e /.nsutils-stage2 ]; then
         [ -e /.nsutils-initramfs-marker ] && echo "initramfs marker seen"
         echo "pid: $$"' > /newroot/.nsutils-pivot-from-initramfs 2>&1
     echo "status: $?" >> /newroot/.nsutils-pivot-from-initramfs
+    # pivot_root --move-if-rootfs, in util-linux's sequence: cd new_root, pivot_root, chroot .
+    moved=$("$bindir/unshare" -m /bin/sh -c 'cd /pivot-root && "$1" --move-if-rootfs . . && exec chroot . /bin/ls -A /' sh "$bindir/pivot_root" 2>&1)
+    echo "pivot_root --move-if-rootfs: $? $(echo $moved)" >> /newroot/.nsutils-pivot-from-initramfs
     umount /pivot-root
     sleep 100000 </dev/null &
     holder=$!

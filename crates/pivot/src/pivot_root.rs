@@ -16,22 +16,30 @@ pub const USAGE: &str = "pivot_root [options] new_root put_old";
 
 /// The `pivot_root` command, with our `--move-if-rootfs` (for `--help` and the man page).
 pub fn command() -> Command {
-    util_linux_command().arg(cli::flag(
-        "move-if-rootfs",
-        None,
-        "move-if-rootfs",
-        "when / is the initramfs (rootfs), move new_root\nover it instead (put_old is not used, the old\nroot stays under the new one); then chroot .;\nonly as the first argument",
-    ))
+    build(true)
 }
 
 /// util-linux's command line: what is parsed after our `--move-if-rootfs`, which only comes
 /// first, so that every other word means what it means to util-linux's pivot_root.
 fn util_linux_command() -> Command {
+    build(false)
+}
+
+fn build(with_ours: bool) -> Command {
+    let ours = with_ours.then(|| {
+        cli::flag(
+            "move-if-rootfs",
+            None,
+            "move-if-rootfs",
+            "(ours; first argument only) when / is the\ninitramfs, move new_root over it instead;\nput_old is unused, the old root stays under\nthe new one; then run: chroot . command",
+        )
+    });
     Command::new("pivot_root")
         .about("Change the root filesystem.")
         .version(env!("CARGO_PKG_VERSION"))
         .disable_help_flag(true)
         .disable_version_flag(true)
+        .args(ours)
         .args(cli::help_flags())
         .args([
             Arg::new("new_root")
@@ -168,7 +176,7 @@ mod tests {
             &["a", "b", "c"],
             &["--", "a", "b"],
             &["--move-if-rootfs", "a"],
-            &["a", "--move-if-rootfs", "b"],
+            &["--move-if-rootfs", "a", "b", "c"],
         ] {
             assert!(
                 parse_words(bad)
@@ -179,5 +187,12 @@ mod tests {
             );
         }
         assert!(matches!(parse_words(&["-h"]).unwrap(), Action::Print(_)));
+        // Ours only comes first; elsewhere it is an option util-linux does not know.
+        assert!(
+            parse_words(&["a", "--move-if-rootfs", "b"])
+                .unwrap_err()
+                .to_string()
+                .starts_with("unrecognized option '--move-if-rootfs'"),
+        );
     }
 }
