@@ -233,6 +233,8 @@ fn pivot_root_names_each_refusal_side_by_side() {
         mount -t tmpfs nsutils-a "$D/t/a"
         mkdir "$D/t/a/old"
         both put-old-outside "$D/t/a" "$D/t/other"
+        # Ours with --move-if-rootfs where / is no initramfs: util-linux's pivot_root.
+        run "ours move-if-rootfs" "$P" --move-if-rootfs "$D/t/a" "$D/t/other"
         both not-a-directory "$D/t/file" "$D/t"
         both on-the-current-root / /tmp
         mount -t tmpfs nsutils-old "$D/t/a/old"
@@ -260,7 +262,11 @@ fn pivot_root_names_each_refusal_side_by_side() {
         &[("P", &ours("pivot_root")), ("T", &theirs)],
     );
     let runs = runs(&out);
-    assert_eq!(runs.len(), 14, "{out:#?}");
+    assert_eq!(runs.len(), 15, "{out:#?}");
+    assert_eq!(
+        runs["ours move-if-rootfs"], runs["ours put-old-outside"],
+        "{runs:#?}"
+    );
     let t = t.display();
     let hint = |label: &str| {
         let ours = &runs[&format!("ours {label}")];
@@ -416,6 +422,25 @@ fn ovlmount_as_an_unprivileged_user() {
              run it in one: unshare --user --map-root-user --mount\n",
             kernel.trim()
         )
+    );
+    // In a user namespace of its own but the host's mount namespace: not the same cause.
+    let out = Run::as_nobody(ours("unshare"))
+        .args(["-Ur"])
+        .arg_os(ours("ovlmount"))
+        .args(["mount", "--lower"])
+        .arg_os(&dirs[0])
+        .args(["--upper"])
+        .arg_os(&dirs[1])
+        .args(["--work"])
+        .arg_os(&dirs[2])
+        .arg_os(&dirs[3])
+        .run();
+    assert_eq!(out.code, Some(1), "{out:#?}");
+    assert_eq!(
+        out.stderr,
+        "ovlmount: fsopen overlay failed: Operation not permitted\n\
+         ovlmount: hint: this mount namespace was not made in this user namespace, so nothing \
+         can be mounted in it; make one with it: unshare --user --map-root-user --mount\n"
     );
     // Nothing made, nothing left in the work directory.
     assert_eq!(std::fs::read_dir(&dirs[2]).unwrap().count(), 0);
