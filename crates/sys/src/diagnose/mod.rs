@@ -77,13 +77,13 @@ impl Host {
         )
     }
 
-    /// Whether this process is in the initial user namespace: its uid map maps every id to
-    /// itself (`0 0 4294967295`). Only a diagnosis reads it so: elsewhere the namespace's
-    /// inode tells ([`crate::idmap::in_initial_user_ns`]).
+    /// Whether this process is in the initial user namespace, by the inode of its
+    /// `/proc/self/ns/user` (as [`crate::idmap::in_initial_user_ns`]; a fake host's file is
+    /// never that one).
     pub fn in_initial_user_ns(&self) -> bool {
-        self.read("/proc/self/uid_map").is_some_and(|map| {
-            map.split_whitespace().collect::<Vec<_>>() == ["0", "0", "4294967295"]
-        })
+        use std::os::unix::fs::MetadataExt;
+        fs::metadata(self.path("/proc/self/ns/user"))
+            .is_ok_and(|m| m.ino() == crate::idmap::INITIAL_USER_NS_INODE)
     }
 
     /// Whether this process's namespace `kind` (`mnt`, `pid`, `net`, as in /proc/self/ns) was

@@ -8,8 +8,9 @@ use std::path::{Path, PathBuf};
 use super::Host;
 use crate::mount::{MountInfo, initramfs_root, mount_of};
 
-/// Directories the kernel makes permanently empty to be mount points (`binfmt_misc`, cgroup,
-/// debugfs, ...): a mount on one of them hides nothing, and the kernel does not count it.
+/// Directories the kernel makes permanently empty to be mount points, relative to proc's root
+/// (`sys/fs/binfmt_misc`) or sysfs's (cgroup, debugfs, ...): a mount on one of them hides
+/// nothing, and the kernel does not count it.
 const EMPTY_MOUNT_POINTS: [&str; 10] = [
     "sys/fs/binfmt_misc",
     "fs/cgroup",
@@ -263,7 +264,10 @@ pub fn kernel_fs_refused(fstype: &str, errno: i32, facts: &Facts) -> Option<Caus
 
 /// Every full mount of `fstype` with something mounted over a path inside it (other than the
 /// kernel's permanently empty mount points): then the kernel refuses a new one. The first
-/// such mount is named with what covers it.
+/// such mount is named with what covers it. The kernel counts only the covering mounts that
+/// are locked (inherited from a more privileged mount namespace), which mountinfo does not
+/// show; a mount made in the user namespace itself could be unmounted, and the fix named
+/// still holds.
 fn masked(fstype: &str, table: &[MountInfo]) -> Option<Cause> {
     let full: Vec<&MountInfo> = table
         .iter()
