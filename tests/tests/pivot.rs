@@ -10,6 +10,15 @@ fn both(name: &str, theirs: &std::path::Path, args: &[&str]) -> (tests::Output, 
     (run(&ours(name)), run(theirs))
 }
 
+/// Our option in pivot_root's --help, the only line util-linux's has not.
+const MOVE_IF_ROOTFS_HELP: &str = " --move-if-rootfs
+                (ours; first argument only) when / is the
+                initramfs, move new_root over it instead;
+                put_old is unused, the old root stays under
+                the new one; then run: chroot . command
+
+";
+
 #[test]
 fn arguments_and_errors_side_by_side() {
     let Some(theirs) = reference("pivot_root") else {
@@ -31,8 +40,23 @@ fn arguments_and_errors_side_by_side() {
         let (a, b) = both("pivot_root", &theirs, args);
         assert_eq!(a.code, b.code, "{args:?}: {a:#?} {b:#?}");
         if args.first() != Some(&"-V") {
-            assert_eq!(a.stderr, b.stderr, "{args:?}");
-            assert_eq!(a.stdout, b.stdout, "{args:?}");
+            // Ours adds a hint line where it finds the cause (tests/tests/hostile_mounts.rs).
+            let ours: String = a
+                .stderr
+                .lines()
+                .filter(|l| !l.starts_with("pivot_root: hint: "))
+                .map(|l| format!("{l}\n"))
+                .collect();
+            assert_eq!(ours, b.stderr, "{args:?}");
+            // Our --move-if-rootfs is in --help (a deliberate difference, in NOTES).
+            let stdout = a.stdout.replace(MOVE_IF_ROOTFS_HELP, "");
+            assert_eq!(stdout, b.stdout, "{args:?}");
+            if args
+                .first()
+                .is_some_and(|a| a.starts_with("-h") || *a == "--help")
+            {
+                assert!(a.stdout.contains(MOVE_IF_ROOTFS_HELP), "{}", a.stdout);
+            }
         }
     }
     let out = Run::new(ours("pivot_root"))
@@ -724,9 +748,9 @@ fn pivot_explains_a_shared_parent_mount() {
     assert_eq!(out.stdout, "rc=1\n0\n", "{out:#?}");
     assert_eq!(
         out.stderr,
-        "pivot: cannot pivot into /rootfs: a mount above the current root, which this process \
-         cannot see (a chroot?), is shared, and pivot_root(2) refuses to move mounts under a \
-         shared mount, as the move would propagate to its peers in other mount namespaces; run \
-         pivot at the root of its own mount namespace (unshare -m pivot ...)\n"
+        "pivot: cannot pivot into /rootfs: Invalid argument\n\
+         pivot: hint: no mount this process can see is shared, so a mount above the current \
+         root, outside its view (a chroot?), is, and pivot_root(2) moves no mount under a shared \
+         one; run pivot at the root of its own mount namespace: unshare -m pivot\n"
     );
 }

@@ -1,8 +1,10 @@
 #!/bin/sh
 # /init of the nsutils test VM (busybox sh as PID 1).
 #
-# Stage 1: the initramfs root is `rootfs`, where pivot_root(2) fails with EINVAL, so copy it
-# onto a tmpfs and switch_root there, with nsutils' switch_root, which stage 2 checks.
+# Stage 1: the initramfs root is `rootfs`, where pivot_root(2) fails with EINVAL: first a
+# container is started there with nsutils' pivot (which moves its root over the initramfs),
+# then the initramfs is copied onto a tmpfs and left with nsutils' switch_root; stage 2 and
+# the tests check both.
 # Stage 2: mount the API file systems, make / shared as systemd does, load the modules, lay
 # out cgroups for the mode given on the kernel command line (nsutils.mode=v2|v1|hybrid), run
 # the tests, report their status on the console as @@VM-RUN-EXIT=<n>@@ and power off.
@@ -23,6 +25,29 @@ if [ ! -e /.nsutils-stage2 ]; then
     mkdir -p /proc /dev
     mount -t proc proc /proc
     mount -t devtmpfs devtmpfs /dev
+    # pivot from the initramfs, which pivot_root(2) cannot move: a container in new namespaces
+    # started here must see only its root (a tmpfs with busybox), with no path to the
+    # initramfs. What it sees is kept for tests/tests/hostile_mounts.rs in stage 2.
+    bindir=$(dirname "$(cat /etc/nsutils-vm/switch_root)")
+    : > /.nsutils-initramfs-marker
+    mkdir -p /pivot-root
+    mount -t tmpfs -o mode=0755 nsutils-pivot-root /pivot-root
+    mkdir -p /pivot-root/bin
+    : > /pivot-root/pivot-root-marker
+    cp /bin/busybox /pivot-root/bin/busybox
+    for applet in sh ls cat grep sed tr; do ln -s busybox "/pivot-root/bin/$applet"; done
+    "$bindir/unshare" -fpmuin "$bindir/pivot" --proc --dev /pivot-root /bin/sh -c '
+        echo "ls /: $(ls -A / | tr "\n" " ")"
+        echo "ls /..: $(cd /.. && ls -A . | tr "\n" " ")"
+        echo "rootfs mounts: $(grep -c " - rootfs " /proc/self/mountinfo)"
+        echo "root mount: $(grep " / / " /proc/self/mountinfo | sed "s/.* - //")"
+        [ -e /.nsutils-initramfs-marker ] && echo "initramfs marker seen"
+        echo "pid: $$"' > /newroot/.nsutils-pivot-from-initramfs 2>&1
+    echo "status: $?" >> /newroot/.nsutils-pivot-from-initramfs
+    # pivot_root --move-if-rootfs, in util-linux's sequence: cd new_root, pivot_root, chroot .
+    moved=$("$bindir/unshare" -m /bin/sh -c 'cd /pivot-root && "$1" --move-if-rootfs . . && exec chroot . /bin/ls -A /' sh "$bindir/pivot_root" 2>&1)
+    echo "pivot_root --move-if-rootfs: $? $(echo $moved)" >> /newroot/.nsutils-pivot-from-initramfs
+    umount /pivot-root
     sleep 100000 </dev/null &
     holder=$!
     i=0

@@ -13,6 +13,7 @@ use std::io::Write;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
+use sys::diagnose::mounts;
 use sys::fsmount::{self, FsContext};
 use sys::{Error, Prog, Result, Status};
 
@@ -212,7 +213,14 @@ fn mount(plan: &MountPlan) -> Result<()> {
     if result.is_err() {
         created.undo();
     }
-    result
+    result.map_err(|e| {
+        e.hinted_by(|e| {
+            let host = sys::diagnose::Host::real();
+            let facts = mounts::Facts::of(&host);
+            let (upper, work) = (plan.upper.as_deref(), plan.work.as_deref());
+            mounts::overlay_refused(&host, e.errno(), upper, work, &facts)
+        })
+    })
 }
 
 fn mount_checked(plan: &MountPlan) -> Result<()> {

@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 
 use clap::{Arg, Command, ValueHint};
 use sys::cli::{self, Getopt, Order};
+use sys::diagnose::{Host, mounts};
 use sys::mount;
 use sys::process::{self, Forked};
 use sys::rootfs::{self, FutureRoot, Kind, OldRoot};
@@ -95,8 +96,17 @@ pub fn run(prog: &Prog, args: Vec<OsString>) -> Result<Status> {
         Action::Switch { new_root, argv } => {
             let init = PathBuf::from(&argv[0]);
             if let Err(e) = check(&new_root, &init).and_then(|()| switch(prog, &new_root)) {
-                e.report(prog);
-                return Err(Error::msg("failed. Sorry."));
+                // A hint goes last, after util-linux's closing line.
+                let (failure, hint) = match e {
+                    Error::Hinted { error, hint } => (*error, Some(hint)),
+                    other => (other, None),
+                };
+                failure.report(prog);
+                let sorry = Error::msg("failed. Sorry.");
+                return Err(match hint {
+                    Some(hint) => sorry.with_hint(hint),
+                    None => sorry,
+                });
             }
             Err(process::exec_file(&init, &argv))
         }
@@ -142,6 +152,9 @@ fn reworded(e: Error, what: String) -> Error {
 /// Carry the API file systems over, make `new_root` the root, and clear the old one in a
 /// child process while this one goes on to exec init.
 fn switch(prog: &Prog, new_root: &Path) -> Result<()> {
+    // The mount table, for the hint of a refused move: read now, as /proc moves or goes away
+    // below.
+    let table = Host::real().mountinfo();
     let dev_of = |path: &Path| std::fs::metadata(path).ok().map(|m| m.dev());
     let old_dev = dev_of(Path::new("/"));
     let new_dev = dev_of(new_root);
@@ -171,7 +184,9 @@ fn switch(prog: &Prog, new_root: &Path) -> Result<()> {
         )
     })?;
     let old_root = OldRoot::open()?;
-    mount::move_mount(new_root, Path::new("/"))?;
+    mount::move_mount(new_root, Path::new("/")).map_err(|e| {
+        e.hinted_by(|e| mounts::move_refused(&Host::real(), e.errno()?, Path::new("."), &table?))
+    })?;
     process::change_root(Path::new("."))
         .map_err(|e| reworded(e, "failed to change root".to_owned()))?;
     process::change_dir(Path::new("/"))?;

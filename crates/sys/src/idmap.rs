@@ -425,7 +425,7 @@ fn write_proc_as(
 }
 
 /// The inode number the kernel gives the initial user namespace (`PROC_USER_INIT_INO`).
-const INITIAL_USER_NS_INODE: u64 = 0xEFFF_FFFD;
+pub(crate) const INITIAL_USER_NS_INODE: u64 = 0xEFFF_FFFD;
 
 /// Whether this process is in the initial user namespace. Inside another one, file systems
 /// like overlayfs need unprivileged variants (`userxattr`). The namespace's inode tells, not

@@ -433,6 +433,17 @@ pub fn mount_of(table: &[MountInfo], path: &Path) -> Option<MountInfo> {
         .cloned()
 }
 
+/// The mount at `/` when it is the initramfs: the kernel's `rootfs`, or a mount at `/` that
+/// is its own parent (the first mount of the system, which no pivot_root(2) can move, whatever
+/// file system the kernel made it of: ramfs or tmpfs). `None` for any other root.
+pub fn initramfs_root(table: &[MountInfo]) -> Option<&MountInfo> {
+    let root = table
+        .iter()
+        .rev()
+        .find(|m| m.mount_point == Path::new("/"))?;
+    (root.fstype == "rootfs" || root.parent == root.id).then_some(root)
+}
+
 /// Undo the kernel's octal escapes (`\040` for a space, `\134` for a backslash, ...).
 pub fn unescape(field: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(field.len());
@@ -474,6 +485,36 @@ mod tests {
         assert_eq!(m.fstype, "nsfs");
         assert_eq!(unescape(b"a\\134b\\011"), b"a\\b\t");
         assert_eq!(unescape(b"trailing\\04"), b"trailing\\04");
+    }
+
+    #[test]
+    fn the_initramfs_is_found_at_the_root() {
+        let parse = |text: &str| -> Vec<MountInfo> {
+            text.lines()
+                .filter_map(|l| MountInfo::parse(l.trim().as_bytes()))
+                .collect()
+        };
+        // The busybox guests' stage 1 (a child mount namespace of it shows the same).
+        let rootfs = parse(
+            "1 1 0:2 / / rw - rootfs rootfs rw,size=1000k
+             20 1 0:20 / /proc rw,relatime - proc proc rw",
+        );
+        assert_eq!(initramfs_root(&rootfs).map(|m| m.id), Some(1));
+        // A tmpfs initramfs is found by having no parent.
+        let tmpfs = parse("5 5 0:3 / / rw - tmpfs none rw");
+        assert_eq!(initramfs_root(&tmpfs).map(|m| m.id), Some(5));
+        // A real root over the rootfs (its parent hidden), and a tmpfs pivoted into: not it.
+        let disk = parse(
+            "25 1 8:1 / / rw - ext4 /dev/sda1 rw
+             26 25 0:3 / /tmp rw - tmpfs tmpfs rw",
+        );
+        assert_eq!(initramfs_root(&disk), None);
+        let stacked = parse(
+            "1 1 0:2 / / rw - rootfs rootfs rw
+             30 1 0:30 / / rw - tmpfs tmpfs rw",
+        );
+        assert_eq!(initramfs_root(&stacked), None);
+        assert_eq!(initramfs_root(&[]), None);
     }
 
     #[test]

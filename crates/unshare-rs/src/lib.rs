@@ -419,7 +419,7 @@ fn setup_inside(plan: &Plan, maps: &Maps, ready: Ready) -> Result<Option<Handles
         if plan.root.is_none() && plan.propagation != Propagation::Private {
             mount::make_private(dir)?;
         }
-        mount::mount_proc(dir)?;
+        mount_proc(dir)?;
     }
     if let (Some(dir), false) = (&plan.mount_binfmt, binfmt_done) {
         mount::mount_binfmt(dir)?;
@@ -441,6 +441,17 @@ fn setup_inside(plan: &Plan, maps: &Maps, ready: Ready) -> Result<Option<Handles
         process::set_exec_environment(vars.clone());
     }
     Ok(handles)
+}
+
+/// `--mount-proc`: a new proc at `dir`, with the cause of a refusal (a masked `/proc`, a pid
+/// or mount namespace made outside the user namespace) as a hint.
+fn mount_proc(dir: &Path) -> Result<()> {
+    mount::mount_proc(dir).map_err(|e| {
+        e.hinted_by(|e| {
+            let facts = sys::diagnose::mounts::Facts::of(&sys::diagnose::Host::real());
+            sys::diagnose::mounts::kernel_fs_refused("proc", e.errno()?, &facts)
+        })
+    })
 }
 
 /// The flags field of a binfmt_misc rule (`:name:type:offset:magic:mask:interpreter:flags`).

@@ -10,7 +10,11 @@ pub const USAGE: &str = "pivot [options] <newroot> [<command> [<argument>...]]";
 /// The `pivot` command.
 pub fn command() -> Command {
     Command::new("pivot")
-        .about("Make a directory the root of this mount namespace and run a command in it.")
+        .about(
+            "Make a directory the root of this mount namespace and run a command in it.\n\
+             When / is the initramfs, which cannot be pivoted, the directory is moved over it\n\
+             and chrooted into: the initramfs stays below it, out of reach, not unmounted.",
+        )
         .version(env!("CARGO_PKG_VERSION"))
         .disable_help_flag(true)
         .disable_version_flag(true)

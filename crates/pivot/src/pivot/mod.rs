@@ -12,6 +12,11 @@
 //! namespace the kernel only lets proc and sysfs be mounted where a full view of them is
 //! already mounted; the old root is detached, the working directory, hostname and read-only
 //! flag set, and the command executed, so its exit status or signal is ours.
+//!
+//! When `/` is the initramfs, which pivot_root(2) cannot move, the new root is moved over it
+//! instead and entered with chroot(2) (what switch_root, mkosi and runc's fallback do): the
+//! initramfs stays under the new root, covered and out of reach, but cannot be unmounted.
+//! A refusal says which cause holds in one more line (`pivot: hint: ...`).
 
 pub mod cli;
 pub mod plan;
@@ -19,6 +24,7 @@ pub mod plan;
 use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 
+use sys::diagnose::{Host, mounts};
 use sys::mount::{self, DetachedTree, Propagation, Restrictions};
 use sys::rootfs::{self, FutureRoot, Kind};
 use sys::{Errno, Error, Prog, Result, Status};
@@ -45,8 +51,8 @@ pub fn run(prog: &Prog, args: Vec<OsString>) -> Result<Status> {
         Action::Pivot(plan) => {
             let mut ready = check(&plan)?;
             let command = std::mem::take(&mut ready.command);
-            pivot(&plan, &ready)?;
-            furnish(&plan, ready)?;
+            let pivoted = pivot(&plan, &ready)?;
+            furnish(&plan, ready, pivoted)?;
             Err(sys::process::exec_program(&command))
         }
     }
@@ -224,11 +230,31 @@ fn inside_new_root(new_root: &Path, put_old: &Path) -> Result<PathBuf> {
     }
 }
 
-/// Make `/` private, NEWROOT a mount point, and pivot into it. When this fails, the
-/// self-bind is undone; only the propagation change stays (in this mount namespace).
-fn pivot(plan: &Plan, ready: &Ready) -> Result<()> {
-    mount::set_root_propagation(Propagation::Private)?;
+/// How the new root became `/`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pivoted {
+    /// pivot_root(2): the old root is on top at `.`, or at `--put-old`.
+    Swapped,
+    /// The old root was the initramfs: the new root was moved over it and chrooted into.
+    MovedOverInitramfs,
+}
+
+/// Make `/` private, NEWROOT a mount point, and pivot into it (or move it over an initramfs
+/// `/`). When this fails, the self-bind is undone; only the propagation change stays (in this
+/// mount namespace).
+fn pivot(plan: &Plan, ready: &Ready) -> Result<Pivoted> {
     let new_root = &plan.new_root;
+    let initramfs = mount::initramfs_root(&mount::mountinfo()?).is_some();
+    if initramfs && plan.put_old.is_some() {
+        return Err(Error::msg(format!(
+            "--put-old {}: the current root is the initramfs, which cannot be moved; without \
+             --put-old pivot moves the new root over it",
+            plan.put_old.as_deref().unwrap_or(Path::new("")).display()
+        )));
+    }
+    mount::set_root_propagation(Propagation::Private)?;
+    // The absolute path, for the diagnosis of a refusal made from inside it.
+    let absolute = std::fs::canonicalize(new_root).unwrap_or_else(|_| new_root.clone());
     let self_bound = !mount::is_mount_point(new_root)?;
     if self_bound {
         DetachedTree::copy(new_root, true)?.attach(new_root)?;
@@ -240,64 +266,79 @@ fn pivot(plan: &Plan, ready: &Ready) -> Result<()> {
         e
     };
     sys::process::change_dir(new_root).map_err(undo)?;
+    if initramfs {
+        mount::move_mount(Path::new("."), Path::new("/"))
+            .and_then(|()| sys::process::change_root(Path::new(".")))
+            .and_then(|()| sys::process::change_dir(Path::new("/")))
+            .map_err(|e| {
+                let _ = sys::process::change_dir(Path::new("/"));
+                undo(e.context(format!(
+                    "cannot move {} over the initramfs",
+                    new_root.display()
+                )))
+            })?;
+        return Ok(Pivoted::MovedOverInitramfs);
+    }
     let put_old = ready
         .put_old
         .as_deref()
         .map_or(Path::new("."), |p| p.strip_prefix("/").unwrap_or(p));
     if let Err(e) = sys::mount::pivot_root(Path::new("."), put_old) {
+        let refusal = refused(new_root, &absolute, &absolute.join(put_old), e);
         let _ = sys::process::change_dir(Path::new("/"));
-        return Err(undo(explain_refusal(new_root, e)));
+        return Err(undo(refusal));
     }
-    Ok(())
+    Ok(Pivoted::Swapped)
 }
 
-/// pivot_root(2)'s EINVAL, in words: after `/` was made private, a shared mount can only be
+/// pivot_root(2)'s refusal, as `cannot pivot into NEWROOT: strerror` and the cause that holds,
+/// from the mount table (`new_root` and `put_old` absolute). `/` was made private first, so
+/// when no cause is seen and the errno is EINVAL, the shared mount it refuses for can only be
 /// one this process cannot see.
-fn explain_refusal(new_root: &Path, e: Error) -> Error {
-    match e.errno() {
-        Some(sys::errno::EINVAL) => {}
-        Some(errno) => {
-            return Error::os(
-                format!("cannot pivot into {}", new_root.display()),
-                Errno(errno),
-            );
+fn refused(shown: &Path, new_root: &Path, put_old: &Path, e: Error) -> Error {
+    let Some(errno) = e.errno() else { return e };
+    Error::os(
+        format!("cannot pivot into {}", shown.display()),
+        Errno(errno),
+    )
+    .hinted_by(|_| {
+        let host = Host::real();
+        let table = host.mountinfo().unwrap_or_default();
+        match mounts::pivot_root_refused(&host, errno, new_root, put_old, &table) {
+            Some(cause) => Some(cause.to_string()),
+            None => (errno == sys::errno::EINVAL).then(|| {
+                "no mount this process can see is shared, so a mount above the current root, \
+                 outside its view (a chroot?), is, and pivot_root(2) moves no mount under a \
+                 shared one; run pivot at the root of its own mount namespace: unshare -m pivot"
+                    .to_owned()
+            }),
         }
-        None => return e,
-    }
-    let shared = mount::mountinfo()
-        .ok()
-        .and_then(|table| table.into_iter().find(|m| m.is_shared()))
-        .map(|m| format!("the mount at {} is shared", m.mount_point.display()))
-        .unwrap_or_else(|| {
-            "a mount above the current root, which this process cannot see (a chroot?), is \
-             shared"
-                .to_owned()
-        });
-    Error::msg(format!(
-        "cannot pivot into {}: {shared}, and pivot_root(2) refuses to move mounts under a \
-         shared mount, as the move would propagate to its peers in other mount namespaces; run \
-         pivot at the root of its own mount namespace (unshare -m pivot ...)",
-        new_root.display()
-    ))
+    })
+}
+
+/// Mount a new proc or sysfs, with the cause of a refusal (a masked `/proc`, namespaces of
+/// another user namespace) as a hint.
+fn mount_kernel_fs(fstype: &str, target: &Path, restrictions: Restrictions) -> Result<()> {
+    mount::mount_new(fstype, target, restrictions, None).map_err(|e| {
+        e.hinted_by(|e| {
+            let facts = mounts::Facts::of(&Host::real());
+            mounts::kernel_fs_refused(fstype, e.errno()?, &facts)
+        })
+    })
 }
 
 /// After the pivot: the requested mounts, the old root detached, then the working directory,
 /// hostname and read-only flag.
-fn furnish(plan: &Plan, ready: Ready) -> Result<()> {
+fn furnish(plan: &Plan, ready: Ready, pivoted: Pivoted) -> Result<()> {
     if plan.proc {
-        mount::mount_new(
-            "proc",
-            &make_dir("/proc", 0o555)?,
-            Restrictions::KERNEL_FS,
-            None,
-        )?;
+        mount_kernel_fs("proc", &make_dir("/proc", 0o555)?, Restrictions::KERNEL_FS)?;
     }
     if plan.sys {
         let read_only = Restrictions {
             read_only: true,
             ..Restrictions::KERNEL_FS
         };
-        mount::mount_new("sysfs", &make_dir("/sys", 0o555)?, read_only, None)?;
+        mount_kernel_fs("sysfs", &make_dir("/sys", 0o555)?, read_only)?;
     }
     if plan.dev {
         furnish_dev(ready.devices)?;
@@ -319,7 +360,7 @@ fn furnish(plan: &Plan, ready: Ready) -> Result<()> {
         make_mount_point(&tree, &bind.target)?;
         tree.attach(&bind.target)?;
     }
-    if ready.put_old.is_none() {
+    if ready.put_old.is_none() && pivoted == Pivoted::Swapped {
         // The old root sits on top of the new one at "."; detaching takes every mount of the
         // old root with it (they are private, so nothing propagates to the host).
         mount::detach(Path::new("."))?;

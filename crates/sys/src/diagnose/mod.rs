@@ -7,11 +7,14 @@
 //! check reads its files through a [`Host`], so unit tests run the same checks over a fake
 //! tree of files for the causes these kernels cannot produce.
 
+pub mod mounts;
 pub mod userns;
 
 use std::fs;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
+
+use crate::mount::MountInfo;
 
 /// Where a diagnosis reads the host's state: `/proc`, `/etc` and `/sys`, or the same layout
 /// under another directory in tests.
@@ -83,13 +86,73 @@ impl Host {
             (key == field).then(|| value.trim().to_owned())
         })
     }
+
+    /// The mount table of `/proc/self/mountinfo`; `None` when it cannot be read.
+    pub fn mountinfo(&self) -> Option<Vec<MountInfo>> {
+        let bytes = fs::read(self.path("/proc/self/mountinfo")).ok()?;
+        Some(
+            bytes
+                .split(|b| *b == b'\n')
+                .filter_map(MountInfo::parse)
+                .collect(),
+        )
+    }
+
+    /// Whether this process is in the initial user namespace, by the inode of its
+    /// `/proc/self/ns/user` (as [`crate::idmap::in_initial_user_ns`]; a fake host's file is
+    /// never that one).
+    pub fn in_initial_user_ns(&self) -> bool {
+        use std::os::unix::fs::MetadataExt;
+        fs::metadata(self.path("/proc/self/ns/user"))
+            .is_ok_and(|m| m.ino() == crate::idmap::INITIAL_USER_NS_INODE)
+    }
+
+    /// Whether this process's namespace `kind` (`mnt`, `pid`, `net`, as in /proc/self/ns) was
+    /// made in its own user namespace (`NS_GET_USERNS`); `None` when that cannot be asked (a
+    /// fake host's files are no namespaces).
+    pub fn ns_owned_by_own_user_ns(&self, kind: &str) -> Option<bool> {
+        use std::os::fd::AsFd;
+        let ns = crate::nsfs::open(&self.path(format!("/proc/self/ns/{kind}"))).ok()?;
+        let own = crate::nsfs::open(&self.path("/proc/self/ns/user")).ok()?;
+        let own_inode = crate::nsfs::inode(own.as_fd()).ok()?;
+        match crate::nsfs::owner(ns.as_fd()).ok()? {
+            Some(owner) => Some(crate::nsfs::inode(owner.as_fd()).ok()? == own_inode),
+            // Owned by a namespace above this one, out of its view.
+            None => Some(false),
+        }
+    }
+
+    /// `path` (relative to the working directory, or absolute as on the real system) with its
+    /// symbolic links resolved, as an absolute path of this host; `None` when it does not exist.
+    pub fn resolve(&self, path: &Path) -> Option<PathBuf> {
+        let root = fs::canonicalize(&self.root).ok()?;
+        let real = if path.is_absolute() && !path.starts_with(&root) {
+            fs::canonicalize(self.path(path)).ok()?
+        } else {
+            fs::canonicalize(path).ok()?
+        };
+        let inside = real.strip_prefix(&root).ok()?;
+        Some(Path::new("/").join(inside))
+    }
+
+    /// The id of the mount that holds `path` (statx's `STATX_MNT_ID`), on the real system only:
+    /// a fake host has no mount ids of its own.
+    pub fn mount_id(&self, path: &Path) -> Option<u64> {
+        use rustix::fs::{AtFlags, StatxFlags};
+        if self.root != Path::new("/") {
+            return None;
+        }
+        let st =
+            rustix::fs::statx(rustix::fs::CWD, path, AtFlags::empty(), StatxFlags::MNT_ID).ok()?;
+        (st.stx_mask & StatxFlags::MNT_ID.bits() != 0).then_some(st.stx_mnt_id)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// A fake host with these files (path, contents), for the diagnoses' unit tests.
+    /// A fake host holding `files` (absolute paths as on the real system, and their text).
     pub(super) fn fake(files: &[(&str, &str)]) -> (tempdir::Dir, Host) {
         let dir = tempdir::Dir::new();
         for (path, text) in files {
