@@ -776,7 +776,7 @@ fn cgrulesengd_classifies_every_process_after_lost_events() {
         &[("NSUTILS_CGRULESENGD_RCVBUF", "1")],
     );
     let script = format!(
-        "for (1..200) {{ if (fork() == 0) {{ exec {{'{0}'}} '{0}', '-e', 'sleep 30'; }} }} sleep 30",
+        "for (1..200) {{ if (fork() == 0) {{ exec {{'{0}'}} '{0}', '-e', 'sleep 600'; }} }} sleep 600",
         prog.display()
     );
     let burst = Proc::perl(&prog, &script);
@@ -788,7 +788,9 @@ fn cgrulesengd_classifies_every_process_after_lost_events() {
     let file = format!("/proc/{0}/task/{0}/children", burst.pid());
     let start = Instant::now();
     let mut children: Vec<u32> = Vec::new();
-    while start.elapsed() < Duration::from_secs(20) {
+    // Generous: 200 perl forks and execs took over 20 s in a TCG guest sharing its two CPUs
+    // with another guest. The processes sleep far longer; the guard kills them (by pid).
+    while start.elapsed() < Duration::from_secs(180) {
         children = fs::read_to_string(&file)
             .unwrap_or_default()
             .split_whitespace()
