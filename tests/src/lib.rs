@@ -786,3 +786,18 @@ impl Drop for Sleeper {
         let _ = self.0.wait();
     }
 }
+
+/// A tool's stderr split into the part util-linux or libcgroup would print and nsutils' one
+/// more last line `PROG: hint: HINT` (issue 16), whose HINT is returned when it is there.
+pub fn split_hint<'a>(stderr: &'a str, prog: &str) -> (&'a str, Option<&'a str>) {
+    let body = stderr.strip_suffix('\n').unwrap_or(stderr);
+    let start = body.rfind('\n').map_or(0, |i| i + 1);
+    match body[start..].strip_prefix(&format!("{prog}: hint: ")) {
+        Some(hint) => (&stderr[..start], Some(hint)),
+        None => (stderr, None),
+    }
+}
+
+/// A shell command prefix that runs the rest as `nobody` with no groups (util-linux's
+/// `setpriv`), for tests that script several steps.
+pub const AS_NOBODY: &str = "/usr/bin/setpriv --reuid=65534 --regid=65534 --clear-groups --";

@@ -13,11 +13,9 @@
 use std::path::Path;
 
 use tests::{
-    MountTableUnchanged, Output, Run, busybox_root, ours, reference, scratch, systemd_host,
+    AS_NOBODY, MountTableUnchanged, Output, Run, busybox_root, ours, reference, scratch,
+    split_hint, systemd_host,
 };
-
-/// `setpriv` to run a command as nobody from a script.
-const AS_NOBODY: &str = "/usr/bin/setpriv --reuid=65534 --regid=65534 --clear-groups";
 
 /// The shell function `run LABEL COMMAND...` that the scripts below use: it prints
 /// `@@ LABEL rc=N` and then what the command wrote on stderr.
@@ -78,14 +76,9 @@ fn in_private_ns(dir: &Path, script: &str, env: &[(&str, &Path)]) -> Output {
 /// line (the last) removed; that line is returned.
 fn same_but_the_hint(prog: &str, ours: &Ran, theirs: &Ran) -> String {
     assert_eq!(ours.rc, theirs.rc, "{ours:#?} {theirs:#?}");
-    let (first, hint) = ours
-        .stderr
-        .trim_end_matches('\n')
-        .rsplit_once('\n')
-        .unwrap_or_else(|| panic!("no hint line: {ours:#?}"));
-    assert_eq!(format!("{first}\n"), theirs.stderr, "{ours:#?} {theirs:#?}");
-    hint.strip_prefix(&format!("{prog}: hint: "))
-        .unwrap_or_else(|| panic!("not a hint: {hint}"))
+    let (first, hint) = split_hint(&ours.stderr, prog);
+    assert_eq!(first, theirs.stderr, "{ours:#?} {theirs:#?}");
+    hint.unwrap_or_else(|| panic!("no hint line: {ours:#?}"))
         .to_owned()
 }
 

@@ -2,7 +2,9 @@
 //! for argument handling and errors, and for real inside `unshare -m` (never in the host's
 //! mount namespace), checked through the kernel's mount table.
 
-use tests::{MountTableUnchanged, Rootless, Run, busybox_root, ours, reference, scratch};
+use tests::{
+    MountTableUnchanged, Rootless, Run, busybox_root, ours, reference, scratch, split_hint,
+};
 
 /// Ours and the reference `theirs`, both called `name` (argv[0]), on the same arguments.
 fn both(name: &str, theirs: &std::path::Path, args: &[&str]) -> (tests::Output, tests::Output) {
@@ -41,12 +43,7 @@ fn arguments_and_errors_side_by_side() {
         assert_eq!(a.code, b.code, "{args:?}: {a:#?} {b:#?}");
         if args.first() != Some(&"-V") {
             // Ours adds a hint line where it finds the cause (tests/tests/hostile_mounts.rs).
-            let ours: String = a
-                .stderr
-                .lines()
-                .filter(|l| !l.starts_with("pivot_root: hint: "))
-                .map(|l| format!("{l}\n"))
-                .collect();
+            let (ours, _) = split_hint(&a.stderr, "pivot_root");
             assert_eq!(ours, b.stderr, "{args:?}");
             // Our --move-if-rootfs is in --help (a deliberate difference, in NOTES).
             let stdout = a.stdout.replace(MOVE_IF_ROOTFS_HELP, "");

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use tests::{
     MountTableUnchanged, NOBODY, Output, Rootless, Run, have, ours, own_ns, reference, scratch,
-    sh_in_private_mount_ns,
+    sh_in_private_mount_ns, split_hint,
 };
 
 fn unshare(args: &[&str]) -> Output {
@@ -1076,17 +1076,10 @@ fn side_by_side_with_util_linux() {
             let a = user.run(&ours).args(args).env("PATH", &path).run();
             let b = user.run(&reference).args(args).env("PATH", &path).run();
             // Our one more line after some failures (tests/tests/hostile_userns.rs checks it).
-            let mut a_lines: Vec<&str> = a.stderr.lines().collect();
-            if a_lines
-                .last()
-                .is_some_and(|l| l.starts_with("unshare: hint: "))
-            {
-                a_lines.pop();
-            }
-            let a_stderr: String = a_lines.iter().map(|l| format!("{l}\n")).collect();
+            let (a_stderr, _) = split_hint(&a.stderr, "unshare");
             assert_eq!(
-                (&a.stdout, a.code, &a_stderr),
-                (&b.stdout, b.code, &b.stderr),
+                (&a.stdout, a.code, a_stderr),
+                (&b.stdout, b.code, b.stderr.as_str()),
                 "{user:?}: unshare {args:?}"
             );
         }
