@@ -367,11 +367,8 @@ fn has_capability(host: &Host, cap: u32) -> Option<bool> {
 /// leaves out the mounts that its root cannot reach, and its root is inside one of them. (A
 /// chroot into a mount point of its own is not seen this way.)
 fn chrooted(host: &Host) -> bool {
-    host.read("/proc/self/mountinfo").is_some_and(|table| {
-        !table
-            .lines()
-            .any(|line| line.split(' ').nth(4) == Some("/"))
-    })
+    host.mountinfo()
+        .is_some_and(|table| !table.iter().any(|m| m.mount_point == Path::new("/")))
 }
 
 fn unprivileged_userns_off(host: &Host) -> Option<Cause> {
