@@ -120,11 +120,14 @@ mount -t sysfs sys /sys
 mount -t tmpfs run /run
 eval "$SETUP_NEW"
 # A process that keeps the old root as its root, to look into it after the switch; it must
-# have opened /dev/null before /dev moves.
-sleep 300 </dev/null &
+# have opened /dev/null before /dev moves, which it says by making /ready (its inherited
+# stdin, the host's /dev/null under the detached /oldhost, reads as /dev/null too, so its
+# fd 0 cannot tell).
+sh -c ': > /ready; exec sleep 300' </dev/null &
 export S=$!
 i=0
-until [ "$(readlink /proc/$S/fd/0)" = /dev/null ] || [ $i -gt 100000 ]; do i=$((i + 1)); done
+until [ -e /ready ] || [ $i -gt 3000 ]; do sleep 0.01; i=$((i + 1)); done
+rm /ready
 grep -c . /proc/self/mountinfo > /run/before
 eval "exec $SWITCH"
 "#;
