@@ -46,6 +46,20 @@ fn same_but_hint(theirs: &Output, ours: &Output, prog: &str, hint: &str) {
     );
 }
 
+/// `run` of util-linux's unshare fails with unshare(2)'s bare "Operation not permitted";
+/// `run` of ours prints the same and then `hint`.
+fn unshare_refused_then_hint(run: impl Fn(&Path) -> Output, theirs: &Path, hint: &str) {
+    let theirs = run(theirs);
+    assert_eq!(
+        (theirs.code, theirs.stderr.as_str()),
+        (
+            Some(1),
+            "unshare: unshare failed: Operation not permitted\n"
+        )
+    );
+    same_but_hint(&theirs, &run(&ours("unshare")), "unshare", hint);
+}
+
 /// `sh -c SCRIPT` inside a user namespace of the reference unshare's (`-Ur`), with `$U` the
 /// unshare to test.
 fn in_own_user_ns(unshare: &Path, script: &str) -> Option<Output> {
@@ -176,18 +190,9 @@ fn an_unmapped_user_cannot_make_a_user_namespace() {
             .args(["-U", "true"])
             .run()
     };
-    let theirs = run(&theirs_unshare);
-    assert_eq!(
-        (theirs.code, theirs.stderr.as_str()),
-        (
-            Some(1),
-            "unshare: unshare failed: Operation not permitted\n"
-        )
-    );
-    same_but_hint(
-        &theirs,
-        &run(&ours("unshare")),
-        "unshare",
+    unshare_refused_then_hint(
+        run,
+        &theirs_unshare,
         "this process's uid is not mapped in its user namespace (/proc/self/uid_map), and only \
          a mapped user makes a user namespace; map it when making this one: unshare --user \
          --map-root-user",
@@ -285,18 +290,9 @@ fn a_seccomp_filter_refusing_unshare() {
             .args(["-U", "true"])
             .run()
     };
-    let theirs = run(&theirs_unshare);
-    assert_eq!(
-        (theirs.code, theirs.stderr.as_str()),
-        (
-            Some(1),
-            "unshare: unshare failed: Operation not permitted\n"
-        )
-    );
-    same_but_hint(
-        &theirs,
-        &run(&ours("unshare")),
-        "unshare",
+    unshare_refused_then_hint(
+        run,
+        &theirs_unshare,
         "a seccomp filter may refuse unshare(2) (/proc/self/status: Seccomp: 2, \
          Seccomp_filters: 1); run it without that filter (a container's seccomp profile must \
          allow unshare(2))",
@@ -439,18 +435,9 @@ fn unprivileged_userns_clone_off_in_the_systemd_guest() {
     let Some(theirs_unshare) = reference("unshare") else {
         return;
     };
-    let theirs = run(&theirs_unshare);
-    assert_eq!(
-        (theirs.code, theirs.stderr.as_str()),
-        (
-            Some(1),
-            "unshare: unshare failed: Operation not permitted\n"
-        )
-    );
-    same_but_hint(
-        &theirs,
-        &run(&ours("unshare")),
-        "unshare",
+    unshare_refused_then_hint(
+        run,
+        &theirs_unshare,
         "kernel.unprivileged_userns_clone is 0, which keeps user namespaces to root; allow \
          them: sysctl -w kernel.unprivileged_userns_clone=1",
     );
