@@ -216,14 +216,6 @@ impl InfoFd {
 mod tests {
     use super::*;
 
-    fn scratch(tag: &str) -> PathBuf {
-        let dir =
-            std::env::temp_dir().join(format!("nsutils-handles-{}-{tag}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir(&dir).unwrap();
-        dir
-    }
-
     fn names(dir: &Path) -> Vec<String> {
         let mut v: Vec<String> = std::fs::read_dir(dir)
             .unwrap()
@@ -235,7 +227,8 @@ mod tests {
 
     #[test]
     fn pid_file_appears_whole_and_goes_with_its_owner() {
-        let dir = scratch("publish");
+        let scratch = tempfile::tempdir().unwrap();
+        let dir = scratch.path().to_path_buf();
         let path = dir.join("p");
         let mut file = PidFile::create(&path).unwrap();
         let temp = format!(".p.{}", std::process::id());
@@ -260,12 +253,12 @@ mod tests {
         // ...and that leftover does not stop the next run.
         drop(PidFile::create(&path).unwrap());
         assert_eq!(names(&dir), ["p"]);
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
     fn pid_file_refusals() {
-        let dir = scratch("refuse");
+        let scratch = tempfile::tempdir().unwrap();
+        let dir = scratch.path().to_path_buf();
         let err = |p: &Path| PidFile::create(p).unwrap_err().to_string();
         let missing = dir.join("no/p");
         assert_eq!(
@@ -281,7 +274,6 @@ mod tests {
         );
         assert_eq!(err(Path::new("/")), "cannot open /: Is a directory");
         assert!(names(&dir).is_empty());
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

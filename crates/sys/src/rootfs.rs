@@ -254,7 +254,8 @@ mod tests {
 
     #[test]
     fn looks_paths_up_inside_the_future_root() {
-        let dir = std::env::temp_dir().join(format!("nsutils-rootfs-{}", std::process::id()));
+        let scratch = tempfile::tempdir().unwrap();
+        let dir = scratch.path().to_path_buf();
         let bin = dir.join("bin");
         std::fs::create_dir_all(&bin).unwrap();
         let tool = bin.join("tool");
@@ -286,6 +287,5 @@ mod tests {
             root.find_program(OsStr::new("./tool"), Path::new("/bin"), None),
             Ok(PathBuf::from("/bin/./tool"))
         );
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -89,29 +89,10 @@ pub fn set(path: &Path, name: &str, value: &[u8]) -> Result<()> {
 mod tests {
     use super::*;
 
-    /// A fresh directory under the temp dir, removed when dropped (also when a test fails).
-    struct TempDir(std::path::PathBuf);
-
-    impl TempDir {
-        fn new(tag: &str) -> TempDir {
-            let dir =
-                std::env::temp_dir().join(format!("nsutils-xattr-{tag}-{}", std::process::id()));
-            let _ = std::fs::remove_dir_all(&dir);
-            std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
-            TempDir(dir)
-        }
-    }
-
-    impl Drop for TempDir {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
-
     #[test]
     fn xattr_get_set_list() {
-        let dir = TempDir::new("gsl");
-        let file = dir.0.join("f");
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("f");
         std::fs::write(&file, b"").unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(get(&file, "user.nsutils.test").ok(), Some(None));
         match set(&file, "user.nsutils.test", b"y") {
@@ -119,7 +100,7 @@ mod tests {
             Err(e) if e.errno() == Some(libc::ENOTSUP) => {
                 eprintln!(
                     "skipped: no user.* extended attributes under {}",
-                    dir.0.display()
+                    dir.path().display()
                 );
                 return;
             }
@@ -141,9 +122,9 @@ mod tests {
 
     #[test]
     fn xattr_of_symlink_not_target() {
-        let dir = TempDir::new("link");
-        let file = dir.0.join("f");
-        let link = dir.0.join("l");
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("f");
+        let link = dir.path().join("l");
         std::fs::write(&file, b"").unwrap_or_else(|e| panic!("{e}"));
         std::os::unix::fs::symlink(&file, &link).unwrap_or_else(|e| panic!("{e}"));
         if let Err(e) = set(&file, "user.nsutils.test", b"y") {

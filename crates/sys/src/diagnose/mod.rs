@@ -153,8 +153,8 @@ mod tests {
     use super::*;
 
     /// A fake host holding `files` (absolute paths as on the real system, and their text).
-    pub(super) fn fake(files: &[(&str, &str)]) -> (tempdir::Dir, Host) {
-        let dir = tempdir::Dir::new();
+    pub(super) fn fake(files: &[(&str, &str)]) -> (tempfile::TempDir, Host) {
+        let dir = tempfile::tempdir().unwrap();
         for (path, text) in files {
             let path = dir.path().join(path.trim_start_matches('/'));
             fs::create_dir_all(path.parent().unwrap()).unwrap();
@@ -162,35 +162,6 @@ mod tests {
         }
         let host = Host::at(dir.path());
         (dir, host)
-    }
-
-    /// A directory removed when dropped (the unit tests' fake hosts).
-    pub(super) mod tempdir {
-        use std::path::{Path, PathBuf};
-
-        pub struct Dir(PathBuf);
-
-        impl Dir {
-            pub fn new() -> Dir {
-                use std::sync::atomic::{AtomicU32, Ordering};
-                static NEXT: AtomicU32 = AtomicU32::new(0);
-                let n = NEXT.fetch_add(1, Ordering::Relaxed);
-                let path = std::env::temp_dir()
-                    .join(format!("nsutils-diagnose-{}-{n}", std::process::id()));
-                std::fs::create_dir_all(&path).unwrap();
-                Dir(path)
-            }
-
-            pub fn path(&self) -> &Path {
-                &self.0
-            }
-        }
-
-        impl Drop for Dir {
-            fn drop(&mut self) {
-                let _ = std::fs::remove_dir_all(&self.0);
-            }
-        }
     }
 
     #[test]
