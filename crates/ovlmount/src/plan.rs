@@ -47,6 +47,9 @@ pub enum Action {
         json: bool,
         /// The upper layer, or a merged mount point.
         layer: PathBuf,
+        /// `--lower`: the lower layers of an upper layer, top first (empty: unknown, or
+        /// those of the mount).
+        lowers: Vec<PathBuf>,
     },
 }
 
@@ -342,7 +345,11 @@ pub fn parse(prog: &Prog, mut args: Vec<OsString>) -> Result<Action> {
         _ => {
             let layer = one_operand(operands, "layer", "diff")?
                 .ok_or_else(|| Error::usage("diff: no upper layer or mount point given"))?;
-            Ok(Action::Diff { json, layer })
+            Ok(Action::Diff {
+                json,
+                layer,
+                lowers: plan.lowers,
+            })
         }
     }
 }
