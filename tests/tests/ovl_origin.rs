@@ -148,6 +148,21 @@ fn upper_alone_after_umount_and_with_lowers_given() {
         format!("== mounted\n{WITH_LOWERS}== alone\n{ALONE}"),
         "{fs}"
     );
+    // Given other lowers than the mount's (`b` only), they decide, marks or not: the
+    // whiteouts of names only `a` had hide nothing and are not listed, what only `a` had is
+    // new, and the opaque directory over nothing is just a new one.
+    let only_b = Run::new(ours("ovlmount"))
+        .args(["diff", "--lower"])
+        .arg_os(d.path().join("b"))
+        .arg_os(d.path().join("u"))
+        .run();
+    assert_eq!(
+        only_b.ok(),
+        "M /etc\nM /etc/group\nA /etc/link\nA /etc/moved\nA /etc/new\nA /etc/passwd\n\
+         A /etc/re\nM /opt/tool\nA /srv\nA /usr\nA /usr/hl\nA /var\nA /var/lib\n\
+         A /var/lib/y\n",
+        "{fs}"
+    );
 }
 
 /// The same on a tmpfs (upper and lowers): tmpfs keeps `trusted.*` xattrs and makes file
