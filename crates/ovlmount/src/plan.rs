@@ -528,4 +528,33 @@ mod tests {
             "501 lower layers: the kernel stacks at most 500"
         );
     }
+
+    #[test]
+    fn diff_takes_lowers_top_first() {
+        let prog = Prog::new(None, "ovlmount");
+        let parse_diff = |args: &[&str]| {
+            let all = std::iter::once("diff").chain(args.iter().copied());
+            parse(&prog, all.map(OsString::from).collect())
+        };
+        assert_eq!(
+            parse_diff(&["-J", "-l", "/a", "u", "--lower=/b", "--low", "/c"]).ok(),
+            Some(Action::Diff {
+                json: true,
+                layer: PathBuf::from("u"),
+                lowers: ["/a", "/b", "/c"].iter().map(PathBuf::from).collect(),
+            })
+        );
+        assert_eq!(
+            parse_diff(&["m"]).ok(),
+            Some(Action::Diff {
+                json: false,
+                layer: PathBuf::from("m"),
+                lowers: Vec::new(),
+            })
+        );
+        assert_eq!(
+            parse_diff(&["-l", "/a"]).err().map(|e| e.to_string()),
+            Some("diff: no upper layer or mount point given".to_owned())
+        );
+    }
 }
