@@ -35,9 +35,11 @@
 //! `user.*` xattrs. An entry with the mark is [`Change::Modified`], one without it
 //! [`Change::Added`], a copied-up directory included (its owner and mode cannot be compared
 //! with the lower one's). Whiteouts are [`Change::Deleted`] (kind [`FileKind::Other`]),
-//! opaque directories [`Change::Opaque`] and metacopy files [`Change::MetadataOnly`]. When
-//! lowers are known they decide, and the mark is not read: a file renamed in the overlay keeps
-//! the origin of its old name, and one deleted and made anew has none.
+//! opaque directories [`Change::Opaque`] (a mount with `index`, `metacopy`, `redirect_dir` or
+//! `xino=on` makes every new directory in a merged one opaque) and metacopy files
+//! [`Change::MetadataOnly`]. When lowers are known they decide, and the mark is not read: a
+//! file renamed in the overlay keeps the origin of its old name, and one deleted and made
+//! anew has none.
 
 use std::ffi::OsStr;
 use std::io::{self, Write};
@@ -89,7 +91,7 @@ impl Change {
 }
 
 /// What kind of file an entry is: the upper one, or for a deletion the lower one it hides
-/// ([`FileKind::Other`] when no lower has it or no lowers are known).
+/// ([`FileKind::Other`] when no lowers are known).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FileKind {
     /// A regular file.
