@@ -48,6 +48,7 @@ complete -c ovlmount -n "__fish_ovlmount_using_subcommand umount" -s V -l versio
 complete -c ovlmount -n "__fish_ovlmount_using_subcommand list" -s J -l json -d 'print JSON'
 complete -c ovlmount -n "__fish_ovlmount_using_subcommand list" -s h -l help -d 'display this help'
 complete -c ovlmount -n "__fish_ovlmount_using_subcommand list" -s V -l version -d 'display version'
+complete -c ovlmount -n "__fish_ovlmount_using_subcommand diff" -s l -l lower -d 'a lower layer of <upper>, top first (repeatable)' -r -f -a "(__fish_complete_directories)"
 complete -c ovlmount -n "__fish_ovlmount_using_subcommand diff" -s J -l json -d 'print JSON'
 complete -c ovlmount -n "__fish_ovlmount_using_subcommand diff" -s h -l help -d 'display this help'
 complete -c ovlmount -n "__fish_ovlmount_using_subcommand diff" -s V -l version -d 'display version'

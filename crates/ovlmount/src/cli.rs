@@ -5,7 +5,7 @@ use clap::{Arg, Command, ValueHint};
 use sys::cli::{flag, help_flags, optional, required};
 
 /// The usage lines of `--help`.
-pub const USAGE: &str = "ovlmount mount [options] <merged>\n ovlmount umount [--lazy] <merged>\n ovlmount list [-J] [<merged>]\n ovlmount diff [-J] <upper>|<merged>";
+pub const USAGE: &str = "ovlmount mount [options] <merged>\n ovlmount umount [--lazy] <merged>\n ovlmount list [-J] [<merged>]\n ovlmount diff [-J] [--lower <dir>...] <upper>|<merged>";
 
 /// `ovlmount mount`.
 pub fn mount() -> Command {
@@ -113,6 +113,16 @@ pub fn diff() -> Command {
         .disable_help_flag(true)
         .disable_version_flag(true)
         .arg(flag("json", Some('J'), "json", "print JSON"))
+        .arg(
+            required(
+                "lower",
+                Some('l'),
+                "lower",
+                "dir",
+                "a lower layer of <upper>, top first (repeatable)",
+            )
+            .value_hint(ValueHint::DirPath),
+        )
         .args(help_flags())
         .arg(Arg::new("layer").value_name("upper|merged"))
 }

@@ -40,7 +40,11 @@ pub fn run(prog: &Prog, args: Vec<OsString>) -> Result<Status> {
                 mount(&plan).map(|()| 0)
             }
         }
-        Action::Diff { json, layer } => show_diff(&layer, json).map(|()| 0),
+        Action::Diff {
+            json,
+            layer,
+            lowers,
+        } => show_diff(&layer, &lowers, json).map(|()| 0),
     }
 }
 
@@ -378,12 +382,20 @@ fn decode(target: PathBuf, super_options: &str) -> Overlay {
 }
 
 /// `diff`: a merged mount point stands for its upper layer (against its lowers); any other
-/// directory is taken as an upper layer whose lowers are unknown.
-fn show_diff(layer: &Path, json: bool) -> Result<()> {
+/// directory is taken as an upper layer, compared with `lowers` (the `--lower` directories,
+/// which must not come with a mount point) or, when none are given, with what its copy-up
+/// marks tell.
+fn show_diff(layer: &Path, given_lowers: &[PathBuf], json: bool) -> Result<()> {
     let canonical = std::fs::canonicalize(layer).unwrap_or_else(|_| layer.to_path_buf());
     let table = sys::mount::mountinfo()?;
     let mounted = table.iter().rev().find(|m| m.mount_point == canonical);
     let (upper, lowers) = match mounted {
+        Some(m) if m.fstype == "overlay" && !given_lowers.is_empty() => {
+            return Err(Error::msg(format!(
+                "{}: a mounted overlay, whose lowers are known; --lower goes with an upper layer",
+                layer.display()
+            )));
+        }
         Some(m) if m.fstype == "overlay" => {
             let o = decode(m.mount_point.clone(), &m.super_options);
             let upper = o.upper.ok_or_else(|| {
@@ -404,7 +416,12 @@ fn show_diff(layer: &Path, json: bool) -> Result<()> {
                 m.fstype
             )));
         }
-        _ => (layer.to_path_buf(), Vec::new()),
+        _ => {
+            for lower in given_lowers {
+                check_dir(lower, "lower layer")?;
+            }
+            (layer.to_path_buf(), given_lowers.to_vec())
+        }
     };
     let entries = diff::diff(&upper, &lowers)?;
     let mut stdout = std::io::stdout().lock();

@@ -47,6 +47,9 @@ pub enum Action {
         json: bool,
         /// The upper layer, or a merged mount point.
         layer: PathBuf,
+        /// `--lower`: the lower layers of an upper layer, top first (empty: unknown, or
+        /// those of the mount).
+        lowers: Vec<PathBuf>,
     },
 }
 
@@ -342,7 +345,11 @@ pub fn parse(prog: &Prog, mut args: Vec<OsString>) -> Result<Action> {
         _ => {
             let layer = one_operand(operands, "layer", "diff")?
                 .ok_or_else(|| Error::usage("diff: no upper layer or mount point given"))?;
-            Ok(Action::Diff { json, layer })
+            Ok(Action::Diff {
+                json,
+                layer,
+                lowers: plan.lowers,
+            })
         }
     }
 }
@@ -519,6 +526,35 @@ mod tests {
         assert_eq!(
             err(&args),
             "501 lower layers: the kernel stacks at most 500"
+        );
+    }
+
+    #[test]
+    fn diff_takes_lowers_top_first() {
+        let prog = Prog::new(None, "ovlmount");
+        let parse_diff = |args: &[&str]| {
+            let all = std::iter::once("diff").chain(args.iter().copied());
+            parse(&prog, all.map(OsString::from).collect())
+        };
+        assert_eq!(
+            parse_diff(&["-J", "-l", "/a", "u", "--lower=/b", "--low", "/c"]).ok(),
+            Some(Action::Diff {
+                json: true,
+                layer: PathBuf::from("u"),
+                lowers: ["/a", "/b", "/c"].iter().map(PathBuf::from).collect(),
+            })
+        );
+        assert_eq!(
+            parse_diff(&["m"]).ok(),
+            Some(Action::Diff {
+                json: false,
+                layer: PathBuf::from("m"),
+                lowers: Vec::new(),
+            })
+        );
+        assert_eq!(
+            parse_diff(&["-l", "/a"]).err().map(|e| e.to_string()),
+            Some("diff: no upper layer or mount point given".to_owned())
         );
     }
 }
