@@ -6,6 +6,7 @@
 
 pub mod cli;
 pub mod diff;
+pub mod idmap;
 pub mod plan;
 
 use std::ffi::{OsStr, OsString};
@@ -153,7 +154,10 @@ fn escape_layer(path: &Path) -> Vec<u8> {
 
 /// Mount, undoing `--create` on failure.
 fn mount(plan: &MountPlan) -> Result<()> {
+    let given = plan;
     let mut created = Created(Vec::new());
+    // Held until the overlay is mounted, as the tmpfs below is.
+    let mut idmapped = idmap::IdmappedLayers::default();
     let result = (|| {
         if plan.create {
             for dir in plan.upper.iter().chain(&plan.work) {
@@ -195,7 +199,8 @@ fn mount(plan: &MountPlan) -> Result<()> {
             }),
             ..plan.clone()
         };
-        match (mount_checked(&plan), scratch.as_mut()) {
+        let plan = idmapped.apply(given, plan)?;
+        let mounted = match (mount_checked(&plan), scratch.as_mut()) {
             // Older overlayfs refuses layers on a detached mount: attach the tmpfs for the
             // time of the mount and try once more.
             (Err(_), Some(layers)) => {
@@ -208,7 +213,8 @@ fn mount(plan: &MountPlan) -> Result<()> {
                 mount_checked(&plan)
             }
             (outcome, _) => outcome,
-        }
+        };
+        mounted.and_then(|()| idmap::check_writable(given, &given.merged))
     })();
     if result.is_err() {
         created.undo();

@@ -1,9 +1,11 @@
 //! What one `ovlmount` run will do, built from the command line before anything changes.
 
-use std::ffi::OsString;
-use std::path::PathBuf;
+use std::ffi::{OsStr, OsString};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
 
 use sys::cli::{self, Getopt, Order};
+use sys::idmap::MountIdmap;
 use sys::{Error, Prog, Result};
 
 use crate::cli::{USAGE, command};
@@ -75,6 +77,49 @@ pub struct MountPlan {
     pub volatile: bool,
     /// Other overlay options, passed on as they are: `key` or `key=value`.
     pub options: Vec<(String, Option<String>)>,
+    /// `--idmap MAP` or `--userns FILE`: the id mapping of every lower layer without its own.
+    pub idmap: Option<MountIdmap>,
+    /// `--lower DIR:idmap=MAP` (and `--upper`, `--data-lower`): a layer's own id mapping.
+    pub layer_idmaps: Vec<(PathBuf, MountIdmap)>,
+}
+
+impl MountPlan {
+    /// The id mapping of the lower layer `layer` (as given): its own, else the one for every
+    /// lower layer.
+    pub fn idmap_of(&self, layer: &Path) -> Option<&MountIdmap> {
+        self.own_idmap(layer).or(self.idmap.as_ref())
+    }
+
+    /// The mapping given with `layer` itself (`DIR:idmap=MAP`).
+    pub fn own_idmap(&self, layer: &Path) -> Option<&MountIdmap> {
+        self.layer_idmaps
+            .iter()
+            .find(|(path, _)| path == layer)
+            .map(|(_, map)| map)
+    }
+
+    /// Whether any layer is to be idmapped.
+    pub fn is_idmapped(&self) -> bool {
+        self.idmap.is_some() || !self.layer_idmaps.is_empty()
+    }
+}
+
+/// A layer argument, `DIR` or `DIR:idmap=MAP` (the last `:idmap=` splits, so a directory
+/// name may hold colons): the directory, and its id mapping, recorded in `plan`.
+fn layer_arg(text: &OsStr, plan: &mut MountPlan) -> Result<PathBuf> {
+    let bytes = text.as_bytes();
+    const MARK: &[u8] = b":idmap=";
+    let at = (0..bytes.len().saturating_sub(MARK.len() - 1))
+        .rev()
+        .find(|i| bytes[*i..].starts_with(MARK));
+    let Some(at) = at else {
+        return Ok(PathBuf::from(text));
+    };
+    let dir = PathBuf::from(OsStr::from_bytes(&bytes[..at]));
+    let map = String::from_utf8_lossy(&bytes[at + MARK.len()..]);
+    let map = MountIdmap::parse(&map)?;
+    plan.layer_idmaps.push((dir.clone(), map));
+    Ok(dir)
 }
 
 /// The overlay options `-o` may carry besides the layers, and whether they take a value.
@@ -295,14 +340,32 @@ pub fn parse(prog: &Prog, mut args: Vec<OsString>) -> Result<Action> {
                         "lower layers are given both with --lower and lowerdir=",
                     ));
                 }
-                plan.lowers.extend(value);
+                let dir = layer_arg(opt.value.as_deref().unwrap_or_default(), &mut plan)?;
+                plan.lowers.push(dir);
             }
-            "data-lower" => plan.data_lowers.extend(value),
+            "data-lower" => {
+                let dir = layer_arg(opt.value.as_deref().unwrap_or_default(), &mut plan)?;
+                plan.data_lowers.push(dir);
+            }
             "upper" => {
                 if plan.upper.is_some() {
                     return Err(Error::msg("the upper directory is given twice"));
                 }
-                plan.upper = value;
+                plan.upper = Some(layer_arg(
+                    opt.value.as_deref().unwrap_or_default(),
+                    &mut plan,
+                )?);
+            }
+            "idmap" | "userns" => {
+                if plan.idmap.is_some() {
+                    return Err(Error::msg(
+                        "--idmap and --userns are given together, or one of them twice",
+                    ));
+                }
+                plan.idmap = Some(match opt.id.as_str() {
+                    "idmap" => MountIdmap::parse(&opt.text())?,
+                    _ => MountIdmap::Namespace(PathBuf::from(opt.text())),
+                });
             }
             "work" => {
                 if plan.work.is_some() {

@@ -3,7 +3,7 @@
 use std::ffi::OsString;
 use std::fs;
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::error::{Context, Error, Result};
 use crate::user;
@@ -422,6 +422,166 @@ fn write_proc_as(
         .context(|| format!("{open_failed} {}", path.display()))?;
     f.write_all(bytes)
         .context(|| format!("{write_failed} {}", path.display()))
+}
+
+/// The id mapping of an idmapped mount (`--idmap MAP`, mount(8)'s `X-mount.idmap=`): a mount
+/// takes the maps of a user namespace, and a file owned on disk by an id that is `inner` in
+/// those maps is seen through the mount as owned by its `outer` id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MountIdmap {
+    /// `[u:|g:|b:]INNER:OUTER:COUNT ...`, separated by blanks: a new user namespace with these
+    /// maps (`u:` users only, `g:` groups only, `b:` or no prefix both).
+    Maps {
+        /// The user ranges.
+        users: Vec<IdRange>,
+        /// The group ranges.
+        groups: Vec<IdRange>,
+    },
+    /// The user namespace of this file (`/proc/PID/ns/user`, or a bind mount of one).
+    Namespace(PathBuf),
+}
+
+impl MountIdmap {
+    /// Parse a map list or, when `text` names a path (it has a `/`), a namespace file.
+    pub fn parse(text: &str) -> Result<Self> {
+        if text.contains('/') {
+            return Ok(MountIdmap::Namespace(PathBuf::from(text)));
+        }
+        let bad = || {
+            Error::msg(format!(
+                "invalid id map '{text}': expected [u:|g:|b:]inner:outer:count (blank-separated) \
+                 or a user namespace file"
+            ))
+        };
+        let (mut users, mut groups) = (Vec::new(), Vec::new());
+        for item in text.split_whitespace() {
+            let (kinds, triple): (&[IdKind], &str) = match item.split_once(':') {
+                Some(("u", rest)) => (&[IdKind::User], rest),
+                Some(("g", rest)) => (&[IdKind::Group], rest),
+                Some(("b", rest)) => (&[IdKind::User, IdKind::Group], rest),
+                _ => (&[IdKind::User, IdKind::Group], item),
+            };
+            let RangeSpec::Range(range) = RangeSpec::parse(triple).map_err(|_| bad())? else {
+                return Err(bad());
+            };
+            if range.count == 0 || !triple.contains(':') {
+                return Err(bad());
+            }
+            for kind in kinds {
+                match kind {
+                    IdKind::User => users.push(range),
+                    IdKind::Group => groups.push(range),
+                }
+            }
+        }
+        if users.is_empty() && groups.is_empty() {
+            return Err(bad());
+        }
+        check_disjoint(IdKind::User, &users)?;
+        check_disjoint(IdKind::Group, &groups)?;
+        Ok(MountIdmap::Maps { users, groups })
+    }
+
+    /// The user namespace to give the mount: the file opened, or one made with the maps.
+    pub fn user_namespace(&self) -> Result<fs::File> {
+        match self {
+            MountIdmap::Namespace(path) => {
+                let file = crate::target::open_ns_file(path)?;
+                let fd = std::os::fd::AsFd::as_fd(&file);
+                match crate::nsfs::kind(fd) {
+                    // The kernel refuses it with EPERM: it would map nothing.
+                    Ok(Some(crate::ns::NsKind::User))
+                        if crate::nsfs::inode(fd) == Ok(INITIAL_USER_NS_INODE) =>
+                    {
+                        Err(Error::msg(format!(
+                            "{} is the initial user namespace, which cannot idmap a mount \
+                             (its mapping changes nothing)",
+                            path.display()
+                        )))
+                    }
+                    Ok(Some(crate::ns::NsKind::User)) => Ok(file),
+                    _ => Err(Error::msg(format!(
+                        "{} is not a user namespace file",
+                        path.display()
+                    ))),
+                }
+            }
+            MountIdmap::Maps { users, groups } => new_user_namespace(users, groups),
+        }
+    }
+}
+
+impl std::fmt::Display for MountIdmap {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            MountIdmap::Namespace(path) => write!(f, "{}", path.display()),
+            MountIdmap::Maps { users, groups } => {
+                let items: Vec<String> = users
+                    .iter()
+                    .map(|r| format!("u:{r}"))
+                    .chain(groups.iter().map(|r| format!("g:{r}")))
+                    .collect();
+                f.write_str(&items.join(" "))
+            }
+        }
+    }
+}
+
+/// A new user namespace with these maps, held by a descriptor alone: a forked child makes it
+/// (unshare), this process writes its maps from outside and opens `/proc/CHILD/ns/user`,
+/// then lets the child exit. The namespace lives as long as the descriptor. Only the kinds
+/// given get a map (as mount(8) does); ids without one are seen as the overflow id.
+pub fn new_user_namespace(users: &[IdRange], groups: &[IdRange]) -> Result<fs::File> {
+    use crate::process::{Forked, Gate};
+    let made = Gate::new()?;
+    let done = Gate::new()?;
+    match crate::process::fork()? {
+        Forked::Child => {
+            let mut set = crate::ns::NsSet::default();
+            set.insert(crate::ns::NsKind::User);
+            // The errno is the exit status, for the parent to report.
+            let code = match crate::ns::unshare(set) {
+                Ok(()) if made.open().is_ok() => {
+                    // Until the parent is done with us, or is gone.
+                    done.wait();
+                    0
+                }
+                Ok(()) => libc::EIO,
+                Err(e) => e.errno().unwrap_or(libc::EIO),
+            };
+            // SAFETY: _exit ends the forked child without running the parent's clean-up.
+            unsafe { libc::_exit(code) }
+        }
+        Forked::Parent(child) => {
+            let pid = child.0 as u32;
+            let opened = if made.wait() {
+                let written = [(IdKind::User, users), (IdKind::Group, groups)]
+                    .into_iter()
+                    .filter(|(_, ranges)| !ranges.is_empty())
+                    .try_for_each(|(kind, ranges)| write_map(Some(pid), kind, ranges));
+                written.and_then(|()| {
+                    crate::target::open_ns_file(Path::new(&format!("/proc/{pid}/ns/user")))
+                })
+            } else {
+                let errno = match child.wait()? {
+                    crate::process::ChildEnd::Exited(code) if code > 0 => code,
+                    _ => libc::EIO,
+                };
+                return Err(Error::os(
+                    "cannot make a user namespace for the id map: unshare failed",
+                    crate::Errno(errno),
+                ));
+            };
+            drop(done);
+            match opened {
+                Ok(file) => child.wait().map(|_| file),
+                Err(e) => {
+                    child.kill_and_reap();
+                    Err(e)
+                }
+            }
+        }
+    }
 }
 
 /// The inode number the kernel gives the initial user namespace (`PROC_USER_INIT_INO`).

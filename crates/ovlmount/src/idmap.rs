@@ -1,0 +1,149 @@
+//! Idmapped layers: each layer that has an id mapping is copied (`open_tree` clone, attached
+//! nowhere), the copy is given the mapping (`mount_setattr` with `MOUNT_ATTR_IDMAP`), and
+//! overlayfs takes the copy instead of the directory, through this process's descriptor
+//! (`/proc/self/fd/N`). Nothing on disk changes: no chown of the image.
+
+use std::fs::File;
+use std::os::fd::AsFd;
+use std::path::{Path, PathBuf};
+
+use sys::idmap::MountIdmap;
+use sys::mount::DetachedTree;
+use sys::{Error, Result};
+
+use crate::plan::MountPlan;
+
+/// The idmapped copies of an overlay's layers. They are held until the overlay is mounted;
+/// overlayfs then keeps private copies of its own, and dropping these unmounts only ours.
+#[derive(Debug, Default)]
+pub struct IdmappedLayers {
+    trees: Vec<DetachedTree>,
+    /// One user namespace per distinct mapping: a map list makes a process, so once is enough.
+    namespaces: Vec<(MountIdmap, File)>,
+}
+
+impl IdmappedLayers {
+    /// The plan with its idmapped layers replaced by their copies. `given` is the plan as the
+    /// command line named the layers (the mappings are keyed by those names); `plan` has them
+    /// made absolute, in the same order.
+    pub fn apply(&mut self, given: &MountPlan, plan: MountPlan) -> Result<MountPlan> {
+        if !given.is_idmapped() {
+            return Ok(plan);
+        }
+        // overlayfs takes idmapped layers from 5.19 (before, "idmapped layers are currently
+        // not supported"); mount_setattr itself is 5.12.
+        if !sys::target::kernel_at_least(5, 19) {
+            return Err(Error::msg(
+                "idmapped layers need Linux 5.19 or later (overlayfs refuses them before)",
+            ));
+        }
+        let mut out = plan.clone();
+        for (given_layer, layer) in given.lowers.iter().zip(out.lowers.iter_mut()) {
+            if let Some(map) = given.idmap_of(given_layer) {
+                *layer = self.copy(layer, map)?;
+            }
+        }
+        for (given_layer, layer) in given.data_lowers.iter().zip(out.data_lowers.iter_mut()) {
+            if let Some(map) = given.idmap_of(given_layer) {
+                *layer = self.copy(layer, map)?;
+            }
+        }
+        // The upper layer only by its own `:idmap=` (a tmpfs upper is new and never is):
+        // overlayfs makes its work directory with the mounter's ids, so a mapping of the upper
+        // must map those (root) too, which the usual mapping of the lowers (0 on disk seen as
+        // 100000) does not; overlayfs would then mount read-only.
+        let upper_map = given.upper.as_deref().and_then(|u| given.own_idmap(u));
+        if let (Some(map), Some(upper), Some(work)) = (upper_map, &plan.upper, &plan.work) {
+            // overlayfs wants upper and work on one mount: copy the directory holding both.
+            let base = common_ancestor(upper, work);
+            let copy = self.copy(&base, map)?;
+            let inside = |p: &Path| copy.join(p.strip_prefix(&base).unwrap_or(p));
+            out.upper = Some(inside(upper));
+            out.work = Some(inside(work));
+        }
+        Ok(out)
+    }
+
+    /// Copy `dir`'s mount at `dir` (not the mounts below it: overlayfs would not see them
+    /// either), idmap the copy, and return the path that names it.
+    fn copy(&mut self, dir: &Path, map: &MountIdmap) -> Result<PathBuf> {
+        let tree = DetachedTree::copy(dir, false)?;
+        let userns = self.user_namespace(map)?;
+        tree.set_idmap(userns.as_fd(), false)?;
+        let path = tree.fd_path();
+        self.trees.push(tree);
+        Ok(path)
+    }
+
+    fn user_namespace(&mut self, map: &MountIdmap) -> Result<&File> {
+        let at = match self.namespaces.iter().position(|(m, _)| m == map) {
+            Some(at) => at,
+            None => {
+                let file = map.user_namespace()?;
+                self.namespaces.push((map.clone(), file));
+                self.namespaces.len() - 1
+            }
+        };
+        Ok(&self.namespaces[at].1)
+    }
+}
+
+/// overlayfs mounts read-only, with only a kernel log line, when it cannot make its work
+/// directory through an idmapped upper layer (the mounter's ids, root's, are not in the
+/// upper's mapping: EOVERFLOW). A writable overlay was asked for: undo the mount and say so.
+pub fn check_writable(given: &MountPlan, merged: &Path) -> Result<()> {
+    let idmapped_upper = given
+        .upper
+        .as_deref()
+        .is_some_and(|u| given.own_idmap(u).is_some());
+    if !idmapped_upper || given.read_only {
+        return Ok(());
+    }
+    let merged = std::fs::canonicalize(merged).unwrap_or_else(|_| merged.to_path_buf());
+    let table = sys::mount::mountinfo()?;
+    let read_only = table
+        .iter()
+        .rev()
+        .find(|m| m.mount_point == merged)
+        .is_some_and(|m| m.super_options.split(',').any(|o| o == "ro"));
+    if !read_only {
+        return Ok(());
+    }
+    let _ = sys::fsmount::unmount(&merged, false);
+    Err(Error::msg(format!(
+        "overlayfs could not make its work directory through the idmapped upper layer and \
+         would mount {} read-only: the upper's mapping must map the ids of the mounter (root) \
+         too, as 100000:0:65536 does, and its work directory must not hold files made under \
+         another mapping",
+        merged.display()
+    )))
+}
+
+/// The deepest directory that holds both `a` and `b` (absolute paths).
+fn common_ancestor(a: &Path, b: &Path) -> PathBuf {
+    a.ancestors()
+        .find(|dir| b.starts_with(dir))
+        .unwrap_or(Path::new("/"))
+        .to_path_buf()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn upper_and_work_share_the_copied_directory() {
+        assert_eq!(
+            common_ancestor(Path::new("/srv/c/upper"), Path::new("/srv/c/work")),
+            PathBuf::from("/srv/c")
+        );
+        assert_eq!(
+            common_ancestor(Path::new("/a/u"), Path::new("/b/w")),
+            PathBuf::from("/")
+        );
+        assert_eq!(
+            common_ancestor(Path::new("/x/up"), Path::new("/x/upper/w")),
+            PathBuf::from("/x")
+        );
+    }
+}
