@@ -18,6 +18,8 @@ use crate::plan::MountPlan;
 #[derive(Debug, Default)]
 pub struct IdmappedLayers {
     trees: Vec<DetachedTree>,
+    /// The directories copies were attached on (kernels before 6.15), undone on drop.
+    attached: Vec<PathBuf>,
     /// One user namespace per distinct mapping: a map list makes a process, so once is enough.
     namespaces: Vec<(MountIdmap, File)>,
 }
@@ -70,9 +72,35 @@ impl IdmappedLayers {
         let tree = DetachedTree::copy(dir, false)?;
         let userns = self.user_namespace(map)?;
         tree.set_idmap(userns.as_fd(), false)?;
-        let path = tree.fd_path();
+        // Before 6.15 overlayfs clones only layers of this mount namespace (EINVAL for a
+        // mount attached nowhere): attach the copy for the time of the mount.
+        let path = if sys::target::kernel_at_least(6, 15) {
+            tree.fd_path()
+        } else {
+            self.attach(&tree)?
+        };
         self.trees.push(tree);
         Ok(path)
+    }
+
+    /// Attach `tree` on a new private directory of the temporary directory.
+    fn attach(&mut self, tree: &DetachedTree) -> Result<PathBuf> {
+        use std::os::unix::fs::DirBuilderExt;
+        let dir = std::env::temp_dir().join(format!(
+            ".ovlmount-layer-{}-{}",
+            std::process::id(),
+            self.attached.len()
+        ));
+        std::fs::DirBuilder::new()
+            .mode(0o700)
+            .create(&dir)
+            .map_err(|e| Error::os(format!("cannot create {}", dir.display()), &e))?;
+        if let Err(e) = tree.attach(&dir) {
+            let _ = std::fs::remove_dir(&dir);
+            return Err(e);
+        }
+        self.attached.push(dir.clone());
+        Ok(dir)
     }
 
     fn user_namespace(&mut self, map: &MountIdmap) -> Result<&File> {
@@ -85,6 +113,15 @@ impl IdmappedLayers {
             }
         };
         Ok(&self.namespaces[at].1)
+    }
+}
+
+impl Drop for IdmappedLayers {
+    fn drop(&mut self) {
+        for dir in self.attached.drain(..) {
+            let _ = sys::fsmount::unmount(&dir, true);
+            let _ = std::fs::remove_dir(&dir);
+        }
     }
 }
 
@@ -115,6 +152,34 @@ pub fn check_writable(given: &MountPlan, merged: &Path) -> Result<()> {
          would mount {} read-only: the upper's mapping must map the ids of the mounter (root) \
          too, as 100000:0:65536 does, and its work directory must not hold files made under \
          another mapping",
+        merged.display()
+    )))
+}
+
+/// As mount(8)'s helper: mount(8) passes no `X-*` option to helpers, so `X-mount.idmap=`
+/// (also what its `--map-users`/`--map-groups` set) never reaches us, and mounting would
+/// quietly drop the mapping. Look where it can have come from, mount(8)'s own command line
+/// and the fstab line of `merged`, and refuse if it is there. (Without this helper, mount(8)
+/// fails too: an overlay mount cannot itself be idmapped, overlayfs answers EINVAL.)
+pub fn refuse_lost_idmap(merged: &Path) -> Result<()> {
+    let asked = |text: &str| text.contains("X-mount.idmap");
+    let parent = sys::process::parent_arguments();
+    let is_mount = parent
+        .first()
+        .is_some_and(|argv0| Path::new(argv0).file_name() == Some("mount".as_ref()));
+    let from_command_line = is_mount
+        && parent.iter().any(|a| {
+            let a = a.to_string_lossy();
+            asked(&a) || a.starts_with("--map-users") || a.starts_with("--map-groups")
+        });
+    let from_fstab = || sys::mount::fstab_options(merged).iter().any(|o| asked(o));
+    if !from_command_line && !from_fstab() {
+        return Ok(());
+    }
+    Err(Error::msg(format!(
+        "{}: X-mount.idmap is not passed to mount.overlay by mount(8), and an overlay mount \
+         cannot be idmapped itself; idmap its layers instead: ovlmount mount --idmap MAP \
+         (or --lower DIR:idmap=MAP)",
         merged.display()
     )))
 }

@@ -32,6 +32,7 @@ pub fn run(prog: &Prog, args: Vec<OsString>) -> Result<Status> {
             fake,
             namespace,
         } => {
+            idmap::refuse_lost_idmap(&plan.merged)?;
             if let Some(ns) = namespace {
                 enter_mount_namespace(&ns)?;
             }

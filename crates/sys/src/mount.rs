@@ -457,6 +457,24 @@ impl MountInfo {
     }
 }
 
+/// The options field of the `/etc/fstab` lines that mount on `target` (fields split by blanks,
+/// `\040`-style escapes undone; comments and short lines skipped). Empty without the file.
+pub fn fstab_options(target: &Path) -> Vec<String> {
+    let text = std::fs::read("/etc/fstab").unwrap_or_default();
+    text.split(|b| *b == b'\n')
+        .filter(|line| !line.trim_ascii_start().starts_with(b"#"))
+        .filter_map(|line| {
+            let mut fields = line
+                .split(|b| b.is_ascii_whitespace())
+                .filter(|f| !f.is_empty());
+            let (_source, point, _fstype) = (fields.next()?, fields.next()?, fields.next()?);
+            let options = fields.next().unwrap_or(b"defaults");
+            (Path::new(std::ffi::OsStr::from_bytes(&unescape(point))) == target)
+                .then(|| String::from_utf8_lossy(&unescape(options)).into_owned())
+        })
+        .collect()
+}
+
 /// The mount table of `/proc/self/mountinfo`.
 pub fn mountinfo() -> Result<Vec<MountInfo>> {
     let path = "/proc/self/mountinfo";
