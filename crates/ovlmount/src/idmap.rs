@@ -157,31 +157,130 @@ pub fn check_writable(given: &MountPlan, merged: &Path) -> Result<()> {
 }
 
 /// As mount(8)'s helper: mount(8) passes no `X-*` option to helpers, so `X-mount.idmap=`
-/// (also what its `--map-users`/`--map-groups` set) never reaches us, and mounting would
-/// quietly drop the mapping. Look where it can have come from, mount(8)'s own command line
-/// and the fstab line of `merged`, and refuse if it is there. (Without this helper, mount(8)
-/// fails too: an overlay mount cannot itself be idmapped, overlayfs answers EINVAL.)
-pub fn refuse_lost_idmap(merged: &Path) -> Result<()> {
-    let asked = |text: &str| text.contains("X-mount.idmap");
-    let parent = sys::process::parent_arguments();
+/// (also what its `--map-users`/`--map-groups` set) never reaches us, and mounting without
+/// it would quietly drop the mapping. Find it where it can have come from: mount(8)'s own
+/// command line (our parent), else, when that names fewer than two paths (so mount(8) read
+/// the rest from fstab), the fstab line of `merged`. Its meaning for an overlay, the files
+/// shown through the mapping, is what idmapping the lower layers gives: the overlay mount
+/// itself cannot be idmapped (overlayfs answers EINVAL, which is how mount(8) fails without
+/// this helper).
+pub fn idmap_from_mount_8(merged: &Path) -> Result<Option<MountIdmap>> {
+    let parent: Vec<String> = sys::process::parent_arguments()
+        .iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
     let is_mount = parent
         .first()
         .is_some_and(|argv0| Path::new(argv0).file_name() == Some("mount".as_ref()));
-    let from_command_line = is_mount
-        && parent.iter().any(|a| {
-            let a = a.to_string_lossy();
-            asked(&a) || a.starts_with("--map-users") || a.starts_with("--map-groups")
-        });
-    let from_fstab = || sys::mount::fstab_options(merged).iter().any(|o| asked(o));
-    if !from_command_line && !from_fstab() {
-        return Ok(());
+    if !is_mount {
+        return Ok(None);
     }
-    Err(Error::msg(format!(
-        "{}: X-mount.idmap is not passed to mount.overlay by mount(8), and an overlay mount \
-         cannot be idmapped itself; idmap its layers instead: ovlmount mount --idmap MAP \
-         (or --lower DIR:idmap=MAP)",
-        merged.display()
-    )))
+    let asked = MountCommandLine::read(&parent[1..]);
+    let mut maps = asked.idmaps;
+    if maps.is_empty() && asked.operands < 2 {
+        for options in sys::mount::fstab_options(merged) {
+            maps.extend(idmap_options(&options));
+        }
+    }
+    if maps.is_empty() {
+        return Ok(None);
+    }
+    MountIdmap::parse(&maps.join(" ")).map(Some)
+}
+
+/// What mount(8)'s command line says about id mapping.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct MountCommandLine {
+    /// The `X-mount.idmap` values, and `--map-users`/`--map-groups` as mount(8) turns them
+    /// into one (`u:MAP`, `g:MAP`, or a namespace file as it is).
+    idmaps: Vec<String>,
+    /// How many operands (source, target) it has.
+    operands: usize,
+}
+
+impl MountCommandLine {
+    /// Read mount(8)'s arguments (after argv[0]) as its getopt would: the options that take a
+    /// value take it attached or from the next argument.
+    fn read(args: &[String]) -> MountCommandLine {
+        // mount(8)'s short options with an argument, and long ones.
+        const SHORT: &str = "otLUNOT";
+        const LONG: [&str; 12] = [
+            "options",
+            "types",
+            "test-opts",
+            "label",
+            "uuid",
+            "namespace",
+            "source",
+            "target",
+            "target-prefix",
+            "fstab",
+            "map-users",
+            "map-groups",
+        ];
+        let mut out = MountCommandLine::default();
+        let mut args = args.iter();
+        let take = |name: &str, value: &str, out: &mut MountCommandLine| {
+            let value = value.strip_prefix('=').unwrap_or(value);
+            match name {
+                "o" | "options" => out.idmaps.extend(idmap_options(value)),
+                "map-users" | "map-groups" if value.starts_with('/') => {
+                    out.idmaps.push(value.to_owned())
+                }
+                "map-users" => out.idmaps.push(format!("u:{value}")),
+                "map-groups" => out.idmaps.push(format!("g:{value}")),
+                _ => {}
+            }
+        };
+        while let Some(arg) = args.next() {
+            if arg == "--" {
+                out.operands += args.len();
+                break;
+            }
+            if let Some(long) = arg.strip_prefix("--") {
+                let (name, value) = match long.split_once('=') {
+                    Some((n, v)) => (n, Some(v.to_owned())),
+                    None => (long, None),
+                };
+                if LONG.contains(&name) {
+                    let value = value.or_else(|| args.next().cloned()).unwrap_or_default();
+                    take(name, &value, &mut out);
+                }
+            } else if let Some(bundle) = arg.strip_prefix('-').filter(|b| !b.is_empty()) {
+                if let Some(at) = bundle.find(|c| SHORT.contains(c)) {
+                    let rest = &bundle[at + 1..];
+                    let value = if rest.is_empty() {
+                        args.next().cloned().unwrap_or_default()
+                    } else {
+                        rest.to_owned()
+                    };
+                    take(&bundle[at..at + 1], &value, &mut out);
+                }
+            } else {
+                out.operands += 1;
+            }
+        }
+        out
+    }
+}
+
+/// The `X-mount.idmap=` values of a mount option list (commas separate, except inside double
+/// quotes, which are dropped).
+fn idmap_options(list: &str) -> Vec<String> {
+    let mut items = vec![String::new()];
+    let mut quoted = false;
+    for c in list.chars() {
+        match c {
+            '"' => quoted = !quoted,
+            ',' if !quoted => items.push(String::new()),
+            _ => items.last_mut().into_iter().for_each(|i| i.push(c)),
+        }
+    }
+    items
+        .iter()
+        .filter_map(|i| i.strip_prefix("X-mount.idmap="))
+        .map(str::to_owned)
+        .collect()
 }
 
 /// The deepest directory that holds both `a` and `b` (absolute paths).
@@ -195,6 +294,50 @@ fn common_ancestor(a: &Path, b: &Path) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn words(text: &str) -> Vec<String> {
+        text.split(' ').map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn mount_8_command_lines_give_their_id_maps() {
+        let read = |text: &str| MountCommandLine::read(&words(text));
+        assert_eq!(
+            read("-t overlay -o lowerdir=/a:/b,X-mount.idmap=0:100000:65536 none /m"),
+            MountCommandLine {
+                idmaps: vec!["0:100000:65536".into()],
+                operands: 2
+            }
+        );
+        let quoted = [
+            "-vt",
+            "overlay",
+            "--options=\"X-mount.idmap=u:0:1:1 g:0:2:1\",ro",
+            "/m",
+        ];
+        assert_eq!(
+            MountCommandLine::read(&quoted.map(String::from)),
+            MountCommandLine {
+                idmaps: vec!["u:0:1:1 g:0:2:1".into()],
+                operands: 1
+            }
+        );
+        assert_eq!(
+            read("--map-users 0:5:1 --map-groups=0:6:1 -ouser /m"),
+            MountCommandLine {
+                idmaps: vec!["u:0:5:1".into(), "g:0:6:1".into()],
+                operands: 1
+            }
+        );
+        assert_eq!(
+            read("--map-users=/proc/7/ns/user -a").idmaps,
+            ["/proc/7/ns/user"]
+        );
+        assert_eq!(
+            read("-o x-mount.idmap=1:2:3 none /m").idmaps,
+            Vec::<String>::new()
+        );
+    }
 
     #[test]
     fn upper_and_work_share_the_copied_directory() {

@@ -32,7 +32,10 @@ pub fn run(prog: &Prog, args: Vec<OsString>) -> Result<Status> {
             fake,
             namespace,
         } => {
-            idmap::refuse_lost_idmap(&plan.merged)?;
+            let mut plan = plan;
+            if plan.idmap.is_none() {
+                plan.idmap = idmap::idmap_from_mount_8(&plan.merged)?;
+            }
             if let Some(ns) = namespace {
                 enter_mount_namespace(&ns)?;
             }

@@ -505,6 +505,44 @@ mod tests {
     }
 
     #[test]
+    fn layers_take_their_own_id_maps() {
+        let p = mount(&[
+            "--idmap",
+            "0:100000:65536",
+            "-l/a:b:idmap=u:0:1:1 g:0:1:1",
+            "-l/c",
+            "--upper=/u:idmap=/proc/1/ns/user",
+            "-w/w",
+            "/m",
+        ])
+        .unwrap();
+        assert_eq!(p.lowers, [PathBuf::from("/a:b"), PathBuf::from("/c")]);
+        assert_eq!(p.upper, Some(PathBuf::from("/u")));
+        let global = MountIdmap::parse("0:100000:65536").unwrap();
+        assert_eq!(
+            p.idmap_of(Path::new("/a:b")),
+            Some(&MountIdmap::parse("u:0:1:1 g:0:1:1").unwrap())
+        );
+        assert_eq!(p.idmap_of(Path::new("/c")), Some(&global));
+        // The upper is idmapped only by its own mapping.
+        assert_eq!(
+            p.own_idmap(Path::new("/u")),
+            Some(&MountIdmap::Namespace("/proc/1/ns/user".into()))
+        );
+        assert_eq!(p.own_idmap(Path::new("/c")), None);
+        let q = mount(&["--userns", "/proc/5/ns/user", "-l/a", "-l/b", "/m"]).unwrap();
+        assert_eq!(
+            q.idmap,
+            Some(MountIdmap::Namespace("/proc/5/ns/user".into()))
+        );
+        assert_eq!(
+            err(&["--idmap", "0:1:1", "--userns", "/x", "-l/a", "-l/b", "/m"]),
+            "--idmap and --userns are given together, or one of them twice"
+        );
+        assert!(err(&["-l/a:idmap=0:1", "-l/b", "/m"]).starts_with("invalid id map '0:1'"));
+    }
+
+    #[test]
     fn mount_helper_convention() {
         let prog = Prog::new(
             Some(std::ffi::OsStr::new("/sbin/mount.overlay")),

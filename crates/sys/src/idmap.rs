@@ -477,6 +477,15 @@ impl MountIdmap {
         if users.is_empty() && groups.is_empty() {
             return Err(bad());
         }
+        // mount_setattr refuses a namespace without both maps with a bare EINVAL (so does
+        // mount(8) given only `u:` ranges); say it before anything is made.
+        if users.is_empty() || groups.is_empty() {
+            let missing = if users.is_empty() { "users" } else { "groups" };
+            return Err(Error::msg(format!(
+                "id map '{text}' maps no {missing}: the kernel takes an id mapping only with \
+                 both user and group ranges (b: or no prefix gives both)"
+            )));
+        }
         check_disjoint(IdKind::User, &users)?;
         check_disjoint(IdKind::Group, &groups)?;
         Ok(MountIdmap::Maps { users, groups })
@@ -528,41 +537,48 @@ impl std::fmt::Display for MountIdmap {
 }
 
 /// A new user namespace with these maps, held by a descriptor alone: a forked child makes it
-/// (unshare), this process writes its maps from outside and opens `/proc/CHILD/ns/user`,
-/// then lets the child exit. The namespace lives as long as the descriptor. Only the kinds
-/// given get a map (as mount(8) does); ids without one are seen as the overflow id.
+/// (unshare), this process writes its maps from outside and opens its `ns/user`, then lets
+/// the child exit. The namespace lives as long as the descriptor. Only the kinds given get a
+/// map (as mount(8) does). The child is named in /proc by the number /proc gives it (its
+/// `/proc/self`, which it sends): /proc may belong to another pid namespace than ours (after
+/// `unshare --pid --fork` without a new /proc), where our number for it names another process.
 pub fn new_user_namespace(users: &[IdRange], groups: &[IdRange]) -> Result<fs::File> {
     use crate::process::{Forked, Gate};
-    let made = Gate::new()?;
+    use std::io::Read;
+    let (made_read, made_write) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)
+        .context(|| "pipe failed".to_owned())?;
     let done = Gate::new()?;
     match crate::process::fork()? {
         Forked::Child => {
+            drop(made_read);
             let mut set = crate::ns::NsSet::default();
             set.insert(crate::ns::NsKind::User);
             // The errno is the exit status, for the parent to report.
             let code = match crate::ns::unshare(set) {
-                Ok(()) if made.open().is_ok() => {
-                    // Until the parent is done with us, or is gone.
-                    done.wait();
-                    0
+                Ok(()) => {
+                    let me = fs::read_link("/proc/self").unwrap_or_default();
+                    let line = format!("{}\n", me.display());
+                    if fs::File::from(made_write)
+                        .write_all(line.as_bytes())
+                        .is_ok()
+                    {
+                        // Until the parent is done with us, or is gone.
+                        done.wait();
+                        0
+                    } else {
+                        libc::EIO
+                    }
                 }
-                Ok(()) => libc::EIO,
                 Err(e) => e.errno().unwrap_or(libc::EIO),
             };
             // SAFETY: _exit ends the forked child without running the parent's clean-up.
             unsafe { libc::_exit(code) }
         }
         Forked::Parent(child) => {
-            let pid = child.0 as u32;
-            let opened = if made.wait() {
-                let written = [(IdKind::User, users), (IdKind::Group, groups)]
-                    .into_iter()
-                    .filter(|(_, ranges)| !ranges.is_empty())
-                    .try_for_each(|(kind, ranges)| write_map(Some(pid), kind, ranges));
-                written.and_then(|()| {
-                    crate::target::open_ns_file(Path::new(&format!("/proc/{pid}/ns/user")))
-                })
-            } else {
+            drop(made_write);
+            let mut line = String::new();
+            let _ = fs::File::from(made_read).read_to_string(&mut line);
+            let Some(pid) = line.trim().parse::<u32>().ok().filter(|p| *p > 0) else {
                 let errno = match child.wait()? {
                     crate::process::ChildEnd::Exited(code) if code > 0 => code,
                     _ => libc::EIO,
@@ -572,6 +588,13 @@ pub fn new_user_namespace(users: &[IdRange], groups: &[IdRange]) -> Result<fs::F
                     crate::Errno(errno),
                 ));
             };
+            let opened = [(IdKind::User, users), (IdKind::Group, groups)]
+                .into_iter()
+                .filter(|(_, ranges)| !ranges.is_empty())
+                .try_for_each(|(kind, ranges)| write_map(Some(pid), kind, ranges))
+                .and_then(|()| {
+                    crate::target::open_ns_file(Path::new(&format!("/proc/{pid}/ns/user")))
+                });
             drop(done);
             match opened {
                 Ok(file) => child.wait().map(|_| file),
@@ -692,6 +715,48 @@ mod tests {
             "uid ranges 0:100000:10 and 5:200000:10 overlap"
         );
         assert!(check_disjoint(IdKind::Group, &[r(0, 100000, 10), r(50, 100009, 1)]).is_err());
+    }
+
+    #[test]
+    fn mount_idmaps_parse_as_mount_8_writes_them() {
+        assert_eq!(
+            MountIdmap::parse("0:100000:65536").unwrap(),
+            MountIdmap::Maps {
+                users: vec![r(0, 100000, 65536)],
+                groups: vec![r(0, 100000, 65536)],
+            }
+        );
+        assert_eq!(
+            MountIdmap::parse("u:1000:0:1  g:1001:1:2 b:5000:1000:2").unwrap(),
+            MountIdmap::Maps {
+                users: vec![r(1000, 0, 1), r(5000, 1000, 2)],
+                groups: vec![r(1001, 1, 2), r(5000, 1000, 2)],
+            }
+        );
+        assert_eq!(
+            MountIdmap::parse("/proc/7/ns/user").unwrap(),
+            MountIdmap::Namespace("/proc/7/ns/user".into())
+        );
+        for bad in ["", "0:1", "x:0:1:1", "0,1,2", "0:1:0", "u:", "auto", "all"] {
+            assert_eq!(
+                MountIdmap::parse(bad).unwrap_err().to_string(),
+                format!(
+                    "invalid id map '{bad}': expected [u:|g:|b:]inner:outer:count \
+                     (blank-separated) or a user namespace file"
+                )
+            );
+        }
+        assert_eq!(
+            MountIdmap::parse("u:0:1:10 u:5:20:1 g:0:1:1")
+                .unwrap_err()
+                .to_string(),
+            "uid ranges 0:1:10 and 5:20:1 overlap"
+        );
+        assert_eq!(
+            MountIdmap::parse("u:0:1:10").unwrap_err().to_string(),
+            "id map 'u:0:1:10' maps no groups: the kernel takes an id mapping only with both \
+             user and group ranges (b: or no prefix gives both)"
+        );
     }
 
     #[test]
