@@ -685,6 +685,49 @@ mod tests {
         assert!(!kernel_at_least("5.4.0", (5, 11)));
     }
 
+    /// The release-dependent causes cannot all be produced on one host (6.18 idmaps tmpfs and
+    /// has mount_setattr): the fake host says which release it runs.
+    #[test]
+    fn a_refused_idmap_names_the_release_it_needs() {
+        let (dir, host) = fake(&[
+            ("/proc/sys/kernel/osrelease", "6.1.0-50-amd64\n"),
+            (
+                "/proc/self/mountinfo",
+                "1 0 0:1 / / rw - ext4 /dev/sda rw\n2 1 0:2 / /run rw - tmpfs tmpfs rw\n\
+                 3 1 0:3 / /srv rw,idmapped - xfs /dev/sdb rw\n",
+            ),
+            ("/run/layer/x", ""),
+            ("/srv/layer/x", ""),
+            ("/layer/x", ""),
+        ]);
+        let layer = |d: &str| dir.path().join(d).join("layer");
+        let cause = |errno, d| idmap_refused(&host, errno, &layer(d)).map(|c| c.to_string());
+        assert_eq!(
+            cause(libc::EINVAL, "run").as_deref(),
+            Some(
+                "the tmpfs file system (mounted on /run) can be idmapped from Linux 6.3; this \
+                 kernel is 6.1.0-50-amd64"
+            )
+        );
+        assert_eq!(
+            cause(libc::EPERM, "srv").as_deref(),
+            Some(
+                "the mount on /srv is idmapped already, and a mount takes one id mapping (a copy \
+                 of an idmapped mount can be mapped again only with open_tree_attr, Linux 6.15, \
+                 which this program does not use yet); give the directory beneath it"
+            )
+        );
+        // ext4 idmaps on 6.1: the EINVAL has another cause, not guessed.
+        assert_eq!(cause(libc::EINVAL, ""), None);
+        assert_eq!(
+            cause(libc::ENOSYS, "run").as_deref(),
+            Some(
+                "idmapped mounts (mount_setattr) need Linux 5.12 or later; this kernel is \
+                 6.1.0-50-amd64"
+            )
+        );
+    }
+
     #[test]
     fn layers_on_two_mounts() {
         let (dir, host) = fake(&[("/a/upper/x", ""), ("/a/work/x", "")]);
