@@ -440,3 +440,39 @@ fn pivot_binds_a_directory_idmapped() {
         "{out:#?}"
     );
 }
+
+#[test]
+fn an_unprivileged_user_is_told_idmapping_needs_root() {
+    use std::os::unix::fs::PermissionsExt;
+    let _host = MountTableUnchanged::new();
+    if !kernel_idmaps_layers() {
+        return;
+    }
+    let d = scratch();
+    std::fs::set_permissions(d.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    for dir in ["a", "b", "m"] {
+        std::fs::create_dir(d.path().join(dir)).unwrap();
+    }
+    let p = d.path().display().to_string();
+    let out = Run::as_nobody(ours("ovlmount"))
+        .args(["mount", "--idmap", "0:100000:65536"])
+        .args([
+            "-l",
+            &format!("{p}/a"),
+            "-l",
+            &format!("{p}/b"),
+            &format!("{p}/m"),
+        ])
+        .run();
+    assert_eq!(out.code, Some(1), "{out:#?}");
+    assert_eq!(
+        out.stderr,
+        format!(
+            "ovlmount: cannot bind {p}/a: Operation not permitted\n\
+             ovlmount: hint: idmapped layers and binds need root (CAP_SYS_ADMIN over the \
+             layers' file systems, which for a disk's is the initial user namespace's); a user \
+             namespace of one's own cannot idmap them\n"
+        ),
+        "{out:#?}"
+    );
+}

@@ -225,7 +225,16 @@ fn mount(plan: &MountPlan) -> Result<()> {
     }
     result.map_err(|e| {
         e.hinted_by(|e| {
+            // A refused idmap said why already.
+            if e.hint().is_some() {
+                return None;
+            }
             let host = sys::diagnose::Host::real();
+            if plan.is_idmapped() {
+                if let Some(cause) = mounts::idmap_unprivileged(&host, e.errno()) {
+                    return Some(cause);
+                }
+            }
             let facts = mounts::Facts::of(&host);
             let (upper, work) = (plan.upper.as_deref(), plan.work.as_deref());
             mounts::overlay_refused(&host, e.errno(), upper, work, &facts)

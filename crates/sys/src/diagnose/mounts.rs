@@ -109,6 +109,9 @@ pub enum Cause {
         /// The release from which it can be, when known, and this kernel's release.
         from: Option<((u32, u32), String)>,
     },
+    /// EPERM without CAP_SYS_ADMIN in the initial user namespace: copying and idmapping a
+    /// host file system's mounts needs it.
+    IdmapNeedsRoot,
     /// The mount is idmapped already (EPERM): a mount takes one id mapping.
     IdmapAlready {
         /// Where it is mounted.
@@ -256,6 +259,11 @@ impl fmt::Display for Cause {
                 "the {fstype} file system (mounted on {}) does not support idmapped mounts; \
                  ext4, xfs and btrfs do, tmpfs from Linux 6.3",
                 mount_point.display()
+            ),
+            Cause::IdmapNeedsRoot => f.write_str(
+                "idmapped layers and binds need root (CAP_SYS_ADMIN over the layers' file \
+                 systems, which for a disk's is the initial user namespace's); a user namespace \
+                 of one's own cannot idmap them",
             ),
             Cause::IdmapAlready { mount_point } => write!(
                 f,
@@ -452,6 +460,18 @@ pub fn idmap_refused(host: &Host, errno: i32, source: &Path) -> Option<Cause> {
         }),
         _ => None,
     }
+}
+
+/// Why copying or idmapping a layer failed with `errno` for a caller without CAP_SYS_ADMIN in
+/// the initial user namespace (`None` in a user namespace: [`idmap_refused`] tells more there).
+pub fn idmap_unprivileged(host: &Host, errno: Option<i32>) -> Option<Cause> {
+    if errno != Some(libc::EPERM) || !host.in_initial_user_ns() {
+        return None;
+    }
+    let caps = host
+        .self_status("CapEff")
+        .and_then(|c| u64::from_str_radix(&c, 16).ok())?;
+    (caps & (1 << CAP_SYS_ADMIN) == 0).then_some(Cause::IdmapNeedsRoot)
 }
 
 /// Whether a kernel release (`6.1.0-50-amd64`) is at least `want`.
