@@ -100,7 +100,8 @@ fn root_owned_lower_appears_owned_by_100000() {
         "$O" mount --idmap 0:100000:65536 -l image -l base -u u -w w m
         stat -c '%n %u:%g' m/f m/other
         echo more >> m/f; echo new > m/new
-        grep " $D/m " /proc/self/mountinfo | sed 's/.* - //' | cut -d' ' -f1,3 | cut -d, -f1"#,
+        grep " $D/m " /proc/self/mountinfo | sed 's/.* - //' | cut -d' ' -f1,3 | cut -d, -f1
+        "$O" diff m"#,
         &[],
     );
     if let Some(hint) = unidmappable(d.path()) {
@@ -111,7 +112,8 @@ fn root_owned_lower_appears_owned_by_100000() {
     // 0 on disk is 100000 through the mount; 100000 is outside the map: the overflow id.
     assert_eq!(
         out.ok(),
-        "m/f 100000:100000\nm/other 65534:65534\noverlay rw\n",
+        // diff cannot read lowers named by ovlmount's descriptors: it compares without them.
+        "m/f 100000:100000\nm/other 65534:65534\noverlay rw\nA /f\nA /new\n",
         "{out:#?}"
     );
     let (image, upper) = (d.path().join("image"), d.path().join("u"));
@@ -144,7 +146,8 @@ fn shifted_image_appears_root_owned_and_writes_land_shifted() {
         stat -c '%n %u:%g' m m/f m/other
         echo more >> m/f; echo new > m/new; mkdir m/dir
         stat -c '%n %u:%g' m/new m/dir
-        grep " $D/m " /proc/self/mountinfo | sed 's/.* - //' | cut -d' ' -f3 | cut -d, -f1"#,
+        grep " $D/m " /proc/self/mountinfo | sed 's/.* - //' | cut -d' ' -f3 | cut -d, -f1
+        "$O" diff m || echo "diff: $?""#,
         &[],
     );
     if let Some(hint) = unidmappable(d.path()) {
@@ -153,7 +156,13 @@ fn shifted_image_appears_root_owned_and_writes_land_shifted() {
     }
     assert_eq!(
         out.ok(),
-        "m 0:0\nm/f 0:0\nm/other 0:0\nm/new 0:0\nm/dir 0:0\nrw\n",
+        "m 0:0\nm/f 0:0\nm/other 0:0\nm/new 0:0\nm/dir 0:0\nrw\ndiff: 1\n",
+        "{out:#?}"
+    );
+    assert_eq!(
+        out.stderr,
+        "ovlmount: m: the upper layer was given to the kernel through a descriptor of the \
+         process that mounted it (an idmapped upper layer); give the upper directory\n",
         "{out:#?}"
     );
     // What root wrote through the idmapped upper is owned by 100000 on disk.

@@ -411,10 +411,22 @@ fn show_diff(layer: &Path, json: bool) -> Result<()> {
                     layer.display()
                 ))
             })?;
-            (
-                PathBuf::from(upper),
-                o.lowers.iter().map(PathBuf::from).collect(),
-            )
+            // Layers given to the kernel through the mounting process's descriptors (idmapped
+            // layers) are named `/proc/self/fd/N`, which in this process is something else.
+            let by_descriptor = |l: &String| l.starts_with("/proc/self/fd/");
+            if by_descriptor(&upper) {
+                return Err(Error::msg(format!(
+                    "{}: the upper layer was given to the kernel through a descriptor of the \
+                     process that mounted it (an idmapped upper layer); give the upper directory",
+                    layer.display()
+                )));
+            }
+            let lowers = if o.lowers.iter().any(by_descriptor) {
+                Vec::new()
+            } else {
+                o.lowers.iter().map(PathBuf::from).collect()
+            };
+            (PathBuf::from(upper), lowers)
         }
         Some(m) if m.mount_point != Path::new("/") => {
             return Err(Error::msg(format!(
