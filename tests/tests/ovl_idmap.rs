@@ -161,8 +161,8 @@ fn shifted_image_appears_root_owned_and_writes_land_shifted() {
     );
     assert_eq!(
         out.stderr,
-        "ovlmount: m: the upper layer was given to the kernel through a descriptor of the \
-         process that mounted it (an idmapped upper layer); give the upper directory\n",
+        "ovlmount: m: the upper layer was given to the kernel under a name only the \
+         mounting process had (an idmapped upper layer); give the upper directory\n",
         "{out:#?}"
     );
     // What root wrote through the idmapped upper is owned by 100000 on disk.

@@ -13,6 +13,9 @@ use sys::{Error, Result};
 
 use crate::plan::MountPlan;
 
+/// How the directories an idmapped copy is attached on begin (kernels before 6.15).
+pub const ATTACHED_LAYER_PREFIX: &str = ".ovlmount-layer-";
+
 /// The idmapped copies of an overlay's layers. They are held until the overlay is mounted;
 /// overlayfs then keeps private copies of its own, and dropping these unmounts only ours.
 #[derive(Debug, Default)]
@@ -87,7 +90,7 @@ impl IdmappedLayers {
     fn attach(&mut self, tree: &DetachedTree) -> Result<PathBuf> {
         use std::os::unix::fs::DirBuilderExt;
         let dir = std::env::temp_dir().join(format!(
-            ".ovlmount-layer-{}-{}",
+            "{ATTACHED_LAYER_PREFIX}{}-{}",
             std::process::id(),
             self.attached.len()
         ));

@@ -411,13 +411,21 @@ fn show_diff(layer: &Path, json: bool) -> Result<()> {
                     layer.display()
                 ))
             })?;
-            // Layers given to the kernel through the mounting process's descriptors (idmapped
-            // layers) are named `/proc/self/fd/N`, which in this process is something else.
-            let by_descriptor = |l: &String| l.starts_with("/proc/self/fd/");
+            // Idmapped layers were given to the kernel through the mounting process's
+            // descriptors (`/proc/self/fd/N`, something else in this process) or, before Linux
+            // 6.15, attached for the time of the mount on `.ovlmount-layer-*` (gone since).
+            let by_descriptor = |l: &String| {
+                l.starts_with("/proc/self/fd/")
+                    || Path::new(l).components().any(|c| {
+                        c.as_os_str()
+                            .to_string_lossy()
+                            .starts_with(idmap::ATTACHED_LAYER_PREFIX)
+                    })
+            };
             if by_descriptor(&upper) {
                 return Err(Error::msg(format!(
-                    "{}: the upper layer was given to the kernel through a descriptor of the \
-                     process that mounted it (an idmapped upper layer); give the upper directory",
+                    "{}: the upper layer was given to the kernel under a name only the \
+                     mounting process had (an idmapped upper layer); give the upper directory",
                     layer.display()
                 )));
             }
