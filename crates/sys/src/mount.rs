@@ -300,7 +300,7 @@ pub fn set_read_only(target: &Path) -> Result<()> {
 
 /// A copy of a mount tree (open_tree(2) with `OPEN_TREE_CLONE`) that is attached nowhere yet:
 /// taken while a path is still reachable, put in place later (after a pivot, say). Dropping
-/// it unmounts the copy.
+/// it unmounts the copy, unless it was attached.
 #[derive(Debug)]
 pub struct DetachedTree {
     fd: std::os::fd::OwnedFd,
@@ -460,7 +460,11 @@ impl MountInfo {
 /// The options field of the `/etc/fstab` lines that mount on `target` (fields split by blanks,
 /// `\040`-style escapes undone; comments and short lines skipped). Empty without the file.
 pub fn fstab_options(target: &Path) -> Vec<String> {
-    let text = std::fs::read("/etc/fstab").unwrap_or_default();
+    fstab_options_in(&std::fs::read("/etc/fstab").unwrap_or_default(), target)
+}
+
+/// [`fstab_options`] of the fstab text `text`.
+fn fstab_options_in(text: &[u8], target: &Path) -> Vec<String> {
     text.split(|b| *b == b'\n')
         .filter(|line| !line.trim_ascii_start().starts_with(b"#"))
         .filter_map(|line| {
@@ -534,6 +538,23 @@ pub fn unescape(field: &[u8]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fstab_options_of_a_mount_point() {
+        let text = b"# comment /m\n\
+            overlay /m overlay lowerdir=/a:/b,X-mount.idmap=0:100000:65536\\0401:2:3 0 0\n\
+            /dev/sda1 / ext4 defaults 0 1\n\
+            none /with\\040space overlay\n   \n";
+        assert_eq!(
+            fstab_options_in(text, Path::new("/m")),
+            ["lowerdir=/a:/b,X-mount.idmap=0:100000:65536 1:2:3"]
+        );
+        assert_eq!(
+            fstab_options_in(text, Path::new("/with space")),
+            ["defaults"]
+        );
+        assert!(fstab_options_in(text, Path::new("/none")).is_empty());
+    }
 
     #[test]
     fn parses_and_unescapes_mountinfo() {
