@@ -7,6 +7,7 @@ use std::fs::File;
 use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
 
+use sys::fsmount::TemporaryAttachment;
 use sys::idmap::MountIdmap;
 use sys::mount::DetachedTree;
 use sys::{Error, Result};
@@ -21,8 +22,8 @@ pub const ATTACHED_LAYER_PREFIX: &str = ".ovlmount-layer-";
 #[derive(Debug, Default)]
 pub struct IdmappedLayers {
     trees: Vec<DetachedTree>,
-    /// The directories copies were attached on (kernels before 6.15), undone on drop.
-    attached: Vec<PathBuf>,
+    /// Where copies were attached (kernels before 6.15); dropping detaches them.
+    attached: Vec<TemporaryAttachment>,
     /// One user namespace per distinct mapping: a map list makes a process, so once is enough.
     namespaces: Vec<(MountIdmap, File)>,
 }
@@ -88,22 +89,15 @@ impl IdmappedLayers {
 
     /// Attach `tree` on a new private directory of the temporary directory.
     fn attach(&mut self, tree: &DetachedTree) -> Result<PathBuf> {
-        use std::os::unix::fs::DirBuilderExt;
-        let dir = std::env::temp_dir().join(format!(
+        let name = format!(
             "{ATTACHED_LAYER_PREFIX}{}-{}",
             std::process::id(),
             self.attached.len()
-        ));
-        std::fs::DirBuilder::new()
-            .mode(0o700)
-            .create(&dir)
-            .map_err(|e| Error::os(format!("cannot create {}", dir.display()), &e))?;
-        if let Err(e) = tree.attach(&dir) {
-            let _ = std::fs::remove_dir(&dir);
-            return Err(e);
-        }
-        self.attached.push(dir.clone());
-        Ok(dir)
+        );
+        let attached = TemporaryAttachment::new(tree.as_fd(), &name, "idmapped layer")?;
+        let path = attached.path().to_path_buf();
+        self.attached.push(attached);
+        Ok(path)
     }
 
     fn user_namespace(&mut self, map: &MountIdmap) -> Result<&File> {
@@ -116,15 +110,6 @@ impl IdmappedLayers {
             }
         };
         Ok(&self.namespaces[at].1)
-    }
-}
-
-impl Drop for IdmappedLayers {
-    fn drop(&mut self) {
-        for dir in self.attached.drain(..) {
-            let _ = sys::fsmount::unmount(&dir, true);
-            let _ = std::fs::remove_dir(&dir);
-        }
     }
 }
 

@@ -300,7 +300,7 @@ pub fn set_read_only(target: &Path) -> Result<()> {
 
 /// A copy of a mount tree (open_tree(2) with `OPEN_TREE_CLONE`) that is attached nowhere yet:
 /// taken while a path is still reachable, put in place later (after a pivot, say). Dropping
-/// it unmounts the copy, unless it was attached.
+/// it unmounts the copy.
 #[derive(Debug)]
 pub struct DetachedTree {
     fd: std::os::fd::OwnedFd,
@@ -372,7 +372,7 @@ impl DetachedTree {
     }
 
     /// Attach the copy at `target` (move_mount(2)). Errors read `mount SOURCE on TARGET failed`.
-    pub fn attach(&self, target: &Path) -> Result<()> {
+    pub fn attach(self, target: &Path) -> Result<()> {
         use rustix::mount::MoveMountFlags;
         use std::os::fd::AsFd;
         rustix::mount::move_mount(
@@ -389,6 +389,12 @@ impl DetachedTree {
                 target.display()
             )
         })
+    }
+}
+
+impl std::os::fd::AsFd for DetachedTree {
+    fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        self.fd.as_fd()
     }
 }
 
