@@ -21,9 +21,14 @@ pub fn mount() -> Command {
                 "lower",
                 Some('l'),
                 "lower",
-                "a lower layer, top first (repeatable)",
+                "a lower layer, top first (repeatable;\n:idmap=MAP idmaps it)",
             ),
-            dir("upper", Some('u'), "upper", "the upper (writable) layer"),
+            dir(
+                "upper",
+                Some('u'),
+                "upper",
+                "the upper (writable) layer (:idmap=MAP idmaps it)",
+            ),
             dir(
                 "work",
                 Some('w'),
@@ -62,6 +67,22 @@ pub fn mount() -> Command {
                 "volatile",
                 "skip syncing the upper layer (lost on a crash)",
             ),
+            required(
+                "idmap",
+                None,
+                "idmap",
+                "map",
+                "idmap every lower layer: [u:|g:|b:]inner:outer:count ... (an\nid that is inner on disk is seen as outer), or a user namespace file",
+            )
+            .value_hint(ValueHint::Other),
+            required(
+                "userns",
+                None,
+                "userns",
+                "file",
+                "idmap every lower layer with the maps of this user\nnamespace (/proc/PID/ns/user)",
+            )
+            .value_hint(ValueHint::FilePath),
             required(
                 "options",
                 Some('o'),

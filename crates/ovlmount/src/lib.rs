@@ -6,6 +6,7 @@
 
 pub mod cli;
 pub mod diff;
+pub mod idmap;
 pub mod plan;
 
 use std::ffi::{OsStr, OsString};
@@ -31,6 +32,10 @@ pub fn run(prog: &Prog, args: Vec<OsString>) -> Result<Status> {
             fake,
             namespace,
         } => {
+            let mut plan = plan;
+            if plan.idmap.is_none() {
+                plan.idmap = idmap::idmap_from_mount_8(&plan.merged)?;
+            }
             if let Some(ns) = namespace {
                 enter_mount_namespace(&ns)?;
             }
@@ -157,7 +162,10 @@ fn escape_layer(path: &Path) -> Vec<u8> {
 
 /// Mount, undoing `--create` on failure.
 fn mount(plan: &MountPlan) -> Result<()> {
+    let given = plan;
     let mut created = Created(Vec::new());
+    // Held until the overlay is mounted, as the tmpfs below is.
+    let mut idmapped = idmap::IdmappedLayers::default();
     let result = (|| {
         if plan.create {
             for dir in plan.upper.iter().chain(&plan.work) {
@@ -199,7 +207,8 @@ fn mount(plan: &MountPlan) -> Result<()> {
             }),
             ..plan.clone()
         };
-        match (mount_checked(&plan), scratch.as_mut()) {
+        let plan = idmapped.apply(given, plan)?;
+        let mounted = match (mount_checked(&plan), scratch.as_mut()) {
             // Older overlayfs refuses layers on a detached mount: attach the tmpfs for the
             // time of the mount and try once more.
             (Err(_), Some(layers)) => {
@@ -212,14 +221,24 @@ fn mount(plan: &MountPlan) -> Result<()> {
                 mount_checked(&plan)
             }
             (outcome, _) => outcome,
-        }
+        };
+        mounted.and_then(|()| idmap::check_writable(given, &given.merged))
     })();
     if result.is_err() {
         created.undo();
     }
     result.map_err(|e| {
         e.hinted_by(|e| {
+            // A refused idmap said why already.
+            if e.hint().is_some() {
+                return None;
+            }
             let host = sys::diagnose::Host::real();
+            if plan.is_idmapped() {
+                if let Some(cause) = mounts::idmap_unprivileged(&host, e.errno()) {
+                    return Some(cause);
+                }
+            }
             let facts = mounts::Facts::of(&host);
             let (upper, work) = (plan.upper.as_deref(), plan.work.as_deref());
             mounts::overlay_refused(&host, e.errno(), upper, work, &facts)
@@ -404,10 +423,30 @@ fn show_diff(layer: &Path, given_lowers: &[PathBuf], json: bool) -> Result<()> {
                     layer.display()
                 ))
             })?;
-            (
-                PathBuf::from(upper),
-                o.lowers.iter().map(PathBuf::from).collect(),
-            )
+            // Idmapped layers were given to the kernel through the mounting process's
+            // descriptors (`/proc/self/fd/N`, something else in this process) or, before Linux
+            // 6.15, attached for the time of the mount on `.ovlmount-layer-*` (gone since).
+            let by_descriptor = |l: &String| {
+                l.starts_with("/proc/self/fd/")
+                    || Path::new(l).components().any(|c| {
+                        c.as_os_str()
+                            .to_string_lossy()
+                            .starts_with(idmap::ATTACHED_LAYER_PREFIX)
+                    })
+            };
+            if by_descriptor(&upper) {
+                return Err(Error::msg(format!(
+                    "{}: the upper layer was given to the kernel under a name only the \
+                     mounting process had (an idmapped upper layer); give the upper directory",
+                    layer.display()
+                )));
+            }
+            let lowers = if o.lowers.iter().any(by_descriptor) {
+                Vec::new()
+            } else {
+                o.lowers.iter().map(PathBuf::from).collect()
+            };
+            (PathBuf::from(upper), lowers)
         }
         Some(m) if m.mount_point != Path::new("/") => {
             return Err(Error::msg(format!(
