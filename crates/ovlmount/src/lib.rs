@@ -6,6 +6,7 @@
 
 pub mod cli;
 pub mod diff;
+pub mod oci;
 pub mod plan;
 
 use std::ffi::{OsStr, OsString};
@@ -40,7 +41,22 @@ pub fn run(prog: &Prog, args: Vec<OsString>) -> Result<Status> {
                 mount(&plan).map(|()| 0)
             }
         }
-        Action::Diff { json, layer } => show_diff(&layer, json).map(|()| 0),
+        Action::Diff {
+            json,
+            oci: false,
+            layer,
+        } => show_diff(&layer, json).map(|()| 0),
+        Action::Diff {
+            oci: true, layer, ..
+        } => export_layer(&layer).map(|()| 0),
+        Action::Import { layer, dir } => {
+            let digests = oci::import(&layer, &dir)?;
+            sys::print(&format!(
+                "digest {}\ndiff_id {}\n",
+                digests.digest, digests.diff_id
+            ))
+            .map(|()| 0)
+        }
     }
 }
 
@@ -380,10 +396,27 @@ fn decode(target: PathBuf, super_options: &str) -> Overlay {
 /// `diff`: a merged mount point stands for its upper layer (against its lowers); any other
 /// directory is taken as an upper layer whose lowers are unknown.
 fn show_diff(layer: &Path, json: bool) -> Result<()> {
+    let (upper, lowers, _) = resolve_layer(layer)?;
+    let entries = diff::diff(&upper, &lowers)?;
+    let mut stdout = std::io::stdout().lock();
+    diff::print(&entries, json, &mut stdout).map_err(|e| Error::os("write error", &e))
+}
+
+/// `diff --oci`: the layer tar on stdout, its diff_id on stderr.
+fn export_layer(layer: &Path) -> Result<()> {
+    let (upper, _, merged) = resolve_layer(layer)?;
+    let mut stdout = std::io::stdout().lock();
+    let diff_id = oci::export(&upper, merged.as_deref(), &mut stdout)?;
+    let mut stderr = std::io::stderr().lock();
+    writeln!(stderr, "diff_id {diff_id}").map_err(|e| Error::os("write error", &e))
+}
+
+/// The upper layer, lowers and (when mounted) merged mount point that `diff LAYER` means.
+fn resolve_layer(layer: &Path) -> Result<(PathBuf, Vec<PathBuf>, Option<PathBuf>)> {
     let canonical = std::fs::canonicalize(layer).unwrap_or_else(|_| layer.to_path_buf());
     let table = sys::mount::mountinfo()?;
     let mounted = table.iter().rev().find(|m| m.mount_point == canonical);
-    let (upper, lowers) = match mounted {
+    let resolved = match mounted {
         Some(m) if m.fstype == "overlay" => {
             let o = decode(m.mount_point.clone(), &m.super_options);
             let upper = o.upper.ok_or_else(|| {
@@ -395,6 +428,7 @@ fn show_diff(layer: &Path, json: bool) -> Result<()> {
             (
                 PathBuf::from(upper),
                 o.lowers.iter().map(PathBuf::from).collect(),
+                Some(m.mount_point.clone()),
             )
         }
         Some(m) if m.mount_point != Path::new("/") => {
@@ -404,11 +438,9 @@ fn show_diff(layer: &Path, json: bool) -> Result<()> {
                 m.fstype
             )));
         }
-        _ => (layer.to_path_buf(), Vec::new()),
+        _ => (layer.to_path_buf(), Vec::new(), None),
     };
-    let entries = diff::diff(&upper, &lowers)?;
-    let mut stdout = std::io::stdout().lock();
-    diff::print(&entries, json, &mut stdout).map_err(|e| Error::os("write error", &e))
+    Ok(resolved)
 }
 
 fn json_string(s: &str) -> String {

@@ -1,0 +1,862 @@
+//! OCI image layers in and out: `ovlmount import LAYER DIR` unpacks a layer tar (plain, gzip
+//! or zstd) as an overlay lower layer, and `ovlmount diff --oci` writes an upper layer's
+//! changes as a layer tar.
+//!
+//! The two whiteout forms map onto each other:
+//!
+//! | OCI layer | overlay layer, as root | overlay layer, unprivileged |
+//! |---|---|---|
+//! | `DIR/.wh.NAME` | `DIR/NAME`, a 0/0 character device | `DIR/NAME`, an empty file with `user.overlay.whiteout`; `DIR` gets `user.overlay.opaque=x` |
+//! | `DIR/.wh..wh..opq` | `DIR` with `trusted.overlay.opaque=y` | `DIR` with `user.overlay.opaque=y` |
+//!
+//! Import is all or nothing: the layer is unpacked into a fresh directory next to DIR
+//! (`.NAME.import-PID` in DIR's parent, mode 0700, so nobody else can change it under us),
+//! which is renamed onto DIR when the whole archive is in; on any refusal it is removed and
+//! DIR is untouched. Parents are checked one by one with `lstat` in that private directory,
+//! so an entry can neither name a path outside it (`..`, absolute) nor go through a symbolic
+//! link the layer made.
+//!
+//! Digests are those of the OCI image specification: the layer's `digest` is the sha256 of
+//! the blob as stored (compressed), its `diff_id` the sha256 of the uncompressed tar.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::ffi::OsStr;
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+use sys::layerfs::{self, Node};
+use sys::{Error, Result};
+
+use crate::diff::{self, Change};
+
+/// The prefix of a whiteout's name in an OCI layer.
+const WHITEOUT: &str = ".wh.";
+/// The name that makes its directory opaque in an OCI layer.
+const OPAQUE: &str = ".wh..wh..opq";
+/// overlayfs' own attributes: a layer that carries them could redirect or hide lower files,
+/// so import refuses them and export leaves them out.
+const OVERLAY_XATTRS: [&str; 2] = ["trusted.overlay.", "user.overlay."];
+/// The PAX records of extended attributes.
+const PAX_XATTR: &str = "SCHILY.xattr.";
+
+/// The two digests of a layer, as `sha256:HEX`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Digests {
+    /// The sha256 of the blob as stored (compressed or not): a manifest's `digest`.
+    pub digest: String,
+    /// The sha256 of the uncompressed tar: the image config's `rootfs.diff_ids`.
+    pub diff_id: String,
+}
+
+fn hex(hasher: Sha256) -> String {
+    let mut out = String::from("sha256:");
+    for b in hasher.finalize() {
+        out.push_str(&format!("{b:02x}"));
+    }
+    out
+}
+
+/// A reader or writer that hashes and counts what goes through it.
+struct Hashing<'h, T> {
+    inner: T,
+    hasher: &'h mut Sha256,
+    len: &'h mut u64,
+}
+
+impl<T: Read> Read for Hashing<'_, T> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let done = buf.get(..n).unwrap_or_default();
+        self.hasher.update(done);
+        *self.len += n as u64;
+        Ok(n)
+    }
+}
+
+impl<T: Write> Write for Hashing<'_, T> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hasher.update(buf.get(..n).unwrap_or_default());
+        *self.len += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// The layer's compression, told by its first bytes.
+enum Decoder<R: BufRead> {
+    Plain(R),
+    Gzip(flate2::bufread::MultiGzDecoder<R>),
+    Zstd(Box<ruzstd::decoding::StreamingDecoder<R, ruzstd::decoding::FrameDecoder>>),
+}
+
+impl<R: BufRead> Decoder<R> {
+    fn new(mut blob: R) -> Result<Decoder<R>> {
+        let magic = blob
+            .fill_buf()
+            .map_err(|e| Error::os("cannot read the layer", &e))?;
+        if magic.starts_with(&[0x1f, 0x8b]) {
+            Ok(Decoder::Gzip(flate2::bufread::MultiGzDecoder::new(blob)))
+        } else if magic.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+            ruzstd::decoding::StreamingDecoder::new(blob)
+                .map(|d| Decoder::Zstd(Box::new(d)))
+                .map_err(|e| Error::msg(format!("the layer is not valid zstd: {e}")))
+        } else {
+            Ok(Decoder::Plain(blob))
+        }
+    }
+
+    fn into_inner(self) -> R {
+        match self {
+            Decoder::Plain(r) => r,
+            Decoder::Gzip(d) => d.into_inner(),
+            Decoder::Zstd(d) => d.into_inner(),
+        }
+    }
+}
+
+impl<R: BufRead> Read for Decoder<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Decoder::Plain(r) => r.read(buf),
+            Decoder::Gzip(d) => d.read(buf),
+            Decoder::Zstd(d) => d.read(buf),
+        }
+    }
+}
+
+/// An entry refused: `layer entry PATH: WHY`.
+fn refused(path: &[u8], why: impl std::fmt::Display) -> Error {
+    Error::msg(format!(
+        "layer entry {}: {why}",
+        Path::new(OsStr::from_bytes(path)).display()
+    ))
+}
+
+/// A read error of the archive: a short read is a truncated archive.
+fn read_error(e: &io::Error) -> Error {
+    if e.kind() == io::ErrorKind::UnexpectedEof {
+        Error::msg("truncated archive")
+    } else {
+        Error::os("cannot read the layer", e)
+    }
+}
+
+/// `ovlmount import`: unpack `layer` (a file, or stdin for `-`) into `dir`, which must not
+/// exist or be an empty directory. Returns the layer's digests.
+pub fn import(layer: &Path, dir: &Path) -> Result<Digests> {
+    let input: Box<dyn Read> = if layer == Path::new("-") {
+        Box::new(io::stdin().lock())
+    } else {
+        Box::new(
+            File::open(layer)
+                .map_err(|e| Error::os(format!("cannot open {}", layer.display()), &e))?,
+        )
+    };
+    if let Ok(mut entries) = std::fs::read_dir(dir) {
+        if entries.next().is_some() {
+            return Err(Error::msg(format!("{} is not empty", dir.display())));
+        }
+    } else if std::fs::symlink_metadata(dir).is_ok() {
+        return Err(Error::msg(format!("{} is not a directory", dir.display())));
+    }
+    let staging = Staging::new(dir)?;
+    match unpack(input, &staging.0) {
+        Ok(digests) => {
+            std::fs::rename(&staging.0, dir).map_err(|e| {
+                Error::os(
+                    format!("cannot rename {} to {}", staging.0.display(), dir.display()),
+                    &e,
+                )
+            })?;
+            std::mem::forget(staging);
+            Ok(digests)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// The private directory a layer is unpacked into, removed unless renamed into place.
+struct Staging(PathBuf);
+
+impl Staging {
+    fn new(dir: &Path) -> Result<Staging> {
+        let name = dir
+            .file_name()
+            .ok_or_else(|| Error::msg(format!("{}: not a directory name", dir.display())))?;
+        let parent = match dir.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        let mut staged = OsStr::new(".").to_os_string();
+        staged.push(name);
+        staged.push(format!(".import-{}", std::process::id()));
+        let path = parent.join(staged);
+        std::fs::create_dir(&path)
+            .map_err(|e| Error::os(format!("cannot create {}", path.display()), &e))?;
+        let staging = Staging(path);
+        set_mode(&staging.0, 0o700)?;
+        Ok(staging)
+    }
+}
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        // A layer's read-only directories would stop an unprivileged remove: open them first.
+        let mut stack = vec![self.0.clone()];
+        while let Some(d) = stack.pop() {
+            let _ = std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o700));
+            for entry in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+                if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                    stack.push(entry.path());
+                }
+            }
+        }
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn set_mode(path: &Path, mode: u32) -> Result<()> {
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+        .map_err(|e| Error::os(format!("cannot change the mode of {}", path.display()), &e))
+}
+
+/// Read the whole blob through both hashes and unpack it into `root`.
+fn unpack(input: Box<dyn Read>, root: &Path) -> Result<Digests> {
+    let (mut blob_hash, mut blob_len) = (Sha256::new(), 0);
+    let (mut tar_hash, mut tar_len) = (Sha256::new(), 0);
+    {
+        let blob = BufReader::new(Hashing {
+            inner: input,
+            hasher: &mut blob_hash,
+            len: &mut blob_len,
+        });
+        let decoded = Hashing {
+            inner: Decoder::new(blob)?,
+            hasher: &mut tar_hash,
+            len: &mut tar_len,
+        };
+        let mut archive = tar::Archive::new(decoded);
+        let mut unpacker = Unpacker::new(root);
+        let end = unpacker.entries(&mut archive)?;
+        let mut rest = archive.into_inner();
+        io::copy(&mut rest, &mut io::sink()).map_err(|e| read_error(&e))?;
+        // Two zero blocks end a tar; a stream that stops before them was cut short.
+        if *rest.len < end + 1024 {
+            return Err(Error::msg("truncated archive (no end-of-archive blocks)"));
+        }
+        let mut blob = rest.inner.into_inner();
+        io::copy(&mut blob, &mut io::sink()).map_err(|e| read_error(&e))?;
+        unpacker.finish()?;
+    }
+    Ok(Digests {
+        digest: hex(blob_hash),
+        diff_id: hex(tar_hash),
+    })
+}
+
+/// A directory's mode, owner and times, set once everything is in it (its times would change
+/// with each new entry, and a read-only mode would stop an unprivileged unpack).
+struct DirMeta {
+    mode: u32,
+    mtime: (i64, u32),
+}
+
+struct Unpacker<'a> {
+    root: &'a Path,
+    privileged: bool,
+    /// Directories of the layer, by path relative to the root, with their final metadata.
+    dirs: BTreeMap<PathBuf, DirMeta>,
+    /// Directories holding unprivileged (xattr) whiteouts.
+    whiteout_dirs: HashSet<PathBuf>,
+    /// Directories made opaque.
+    opaque_dirs: HashSet<PathBuf>,
+}
+
+/// The metadata a tar entry carries, its PAX records applied.
+struct Meta {
+    mode: u32,
+    uid: u32,
+    gid: u32,
+    mtime: (i64, u32),
+    xattrs: Vec<(String, Vec<u8>)>,
+}
+
+impl<'a> Unpacker<'a> {
+    fn new(root: &'a Path) -> Unpacker<'a> {
+        Unpacker {
+            root,
+            privileged: layerfs::is_host_root(),
+            dirs: BTreeMap::new(),
+            whiteout_dirs: HashSet::new(),
+            opaque_dirs: HashSet::new(),
+        }
+    }
+
+    /// Unpack every entry; returns where the last one's data ends in the tar stream.
+    fn entries<R: Read>(&mut self, archive: &mut tar::Archive<R>) -> Result<u64> {
+        let mut end = 0;
+        for entry in archive.entries().map_err(|e| read_error(&e))? {
+            let mut entry = entry.map_err(|e| read_error(&e))?;
+            end = entry.raw_file_position() + entry.size().div_ceil(512) * 512;
+            let raw = entry.path_bytes().into_owned();
+            if entry.header().entry_type() == tar::EntryType::XGlobalHeader {
+                continue;
+            }
+            let rel = relative(&raw)?;
+            let meta = meta_of(&mut entry, &raw)?;
+            self.entry(&mut entry, &raw, &rel, meta)?;
+        }
+        Ok(end)
+    }
+
+    /// Check that every parent of `rel` is a directory of the layer (not a symlink), making
+    /// missing ones (mode 0755, as other unpackers do).
+    fn parents(&mut self, raw: &[u8], rel: &Path) -> Result<()> {
+        let mut at = PathBuf::new();
+        let Some(parent) = rel.parent() else {
+            return Ok(());
+        };
+        for part in parent.components() {
+            at.push(part);
+            let path = self.root.join(&at);
+            match std::fs::symlink_metadata(&path) {
+                Ok(m) if m.is_dir() => {}
+                Ok(m) if m.file_type().is_symlink() => {
+                    return Err(refused(
+                        raw,
+                        format_args!("goes through the symbolic link {}", at.display()),
+                    ));
+                }
+                Ok(_) => {
+                    return Err(refused(
+                        raw,
+                        format_args!("{} is not a directory", at.display()),
+                    ));
+                }
+                Err(_) => {
+                    make_dir(&path)?;
+                    self.dirs.insert(
+                        at.clone(),
+                        DirMeta {
+                            mode: 0o755,
+                            mtime: (0, 0),
+                        },
+                    );
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn entry<R: Read>(
+        &mut self,
+        entry: &mut tar::Entry<'_, R>,
+        raw: &[u8],
+        rel: &Path,
+        meta: Meta,
+    ) -> Result<()> {
+        let kind = entry.header().entry_type();
+        if rel.as_os_str().is_empty() {
+            // `./`: the layer's root directory itself.
+            if kind.is_dir() {
+                self.dirs.insert(
+                    PathBuf::new(),
+                    DirMeta {
+                        mode: meta.mode,
+                        mtime: meta.mtime,
+                    },
+                );
+                return self.owner_and_xattrs(self.root, raw, &meta);
+            }
+            return Err(refused(raw, "the layer's root is not a directory"));
+        }
+        self.parents(raw, rel)?;
+        let name = rel.file_name().map(OsStr::as_bytes).unwrap_or_default();
+        let parent = rel.parent().map(Path::to_path_buf).unwrap_or_default();
+        if name == OPAQUE.as_bytes() {
+            return self.opaque(&parent);
+        }
+        if let Some(hidden) = name.strip_prefix(WHITEOUT.as_bytes()) {
+            return self.whiteout(raw, &parent.join(OsStr::from_bytes(hidden)));
+        }
+        let path = self.root.join(rel);
+        let existing = std::fs::symlink_metadata(&path).ok();
+        // A later entry replaces an earlier one, except that a directory stays a directory.
+        if let Some(old) = &existing {
+            if !(old.is_dir() && kind.is_dir()) {
+                if old.is_dir() {
+                    std::fs::remove_dir_all(&path)
+                } else {
+                    std::fs::remove_file(&path)
+                }
+                .map_err(|e| Error::os(format!("cannot replace {}", path.display()), &e))?;
+                self.dirs.retain(|d, _| !d.starts_with(rel));
+            }
+        }
+        match kind {
+            tar::EntryType::Directory => {
+                if !existing.as_ref().is_some_and(|m| m.is_dir()) {
+                    make_dir(&path)?;
+                }
+                self.dirs.insert(
+                    rel.to_path_buf(),
+                    DirMeta {
+                        mode: meta.mode,
+                        mtime: meta.mtime,
+                    },
+                );
+                return self.owner_and_xattrs(&path, raw, &meta);
+            }
+            tar::EntryType::Regular | tar::EntryType::Continuous => {
+                let mut file = File::options()
+                    .write(true)
+                    .create_new(true)
+                    .open(&path)
+                    .map_err(|e| Error::os(format!("cannot create {}", path.display()), &e))?;
+                let copied = io::copy(entry, &mut file).map_err(|e| read_error(&e))?;
+                if copied != entry.size() {
+                    return Err(Error::msg("truncated archive"));
+                }
+            }
+            tar::EntryType::Symlink => {
+                let target = entry
+                    .link_name_bytes()
+                    .ok_or_else(|| refused(raw, "a symbolic link without a target"))?;
+                std::os::unix::fs::symlink(OsStr::from_bytes(&target), &path)
+                    .map_err(|e| Error::os(format!("cannot create {}", path.display()), &e))?;
+            }
+            tar::EntryType::Link => {
+                let target = entry
+                    .link_name_bytes()
+                    .ok_or_else(|| refused(raw, "a hard link without a target"))?;
+                let target_rel = relative(&target)?;
+                self.parents(raw, &target_rel)?;
+                let source = self.root.join(&target_rel);
+                match std::fs::symlink_metadata(&source) {
+                    Ok(m) if !m.is_dir() => {}
+                    _ => {
+                        return Err(refused(
+                            raw,
+                            format_args!(
+                                "a hard link to {}, which is not a file of the layer",
+                                target_rel.display()
+                            ),
+                        ));
+                    }
+                }
+                // The link shares its target's inode, mode and owner.
+                return std::fs::hard_link(&source, &path)
+                    .map_err(|e| Error::os(format!("cannot link {}", path.display()), &e));
+            }
+            tar::EntryType::Char | tar::EntryType::Block | tar::EntryType::Fifo => {
+                let (major, minor) = (device_number(entry, true), device_number(entry, false));
+                let node = match kind {
+                    tar::EntryType::Fifo => Node::Fifo,
+                    tar::EntryType::Char => Node::Char(major, minor),
+                    _ => Node::Block(major, minor),
+                };
+                if node != Node::Fifo && !self.privileged {
+                    return Err(refused(raw, "a device node, which only root can make"));
+                }
+                layerfs::mknod(&path, node, 0o600)?;
+            }
+            other => {
+                return Err(refused(
+                    raw,
+                    format_args!(
+                        "an entry of type {:?}, which a layer does not hold",
+                        other.as_byte() as char
+                    ),
+                ));
+            }
+        }
+        self.owner_and_xattrs(&path, raw, &meta)?;
+        if kind != tar::EntryType::Symlink {
+            set_mode(&path, meta.mode)?;
+        }
+        layerfs::set_times(&path, meta.mtime.0, meta.mtime.1)
+    }
+
+    fn owner_and_xattrs(&self, path: &Path, raw: &[u8], meta: &Meta) -> Result<()> {
+        if self.privileged {
+            layerfs::lchown(path, meta.uid, meta.gid)?;
+        }
+        for (name, value) in &meta.xattrs {
+            if OVERLAY_XATTRS.iter().any(|p| name.starts_with(p)) {
+                return Err(refused(
+                    raw,
+                    format_args!("carries overlayfs' own extended attribute {name}"),
+                ));
+            }
+            sys::xattr::set(path, name, value)?;
+        }
+        Ok(())
+    }
+
+    /// `.wh..wh..opq`: the directory hides what lower layers have in it.
+    fn opaque(&mut self, dir: &Path) -> Result<()> {
+        self.opaque_dirs.insert(dir.to_path_buf());
+        sys::xattr::set(&self.root.join(dir), &self.mark("opaque"), b"y")
+    }
+
+    /// `.wh.NAME`: `rel` hides the lower layers' file of that name. A file of the same
+    /// layer is not hidden (the OCI rule), so an existing entry stays.
+    fn whiteout(&mut self, raw: &[u8], rel: &Path) -> Result<()> {
+        let path = self.root.join(rel);
+        if std::fs::symlink_metadata(&path).is_ok() {
+            return Ok(());
+        }
+        if self.privileged {
+            return layerfs::mknod(&path, Node::Char(0, 0), 0);
+        }
+        if !sys::target::kernel_at_least(6, 8) {
+            return Err(refused(
+                raw,
+                "a whiteout, which an unprivileged overlay honours from Linux 6.8 \
+                 (user.overlay.whiteout); import as root",
+            ));
+        }
+        File::create_new(&path)
+            .map_err(|e| Error::os(format!("cannot create {}", path.display()), &e))?;
+        sys::xattr::set(&path, "user.overlay.whiteout", b"")?;
+        if let Some(parent) = rel.parent() {
+            self.whiteout_dirs.insert(parent.to_path_buf());
+        }
+        Ok(())
+    }
+
+    /// `trusted.overlay.NAME` as root, else `user.overlay.NAME`.
+    fn mark(&self, name: &str) -> String {
+        let prefix = if self.privileged { "trusted" } else { "user" };
+        format!("{prefix}.overlay.{name}")
+    }
+
+    /// Mark the directories that hold xattr whiteouts, then give every directory its
+    /// mode and times, deepest first.
+    fn finish(self) -> Result<()> {
+        for dir in &self.whiteout_dirs {
+            if !self.opaque_dirs.contains(dir) {
+                // overlayfs looks for xattr whiteouts only in directories marked so.
+                sys::xattr::set(&self.root.join(dir), "user.overlay.opaque", b"x")?;
+            }
+        }
+        let root_meta = DirMeta {
+            mode: 0o755,
+            mtime: (0, 0),
+        };
+        if !self.dirs.contains_key(Path::new("")) {
+            set_mode(self.root, root_meta.mode)?;
+        }
+        for (rel, meta) in self.dirs.iter().rev() {
+            let path = self.root.join(rel);
+            set_mode(&path, meta.mode)?;
+            layerfs::set_times(&path, meta.mtime.0, meta.mtime.1)?;
+        }
+        Ok(())
+    }
+}
+
+fn make_dir(path: &Path) -> Result<()> {
+    std::fs::create_dir(path)
+        .map_err(|e| Error::os(format!("cannot create {}", path.display()), &e))?;
+    // Writable for us until [`Unpacker::finish`] gives it the layer's mode.
+    set_mode(path, 0o700)
+}
+
+fn device_number<R: Read>(entry: &tar::Entry<'_, R>, major: bool) -> u32 {
+    let header = entry.header();
+    let n = if major {
+        header.device_major()
+    } else {
+        header.device_minor()
+    };
+    n.ok().flatten().unwrap_or(0)
+}
+
+/// An entry's path relative to the layer root: `./` and empty parts dropped; absolute paths
+/// and `..` refused.
+fn relative(raw: &[u8]) -> Result<PathBuf> {
+    if raw.starts_with(b"/") {
+        return Err(refused(raw, "an absolute path"));
+    }
+    let mut rel = PathBuf::new();
+    for part in raw.split(|&b| b == b'/') {
+        match part {
+            b"" | b"." => {}
+            b".." => return Err(refused(raw, "leaves the layer (..)")),
+            name => rel.push(OsStr::from_bytes(name)),
+        }
+    }
+    Ok(rel)
+}
+
+/// An entry's mode, owner, time and xattrs: the header's, overridden by PAX records.
+fn meta_of<R: Read>(entry: &mut tar::Entry<'_, R>, raw: &[u8]) -> Result<Meta> {
+    let header = entry.header();
+    let bad = |what: &str| refused(raw, format_args!("a bad {what} in its header"));
+    let mut meta = Meta {
+        mode: header.mode().map_err(|_| bad("mode"))? & 0o7777,
+        uid: header
+            .uid()
+            .ok()
+            .and_then(|u| u32::try_from(u).ok())
+            .ok_or_else(|| bad("owner"))?,
+        gid: header
+            .gid()
+            .ok()
+            .and_then(|g| u32::try_from(g).ok())
+            .ok_or_else(|| bad("group"))?,
+        mtime: (
+            header
+                .mtime()
+                .ok()
+                .and_then(|t| i64::try_from(t).ok())
+                .ok_or_else(|| bad("time"))?,
+            0,
+        ),
+        xattrs: Vec::new(),
+    };
+    let Some(pax) = entry.pax_extensions().map_err(|e| read_error(&e))? else {
+        return Ok(meta);
+    };
+    for record in pax {
+        let record = record.map_err(|_| bad("PAX record"))?;
+        let key = record.key().map_err(|_| bad("PAX record"))?;
+        let text = || record.value().ok();
+        match key {
+            "uid" => {
+                meta.uid = text()
+                    .and_then(|v| v.parse().ok())
+                    .ok_or_else(|| bad("owner"))?
+            }
+            "gid" => {
+                meta.gid = text()
+                    .and_then(|v| v.parse().ok())
+                    .ok_or_else(|| bad("group"))?
+            }
+            "mtime" => meta.mtime = text().and_then(pax_time).ok_or_else(|| bad("time"))?,
+            _ => {
+                if let Some(name) = key.strip_prefix(PAX_XATTR) {
+                    meta.xattrs
+                        .push((name.to_owned(), record.value_bytes().to_vec()));
+                }
+            }
+        }
+    }
+    Ok(meta)
+}
+
+/// A PAX time, `SECONDS[.FRACTION]`.
+fn pax_time(text: &str) -> Option<(i64, u32)> {
+    let (secs, frac) = text.split_once('.').unwrap_or((text, ""));
+    let mut nanos = String::from(frac);
+    nanos.truncate(9);
+    while nanos.len() < 9 {
+        nanos.push('0');
+    }
+    Some((secs.parse().ok()?, nanos.parse().ok()?))
+}
+
+/// `ovlmount diff --oci`: write the changes of `upper` as an OCI layer tar to `out`; files'
+/// data and metadata come from `merged` when the overlay is mounted there (a metacopy file's
+/// data is in a lower layer), else from `upper`. Returns the diff_id.
+pub fn export(upper: &Path, merged: Option<&Path>, out: &mut dyn Write) -> Result<String> {
+    // Without lowers every upper entry is listed; only deletions and opaque directories
+    // need telling apart.
+    let entries = diff::diff(upper, &[])?;
+    let (mut hasher, mut len) = (Sha256::new(), 0);
+    let mut builder = tar::Builder::new(Hashing {
+        inner: out,
+        hasher: &mut hasher,
+        len: &mut len,
+    });
+    let mut writer = Exporter {
+        upper,
+        source: merged.unwrap_or(upper),
+        written: HashSet::new(),
+        links: HashMap::new(),
+    };
+    for e in &entries {
+        let rel = e.path.strip_prefix("/").unwrap_or(&e.path);
+        if let Some(parent) = rel.parent() {
+            writer.ancestors(&mut builder, parent)?;
+        }
+        match e.change {
+            Change::Deleted => {
+                let mut name = OsStr::new(WHITEOUT).to_os_string();
+                name.push(rel.file_name().unwrap_or_default());
+                let path = rel.with_file_name(name);
+                writer.marker(&mut builder, &path)?;
+            }
+            Change::Opaque => {
+                writer.path(&mut builder, rel)?;
+                writer.marker(&mut builder, &rel.join(OPAQUE))?;
+            }
+            Change::MetadataOnly if merged.is_none() => {
+                return Err(Error::msg(format!(
+                    "{}: a metacopy file, whose data is in a lower layer: give the merged \
+                     mount point instead of the upper layer",
+                    e.path.display()
+                )));
+            }
+            _ if writer.written.contains(rel) => {}
+            _ => writer.path(&mut builder, rel)?,
+        }
+    }
+    builder
+        .into_inner()
+        .and_then(|mut w| w.flush())
+        .map_err(|e| Error::os("write error", &e))?;
+    Ok(hex(hasher))
+}
+
+struct Exporter<'a> {
+    upper: &'a Path,
+    /// Where data and metadata are read: the merged mount, or the upper layer.
+    source: &'a Path,
+    /// Paths already in the tar.
+    written: HashSet<PathBuf>,
+    /// The first path written of each multiply linked upper inode.
+    links: HashMap<(u64, u64), PathBuf>,
+}
+
+type Builder<'w, 'h> = tar::Builder<Hashing<'h, &'w mut dyn Write>>;
+
+impl Exporter<'_> {
+    /// The directories above a change, each once, so that they keep their mode and owner in
+    /// the layer.
+    fn ancestors(&mut self, builder: &mut Builder<'_, '_>, dir: &Path) -> Result<()> {
+        let mut at = PathBuf::new();
+        for part in dir.components() {
+            at.push(part);
+            if !self.written.contains(&at) {
+                self.path(builder, &at.clone())?;
+            }
+        }
+        Ok(())
+    }
+
+    /// A whiteout or opaque marker: an empty file, owned by root, time 0.
+    fn marker(&mut self, builder: &mut Builder<'_, '_>, rel: &Path) -> Result<()> {
+        let mut header = tar::Header::new_ustar();
+        header.set_entry_type(tar::EntryType::Regular);
+        header.set_mode(0o644);
+        header.set_size(0);
+        builder
+            .append_data(&mut header, rel, io::empty())
+            .map_err(|e| Error::os(format!("cannot write {}", rel.display()), &e))?;
+        self.written.insert(rel.to_path_buf());
+        Ok(())
+    }
+
+    /// One file, directory, symlink or node of the upper layer, as the source shows it.
+    fn path(&mut self, builder: &mut Builder<'_, '_>, rel: &Path) -> Result<()> {
+        let path = self.source.join(rel);
+        let meta = std::fs::symlink_metadata(&path)
+            .map_err(|e| Error::os(format!("cannot stat {}", path.display()), &e))?;
+        let upper_path = self.upper.join(rel);
+        if meta.is_dir() && self.redirected(&upper_path)? {
+            return Err(Error::msg(format!(
+                "/{}: a renamed directory (overlay.redirect): not written as a layer yet",
+                rel.display()
+            )));
+        }
+        self.written.insert(rel.to_path_buf());
+        let write_err = |e: io::Error| Error::os(format!("cannot write {}", rel.display()), &e);
+        let mut pax: Vec<(String, Vec<u8>)> = Vec::new();
+        if meta.mtime_nsec() != 0 {
+            pax.push((
+                "mtime".into(),
+                format!("{}.{:09}", meta.mtime(), meta.mtime_nsec()).into_bytes(),
+            ));
+        }
+        for name in sys::xattr::list(&path)? {
+            let name = name.to_string_lossy().into_owned();
+            if OVERLAY_XATTRS.iter().any(|p| name.starts_with(p)) {
+                continue;
+            }
+            if let Some(value) = sys::xattr::get(&path, &name)? {
+                pax.push((format!("{PAX_XATTR}{name}"), value));
+            }
+        }
+        if !pax.is_empty() {
+            builder
+                .append_pax_extensions(pax.iter().map(|(k, v)| (k.as_str(), v.as_slice())))
+                .map_err(write_err)?;
+        }
+        let mut header = tar::Header::new_ustar();
+        header.set_mode(meta.mode() & 0o7777);
+        header.set_uid(u64::from(meta.uid()));
+        header.set_gid(u64::from(meta.gid()));
+        header.set_mtime(u64::try_from(meta.mtime()).unwrap_or(0));
+        header.set_size(0);
+        let t = meta.file_type();
+        if t.is_dir() {
+            header.set_entry_type(tar::EntryType::Directory);
+            builder
+                .append_data(&mut header, rel, io::empty())
+                .map_err(write_err)
+        } else if t.is_symlink() {
+            header.set_entry_type(tar::EntryType::Symlink);
+            let target = std::fs::read_link(&path)
+                .map_err(|e| Error::os(format!("cannot read link {}", path.display()), &e))?;
+            builder
+                .append_link(&mut header, rel, target)
+                .map_err(write_err)
+        } else if t.is_file() {
+            // Hard links are those of the upper layer, where the inodes are the disk's.
+            let upper_meta = std::fs::symlink_metadata(&upper_path).ok();
+            if let Some(um) = upper_meta.filter(|m| m.nlink() > 1) {
+                let key = (um.dev(), um.ino());
+                if let Some(first) = self.links.get(&key) {
+                    header.set_entry_type(tar::EntryType::Link);
+                    return builder
+                        .append_link(&mut header, rel, first)
+                        .map_err(write_err);
+                }
+                self.links.insert(key, rel.to_path_buf());
+            }
+            header.set_entry_type(tar::EntryType::Regular);
+            header.set_size(meta.len());
+            let file = File::open(&path)
+                .map_err(|e| Error::os(format!("cannot open {}", path.display()), &e))?;
+            builder
+                .append_data(&mut header, rel, file.take(meta.len()))
+                .map_err(write_err)
+        } else if t.is_char_device() || t.is_block_device() || t.is_fifo() {
+            header.set_entry_type(if t.is_char_device() {
+                tar::EntryType::Char
+            } else if t.is_block_device() {
+                tar::EntryType::Block
+            } else {
+                tar::EntryType::Fifo
+            });
+            let (major, minor) = layerfs::major_minor(meta.rdev());
+            header.set_device_major(major).map_err(write_err)?;
+            header.set_device_minor(minor).map_err(write_err)?;
+            builder
+                .append_data(&mut header, rel, io::empty())
+                .map_err(write_err)
+        } else {
+            // Sockets belong to a running program, not to an image.
+            Ok(())
+        }
+    }
+
+    fn redirected(&self, upper_dir: &Path) -> Result<bool> {
+        for prefix in OVERLAY_XATTRS {
+            if sys::xattr::has(upper_dir, &format!("{prefix}redirect"))? {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+}
