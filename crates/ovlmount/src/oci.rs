@@ -19,6 +19,7 @@
 //! Digests are those of the OCI image specification: the layer's `digest` is the sha256 of
 //! the blob as stored (compressed), its `diff_id` the sha256 of the uncompressed tar.
 
+use std::cell::Cell;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ffi::OsStr;
 use std::fs::File;
@@ -132,6 +133,43 @@ impl<R: BufRead> Read for Decoder<R> {
     }
 }
 
+/// A compressed layer's tar, completed with the zeros a writer may have left out after its
+/// last entry (the padding of its data and the two end blocks): the compressed stream ended
+/// cleanly, its own framing (gzip's length and CRC, zstd's frame) shows nothing is missing,
+/// and umoci 0.4.7 writes such layers.
+struct Completed<R> {
+    inner: R,
+    /// Bytes read from `inner`.
+    len: u64,
+    /// Whether to add the zeros (a compressed layer) or not (a plain tar, whose end blocks
+    /// are the only proof of its end).
+    complete: bool,
+    /// Zeros still to give once `inner` has ended.
+    zeros: Option<u64>,
+}
+
+impl<R: Read> Read for Completed<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.zeros.is_none() {
+            let n = self.inner.read(buf)?;
+            if n > 0 || buf.is_empty() {
+                self.len += n as u64;
+                return Ok(n);
+            }
+            self.zeros = Some(if self.complete {
+                self.len.next_multiple_of(512) - self.len + 1024
+            } else {
+                0
+            });
+        }
+        let left = self.zeros.unwrap_or(0);
+        let n = buf.len().min(usize::try_from(left).unwrap_or(usize::MAX));
+        buf.iter_mut().take(n).for_each(|b| *b = 0);
+        self.zeros = Some(left - n as u64);
+        Ok(n)
+    }
+}
+
 /// An entry refused: `layer entry PATH: WHY`.
 fn refused(path: &[u8], why: impl std::fmt::Display) -> Error {
     Error::msg(format!(
@@ -140,12 +178,32 @@ fn refused(path: &[u8], why: impl std::fmt::Display) -> Error {
     ))
 }
 
-/// A read error of the archive: a short read is a truncated archive.
-fn read_error(e: &io::Error) -> Error {
-    if e.kind() == io::ErrorKind::UnexpectedEof {
+/// The layer as read, noting when it ends: the tar and decompression code report a short
+/// archive in many words, and a failure after the end of the input is a truncated archive.
+struct Input<'a> {
+    inner: Box<dyn Read + 'a>,
+    ended: &'a Cell<bool>,
+}
+
+impl Read for Input<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if n == 0 && !buf.is_empty() {
+            self.ended.set(true);
+        }
+        Ok(n)
+    }
+}
+
+/// A read error of the archive: the system's, one after the end of the input (a truncated
+/// archive), or what the tar or decompression code found wrong.
+fn read_error(e: &io::Error, ended: &Cell<bool>) -> Error {
+    if e.raw_os_error().is_some() {
+        Error::os("cannot read the layer", e)
+    } else if ended.get() || e.kind() == io::ErrorKind::UnexpectedEof {
         Error::msg("truncated archive")
     } else {
-        Error::os("cannot read the layer", e)
+        Error::msg(format!("damaged archive: {e}"))
     }
 }
 
@@ -230,6 +288,11 @@ fn set_mode(path: &Path, mode: u32) -> Result<()> {
 
 /// Read the whole blob through both hashes and unpack it into `root`.
 fn unpack(input: Box<dyn Read>, root: &Path) -> Result<Digests> {
+    let ended = Cell::new(false);
+    let input = Input {
+        inner: input,
+        ended: &ended,
+    };
     let (mut blob_hash, mut blob_len) = (Sha256::new(), 0);
     let (mut tar_hash, mut tar_len) = (Sha256::new(), 0);
     {
@@ -238,22 +301,29 @@ fn unpack(input: Box<dyn Read>, root: &Path) -> Result<Digests> {
             hasher: &mut blob_hash,
             len: &mut blob_len,
         });
-        let decoded = Hashing {
-            inner: Decoder::new(blob)?,
-            hasher: &mut tar_hash,
-            len: &mut tar_len,
+        let decoder = Decoder::new(blob)?;
+        let compressed = !matches!(decoder, Decoder::Plain(_));
+        let decoded = Completed {
+            inner: Hashing {
+                inner: decoder,
+                hasher: &mut tar_hash,
+                len: &mut tar_len,
+            },
+            len: 0,
+            complete: compressed,
+            zeros: None,
         };
         let mut archive = tar::Archive::new(decoded);
-        let mut unpacker = Unpacker::new(root);
+        let mut unpacker = Unpacker::new(root, &ended);
         let end = unpacker.entries(&mut archive)?;
         let mut rest = archive.into_inner();
-        io::copy(&mut rest, &mut io::sink()).map_err(|e| read_error(&e))?;
-        // Two zero blocks end a tar; a stream that stops before them was cut short.
-        if *rest.len < end + 1024 {
+        io::copy(&mut rest, &mut io::sink()).map_err(|e| read_error(&e, &ended))?;
+        // Two zero blocks end a tar: a plain one that stops before them was cut short.
+        if !compressed && *rest.inner.len < end + 1024 {
             return Err(Error::msg("truncated archive (no end-of-archive blocks)"));
         }
-        let mut blob = rest.inner.into_inner();
-        io::copy(&mut blob, &mut io::sink()).map_err(|e| read_error(&e))?;
+        let mut blob = rest.inner.inner.into_inner();
+        io::copy(&mut blob, &mut io::sink()).map_err(|e| read_error(&e, &ended))?;
         unpacker.finish()?;
     }
     Ok(Digests {
@@ -271,6 +341,8 @@ struct DirMeta {
 
 struct Unpacker<'a> {
     root: &'a Path,
+    /// Whether the input has ended (see [`Input`]).
+    ended: &'a Cell<bool>,
     privileged: bool,
     /// Directories of the layer, by path relative to the root, with their final metadata.
     dirs: BTreeMap<PathBuf, DirMeta>,
@@ -290,9 +362,10 @@ struct Meta {
 }
 
 impl<'a> Unpacker<'a> {
-    fn new(root: &'a Path) -> Unpacker<'a> {
+    fn new(root: &'a Path, ended: &'a Cell<bool>) -> Unpacker<'a> {
         Unpacker {
             root,
+            ended,
             privileged: layerfs::is_host_root(),
             dirs: BTreeMap::new(),
             whiteout_dirs: HashSet::new(),
@@ -303,15 +376,17 @@ impl<'a> Unpacker<'a> {
     /// Unpack every entry; returns where the last one's data ends in the tar stream.
     fn entries<R: Read>(&mut self, archive: &mut tar::Archive<R>) -> Result<u64> {
         let mut end = 0;
-        for entry in archive.entries().map_err(|e| read_error(&e))? {
-            let mut entry = entry.map_err(|e| read_error(&e))?;
+        let ended = self.ended;
+        let read_error = |e: io::Error| read_error(&e, ended);
+        for entry in archive.entries().map_err(read_error)? {
+            let mut entry = entry.map_err(read_error)?;
             end = entry.raw_file_position() + entry.size().div_ceil(512) * 512;
             let raw = entry.path_bytes().into_owned();
             if entry.header().entry_type() == tar::EntryType::XGlobalHeader {
                 continue;
             }
             let rel = relative(&raw)?;
-            let meta = meta_of(&mut entry, &raw)?;
+            let meta = meta_of(&mut entry, &raw, self.ended)?;
             self.entry(&mut entry, &raw, &rel, meta)?;
         }
         Ok(end)
@@ -421,7 +496,7 @@ impl<'a> Unpacker<'a> {
                     .create_new(true)
                     .open(&path)
                     .map_err(|e| Error::os(format!("cannot create {}", path.display()), &e))?;
-                let copied = io::copy(entry, &mut file).map_err(|e| read_error(&e))?;
+                let copied = io::copy(entry, &mut file).map_err(|e| read_error(&e, self.ended))?;
                 if copied != entry.size() {
                     return Err(Error::msg("truncated archive"));
                 }
@@ -437,7 +512,15 @@ impl<'a> Unpacker<'a> {
                 let target = entry
                     .link_name_bytes()
                     .ok_or_else(|| refused(raw, "a hard link without a target"))?;
-                let target_rel = relative(&target)?;
+                let target_rel = relative(&target).map_err(|_| {
+                    refused(
+                        raw,
+                        format_args!(
+                            "a hard link to {}, outside the layer",
+                            Path::new(OsStr::from_bytes(&target)).display()
+                        ),
+                    )
+                })?;
                 self.parents(raw, &target_rel)?;
                 let source = self.root.join(&target_rel);
                 match std::fs::symlink_metadata(&source) {
@@ -581,12 +664,10 @@ fn device_number<R: Read>(entry: &tar::Entry<'_, R>, major: bool) -> u32 {
     n.ok().flatten().unwrap_or(0)
 }
 
-/// An entry's path relative to the layer root: `./` and empty parts dropped; absolute paths
-/// and `..` refused.
+/// An entry's path relative to the layer root: `./`, empty parts and a leading `/` dropped
+/// (a layer's paths are its image's: umoci names the root `/`, and GNU tar and containerd
+/// read `/etc` as `etc`); `..` refused.
 fn relative(raw: &[u8]) -> Result<PathBuf> {
-    if raw.starts_with(b"/") {
-        return Err(refused(raw, "an absolute path"));
-    }
     let mut rel = PathBuf::new();
     for part in raw.split(|&b| b == b'/') {
         match part {
@@ -599,7 +680,7 @@ fn relative(raw: &[u8]) -> Result<PathBuf> {
 }
 
 /// An entry's mode, owner, time and xattrs: the header's, overridden by PAX records.
-fn meta_of<R: Read>(entry: &mut tar::Entry<'_, R>, raw: &[u8]) -> Result<Meta> {
+fn meta_of<R: Read>(entry: &mut tar::Entry<'_, R>, raw: &[u8], ended: &Cell<bool>) -> Result<Meta> {
     let header = entry.header();
     let bad = |what: &str| refused(raw, format_args!("a bad {what} in its header"));
     let mut meta = Meta {
@@ -624,7 +705,7 @@ fn meta_of<R: Read>(entry: &mut tar::Entry<'_, R>, raw: &[u8]) -> Result<Meta> {
         ),
         xattrs: Vec::new(),
     };
-    let Some(pax) = entry.pax_extensions().map_err(|e| read_error(&e))? else {
+    let Some(pax) = entry.pax_extensions().map_err(|e| read_error(&e, ended))? else {
         return Ok(meta);
     };
     for record in pax {
@@ -749,6 +830,9 @@ impl Exporter<'_> {
         let mut header = tar::Header::new_ustar();
         header.set_entry_type(tar::EntryType::Regular);
         header.set_mode(0o644);
+        header.set_uid(0);
+        header.set_gid(0);
+        header.set_mtime(0);
         header.set_size(0);
         builder
             .append_data(&mut header, rel, io::empty())

@@ -1,0 +1,661 @@
+//! `ovlmount import` and `ovlmount diff --oci`: OCI layer tars in and out, checked through the
+//! kernel (what a mounted overlay of the imported layers shows, `stat` of whiteouts, xattrs),
+//! side by side with umoci, and with bad archives that must leave nothing behind.
+//!
+//! Mounts happen in a private mount namespace made by our `unshare -m`; the test reads and
+//! changes the mounted trees through `/proc/PID/root` of the shell that lives there.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::fs::{FileTypeExt, MetadataExt};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+
+use tests::{MountTableUnchanged, Output, Run, have, kernel_version, ours, scratch, skip};
+
+/// `sh -c SCRIPT` in `DIR` with `$O` our ovlmount and `$D` the directory.
+fn sh(dir: &Path, script: &str) -> Output {
+    Run::new("/bin/sh")
+        .args(["-c", script])
+        .env("O", ours("ovlmount"))
+        .env("D", dir)
+        .run()
+}
+
+/// A shell in a private mount namespace that stops at each `ready` line it prints (its
+/// script waits with `read go`), so the test can look at its mounts through /proc/PID/root.
+struct NsShell {
+    child: Child,
+    stdin: ChildStdin,
+    stdout: BufReader<ChildStdout>,
+}
+
+impl NsShell {
+    fn start(dir: &Path, script: &str) -> NsShell {
+        let mut child = Command::new(ours("unshare"))
+            .args(["-m", "--propagation", "private", "/bin/sh", "-c", script])
+            .env("O", ours("ovlmount"))
+            .env("D", dir)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start unshare: {e}"));
+        let (Some(stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
+            panic!("no pipes to the shell");
+        };
+        NsShell {
+            child,
+            stdin,
+            stdout: BufReader::new(stdout),
+        }
+    }
+
+    /// Wait for the next `ready`; the lines before it are returned.
+    fn ready(&mut self) -> String {
+        let mut seen = String::new();
+        loop {
+            let mut line = String::new();
+            let n = self.stdout.read_line(&mut line).unwrap_or(0);
+            if n == 0 {
+                let (status, stderr) = self.end();
+                panic!("the shell ended before 'ready' ({status}): {seen}{stderr}");
+            }
+            if line == "ready\n" {
+                return seen;
+            }
+            seen.push_str(&line);
+        }
+    }
+
+    fn go(&mut self) {
+        let _ = self.stdin.write_all(b"go\n");
+    }
+
+    /// `path` (absolute) as the shell's mount namespace shows it.
+    fn path(&self, path: &Path) -> PathBuf {
+        Path::new(&format!("/proc/{}/root", self.child.id()))
+            .join(path.strip_prefix("/").unwrap_or(path))
+    }
+
+    /// Let the script run to its end; what it printed after the last `ready`.
+    fn finish(mut self) -> String {
+        self.go();
+        let mut rest = String::new();
+        let _ = std::io::Read::read_to_string(&mut self.stdout, &mut rest);
+        let (status, stderr) = self.end();
+        assert!(status.success(), "shell failed: {status}: {rest}{stderr}");
+        rest
+    }
+
+    /// Wait for the shell; its status and what it wrote on stderr.
+    fn end(&mut self) -> (std::process::ExitStatus, String) {
+        let status = self.child.wait().unwrap_or_else(|e| panic!("wait: {e}"));
+        let mut stderr = String::new();
+        if let Some(mut e) = self.child.stderr.take() {
+            let _ = std::io::Read::read_to_string(&mut e, &mut stderr);
+        }
+        (status, stderr)
+    }
+}
+
+/// What a tree holds, one line per path (sorted): kind, mode, owner, link count (not of
+/// directories: overlayfs counts merged directories as 1), content or link target,
+/// extended attributes. With `times`, modification times of all but the root.
+fn tree(root: &Path, times: bool) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![PathBuf::new()];
+    while let Some(rel) = stack.pop() {
+        let path = root.join(&rel);
+        let meta = std::fs::symlink_metadata(&path)
+            .unwrap_or_else(|e| panic!("lstat {}: {e}", path.display()));
+        let t = meta.file_type();
+        let mut line = format!("{:o} {}:{}", meta.mode(), meta.uid(), meta.gid());
+        if t.is_dir() {
+            for entry in std::fs::read_dir(&path).unwrap_or_else(|e| panic!("{e}")) {
+                let entry = entry.unwrap_or_else(|e| panic!("{e}"));
+                stack.push(rel.join(entry.file_name()));
+            }
+        } else {
+            line.push_str(&format!(" links={}", meta.nlink()));
+        }
+        if t.is_file() {
+            let data = std::fs::read(&path).unwrap_or_else(|e| panic!("{e}"));
+            line.push_str(&format!(" size={} sum={}", data.len(), checksum(&data)));
+        } else if t.is_symlink() {
+            let target = std::fs::read_link(&path).unwrap_or_else(|e| panic!("{e}"));
+            line.push_str(&format!(" -> {}", target.display()));
+        } else if t.is_char_device() || t.is_block_device() {
+            line.push_str(&format!(" rdev={:x}", meta.rdev()));
+        }
+        let mut names = sys::xattr::list(&path).unwrap_or_else(|e| panic!("{e}"));
+        names.sort();
+        for name in names {
+            let name = name.to_string_lossy().into_owned();
+            let value = sys::xattr::get(&path, &name).unwrap_or_else(|e| panic!("{e}"));
+            line.push_str(&format!(" {name}={:?}", value.unwrap_or_default()));
+        }
+        if times && !rel.as_os_str().is_empty() {
+            line.push_str(&format!(" mtime={}.{:09}", meta.mtime(), meta.mtime_nsec()));
+        }
+        out.insert(format!("/{}", rel.display()), line);
+    }
+    out
+}
+
+/// A checksum good enough to tell contents apart in a test (FNV-1a).
+fn checksum(data: &[u8]) -> u64 {
+    data.iter().fold(0xcbf29ce484222325, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100000001b3)
+    })
+}
+
+fn set_xattr(path: &Path, name: &str, value: &[u8]) {
+    sys::xattr::set(path, name, value).unwrap_or_else(|e| panic!("{e}"));
+}
+
+fn xattr(path: &Path, name: &str) -> Option<Vec<u8>> {
+    sys::xattr::get(path, name).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn sha256(path: &Path) -> String {
+    let out = Run::new("sha256sum").arg_os(path).run();
+    let text = out.ok();
+    format!("sha256:{}", text.split(' ').next().unwrap_or_default())
+}
+
+fn lstat(path: &Path) -> std::fs::Metadata {
+    std::fs::symlink_metadata(path).unwrap_or_else(|e| panic!("lstat {}: {e}", path.display()))
+}
+
+/// The names in `dir`, sorted.
+fn names(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| {
+            e.map(|e| e.file_name().to_string_lossy().into_owned())
+                .unwrap_or_default()
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// A layer with every kind of entry, as GNU tar writes it (PAX, numeric owners, xattrs).
+fn make_layer(d: &Path) {
+    let src = d.join("src");
+    let out = sh(
+        d,
+        r#"set -e; cd "$D"; mkdir -p src/etc src/opt src/var src/dev
+        echo secret > src/etc/passwd; ln src/etc/passwd src/etc/hard; ln -s passwd src/etc/link
+        echo new > src/opt/new; touch src/opt/.wh..wh..opq src/.wh.gone src/var/.wh.old
+        mknod src/dev/null c 1 3; mkfifo src/dev/fifo
+        chown 1234:5678 src/etc/passwd; chmod 640 src/etc/passwd; chmod 700 src/opt
+        chown -h 42:43 src/etc/link"#,
+    );
+    out.ok();
+    set_xattr(&src.join("etc/passwd"), "user.mark", b"one");
+    set_xattr(&src.join("etc/passwd"), "trusted.secret", b"two\0bytes");
+    set_xattr(&src.join("opt"), "user.dir", b"d");
+    let out = sh(
+        d,
+        r#"set -e; cd "$D"
+        touch -h -d @1000000000 src/etc/passwd src/etc/link src/opt/new src/opt src/etc
+        tar --xattrs --xattrs-include='*' --format=pax --numeric-owner -C src -cf layer.tar .
+        gzip -k layer.tar; if command -v zstd >/dev/null; then zstd -q -k layer.tar; fi"#,
+    );
+    out.ok();
+}
+
+/// As root: each kind of entry lands as overlayfs wants it, from a plain, gzip and zstd
+/// layer, with the OCI digests printed; and a mounted overlay shows what the layer says.
+#[test]
+fn import_as_root_through_the_kernel() {
+    let _host = MountTableUnchanged::new();
+    let d = scratch();
+    make_layer(d.path());
+    let diff_id = sha256(&d.path().join("layer.tar"));
+    for blob in ["layer.tar", "layer.tar.gz", "layer.tar.zst"] {
+        let blob_path = d.path().join(blob);
+        if !blob_path.exists() {
+            skip("zstd is not installed (apt-get install zstd)");
+            continue;
+        }
+        let out = sh(
+            d.path(),
+            &format!(r#"cd "$D"; rm -rf l; "$O" import {blob} l"#),
+        );
+        assert_eq!(
+            out.ok(),
+            format!("digest {}\ndiff_id {diff_id}\n", sha256(&blob_path)),
+            "{blob}"
+        );
+        let l = d.path().join("l");
+        let passwd = lstat(&l.join("etc/passwd"));
+        assert_eq!(
+            (
+                passwd.mode(),
+                passwd.uid(),
+                passwd.gid(),
+                passwd.mtime(),
+                passwd.nlink()
+            ),
+            (0o100640, 1234, 5678, 1_000_000_000, 2),
+            "{blob}"
+        );
+        assert_eq!(lstat(&l.join("etc/hard")).ino(), passwd.ino());
+        assert_eq!(
+            xattr(&l.join("etc/passwd"), "user.mark"),
+            Some(b"one".to_vec())
+        );
+        assert_eq!(
+            xattr(&l.join("etc/passwd"), "trusted.secret"),
+            Some(b"two\0bytes".to_vec())
+        );
+        let link = lstat(&l.join("etc/link"));
+        assert_eq!(
+            (link.uid(), link.gid(), link.mtime()),
+            (42, 43, 1_000_000_000)
+        );
+        assert_eq!(
+            std::fs::read_link(l.join("etc/link")).ok(),
+            Some(PathBuf::from("passwd"))
+        );
+        let opt = lstat(&l.join("opt"));
+        assert_eq!(
+            (opt.mode(), opt.mtime()),
+            (0o40700, 1_000_000_000),
+            "{blob}"
+        );
+        assert_eq!(
+            xattr(&l.join("opt"), "trusted.overlay.opaque"),
+            Some(b"y".to_vec())
+        );
+        assert_eq!(xattr(&l.join("opt"), "user.dir"), Some(b"d".to_vec()));
+        for whiteout in ["gone", "var/old"] {
+            let m = lstat(&l.join(whiteout));
+            assert!(
+                m.file_type().is_char_device() && m.rdev() == 0,
+                "{whiteout}: {m:?}"
+            );
+        }
+        let null = lstat(&l.join("dev/null"));
+        assert!(
+            null.file_type().is_char_device() && null.rdev() == 0x103,
+            "{null:?}"
+        );
+        assert!(lstat(&l.join("dev/fifo")).file_type().is_fifo());
+        assert_eq!(names(&l.join("opt")), ["new"]);
+        assert_eq!(
+            names(d.path())
+                .iter()
+                .filter(|n| n.contains("import"))
+                .count(),
+            0
+        );
+    }
+    // The kernel's view: the layer over a base whose gone, var/old and opt/old it hides.
+    let out = tests::sh_in_private_mount_ns(
+        d.path(),
+        &format!(
+            r#"set -e; cd "$D"; O={}; mkdir -p base/var base/opt m; echo 1 > base/gone
+            echo 2 > base/var/old; echo 3 > base/var/kept; echo 4 > base/opt/old
+            "$O" mount -l l -l base m
+            ls -A m m/var m/opt; stat -c '%a %u:%g %h %s' m/etc/passwd; cat m/etc/hard"#,
+            ours("ovlmount").display()
+        ),
+    );
+    assert_eq!(
+        out.ok(),
+        "m:\ndev\netc\nopt\nvar\n\nm/opt:\nnew\n\nm/var:\nkept\n640 1234:5678 2 7\nsecret\n",
+        "{out:#?}"
+    );
+}
+
+/// As nobody: whiteouts and opaque directories in the `user.overlay.*` form, which an overlay
+/// mounted in the user's own user namespace honours; devices refused with nothing left.
+#[test]
+fn import_unprivileged_in_the_user_xattr_form() {
+    let d = scratch();
+    let out = sh(
+        d.path(),
+        r#"set -e; cd "$D"; mkdir -p src/opt src/var base/opt base/var
+        echo new > src/opt/new; touch src/opt/.wh..wh..opq src/.wh.gone src/var/.wh.old
+        echo 1 > base/gone; echo 2 > base/var/old; echo 3 > base/var/kept; echo 4 > base/opt/old
+        tar --format=pax -C src -cf layer.tar .
+        mkdir -p dev/dev; mknod dev/dev/null c 1 3; tar -C dev -cf devices.tar .
+        chown -R 65534:65534 "$D""#,
+    );
+    out.ok();
+    if kernel_version() < (6, 8) {
+        let out = Run::as_nobody(ours("ovlmount"))
+            .arg_os("import")
+            .arg_os(d.path().join("layer.tar"))
+            .arg_os(d.path().join("l"))
+            .run();
+        assert_eq!(out.code, Some(1), "{out:#?}");
+        // Which whiteout comes first is the order tar read the directory in.
+        assert!(
+            out.stderr.starts_with("ovlmount: layer entry ./")
+                && out.stderr.ends_with(
+                    ": a whiteout, which an unprivileged overlay honours from Linux 6.8 \
+                     (user.overlay.whiteout); import as root\n"
+                ),
+            "{out:#?}"
+        );
+        assert!(!d.path().join("l").exists());
+        return;
+    }
+    let out = Run::as_nobody(ours("ovlmount"))
+        .arg_os("import")
+        .arg_os(d.path().join("layer.tar"))
+        .arg_os(d.path().join("l"))
+        .run();
+    assert!(out.ok().starts_with("digest sha256:"), "{out:#?}");
+    let l = d.path().join("l");
+    let gone = lstat(&l.join("gone"));
+    assert!(gone.file_type().is_file() && gone.len() == 0 && gone.uid() == 65534);
+    assert_eq!(
+        xattr(&l.join("gone"), "user.overlay.whiteout"),
+        Some(Vec::new())
+    );
+    assert_eq!(xattr(&l, "user.overlay.opaque"), Some(b"x".to_vec()));
+    assert_eq!(
+        xattr(&l.join("var"), "user.overlay.opaque"),
+        Some(b"x".to_vec())
+    );
+    assert_eq!(
+        xattr(&l.join("opt"), "user.overlay.opaque"),
+        Some(b"y".to_vec())
+    );
+    assert_eq!(xattr(&l.join("opt"), "trusted.overlay.opaque"), None);
+    // The kernel's view, from the user's own user namespace (overlayfs then reads user.*).
+    let out = Run::as_nobody(ours("unshare"))
+        .args(["-U", "-r", "-m", "/bin/sh", "-c"])
+        .arg_os(r#"set -e; cd "$D"; mkdir m; "$O" mount -l l -l base m; ls -A m m/var m/opt"#)
+        .env("O", ours("ovlmount"))
+        .env("D", d.path())
+        .run();
+    assert_eq!(
+        out.ok(),
+        "m:\nopt\nvar\n\nm/opt:\nnew\n\nm/var:\nkept\n",
+        "{out:#?}"
+    );
+    // A device node: refused, and neither the directory nor the staging one is left.
+    let before = names(d.path());
+    let out = Run::as_nobody(ours("ovlmount"))
+        .arg_os("import")
+        .arg_os(d.path().join("devices.tar"))
+        .arg_os(d.path().join("dl"))
+        .run();
+    assert_eq!(out.code, Some(1), "{out:#?}");
+    assert_eq!(
+        out.stderr,
+        "ovlmount: layer entry ./dev/null: a device node, which only root can make\n"
+    );
+    assert_eq!(names(d.path()), before);
+}
+
+/// Bad archives: each refused with status 1 and its message, DIR not made, no staging
+/// directory left, nothing written outside.
+#[test]
+fn bad_archives_leave_nothing() {
+    let d = scratch();
+    let out = sh(
+        d.path(),
+        r#"set -e; cd "$D"; mkdir -p src outside; echo data > src/f; head -c 5000 /dev/zero > src/big
+        ln src/f src/h; ln -s "$D/outside" src/link
+        tar -C src -cf good.tar big f
+        head -c 3000 good.tar > cut-in-data.tar
+        head -c 5632 good.tar > cut-at-end.tar
+        gzip -c good.tar > good.tar.gz; head -c 60 good.tar.gz > cut.tar.gz
+        tar -cPf absolute.tar "$D/src/f"
+        (cd src && tar -cPf ../dotdot.tar ../src/f)
+        tar -C src -cf symlink.tar link f --transform 's,^f$,link/f,'
+        tar -P -C src -cf hardlink.tar f h --transform 's,^f$,../f,Rh'
+        tar -C src -cf missing.tar f h --transform 's,^f$,g,Rh'
+        yes 'not a tar' | head -c 2048 > junk.tar
+        mkdir full; touch full/x"#,
+    );
+    out.ok();
+    set_xattr(&d.path().join("src/f"), "trusted.overlay.redirect", b"/etc");
+    sh(
+        d.path(),
+        r#"cd "$D" && tar --xattrs --xattrs-include='*' -C src -cf overlay-xattr.tar f"#,
+    )
+    .ok();
+    let cases = [
+        ("cut-in-data.tar", "truncated archive".to_owned()),
+        (
+            "cut-at-end.tar",
+            "truncated archive (no end-of-archive blocks)".to_owned(),
+        ),
+        ("cut.tar.gz", "truncated archive".to_owned()),
+        (
+            "dotdot.tar",
+            "layer entry ../src/f: leaves the layer (..)".to_owned(),
+        ),
+        (
+            "symlink.tar",
+            "layer entry link/f: goes through the symbolic link link".to_owned(),
+        ),
+        (
+            "hardlink.tar",
+            "layer entry h: a hard link to ../f, outside the layer".to_owned(),
+        ),
+        (
+            "missing.tar",
+            "layer entry h: a hard link to g, which is not a file of the layer".to_owned(),
+        ),
+        (
+            "overlay-xattr.tar",
+            "layer entry f: carries overlayfs' own extended attribute trusted.overlay.redirect"
+                .to_owned(),
+        ),
+    ];
+    let before = names(d.path());
+    for (blob, message) in cases {
+        let out = Run::new(ours("ovlmount"))
+            .arg_os("import")
+            .arg_os(d.path().join(blob))
+            .arg_os(d.path().join("l"))
+            .run();
+        assert_eq!(
+            (out.code, out.stdout.as_str(), out.stderr.as_str()),
+            (Some(1), "", format!("ovlmount: {message}\n").as_str()),
+            "{blob}"
+        );
+        assert_eq!(names(d.path()), before, "{blob}");
+        assert!(names(&d.path().join("outside")).is_empty(), "{blob}");
+    }
+    // Junk is no tar; a non-empty DIR is refused before anything is read.
+    let out = sh(
+        d.path(),
+        r#"cd "$D"; "$O" import junk.tar l; "$O" import good.tar full; echo $?"#,
+    );
+    assert!(
+        out.stderr.starts_with("ovlmount: damaged archive: "),
+        "{out:#?}"
+    );
+    assert!(
+        out.stderr.ends_with("\novlmount: full is not empty\n"),
+        "{out:#?}"
+    );
+    assert_eq!(out.stdout, "1\n");
+    assert_eq!(names(&d.path().join("full")), ["x"]);
+    // An absolute name is the image's path: it lands inside DIR.
+    let out = sh(
+        d.path(),
+        r#"cd "$D"; "$O" import absolute.tar abs >/dev/null; cat "abs$D/src/f""#,
+    );
+    assert_eq!(out.ok(), "data\n", "{out:#?}");
+    assert!(names(&d.path().join("outside")).is_empty());
+    // From stdin, the good one goes in.
+    let out = sh(d.path(), r#"cd "$D"; "$O" import - l < good.tar.gz; ls l"#);
+    assert!(out.ok().ends_with("\nbig\nf\n"), "{out:#?}");
+}
+
+/// Import a layer, change it through a mounted overlay (add, modify, delete, make a
+/// directory opaque, xattrs, a hard link), export the changes with `diff --oci`, import them
+/// on top: the two lowers show the tree the first overlay showed.
+#[test]
+fn round_trip_through_diff_oci() {
+    let _host = MountTableUnchanged::new();
+    let d = scratch();
+    make_layer(d.path());
+    let mut shell = NsShell::start(
+        d.path(),
+        r#"set -e; cd "$D"; "$O" import layer.tar l1 >/dev/null; mkdir u w m m2
+        "$O" mount -l l1 -u u -w w m; echo ready; read go
+        "$O" diff --oci m > changes.tar 2> diff-id; "$O" import changes.tar l2 > digests
+        "$O" umount m; "$O" mount -l l2 -l l1 m2; echo ready; read go
+        "$O" diff --oci u > from-upper.tar 2>/dev/null; cat diff-id digests"#,
+    );
+    shell.ready();
+    let m = shell.path(&d.path().join("m"));
+    let w = |rel: &str, data: &str| {
+        std::fs::write(m.join(rel), data).unwrap_or_else(|e| panic!("{rel}: {e}"))
+    };
+    w("etc/passwd", "changed\n");
+    w("etc/new", "added\n");
+    std::fs::remove_file(m.join("etc/link")).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::remove_dir_all(m.join("opt")).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::create_dir(m.join("opt")).unwrap_or_else(|e| panic!("{e}"));
+    w("opt/fresh", "only this\n");
+    std::fs::create_dir_all(m.join("var/lib/deep")).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::hard_link(m.join("etc/new"), m.join("var/lib/deep/again"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    std::os::unix::fs::symlink("../etc/new", m.join("var/sym")).unwrap_or_else(|e| panic!("{e}"));
+    set_xattr(&m.join("etc/new"), "user.added", b"1");
+    set_xattr(&m.join("etc/passwd"), "user.mark", b"changed");
+    std::os::unix::fs::chown(m.join("etc/new"), Some(7), Some(8)).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::set_permissions(
+        m.join("var"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o751),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let first = tree(&m, true);
+    shell.go();
+    shell.ready();
+    let second = tree(&shell.path(&d.path().join("m2")), true);
+    let digests = shell.finish();
+    // The root's time is the upper directory's; the imported layer's root has none of it.
+    let strip = |t: &BTreeMap<String, String>| {
+        let mut t = t.clone();
+        t.remove("/");
+        t
+    };
+    assert_eq!(strip(&first), strip(&second));
+    assert!(first.contains_key("/opt/fresh") && !first.contains_key("/opt/new"));
+    assert!(
+        first
+            .get("/etc/new")
+            .is_some_and(|l| l.contains("links=2") && l.contains("user.added"))
+    );
+    let sum = sha256(&d.path().join("changes.tar"));
+    assert_eq!(
+        digests,
+        format!("diff_id {sum}\ndigest {sum}\ndiff_id {sum}\n")
+    );
+    // The layer holds the markers, in a fixed order; from the upper alone it is the same tar.
+    let list = Run::new("tar")
+        .arg_os("-tvf")
+        .arg_os(d.path().join("changes.tar"))
+        .run();
+    let names: Vec<&str> = list
+        .ok()
+        .lines()
+        .filter_map(|l| l.split_whitespace().last())
+        .collect();
+    assert!(
+        names.contains(&"etc/.wh.link") && names.contains(&"opt/.wh..wh..opq"),
+        "{names:?}"
+    );
+    assert!(
+        list.ok().contains("var/lib/deep/again link to etc/new"),
+        "{}",
+        list.ok()
+    );
+    assert_eq!(sha256(&d.path().join("from-upper.tar")), sum);
+}
+
+/// The same image two ways: umoci's unpack, and each layer imported with ovlmount and the
+/// layers mounted as one overlay. The layers delete, replace and make a directory opaque.
+#[test]
+fn same_tree_as_umoci_unpack() {
+    let _host = MountTableUnchanged::new();
+    if !have("/usr/bin/umoci", "umoci") {
+        return;
+    }
+    let d = scratch();
+    let base = d.path().join("base");
+    if !tests::busybox_root(&base) {
+        return;
+    }
+    let out = sh(
+        d.path(),
+        r#"set -e; cd "$D"; mkdir -p base/etc base/opt/app base/var/cache
+        echo root:x:0:0 > base/etc/passwd; echo old > base/etc/motd; echo a > base/opt/app/a
+        echo c > base/var/cache/c; chown 1000:1000 base/opt/app/a; chmod 600 base/opt/app/a
+        umoci init --layout img; umoci new --image img:t
+        umoci insert --image img:t base / >/dev/null
+        mkdir -p l2/etc l2/opt/app; echo new > l2/etc/motd; echo b > l2/opt/app/b
+        umoci insert --image img:t l2/etc/motd /etc/motd >/dev/null
+        umoci insert --image img:t --whiteout /etc/passwd >/dev/null
+        umoci insert --image img:t --opaque l2/opt/app /opt/app >/dev/null
+        mkdir -p l5/var/cache l5/bin; echo d > l5/var/cache/d; touch l5/var/cache/.wh..wh..opq l5/bin/.wh.sh
+        tar --format=pax -C l5 -cf l5.tar .
+        umoci raw add-layer --image img:t l5.tar >/dev/null
+        umoci unpack --image img:t bundle >/dev/null"#,
+    );
+    out.ok();
+    let read_json = |rel: &str| -> serde_json::Value {
+        let text = std::fs::read_to_string(d.path().join("img").join(rel))
+            .unwrap_or_else(|e| panic!("{rel}: {e}"));
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{rel}: {e}"))
+    };
+    let blob = |digest: &str| format!("blobs/{}", digest.replacen(':', "/", 1));
+    let index = read_json("index.json");
+    let manifest = read_json(&blob(
+        index["manifests"][0]["digest"].as_str().unwrap_or_default(),
+    ));
+    let layers: Vec<String> = manifest["layers"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|l| l["digest"].as_str().map(blob))
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(layers.len(), 5, "{manifest}");
+    let mut script = String::from(r#"set -e; cd "$D"; lowers="""#);
+    for (i, layer) in layers.iter().enumerate() {
+        script.push_str(&format!(
+            "\n\"$O\" import img/{layer} layer{i} | head -1 | cut -d' ' -f2 >> imported\n\
+             lowers=\"-l layer{i} $lowers\""
+        ));
+    }
+    script.push_str("\nmkdir m; \"$O\" mount $lowers m; echo ready; read go");
+    let mut shell = NsShell::start(d.path(), &script);
+    shell.ready();
+    let ours_tree = tree(&shell.path(&d.path().join("m")), false);
+    shell.finish();
+    let theirs = tree(&d.path().join("bundle/rootfs"), false);
+    let strip = |t: &BTreeMap<String, String>| {
+        let mut t = t.clone();
+        t.remove("/");
+        t
+    };
+    assert_eq!(strip(&ours_tree), strip(&theirs));
+    assert!(ours_tree.contains_key("/opt/app/b") && !ours_tree.contains_key("/opt/app/a"));
+    assert!(!ours_tree.contains_key("/bin/sh") && !ours_tree.contains_key("/etc/passwd"));
+    assert!(ours_tree.contains_key("/bin/busybox") && ours_tree.contains_key("/bin/ls"));
+    assert!(ours_tree.contains_key("/var/cache/d") && !ours_tree.contains_key("/var/cache/c"));
+    // The digest ovlmount prints is the one the manifest names.
+    let printed = std::fs::read_to_string(d.path().join("imported")).unwrap_or_default();
+    let named: Vec<String> = layers
+        .iter()
+        .map(|l| l.replacen("blobs/", "", 1).replacen('/', ":", 1))
+        .collect();
+    assert_eq!(printed.lines().collect::<Vec<_>>(), named);
+}
