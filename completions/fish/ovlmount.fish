@@ -30,6 +30,7 @@ complete -c ovlmount -n "__fish_ovlmount_needs_command" -f -a "mount" -d 'Mount 
 complete -c ovlmount -n "__fish_ovlmount_needs_command" -f -a "umount" -d 'Unmount the overlay at <merged>.'
 complete -c ovlmount -n "__fish_ovlmount_needs_command" -f -a "list" -d 'List overlay mounts with their layers.'
 complete -c ovlmount -n "__fish_ovlmount_needs_command" -f -a "diff" -d 'Show what an upper layer adds, changes and deletes.'
+complete -c ovlmount -n "__fish_ovlmount_needs_command" -f -a "import" -d 'Unpack an OCI layer tar (plain, gzip or zstd; - for stdin) into <dir> as an overlay lower layer.'
 complete -c ovlmount -n "__fish_ovlmount_using_subcommand mount" -s l -l lower -d 'a lower layer, top first (repeatable)' -r -f -a "(__fish_complete_directories)"
 complete -c ovlmount -n "__fish_ovlmount_using_subcommand mount" -s u -l upper -d 'the upper (writable) layer' -r -f -a "(__fish_complete_directories)"
 complete -c ovlmount -n "__fish_ovlmount_using_subcommand mount" -s w -l work -d 'the work directory, on the upper\'s file system' -r -f -a "(__fish_complete_directories)"
@@ -49,5 +50,8 @@ complete -c ovlmount -n "__fish_ovlmount_using_subcommand list" -s J -l json -d 
 complete -c ovlmount -n "__fish_ovlmount_using_subcommand list" -s h -l help -d 'display this help'
 complete -c ovlmount -n "__fish_ovlmount_using_subcommand list" -s V -l version -d 'display version'
 complete -c ovlmount -n "__fish_ovlmount_using_subcommand diff" -s J -l json -d 'print JSON'
+complete -c ovlmount -n "__fish_ovlmount_using_subcommand diff" -l oci -d 'write the changes as an OCI layer tar to stdout'
 complete -c ovlmount -n "__fish_ovlmount_using_subcommand diff" -s h -l help -d 'display this help'
 complete -c ovlmount -n "__fish_ovlmount_using_subcommand diff" -s V -l version -d 'display version'
+complete -c ovlmount -n "__fish_ovlmount_using_subcommand import" -s h -l help -d 'display this help'
+complete -c ovlmount -n "__fish_ovlmount_using_subcommand import" -s V -l version -d 'display version'
