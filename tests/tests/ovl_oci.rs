@@ -11,7 +11,7 @@ use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 
-use tests::{MountTableUnchanged, Output, Run, have, kernel_version, ours, scratch, skip};
+use tests::{MountTableUnchanged, Output, Run, have, kernel_version, ours, scratch};
 
 /// `sh -c SCRIPT` in `DIR` with `$O` our ovlmount and `$D` the directory.
 fn sh(dir: &Path, script: &str) -> Output {
@@ -181,30 +181,156 @@ fn names(dir: &Path) -> Vec<String> {
     v
 }
 
-/// A layer with every kind of entry, as GNU tar writes it (PAX, numeric owners, xattrs).
+/// A layer tar written here (the VM guests have busybox's tar, without PAX or xattrs).
+struct Layer(tar::Builder<Vec<u8>>);
+
+/// One entry of a [`Layer`].
+struct Item<'a> {
+    path: &'a str,
+    kind: tar::EntryType,
+    mode: u32,
+    owner: (u64, u64),
+    mtime: u64,
+    data: &'a [u8],
+    link: &'a str,
+    device: (u32, u32),
+    xattrs: &'a [(&'a str, &'a [u8])],
+}
+
+/// A regular file `path` holding `data`, mode 0644, owned by root, time 1e9.
+fn file<'a>(path: &'a str, data: &'a [u8]) -> Item<'a> {
+    Item {
+        path,
+        kind: tar::EntryType::Regular,
+        mode: 0o644,
+        owner: (0, 0),
+        mtime: 1_000_000_000,
+        data,
+        link: "",
+        device: (0, 0),
+        xattrs: &[],
+    }
+}
+
+/// A directory, mode 0755.
+fn dir(path: &str) -> Item<'_> {
+    Item {
+        kind: tar::EntryType::Directory,
+        mode: 0o755,
+        ..file(path, b"")
+    }
+}
+
+/// A symbolic or hard link (`kind`) to `link`.
+fn link<'a>(path: &'a str, kind: tar::EntryType, link: &'a str) -> Item<'a> {
+    Item {
+        kind,
+        mode: 0o777,
+        link,
+        ..file(path, b"")
+    }
+}
+
+impl Layer {
+    fn new() -> Layer {
+        Layer(tar::Builder::new(Vec::new()))
+    }
+
+    /// Add `item`; its path and link go in as they are (`..` and `/` included).
+    fn add(mut self, item: Item<'_>) -> Layer {
+        if !item.xattrs.is_empty() {
+            let records: Vec<(String, &[u8])> = item
+                .xattrs
+                .iter()
+                .map(|(k, v)| (format!("SCHILY.xattr.{k}"), *v))
+                .collect();
+            self.0
+                .append_pax_extensions(records.iter().map(|(k, v)| (k.as_str(), *v)))
+                .unwrap_or_else(|e| panic!("{e}"));
+        }
+        let mut h = tar::Header::new_ustar();
+        h.set_entry_type(item.kind);
+        h.set_mode(item.mode);
+        h.set_uid(item.owner.0);
+        h.set_gid(item.owner.1);
+        h.set_mtime(item.mtime);
+        h.set_size(item.data.len() as u64);
+        h.set_link_name_literal(item.link.as_bytes())
+            .unwrap_or_else(|e| panic!("{e}"));
+        h.set_device_major(item.device.0)
+            .unwrap_or_else(|e| panic!("{e}"));
+        h.set_device_minor(item.device.1)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let name = &mut h.as_old_mut().name;
+        name.fill(0);
+        name[..item.path.len()].copy_from_slice(item.path.as_bytes());
+        h.set_cksum();
+        self.0
+            .append(&h, item.data)
+            .unwrap_or_else(|e| panic!("{e}"));
+        self
+    }
+
+    /// The tar, with its end blocks.
+    fn finish(self) -> Vec<u8> {
+        self.0.into_inner().unwrap_or_else(|e| panic!("{e}"))
+    }
+}
+
+fn write(path: &Path, data: &[u8]) {
+    std::fs::write(path, data).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+}
+
+fn gzip(data: &[u8]) -> Vec<u8> {
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    enc.write_all(data).unwrap_or_else(|e| panic!("{e}"));
+    enc.finish().unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn zstd(data: &[u8]) -> Vec<u8> {
+    ruzstd::encoding::compress_to_vec(data, ruzstd::encoding::CompressionLevel::Fastest)
+}
+
+/// A layer with every kind of entry: `layer.tar`, `layer.tar.gz` and `layer.tar.zst` in `d`.
 fn make_layer(d: &Path) {
-    let src = d.join("src");
-    let out = sh(
-        d,
-        r#"set -e; cd "$D"; mkdir -p src/etc src/opt src/var src/dev
-        echo secret > src/etc/passwd; ln src/etc/passwd src/etc/hard; ln -s passwd src/etc/link
-        echo new > src/opt/new; touch src/opt/.wh..wh..opq src/.wh.gone src/var/.wh.old
-        mknod src/dev/null c 1 3; mkfifo src/dev/fifo
-        chown 1234:5678 src/etc/passwd; chmod 640 src/etc/passwd; chmod 700 src/opt
-        chown -h 42:43 src/etc/link"#,
-    );
-    out.ok();
-    set_xattr(&src.join("etc/passwd"), "user.mark", b"one");
-    set_xattr(&src.join("etc/passwd"), "trusted.secret", b"two\0bytes");
-    set_xattr(&src.join("opt"), "user.dir", b"d");
-    let out = sh(
-        d,
-        r#"set -e; cd "$D"
-        touch -h -d @1000000000 src/etc/passwd src/etc/link src/opt/new src/opt src/etc
-        tar --xattrs --xattrs-include='*' --format=pax --numeric-owner -C src -cf layer.tar .
-        gzip -k layer.tar; if command -v zstd >/dev/null; then zstd -q -k layer.tar; fi"#,
-    );
-    out.ok();
+    let passwd = Item {
+        mode: 0o640,
+        owner: (1234, 5678),
+        xattrs: &[("user.mark", b"one"), ("trusted.secret", b"two\0bytes")],
+        ..file("./etc/passwd", b"secret\n")
+    };
+    let tar = Layer::new()
+        .add(dir("./"))
+        .add(dir("./etc/"))
+        .add(passwd)
+        .add(link("./etc/hard", tar::EntryType::Link, "./etc/passwd"))
+        .add(Item {
+            owner: (42, 43),
+            ..link("./etc/link", tar::EntryType::Symlink, "passwd")
+        })
+        .add(Item {
+            kind: tar::EntryType::Char,
+            device: (1, 3),
+            mode: 0o666,
+            ..file("dev/null", b"")
+        })
+        .add(Item {
+            kind: tar::EntryType::Fifo,
+            ..file("dev/fifo", b"")
+        })
+        .add(Item {
+            mode: 0o700,
+            xattrs: &[("user.dir", b"d")],
+            ..dir("opt")
+        })
+        .add(file("opt/new", b"new\n"))
+        .add(file("opt/.wh..wh..opq", b""))
+        .add(file(".wh.gone", b""))
+        .add(file("var/.wh.old", b""))
+        .finish();
+    write(&d.join("layer.tar"), &tar);
+    write(&d.join("layer.tar.gz"), &gzip(&tar));
+    write(&d.join("layer.tar.zst"), &zstd(&tar));
 }
 
 /// As root: each kind of entry lands as overlayfs wants it, from a plain, gzip and zstd
@@ -217,10 +343,6 @@ fn import_as_root_through_the_kernel() {
     let diff_id = sha256(&d.path().join("layer.tar"));
     for blob in ["layer.tar", "layer.tar.gz", "layer.tar.zst"] {
         let blob_path = d.path().join(blob);
-        if !blob_path.exists() {
-            skip("zstd is not installed (apt-get install zstd)");
-            continue;
-        }
         let out = sh(
             d.path(),
             &format!(r#"cd "$D"; rm -rf l; "$O" import {blob} l"#),
@@ -286,6 +408,9 @@ fn import_as_root_through_the_kernel() {
         );
         assert!(lstat(&l.join("dev/fifo")).file_type().is_fifo());
         assert_eq!(names(&l.join("opt")), ["new"]);
+        // Parents the layer does not list are made 0755; the root is the layer's "./".
+        let var = lstat(&l.join("var"));
+        assert_eq!((var.mode(), var.uid()), (0o40755, 0), "{blob}");
         assert_eq!(
             names(d.path())
                 .iter()
@@ -317,13 +442,28 @@ fn import_as_root_through_the_kernel() {
 #[test]
 fn import_unprivileged_in_the_user_xattr_form() {
     let d = scratch();
+    let layer = Layer::new()
+        .add(dir("./"))
+        .add(dir("./opt/"))
+        .add(file("./opt/new", b"new\n"))
+        .add(file("./opt/.wh..wh..opq", b""))
+        .add(file("./.wh.gone", b""))
+        .add(file("./var/.wh.old", b""))
+        .finish();
+    write(&d.path().join("layer.tar"), &layer);
+    let devices = Layer::new()
+        .add(dir("./dev/"))
+        .add(Item {
+            kind: tar::EntryType::Char,
+            device: (1, 3),
+            ..file("./dev/null", b"")
+        })
+        .finish();
+    write(&d.path().join("devices.tar"), &devices);
     let out = sh(
         d.path(),
-        r#"set -e; cd "$D"; mkdir -p src/opt src/var base/opt base/var
-        echo new > src/opt/new; touch src/opt/.wh..wh..opq src/.wh.gone src/var/.wh.old
+        r#"set -e; cd "$D"; mkdir -p base/opt base/var
         echo 1 > base/gone; echo 2 > base/var/old; echo 3 > base/var/kept; echo 4 > base/opt/old
-        tar --format=pax -C src -cf layer.tar .
-        mkdir -p dev/dev; mknod dev/dev/null c 1 3; tar -C dev -cf devices.tar .
         chown -R 65534:65534 "$D""#,
     );
     out.ok();
@@ -334,14 +474,10 @@ fn import_unprivileged_in_the_user_xattr_form() {
             .arg_os(d.path().join("l"))
             .run();
         assert_eq!(out.code, Some(1), "{out:#?}");
-        // Which whiteout comes first is the order tar read the directory in.
-        assert!(
-            out.stderr.starts_with("ovlmount: layer entry ./")
-                && out.stderr.ends_with(
-                    ": a whiteout, which an unprivileged overlay honours from Linux 6.8 \
-                     (user.overlay.whiteout); import as root\n"
-                ),
-            "{out:#?}"
+        assert_eq!(
+            out.stderr,
+            "ovlmount: layer entry ./.wh.gone: a whiteout, which an unprivileged overlay honours \
+             from Linux 6.8 (user.overlay.whiteout); import as root\n"
         );
         assert!(!d.path().join("l").exists());
         return;
@@ -401,29 +537,55 @@ fn import_unprivileged_in_the_user_xattr_form() {
 #[test]
 fn bad_archives_leave_nothing() {
     let d = scratch();
-    let out = sh(
-        d.path(),
-        r#"set -e; cd "$D"; mkdir -p src outside; echo data > src/f; head -c 5000 /dev/zero > src/big
-        ln src/f src/h; ln -s "$D/outside" src/link
-        tar -C src -cf good.tar big f
-        head -c 3000 good.tar > cut-in-data.tar
-        head -c 5632 good.tar > cut-at-end.tar
-        gzip -c good.tar > good.tar.gz; head -c 60 good.tar.gz > cut.tar.gz
-        tar -cPf absolute.tar "$D/src/f"
-        (cd src && tar -cPf ../dotdot.tar ../src/f)
-        tar -C src -cf symlink.tar link f --transform 's,^f$,link/f,'
-        tar -P -C src -cf hardlink.tar f h --transform 's,^f$,../f,Rh'
-        tar -C src -cf missing.tar f h --transform 's,^f$,g,Rh'
-        yes 'not a tar' | head -c 2048 > junk.tar
-        mkdir full; touch full/x"#,
+    let outside = d.path().join("outside");
+    std::fs::create_dir(&outside).unwrap_or_else(|e| panic!("{e}"));
+    let big = vec![7; 5000];
+    let good = Layer::new()
+        .add(file("big", &big))
+        .add(file("f", b"data\n"))
+        .finish();
+    let bad = |name: &str, data: &[u8]| write(&d.path().join(name), data);
+    bad("good.tar", &good);
+    bad("good.tar.gz", &gzip(&good));
+    bad("cut-in-data.tar", &good[..3000]);
+    // The headers and data of both files, without the end blocks.
+    bad("cut-at-end.tar", &good[..512 + 5120 + 512 + 512]);
+    bad("cut.tar.gz", &gzip(&good)[..60]);
+    bad("cut.tar.zst", &zstd(&good)[..40]);
+    let abs = format!("{}/f", outside.display());
+    bad(
+        "absolute.tar",
+        &Layer::new().add(file(&abs, b"data\n")).finish(),
     );
-    out.ok();
-    set_xattr(&d.path().join("src/f"), "trusted.overlay.redirect", b"/etc");
-    sh(
-        d.path(),
-        r#"cd "$D" && tar --xattrs --xattrs-include='*' -C src -cf overlay-xattr.tar f"#,
-    )
-    .ok();
+    bad(
+        "dotdot.tar",
+        &Layer::new().add(file("a/../../f", b"x")).finish(),
+    );
+    let target = outside.display().to_string();
+    let symlink = Layer::new()
+        .add(link("link", tar::EntryType::Symlink, &target))
+        .add(file("link/f", b"x"))
+        .finish();
+    bad("symlink.tar", &symlink);
+    let hardlink = Layer::new()
+        .add(file("f", b"x"))
+        .add(link("h", tar::EntryType::Link, "../f"))
+        .finish();
+    bad("hardlink.tar", &hardlink);
+    bad(
+        "missing.tar",
+        &Layer::new()
+            .add(link("h", tar::EntryType::Link, "g"))
+            .finish(),
+    );
+    let redirect = Item {
+        xattrs: &[("trusted.overlay.redirect", b"/etc")],
+        ..dir("d")
+    };
+    bad("overlay-xattr.tar", &Layer::new().add(redirect).finish());
+    bad("junk.tar", &b"not a tar\n".repeat(200));
+    std::fs::create_dir(d.path().join("full")).unwrap_or_else(|e| panic!("{e}"));
+    write(&d.path().join("full/x"), b"");
     let cases = [
         ("cut-in-data.tar", "truncated archive".to_owned()),
         (
@@ -431,9 +593,10 @@ fn bad_archives_leave_nothing() {
             "truncated archive (no end-of-archive blocks)".to_owned(),
         ),
         ("cut.tar.gz", "truncated archive".to_owned()),
+        ("cut.tar.zst", "truncated archive".to_owned()),
         (
             "dotdot.tar",
-            "layer entry ../src/f: leaves the layer (..)".to_owned(),
+            "layer entry a/../../f: leaves the layer (..)".to_owned(),
         ),
         (
             "symlink.tar",
@@ -449,7 +612,7 @@ fn bad_archives_leave_nothing() {
         ),
         (
             "overlay-xattr.tar",
-            "layer entry f: carries overlayfs' own extended attribute trusted.overlay.redirect"
+            "layer entry d: carries overlayfs' own extended attribute trusted.overlay.redirect"
                 .to_owned(),
         ),
     ];
@@ -486,13 +649,14 @@ fn bad_archives_leave_nothing() {
     // An absolute name is the image's path: it lands inside DIR.
     let out = sh(
         d.path(),
-        r#"cd "$D"; "$O" import absolute.tar abs >/dev/null; cat "abs$D/src/f""#,
+        r#"cd "$D"; "$O" import absolute.tar abs >/dev/null; cat "abs$D/outside/f""#,
     );
     assert_eq!(out.ok(), "data\n", "{out:#?}");
     assert!(names(&d.path().join("outside")).is_empty());
     // From stdin, the good one goes in.
     let out = sh(d.path(), r#"cd "$D"; "$O" import - l < good.tar.gz; ls l"#);
     assert!(out.ok().ends_with("\nbig\nf\n"), "{out:#?}");
+    assert!(names(&outside).is_empty());
 }
 
 /// Import a layer, change it through a mounted overlay (add, modify, delete, make a
@@ -592,6 +756,14 @@ fn same_tree_as_umoci_unpack() {
     if !tests::busybox_root(&base) {
         return;
     }
+    // A layer of another writer than umoci's: whiteouts before what they apply to.
+    let l5 = Layer::new()
+        .add(file("var/cache/.wh..wh..opq", b""))
+        .add(file("bin/.wh.sh", b""))
+        .add(dir("var/cache"))
+        .add(file("var/cache/d", b"d\n"))
+        .finish();
+    write(&d.path().join("l5.tar"), &l5);
     let out = sh(
         d.path(),
         r#"set -e; cd "$D"; mkdir -p base/etc base/opt/app base/var/cache
@@ -603,8 +775,6 @@ fn same_tree_as_umoci_unpack() {
         umoci insert --image img:t l2/etc/motd /etc/motd >/dev/null
         umoci insert --image img:t --whiteout /etc/passwd >/dev/null
         umoci insert --image img:t --opaque l2/opt/app /opt/app >/dev/null
-        mkdir -p l5/var/cache l5/bin; echo d > l5/var/cache/d; touch l5/var/cache/.wh..wh..opq l5/bin/.wh.sh
-        tar --format=pax -C l5 -cf l5.tar .
         umoci raw add-layer --image img:t l5.tar >/dev/null
         umoci unpack --image img:t bundle >/dev/null"#,
     );
