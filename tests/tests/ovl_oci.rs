@@ -829,3 +829,63 @@ fn same_tree_as_umoci_unpack() {
         .collect();
     assert_eq!(printed.lines().collect::<Vec<_>>(), named);
 }
+
+/// `diff --oci` refuses what it cannot write as a layer: a metacopy file given only the upper
+/// layer (its data is in a lower; through the merged mount it is read), and a renamed
+/// directory. Usage errors name what is missing.
+#[test]
+fn diff_oci_refusals_and_usage() {
+    let _host = MountTableUnchanged::new();
+    let d = scratch();
+    let out = tests::sh_in_private_mount_ns(
+        d.path(),
+        &format!(
+            r#"cd "$D"; O={}; mkdir -p l/d u w m; echo lower-data > l/file; echo y > l/d/z
+            "$O" mount -o metacopy=on,redirect_dir=on -l l -u u -w w m || exit 9
+            chmod 600 m/file
+            "$O" diff --oci u > u.tar; echo "upper rc=$?"
+            "$O" diff --oci m 2>/dev/null | tar -xOf - file
+            mv m/d m/e; "$O" diff --oci m > m.tar; echo "renamed rc=$?""#,
+            ours("ovlmount").display()
+        ),
+    );
+    assert_eq!(
+        (out.stdout.as_str(), out.stderr.as_str()),
+        (
+            "upper rc=1\nlower-data\nrenamed rc=1\n",
+            "ovlmount: /file: a metacopy file, whose data is in a lower layer: give the merged \
+             mount point instead of the upper layer\n\
+             ovlmount: /e: a renamed directory (overlay.redirect): not written as a layer yet\n"
+        ),
+        "{out:#?}"
+    );
+    let o = ours("ovlmount");
+    let usage = |args: &[&str], message: &str| {
+        let out = Run::new(&o).args(args).run();
+        assert_eq!(
+            (out.code, out.stdout.as_str(), out.stderr.as_str()),
+            (
+                Some(1),
+                "",
+                format!(
+                    "{}: {message}\nTry 'ovlmount --help' for more information.\n",
+                    o.display()
+                )
+                .as_str()
+            ),
+            "{args:?}"
+        );
+    };
+    usage(
+        &["import", "layer.tar"],
+        "import: give a layer (a file or -) and a directory",
+    );
+    usage(
+        &["import", "a", "b", "c"],
+        "import: give a layer (a file or -) and a directory",
+    );
+    usage(
+        &["diff", "--oci", "-J", "u"],
+        "diff: --json and --oci exclude each other",
+    );
+}

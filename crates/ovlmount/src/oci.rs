@@ -944,3 +944,46 @@ impl Exporter<'_> {
         Ok(false)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_paths() {
+        let rel = |raw: &[u8]| relative(raw).map_err(|e| e.to_string());
+        assert_eq!(rel(b"./etc/passwd"), Ok(PathBuf::from("etc/passwd")));
+        assert_eq!(rel(b"/"), Ok(PathBuf::new()));
+        assert_eq!(rel(b"//usr//bin/"), Ok(PathBuf::from("usr/bin")));
+        assert_eq!(
+            rel(b"a/../b"),
+            Err("layer entry a/../b: leaves the layer (..)".to_owned())
+        );
+    }
+
+    #[test]
+    fn pax_times() {
+        assert_eq!(pax_time("1000000000"), Some((1_000_000_000, 0)));
+        assert_eq!(pax_time("12.5"), Some((12, 500_000_000)));
+        assert_eq!(pax_time("12.1234567891"), Some((12, 123_456_789)));
+        assert_eq!(pax_time("x"), None);
+    }
+
+    #[test]
+    fn completed_adds_padding_and_end_blocks_only_when_asked() {
+        let read = |complete| {
+            let mut out = Vec::new();
+            let mut r = Completed {
+                inner: &b"abc"[..],
+                len: 0,
+                complete,
+                zeros: None,
+            };
+            r.read_to_end(&mut out).map(|_| out)
+        };
+        let padded = read(true).unwrap_or_default();
+        assert_eq!(padded.len(), 512 + 1024);
+        assert!(padded.starts_with(b"abc") && padded[3..].iter().all(|&b| b == 0));
+        assert_eq!(read(false).ok(), Some(b"abc".to_vec()));
+    }
+}
