@@ -859,6 +859,22 @@ fn diff_oci_refusals_and_usage() {
         ),
         "{out:#?}"
     );
+    // Not onto a terminal (script(1) gives it one).
+    let term = Run::new("script")
+        .args(["-qec"])
+        .arg_os(format!(
+            "{} diff --oci {}/u",
+            ours("ovlmount").display(),
+            d.path().display()
+        ))
+        .arg_os("/dev/null")
+        .run();
+    assert_eq!(term.code, Some(1), "{term:#?}");
+    assert_eq!(
+        term.stdout,
+        "ovlmount: diff --oci writes a tar archive: send it to a file or a pipe, not a \
+         terminal\r\n"
+    );
     let o = ours("ovlmount");
     let usage = |args: &[&str], message: &str| {
         let out = Run::new(&o).args(args).run();

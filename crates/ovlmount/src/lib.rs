@@ -406,6 +406,11 @@ fn show_diff(layer: &Path, json: bool) -> Result<()> {
 fn export_layer(layer: &Path) -> Result<()> {
     let (upper, _, merged) = resolve_layer(layer)?;
     let mut stdout = std::io::stdout().lock();
+    if std::io::IsTerminal::is_terminal(&stdout) {
+        return Err(Error::msg(
+            "diff --oci writes a tar archive: send it to a file or a pipe, not a terminal",
+        ));
+    }
     let diff_id = oci::export(&upper, merged.as_deref(), &mut stdout)?;
     let mut stderr = std::io::stderr().lock();
     writeln!(stderr, "diff_id {diff_id}").map_err(|e| Error::os("write error", &e))

@@ -225,24 +225,17 @@ pub fn import(layer: &Path, dir: &Path) -> Result<Digests> {
     } else if std::fs::symlink_metadata(dir).is_ok() {
         return Err(Error::msg(format!("{} is not a directory", dir.display())));
     }
-    let staging = Staging::new(dir)?;
-    match unpack(input, &staging.0) {
-        Ok(digests) => {
-            std::fs::rename(&staging.0, dir).map_err(|e| {
-                Error::os(
-                    format!("cannot rename {} to {}", staging.0.display(), dir.display()),
-                    &e,
-                )
-            })?;
-            std::mem::forget(staging);
-            Ok(digests)
-        }
-        Err(e) => Err(e),
-    }
+    let mut staging = Staging::new(dir)?;
+    let digests = unpack(input, &staging.path)?;
+    staging.rename_to(dir)?;
+    Ok(digests)
 }
 
 /// The private directory a layer is unpacked into, removed unless renamed into place.
-struct Staging(PathBuf);
+struct Staging {
+    path: PathBuf,
+    placed: bool,
+}
 
 impl Staging {
     fn new(dir: &Path) -> Result<Staging> {
@@ -259,16 +252,34 @@ impl Staging {
         let path = parent.join(staged);
         std::fs::create_dir(&path)
             .map_err(|e| Error::os(format!("cannot create {}", path.display()), &e))?;
-        let staging = Staging(path);
-        set_mode(&staging.0, 0o700)?;
+        let staging = Staging {
+            path,
+            placed: false,
+        };
+        set_mode(&staging.path, 0o700)?;
         Ok(staging)
+    }
+
+    /// Put the whole layer in place at once (over `dir` when that is an empty directory).
+    fn rename_to(&mut self, dir: &Path) -> Result<()> {
+        std::fs::rename(&self.path, dir).map_err(|e| {
+            Error::os(
+                format!("cannot rename {} to {}", self.path.display(), dir.display()),
+                &e,
+            )
+        })?;
+        self.placed = true;
+        Ok(())
     }
 }
 
 impl Drop for Staging {
     fn drop(&mut self) {
+        if self.placed {
+            return;
+        }
         // A layer's read-only directories would stop an unprivileged remove: open them first.
-        let mut stack = vec![self.0.clone()];
+        let mut stack = vec![self.path.clone()];
         while let Some(d) = stack.pop() {
             let _ = std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o700));
             for entry in std::fs::read_dir(&d).into_iter().flatten().flatten() {
@@ -277,7 +288,7 @@ impl Drop for Staging {
                 }
             }
         }
-        let _ = std::fs::remove_dir_all(&self.0);
+        let _ = std::fs::remove_dir_all(&self.path);
     }
 }
 
@@ -862,7 +873,10 @@ impl Exporter<'_> {
                 format!("{}.{:09}", meta.mtime(), meta.mtime_nsec()).into_bytes(),
             ));
         }
-        for name in sys::xattr::list(&path)? {
+        // Sorted, so that the tar does not depend on the file system's order.
+        let mut names = sys::xattr::list(&path)?;
+        names.sort();
+        for name in names {
             let name = name.to_string_lossy().into_owned();
             if OVERLAY_XATTRS.iter().any(|p| name.starts_with(p)) {
                 continue;
