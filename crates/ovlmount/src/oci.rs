@@ -203,7 +203,16 @@ fn read_error(e: &io::Error, ended: &Cell<bool>) -> Error {
     } else if ended.get() || e.kind() == io::ErrorKind::UnexpectedEof {
         Error::msg("truncated archive")
     } else {
-        Error::msg(format!("damaged archive: {e}"))
+        // The tar code's messages may quote the header's bytes, newlines and all: one line,
+        // printable, at most 100 characters of it.
+        let text = e.to_string();
+        let first = text.lines().next().unwrap_or_default();
+        let shown: String = first
+            .chars()
+            .take(100)
+            .map(|c| if c.is_control() { '?' } else { c })
+            .collect();
+        Error::msg(format!("damaged archive: {shown}"))
     }
 }
 
