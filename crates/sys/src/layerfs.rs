@@ -63,3 +63,46 @@ pub fn major_minor(rdev: u64) -> (u32, u32) {
 pub fn is_host_root() -> bool {
     rustix::process::geteuid().is_root() && crate::idmap::in_initial_user_ns()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn device_numbers_round_trip() {
+        for (major, minor) in [(0, 0), (1, 3), (259, 70000)] {
+            assert_eq!(
+                major_minor(rustix::fs::makedev(major, minor)),
+                (major, minor)
+            );
+        }
+    }
+
+    #[test]
+    fn times_of_a_symlink_itself() {
+        let dir = std::env::temp_dir().join(format!("nsutils-layerfs-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+        let target = dir.join("target");
+        let link = dir.join("link");
+        std::fs::write(&target, b"").unwrap_or_else(|e| panic!("{e}"));
+        std::os::unix::fs::symlink("target", &link).unwrap_or_else(|e| panic!("{e}"));
+        assert!(set_times(&link, 1_000_000_000, 5).is_ok());
+        use std::os::unix::fs::MetadataExt;
+        let meta = |p: &Path| std::fs::symlink_metadata(p).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            (meta(&link).mtime(), meta(&link).mtime_nsec()),
+            (1_000_000_000, 5)
+        );
+        assert_ne!(meta(&target).mtime(), 1_000_000_000);
+        let missing = dir.join("missing");
+        assert_eq!(
+            set_times(&missing, 0, 0).err().map(|e| e.to_string()),
+            Some(format!(
+                "cannot set the times of {}: No such file or directory",
+                missing.display()
+            ))
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
