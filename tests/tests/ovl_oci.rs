@@ -845,9 +845,10 @@ fn same_tree_as_umoci_unpack() {
     assert_eq!(printed.lines().collect::<Vec<_>>(), named);
 }
 
-/// `diff --oci` refuses what it cannot write as a layer: a metacopy file given only the upper
-/// layer (its data is in a lower; through the merged mount it is read), and a renamed
-/// directory. Usage errors name what is missing.
+/// Given only the upper layer, `diff --oci` refuses what it cannot write as a layer: a
+/// metacopy file (its data is in a lower) and a renamed directory (its contents are); through
+/// the merged mount both are written, and importing that layer gives them back. Usage errors
+/// name what is missing.
 #[test]
 fn diff_oci_refusals_and_usage() {
     let _host = MountTableUnchanged::new();
@@ -860,17 +861,20 @@ fn diff_oci_refusals_and_usage() {
             chmod 600 m/file
             "$O" diff --oci u > u.tar; echo "upper rc=$?"
             "$O" diff --oci m 2>/dev/null | tar -xOf - file
-            mv m/d m/e; "$O" diff --oci m > m.tar; echo "renamed rc=$?""#,
+            mv m/d m/e; "$O" diff --oci u > u.tar; echo "renamed rc=$?"
+            "$O" diff --oci m > m.tar 2>/dev/null; "$O" import m.tar l2 >/dev/null
+            "$O" umount m; mkdir m2; "$O" mount -l l2 -l l m2; ls m2 m2/e; cat m2/file"#,
             ours("ovlmount").display()
         ),
     );
     assert_eq!(
         (out.stdout.as_str(), out.stderr.as_str()),
         (
-            "upper rc=1\nlower-data\nrenamed rc=1\n",
+            "upper rc=1\nlower-data\nrenamed rc=1\nm2:\ne\nfile\n\nm2/e:\nz\nlower-data\n",
             "ovlmount: /file: a metacopy file, whose data is in a lower layer: give the merged \
              mount point instead of the upper layer\n\
-             ovlmount: /e: a renamed directory (overlay.redirect): not written as a layer yet\n"
+             ovlmount: /e: a renamed directory (overlay.redirect), whose contents are in a \
+             lower layer: give the merged mount point instead of the upper layer\n"
         ),
         "{out:#?}"
     );

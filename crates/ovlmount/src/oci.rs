@@ -782,11 +782,16 @@ pub fn export(upper: &Path, merged: Option<&Path>, out: &mut dyn Write) -> Resul
     let mut writer = Exporter {
         upper,
         source: merged.unwrap_or(upper),
+        mounted: merged.is_some(),
         written: HashSet::new(),
         links: HashMap::new(),
+        whole: Vec::new(),
     };
     for e in &entries {
         let rel = e.path.strip_prefix("/").unwrap_or(&e.path);
+        if writer.whole.iter().any(|w| rel.starts_with(w)) {
+            continue;
+        }
         if let Some(parent) = rel.parent() {
             writer.ancestors(&mut builder, parent)?;
         }
@@ -823,6 +828,10 @@ struct Exporter<'a> {
     upper: &'a Path,
     /// Where data and metadata are read: the merged mount, or the upper layer.
     source: &'a Path,
+    /// Whether `source` is the merged mount.
+    mounted: bool,
+    /// Renamed directories, written whole from the merged mount.
+    whole: Vec<PathBuf>,
     /// Paths already in the tar.
     written: HashSet<PathBuf>,
     /// The first path written of each multiply linked upper inode.
@@ -861,18 +870,58 @@ impl Exporter<'_> {
         Ok(())
     }
 
-    /// One file, directory, symlink or node of the upper layer, as the source shows it.
+    /// One path of the upper layer. A renamed directory (`overlay.redirect`) keeps its
+    /// contents in a lower layer under its old name, so it is written whole from the merged
+    /// mount, opaque (its old name is whited out by a deletion of its own).
     fn path(&mut self, builder: &mut Builder<'_, '_>, rel: &Path) -> Result<()> {
+        let upper_path = self.upper.join(rel);
+        let renamed = std::fs::symlink_metadata(&upper_path).is_ok_and(|m| m.is_dir())
+            && self.redirected(&upper_path)?;
+        if !renamed {
+            return self.entry(builder, rel);
+        }
+        if !self.mounted {
+            return Err(Error::msg(format!(
+                "/{}: a renamed directory (overlay.redirect), whose contents are in a lower \
+                 layer: give the merged mount point instead of the upper layer",
+                rel.display()
+            )));
+        }
+        self.entry(builder, rel)?;
+        self.marker(builder, &rel.join(OPAQUE))?;
+        let mut stack = vec![rel.to_path_buf()];
+        while let Some(dir) = stack.pop() {
+            let path = self.source.join(&dir);
+            let mut names: Vec<_> = std::fs::read_dir(&path)
+                .map_err(|e| Error::os(format!("cannot open directory {}", path.display()), &e))?
+                .map(|e| e.map(|e| e.file_name()))
+                .collect::<io::Result<_>>()
+                .map_err(|e| Error::os(format!("cannot read directory {}", path.display()), &e))?;
+            names.sort();
+            // Depth first, in name order: pushed in reverse.
+            for name in names.iter().rev() {
+                let child = dir.join(name);
+                if std::fs::symlink_metadata(self.source.join(&child)).is_ok_and(|m| m.is_dir()) {
+                    stack.push(child.clone());
+                }
+            }
+            for name in names {
+                let child = dir.join(name);
+                if !self.written.contains(&child) {
+                    self.entry(builder, &child)?;
+                }
+            }
+        }
+        self.whole.push(rel.to_path_buf());
+        Ok(())
+    }
+
+    /// One file, directory, symlink or node, as the source shows it.
+    fn entry(&mut self, builder: &mut Builder<'_, '_>, rel: &Path) -> Result<()> {
         let path = self.source.join(rel);
         let meta = std::fs::symlink_metadata(&path)
             .map_err(|e| Error::os(format!("cannot stat {}", path.display()), &e))?;
         let upper_path = self.upper.join(rel);
-        if meta.is_dir() && self.redirected(&upper_path)? {
-            return Err(Error::msg(format!(
-                "/{}: a renamed directory (overlay.redirect): not written as a layer yet",
-                rel.display()
-            )));
-        }
         self.written.insert(rel.to_path_buf());
         let write_err = |e: io::Error| Error::os(format!("cannot write {}", rel.display()), &e);
         let mut pax: Vec<(String, Vec<u8>)> = Vec::new();
