@@ -12,9 +12,11 @@
 //! Import is all or nothing: the layer is unpacked into a fresh directory next to DIR
 //! (`.NAME.import-PID` in DIR's parent, mode 0700, so nobody else can change it under us),
 //! which is renamed onto DIR when the whole archive is in; on any refusal it is removed and
-//! DIR is untouched. Parents are checked one by one with `lstat` in that private directory,
-//! so an entry can neither name a path outside it (`..`, absolute) nor go through a symbolic
-//! link the layer made.
+//! DIR is untouched. Parents are checked one by one with `lstat` in that private directory
+//! (a careful walk rather than `openat2(RESOLVE_BENEATH)`: nobody else can change the
+//! directory, and the walk also names the entry it refuses), so an entry can neither name a
+//! path outside it (`..` is refused, a leading `/` names the layer's root) nor go through a
+//! symbolic link the layer made.
 //!
 //! Digests are those of the OCI image specification: the layer's `digest` is the sha256 of
 //! the blob as stored (compressed), its `diff_id` the sha256 of the uncompressed tar.
