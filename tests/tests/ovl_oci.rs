@@ -517,8 +517,31 @@ fn import_unprivileged_in_the_user_xattr_form() {
         "m:\nopt\nvar\n\nm/opt:\nnew\n\nm/var:\nkept\n",
         "{out:#?}"
     );
-    // A device node: refused, and neither the directory nor the staging one is left.
+    // A device node, an attribute only root may set: refused, and neither the directory nor
+    // the staging one is left.
+    let trusted = Item {
+        xattrs: &[("trusted.x", b"1")],
+        ..file("f", b"")
+    };
+    write(
+        &d.path().join("trusted.tar"),
+        &Layer::new().add(trusted).finish(),
+    );
     let before = names(d.path());
+    let out = Run::as_nobody(ours("ovlmount"))
+        .arg_os("import")
+        .arg_os(d.path().join("trusted.tar"))
+        .arg_os(d.path().join("tl"))
+        .run();
+    assert_eq!(out.code, Some(1), "{out:#?}");
+    assert!(
+        out.stderr.starts_with(&format!(
+            "ovlmount: layer entry f: cannot set extended attribute trusted.x of {}/.tl.import-",
+            d.path().display()
+        )) && out.stderr.ends_with("/f: Operation not permitted\n"),
+        "{out:#?}"
+    );
+    assert_eq!(names(d.path()), before);
     let out = Run::as_nobody(ours("ovlmount"))
         .arg_os("import")
         .arg_os(d.path().join("devices.tar"))

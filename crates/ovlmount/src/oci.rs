@@ -601,7 +601,13 @@ impl<'a> Unpacker<'a> {
                     format_args!("carries overlayfs' own extended attribute {name}"),
                 ));
             }
-            sys::xattr::set(path, name, value)?;
+            // Unprivileged, trusted.* and most of security.* are not ours to set.
+            sys::xattr::set(path, name, value).map_err(|e| {
+                e.context(format!(
+                    "layer entry {}",
+                    Path::new(OsStr::from_bytes(raw)).display()
+                ))
+            })?;
         }
         Ok(())
     }
