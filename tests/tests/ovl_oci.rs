@@ -947,3 +947,74 @@ fn diff_oci_refusals_and_usage() {
         "diff: --json and --oci exclude each other",
     );
 }
+
+/// The round trip as nobody, all in the user's own user namespace: the overlay keeps its
+/// marks in `user.overlay.*`, `diff --oci` reads them, `import` writes them back, and the
+/// two lowers show what the first overlay showed (names, types, modes, owners, sizes).
+#[test]
+fn round_trip_unprivileged() {
+    let d = scratch();
+    let base = Layer::new()
+        .add(dir("etc"))
+        .add(file("etc/a", b"a\n"))
+        .add(file("etc/b", b"b\n"))
+        .add(dir("d"))
+        .add(file("d/x", b"x\n"))
+        .add(file("d/y", b"y\n"))
+        .finish();
+    write(&d.path().join("base.tar"), &base);
+    std::os::unix::fs::chown(d.path(), Some(tests::NOBODY), Some(tests::NOBODY))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let out = Run::as_nobody(ours("unshare"))
+        .args(["-U", "-r", "-m", "/bin/sh", "-c"])
+        .arg_os(
+            r#"set -e; cd "$D"; "$O" import base.tar l1 >/dev/null; mkdir u w m m2
+            "$O" mount -l l1 -u u -w w m
+            echo changed > m/etc/a; rm m/etc/b; rm -r m/d; mkdir m/d; echo n > m/d/n
+            mkdir m/new; echo f > m/new/f; chmod 700 m/new
+            dump() { (cd "$1" && find . | sort | while read -r p; do
+                if [ -d "$p" ]; then stat -c '%n %F %a %u:%g' "$p"; else stat -c '%n %F %a %u:%g %s' "$p"; fi
+            done); }
+            dump m > first
+            "$O" diff --oci m > changes.tar 2>/dev/null
+            if ! "$O" import changes.tar l2 > /dev/null 2> import-error; then
+                cat import-error; exit 0
+            fi
+            "$O" umount m; "$O" mount -l l2 -l l1 m2; dump m2 > second
+            cmp first second && echo same; cat second"#,
+        )
+        .env("O", ours("ovlmount"))
+        .env("D", d.path())
+        .run();
+    if kernel_version() < (6, 8) {
+        assert!(
+            out.ok().ends_with(
+                ": a whiteout, which an unprivileged overlay honours from Linux 6.8 \
+                 (user.overlay.whiteout); import as root\n"
+            ),
+            "{out:#?}"
+        );
+        return;
+    }
+    assert_eq!(
+        out.ok(),
+        "same\n\
+         . directory 755 0:0\n\
+         ./d directory 755 0:0\n\
+         ./d/n regular file 644 0:0 2\n\
+         ./etc directory 755 0:0\n\
+         ./etc/a regular file 644 0:0 8\n\
+         ./new directory 700 0:0\n\
+         ./new/f regular file 644 0:0 2\n",
+        "{out:#?}"
+    );
+    let l2 = d.path().join("l2");
+    assert_eq!(
+        xattr(&l2.join("etc/b"), "user.overlay.whiteout"),
+        Some(Vec::new())
+    );
+    assert_eq!(
+        xattr(&l2.join("d"), "user.overlay.opaque"),
+        Some(b"y".to_vec())
+    );
+}
