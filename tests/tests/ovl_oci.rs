@@ -13,7 +13,7 @@ use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 
 use tests::{MountTableUnchanged, Output, Run, have, kernel_version, ours, scratch};
 
-/// `sh -c SCRIPT` in `DIR` with `$O` our ovlmount and `$D` the directory.
+/// `sh -c SCRIPT` with `$O` our ovlmount and `$D` the directory.
 fn sh(dir: &Path, script: &str) -> Output {
     Run::new("/bin/sh")
         .args(["-c", script])
@@ -141,6 +141,13 @@ fn tree(root: &Path, times: bool) -> BTreeMap<String, String> {
         out.insert(format!("/{}", rel.display()), line);
     }
     out
+}
+
+/// `tree` without its root, whose metadata is the upper or unpacked directory's own.
+fn without_root(tree: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+    let mut tree = tree.clone();
+    tree.remove("/");
+    tree
 }
 
 /// A checksum good enough to tell contents apart in a test (FNV-1a).
@@ -726,12 +733,7 @@ fn round_trip_through_diff_oci() {
     let second = tree(&shell.path(&d.path().join("m2")), true);
     let digests = shell.finish();
     // The root's time is the upper directory's; the imported layer's root has none of it.
-    let strip = |t: &BTreeMap<String, String>| {
-        let mut t = t.clone();
-        t.remove("/");
-        t
-    };
-    assert_eq!(strip(&first), strip(&second));
+    assert_eq!(without_root(&first), without_root(&second));
     assert!(first.contains_key("/opt/fresh") && !first.contains_key("/opt/new"));
     assert!(
         first
@@ -845,12 +847,7 @@ fn same_tree_as_umoci_unpack() {
     let ours_tree = tree(&shell.path(&d.path().join("m")), false);
     shell.finish();
     let theirs = tree(&d.path().join("bundle/rootfs"), false);
-    let strip = |t: &BTreeMap<String, String>| {
-        let mut t = t.clone();
-        t.remove("/");
-        t
-    };
-    assert_eq!(strip(&ours_tree), strip(&theirs));
+    assert_eq!(without_root(&ours_tree), without_root(&theirs));
     assert!(ours_tree.contains_key("/opt/app/b") && !ours_tree.contains_key("/opt/app/a"));
     assert!(!ours_tree.contains_key("/bin/sh") && !ours_tree.contains_key("/etc/passwd"));
     assert!(ours_tree.contains_key("/bin/busybox") && ours_tree.contains_key("/bin/ls"));
