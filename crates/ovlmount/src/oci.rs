@@ -172,12 +172,17 @@ impl<R: Read> Read for Completed<R> {
     }
 }
 
+/// `layer entry PATH`, what an error about one entry starts with.
+fn entry_name(path: &[u8]) -> String {
+    format!(
+        "layer entry {}",
+        Path::new(OsStr::from_bytes(path)).display()
+    )
+}
+
 /// An entry refused: `layer entry PATH: WHY`.
 fn refused(path: &[u8], why: impl std::fmt::Display) -> Error {
-    Error::msg(format!(
-        "layer entry {}: {why}",
-        Path::new(OsStr::from_bytes(path)).display()
-    ))
+    Error::msg(format!("{}: {why}", entry_name(path)))
 }
 
 /// The layer as read, noting when it ends: the tar and decompression code report a short
@@ -479,7 +484,7 @@ impl<'a> Unpacker<'a> {
         let name = rel.file_name().map(OsStr::as_bytes).unwrap_or_default();
         let parent = rel.parent().map(Path::to_path_buf).unwrap_or_default();
         if name == OPAQUE.as_bytes() {
-            return self.opaque(&parent);
+            return self.opaque(&parent).map_err(|e| e.context(entry_name(raw)));
         }
         if let Some(hidden) = name.strip_prefix(WHITEOUT.as_bytes()) {
             return self.whiteout(raw, &parent.join(OsStr::from_bytes(hidden)));
@@ -602,12 +607,7 @@ impl<'a> Unpacker<'a> {
                 ));
             }
             // Unprivileged, trusted.* and most of security.* are not ours to set.
-            sys::xattr::set(path, name, value).map_err(|e| {
-                e.context(format!(
-                    "layer entry {}",
-                    Path::new(OsStr::from_bytes(raw)).display()
-                ))
-            })?;
+            sys::xattr::set(path, name, value).map_err(|e| e.context(entry_name(raw)))?;
         }
         Ok(())
     }
@@ -637,7 +637,8 @@ impl<'a> Unpacker<'a> {
         }
         File::create_new(&path)
             .map_err(|e| Error::os(format!("cannot create {}", path.display()), &e))?;
-        sys::xattr::set(&path, "user.overlay.whiteout", b"")?;
+        sys::xattr::set(&path, "user.overlay.whiteout", b"")
+            .map_err(|e| e.context(entry_name(raw)))?;
         if let Some(parent) = rel.parent() {
             self.whiteout_dirs.insert(parent.to_path_buf());
         }
@@ -832,6 +833,34 @@ pub fn export(upper: &Path, merged: Option<&Path>, out: &mut dyn Write) -> Resul
     Ok(hex(hasher))
 }
 
+/// A PAX extended header (`x`) with `records`, for the entry that follows. Written here
+/// rather than by the tar crate, whose header has an empty name and no owner fields, which
+/// busybox's tar takes for a damaged archive ("invalid tar magic").
+fn append_pax(builder: &mut Builder<'_, '_>, records: &[(String, Vec<u8>)]) -> io::Result<()> {
+    let mut data = Vec::new();
+    for (key, value) in records {
+        // `LEN KEY=VALUE\n`, where LEN counts the whole record, its own digits included.
+        let rest = key.len() + value.len() + 3;
+        let mut len = rest + 1;
+        while len != rest + len.to_string().len() {
+            len = rest + len.to_string().len();
+        }
+        data.extend(format!("{len} {key}=").as_bytes());
+        data.extend(value);
+        data.push(b'\n');
+    }
+    let mut header = tar::Header::new_ustar();
+    header.set_entry_type(tar::EntryType::XHeader);
+    header.set_path("PaxHeader")?;
+    header.set_mode(0o644);
+    header.set_uid(0);
+    header.set_gid(0);
+    header.set_mtime(0);
+    header.set_size(data.len() as u64);
+    header.set_cksum();
+    builder.append(&header, data.as_slice())
+}
+
 struct Exporter<'a> {
     upper: &'a Path,
     /// Where data and metadata are read: the merged mount, or the upper layer.
@@ -952,9 +981,7 @@ impl Exporter<'_> {
             }
         }
         if !pax.is_empty() {
-            builder
-                .append_pax_extensions(pax.iter().map(|(k, v)| (k.as_str(), v.as_slice())))
-                .map_err(write_err)?;
+            append_pax(builder, &pax).map_err(write_err)?;
         }
         let mut header = tar::Header::new_ustar();
         header.set_mode(meta.mode() & 0o7777);
