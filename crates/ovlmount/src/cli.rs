@@ -5,7 +5,7 @@ use clap::{Arg, Command, ValueHint};
 use sys::cli::{flag, help_flags, optional, required};
 
 /// The usage lines of `--help`.
-pub const USAGE: &str = "ovlmount mount [options] <merged>\n ovlmount umount [--lazy] <merged>\n ovlmount list [-J] [<merged>]\n ovlmount diff [-J] [--lower <dir>...] <upper>|<merged>";
+pub const USAGE: &str = "ovlmount mount [options] <merged>\n ovlmount umount [--lazy] <merged>\n ovlmount list [-J] [<merged>]\n ovlmount diff [-J|--oci] [--lower <dir>...] <upper>|<merged>\n ovlmount import <layer> <dir>";
 
 /// `ovlmount mount`.
 pub fn mount() -> Command {
@@ -144,8 +144,29 @@ pub fn diff() -> Command {
             )
             .value_hint(ValueHint::DirPath),
         )
+        .arg(flag(
+            "oci",
+            None,
+            "oci",
+            "write the changes as an OCI layer tar to stdout",
+        ))
         .args(help_flags())
         .arg(Arg::new("layer").value_name("upper|merged"))
+}
+
+/// `ovlmount import`.
+pub fn import() -> Command {
+    Command::new("import")
+        .about("Unpack an OCI layer tar (plain, gzip or zstd; - for stdin) into <dir> as an overlay lower layer.")
+        .disable_help_flag(true)
+        .disable_version_flag(true)
+        .args(help_flags())
+        .arg(
+            Arg::new("layer")
+                .value_name("layer")
+                .value_hint(ValueHint::FilePath),
+        )
+        .arg(Arg::new("dir").value_name("dir").value_hint(ValueHint::DirPath))
 }
 
 /// The whole `ovlmount` command, with its subcommands.
@@ -156,5 +177,5 @@ pub fn command() -> Command {
         .disable_help_flag(true)
         .disable_version_flag(true)
         .args(help_flags())
-        .subcommands([mount(), umount(), list(), diff()])
+        .subcommands([mount(), umount(), list(), diff(), import()])
 }

@@ -7,6 +7,7 @@
 pub mod cli;
 pub mod diff;
 pub mod idmap;
+pub mod oci;
 pub mod plan;
 
 use std::ffi::{OsStr, OsString};
@@ -47,9 +48,24 @@ pub fn run(prog: &Prog, args: Vec<OsString>) -> Result<Status> {
         }
         Action::Diff {
             json,
+            oci: false,
             layer,
             lowers,
         } => show_diff(&layer, &lowers, json).map(|()| 0),
+        Action::Diff {
+            oci: true,
+            layer,
+            lowers,
+            ..
+        } => export_layer(&layer, &lowers).map(|()| 0),
+        Action::Import { layer, dir } => {
+            let digests = oci::import(&layer, &dir)?;
+            sys::print(&format!(
+                "digest {}\ndiff_id {}\n",
+                digests.digest, digests.diff_id
+            ))
+            .map(|()| 0)
+        }
     }
 }
 
@@ -405,16 +421,40 @@ fn decode(target: PathBuf, super_options: &str) -> Overlay {
 /// which must not come with a mount point) or, when none are given, with what its copy-up
 /// marks tell.
 fn show_diff(layer: &Path, given_lowers: &[PathBuf], json: bool) -> Result<()> {
+    let (upper, lowers, _) = resolve_layer(layer, given_lowers)?;
+    let entries = diff::diff(&upper, &lowers)?;
+    let mut stdout = std::io::stdout().lock();
+    diff::print(&entries, json, &mut stdout).map_err(|e| Error::os("write error", &e))
+}
+
+/// `diff --oci`: the layer tar on stdout, its diff_id on stderr.
+fn export_layer(layer: &Path, given_lowers: &[PathBuf]) -> Result<()> {
+    let (upper, _, merged) = resolve_layer(layer, given_lowers)?;
+    let mut stdout = std::io::stdout().lock();
+    if std::io::IsTerminal::is_terminal(&stdout) {
+        return Err(Error::msg(
+            "diff --oci writes a tar archive: send it to a file or a pipe, not a terminal",
+        ));
+    }
+    let diff_id = oci::export(&upper, merged.as_deref(), &mut stdout)?;
+    let mut stderr = std::io::stderr().lock();
+    writeln!(stderr, "diff_id {diff_id}").map_err(|e| Error::os("write error", &e))
+}
+
+/// The upper layer, lowers and (when mounted) merged mount point that `diff LAYER` means,
+/// with `given_lowers` the `--lower` directories of an unmounted upper layer.
+fn resolve_layer(
+    layer: &Path,
+    given_lowers: &[PathBuf],
+) -> Result<(PathBuf, Vec<PathBuf>, Option<PathBuf>)> {
     let canonical = std::fs::canonicalize(layer).unwrap_or_else(|_| layer.to_path_buf());
     let table = sys::mount::mountinfo()?;
     let mounted = table.iter().rev().find(|m| m.mount_point == canonical);
-    let (upper, lowers) = match mounted {
-        Some(m) if m.fstype == "overlay" && !given_lowers.is_empty() => {
-            return Err(Error::msg(format!(
-                "{}: a mounted overlay, whose lowers are known; --lower goes with an upper layer",
-                layer.display()
-            )));
-        }
+    match mounted {
+        Some(m) if m.fstype == "overlay" && !given_lowers.is_empty() => Err(Error::msg(format!(
+            "{}: a mounted overlay, whose lowers are known; --lower goes with an upper layer",
+            layer.display()
+        ))),
         Some(m) if m.fstype == "overlay" => {
             let o = decode(m.mount_point.clone(), &m.super_options);
             let upper = o.upper.ok_or_else(|| {
@@ -446,25 +486,20 @@ fn show_diff(layer: &Path, given_lowers: &[PathBuf], json: bool) -> Result<()> {
             } else {
                 o.lowers.iter().map(PathBuf::from).collect()
             };
-            (PathBuf::from(upper), lowers)
+            Ok((PathBuf::from(upper), lowers, Some(m.mount_point.clone())))
         }
-        Some(m) if m.mount_point != Path::new("/") => {
-            return Err(Error::msg(format!(
-                "{}: a {} mount, not an overlay or an upper layer",
-                layer.display(),
-                m.fstype
-            )));
-        }
+        Some(m) if m.mount_point != Path::new("/") => Err(Error::msg(format!(
+            "{}: a {} mount, not an overlay or an upper layer",
+            layer.display(),
+            m.fstype
+        ))),
         _ => {
             for lower in given_lowers {
                 check_dir(lower, "lower layer")?;
             }
-            (layer.to_path_buf(), given_lowers.to_vec())
+            Ok((layer.to_path_buf(), given_lowers.to_vec(), None))
         }
-    };
-    let entries = diff::diff(&upper, &lowers)?;
-    let mut stdout = std::io::stdout().lock();
-    diff::print(&entries, json, &mut stdout).map_err(|e| Error::os("write error", &e))
+    }
 }
 
 fn json_string(s: &str) -> String {

@@ -43,10 +43,19 @@ pub enum Action {
         /// `-N`: the mount namespace (a pid or a namespace file) to mount in.
         namespace: Option<PathBuf>,
     },
+    /// Unpack an OCI layer into a directory.
+    Import {
+        /// The layer tar, `-` for stdin.
+        layer: PathBuf,
+        /// The directory to unpack it into: missing or empty.
+        dir: PathBuf,
+    },
     /// Show an upper layer's changes.
     Diff {
         /// `-J`.
         json: bool,
+        /// `--oci`: an OCI layer tar instead of a list.
+        oci: bool,
         /// The upper layer, or a merged mount point.
         layer: PathBuf,
         /// `--lower`: the lower layers of an upper layer, top first (empty: unknown, or
@@ -310,7 +319,7 @@ pub fn parse(prog: &Prog, mut args: Vec<OsString>) -> Result<Action> {
     let top = command();
     if args.is_empty() {
         return Err(Error::usage(
-            "no command given (mount, umount, list or diff)",
+            "no command given (mount, umount, list, diff or import)",
         ));
     }
     let sub = args.remove(0).to_string_lossy().into_owned();
@@ -328,7 +337,7 @@ pub fn parse(prog: &Prog, mut args: Vec<OsString>) -> Result<Action> {
     let mut getopt = Getopt::new(&cmd, args, Order::Permute);
     let mut plan = MountPlan::default();
     let mut seen = Vec::new();
-    let (mut json, mut lazy) = (false, false);
+    let (mut json, mut lazy, mut oci) = (false, false, false);
     for opt in getopt.by_ref() {
         let opt = opt?;
         let value = opt.value.clone().map(PathBuf::from);
@@ -384,6 +393,7 @@ pub fn parse(prog: &Prog, mut args: Vec<OsString>) -> Result<Action> {
             "options" => apply_options(&opt.text(), &mut plan, &mut seen)?,
             "json" => json = true,
             "lazy" => lazy = true,
+            "oci" => oci = true,
             other => return Err(Error::msg(format!("unhandled option {other}"))),
         }
     }
@@ -405,11 +415,23 @@ pub fn parse(prog: &Prog, mut args: Vec<OsString>) -> Result<Action> {
             json,
             merged: one_operand(operands, "mount point", "list")?,
         }),
+        "import" => {
+            let [layer, dir] = <[OsString; 2]>::try_from(operands)
+                .map_err(|_| Error::usage("import: give a layer (a file or -) and a directory"))?;
+            Ok(Action::Import {
+                layer: PathBuf::from(layer),
+                dir: PathBuf::from(dir),
+            })
+        }
         _ => {
             let layer = one_operand(operands, "layer", "diff")?
                 .ok_or_else(|| Error::usage("diff: no upper layer or mount point given"))?;
+            if json && oci {
+                return Err(Error::usage("diff: --json and --oci exclude each other"));
+            }
             Ok(Action::Diff {
                 json,
+                oci,
                 layer,
                 lowers: plan.lowers,
             })
