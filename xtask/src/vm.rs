@@ -464,6 +464,8 @@ const HOST_TOOLS: &[&str] = &[
     // `ps x`, which busybox's ps does not take.
     "/usr/bin/perl",
     "/usr/bin/ps",
+    // tests/tests/ovl_oci.rs: the layers ovlmount imports, compared with umoci's unpacking.
+    "/usr/bin/umoci",
 ];
 
 /// What upstream's suites need from the reference sources in `target/ref/src`: util-linux's
