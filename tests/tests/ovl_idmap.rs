@@ -112,8 +112,9 @@ fn root_owned_lower_appears_owned_by_100000() {
     // 0 on disk is 100000 through the mount; 100000 is outside the map: the overflow id.
     assert_eq!(
         out.ok(),
-        // diff cannot read lowers named by ovlmount's descriptors: it compares without them.
-        "m/f 100000:100000\nm/other 65534:65534\noverlay rw\nA /f\nA /new\n",
+        // diff cannot read lowers named by ovlmount's descriptors: it compares without them,
+        // by the kernel's copy-up marks (overlay.origin), which say /f came from a lower.
+        "m/f 100000:100000\nm/other 65534:65534\noverlay rw\nM /f\nA /new\n",
         "{out:#?}"
     );
     let (image, upper) = (d.path().join("image"), d.path().join("u"));

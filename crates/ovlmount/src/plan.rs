@@ -663,6 +663,7 @@ mod tests {
             parse_diff(&["-J", "-l", "/a", "u", "--lower=/b", "--low", "/c"]).ok(),
             Some(Action::Diff {
                 json: true,
+                oci: false,
                 layer: PathBuf::from("u"),
                 lowers: ["/a", "/b", "/c"].iter().map(PathBuf::from).collect(),
             })
@@ -671,6 +672,7 @@ mod tests {
             parse_diff(&["m"]).ok(),
             Some(Action::Diff {
                 json: false,
+                oci: false,
                 layer: PathBuf::from("m"),
                 lowers: Vec::new(),
             })
