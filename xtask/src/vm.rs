@@ -1021,7 +1021,7 @@ fn boot(machine: &Machine, mode: Mode, timeout: Duration) -> Result<u8> {
         "none",
         "-no-reboot",
     ])
-    .args(["-accel", accel, "-m", "3G", "-smp", "2", "-serial", "stdio"]);
+    .args(["-accel", accel, "-m", "4G", "-smp", "2", "-serial", "stdio"]);
     // TCG's own CPU model lacks features the Debian kernel and systemd look for.
     if accel == "tcg" && mode == Mode::Systemd {
         qemu.args(["-cpu", "max"]);
