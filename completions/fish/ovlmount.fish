@@ -30,11 +30,14 @@ complete -c ovlmount -n "__fish_ovlmount_needs_command" -f -a "mount" -d 'Mount 
 complete -c ovlmount -n "__fish_ovlmount_needs_command" -f -a "umount" -d 'Unmount the overlay at <merged>.'
 complete -c ovlmount -n "__fish_ovlmount_needs_command" -f -a "list" -d 'List overlay mounts with their layers.'
 complete -c ovlmount -n "__fish_ovlmount_needs_command" -f -a "diff" -d 'Show what an upper layer adds, changes and deletes.'
-complete -c ovlmount -n "__fish_ovlmount_using_subcommand mount" -s l -l lower -d 'a lower layer, top first (repeatable)' -r -f -a "(__fish_complete_directories)"
-complete -c ovlmount -n "__fish_ovlmount_using_subcommand mount" -s u -l upper -d 'the upper (writable) layer' -r -f -a "(__fish_complete_directories)"
+complete -c ovlmount -n "__fish_ovlmount_needs_command" -f -a "import" -d 'Unpack an OCI layer tar (plain, gzip or zstd; - for stdin) into <dir> as an overlay lower layer.'
+complete -c ovlmount -n "__fish_ovlmount_using_subcommand mount" -s l -l lower -d 'a lower layer, top first (repeatable; :idmap=MAP idmaps it)' -r -f -a "(__fish_complete_directories)"
+complete -c ovlmount -n "__fish_ovlmount_using_subcommand mount" -s u -l upper -d 'the upper (writable) layer (:idmap=MAP idmaps it)' -r -f -a "(__fish_complete_directories)"
 complete -c ovlmount -n "__fish_ovlmount_using_subcommand mount" -s w -l work -d 'the work directory, on the upper\'s file system' -r -f -a "(__fish_complete_directories)"
 complete -c ovlmount -n "__fish_ovlmount_using_subcommand mount" -l data-lower -d 'a data-only lower layer (repeatable)' -r -f -a "(__fish_complete_directories)"
 complete -c ovlmount -n "__fish_ovlmount_using_subcommand mount" -l tmpfs-upper -d 'upper and work on a new tmpfs (of at most <size>) that goes away with the overlay' -r
+complete -c ovlmount -n "__fish_ovlmount_using_subcommand mount" -l idmap -d 'idmap every lower layer: [u:|g:|b:]inner:outer:count ... (an id that is inner on disk is seen as outer), or a user namespace file' -r -f
+complete -c ovlmount -n "__fish_ovlmount_using_subcommand mount" -l userns -d 'idmap every lower layer with the maps of this user namespace (/proc/PID/ns/user)' -r -F
 complete -c ovlmount -n "__fish_ovlmount_using_subcommand mount" -s o -l options -d 'overlay\'s own options (lowerdir=..,upperdir=..,workdir=..,index=on,...)' -r
 complete -c ovlmount -n "__fish_ovlmount_using_subcommand mount" -l create -d 'make missing upper, work and merged directories'
 complete -c ovlmount -n "__fish_ovlmount_using_subcommand mount" -l read-only -d 'mount read-only'
@@ -48,6 +51,10 @@ complete -c ovlmount -n "__fish_ovlmount_using_subcommand umount" -s V -l versio
 complete -c ovlmount -n "__fish_ovlmount_using_subcommand list" -s J -l json -d 'print JSON'
 complete -c ovlmount -n "__fish_ovlmount_using_subcommand list" -s h -l help -d 'display this help'
 complete -c ovlmount -n "__fish_ovlmount_using_subcommand list" -s V -l version -d 'display version'
+complete -c ovlmount -n "__fish_ovlmount_using_subcommand diff" -s l -l lower -d 'a lower layer of <upper>, top first (repeatable)' -r -f -a "(__fish_complete_directories)"
 complete -c ovlmount -n "__fish_ovlmount_using_subcommand diff" -s J -l json -d 'print JSON'
+complete -c ovlmount -n "__fish_ovlmount_using_subcommand diff" -l oci -d 'write the changes as an OCI layer tar to stdout'
 complete -c ovlmount -n "__fish_ovlmount_using_subcommand diff" -s h -l help -d 'display this help'
 complete -c ovlmount -n "__fish_ovlmount_using_subcommand diff" -s V -l version -d 'display version'
+complete -c ovlmount -n "__fish_ovlmount_using_subcommand import" -s h -l help -d 'display this help'
+complete -c ovlmount -n "__fish_ovlmount_using_subcommand import" -s V -l version -d 'display version'

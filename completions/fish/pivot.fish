@@ -1,5 +1,5 @@
 complete -c pivot -l put-old -d 'keep the old root at <dir> (under <newroot>) instead of detaching it' -r -f -a "(__fish_complete_directories)"
-complete -c pivot -l bind -d 'bind the host\'s <src> at <dst> in the new root (repeatable; :ro read-only)' -r
+complete -c pivot -l bind -d 'bind the host\'s <src> at <dst> in the new root (repeatable; :ro read-only; :idmap=MAP shows the owners through MAP, as ovlmount --idmap)' -r
 complete -c pivot -l hostname -d 'set the hostname' -r
 complete -c pivot -s w -l wd -d 'working directory in the new root (default /)' -r -f -a "(__fish_complete_directories)"
 complete -c pivot -l force -d 'also in the initial mount (and UTS) namespace, which changes the whole system'

@@ -661,7 +661,7 @@ fn pivot_refuses_bad_input_before_changing_anything() {
         ),
         (
             vec!["--bind".into(), "/tmp".into(), r.clone()],
-            "pivot: --bind '/tmp': expected src:dst[:ro]".into(),
+            "pivot: --bind '/tmp': expected src:dst[:ro][:idmap=MAP]".into(),
         ),
     ];
     // Inside a mount namespace: its table must read the same after the refusal.

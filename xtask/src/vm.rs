@@ -464,6 +464,8 @@ const HOST_TOOLS: &[&str] = &[
     // `ps x`, which busybox's ps does not take.
     "/usr/bin/perl",
     "/usr/bin/ps",
+    // tests/tests/ovl_oci.rs: the layers ovlmount imports, compared with umoci's unpacking.
+    "/usr/bin/umoci",
 ];
 
 /// What upstream's suites need from the reference sources in `target/ref/src`: util-linux's
@@ -1019,7 +1021,7 @@ fn boot(machine: &Machine, mode: Mode, timeout: Duration) -> Result<u8> {
         "none",
         "-no-reboot",
     ])
-    .args(["-accel", accel, "-m", "3G", "-smp", "2", "-serial", "stdio"]);
+    .args(["-accel", accel, "-m", "4G", "-smp", "2", "-serial", "stdio"]);
     // TCG's own CPU model lacks features the Debian kernel and systemd look for.
     if accel == "tcg" && mode == Mode::Systemd {
         qemu.args(["-cpu", "max"]);

@@ -5,7 +5,7 @@ use clap::{Arg, Command, ValueHint};
 use sys::cli::{flag, help_flags, optional, required};
 
 /// The usage lines of `--help`.
-pub const USAGE: &str = "ovlmount mount [options] <merged>\n ovlmount umount [--lazy] <merged>\n ovlmount list [-J] [<merged>]\n ovlmount diff [-J] <upper>|<merged>";
+pub const USAGE: &str = "ovlmount mount [options] <merged>\n ovlmount umount [--lazy] <merged>\n ovlmount list [-J] [<merged>]\n ovlmount diff [-J|--oci] [--lower <dir>...] <upper>|<merged>\n ovlmount import <layer> <dir>";
 
 /// `ovlmount mount`.
 pub fn mount() -> Command {
@@ -21,9 +21,14 @@ pub fn mount() -> Command {
                 "lower",
                 Some('l'),
                 "lower",
-                "a lower layer, top first (repeatable)",
+                "a lower layer, top first (repeatable;\n:idmap=MAP idmaps it)",
             ),
-            dir("upper", Some('u'), "upper", "the upper (writable) layer"),
+            dir(
+                "upper",
+                Some('u'),
+                "upper",
+                "the upper (writable) layer (:idmap=MAP idmaps it)",
+            ),
             dir(
                 "work",
                 Some('w'),
@@ -62,6 +67,22 @@ pub fn mount() -> Command {
                 "volatile",
                 "skip syncing the upper layer (lost on a crash)",
             ),
+            required(
+                "idmap",
+                None,
+                "idmap",
+                "map",
+                "idmap every lower layer: [u:|g:|b:]inner:outer:count ... (an\nid that is inner on disk is seen as outer), or a user namespace file",
+            )
+            .value_hint(ValueHint::Other),
+            required(
+                "userns",
+                None,
+                "userns",
+                "file",
+                "idmap every lower layer with the maps of this user\nnamespace (/proc/PID/ns/user)",
+            )
+            .value_hint(ValueHint::FilePath),
             required(
                 "options",
                 Some('o'),
@@ -113,8 +134,39 @@ pub fn diff() -> Command {
         .disable_help_flag(true)
         .disable_version_flag(true)
         .arg(flag("json", Some('J'), "json", "print JSON"))
+        .arg(
+            required(
+                "lower",
+                Some('l'),
+                "lower",
+                "dir",
+                "a lower layer of <upper>, top first (repeatable)",
+            )
+            .value_hint(ValueHint::DirPath),
+        )
+        .arg(flag(
+            "oci",
+            None,
+            "oci",
+            "write the changes as an OCI layer tar to stdout",
+        ))
         .args(help_flags())
         .arg(Arg::new("layer").value_name("upper|merged"))
+}
+
+/// `ovlmount import`.
+pub fn import() -> Command {
+    Command::new("import")
+        .about("Unpack an OCI layer tar (plain, gzip or zstd; - for stdin) into <dir> as an overlay lower layer.")
+        .disable_help_flag(true)
+        .disable_version_flag(true)
+        .args(help_flags())
+        .arg(
+            Arg::new("layer")
+                .value_name("layer")
+                .value_hint(ValueHint::FilePath),
+        )
+        .arg(Arg::new("dir").value_name("dir").value_hint(ValueHint::DirPath))
 }
 
 /// The whole `ovlmount` command, with its subcommands.
@@ -125,5 +177,5 @@ pub fn command() -> Command {
         .disable_help_flag(true)
         .disable_version_flag(true)
         .args(help_flags())
-        .subcommands([mount(), umount(), list(), diff()])
+        .subcommands([mount(), umount(), list(), diff(), import()])
 }

@@ -4,11 +4,11 @@
 //! classified against the lower stack as the overlay would see it:
 //!
 //! - a whiteout (a 0/0 character device, or an empty regular file with the
-//!   `overlay.whiteout` xattr) is [`Change::Deleted`], whether or not a lower has the name
-//!   (a whiteout over nothing is harmless, and still what the layer says). The kernel honours
-//!   an xattr whiteout only in a directory marked for them (`overlay.opaque` = `x`, or
-//!   `overlay.whiteouts` on 6.7); this walk does not ask for the mark, because an empty file
-//!   with that xattr means nothing else;
+//!   `overlay.whiteout` xattr) is [`Change::Deleted`] when a lower has the name; a whiteout
+//!   over nothing hides nothing and is not listed. The kernel honours an xattr whiteout only
+//!   in a directory marked for them (`overlay.opaque` = `x`, or `overlay.whiteouts` on 6.7);
+//!   this walk does not ask for the mark, because an empty file with that xattr means nothing
+//!   else;
 //! - an opaque directory (`overlay.opaque` = `y`) is [`Change::Opaque`]: it replaces the
 //!   lower directory, whose entries are not listed one by one; what the upper has under it is
 //!   [`Change::Added`]. Over nothing (no lower has the name) it hides nothing and is just
@@ -27,9 +27,19 @@
 //! `trusted.overlay.*` (the default) and `user.overlay.*` (the `userxattr` mount option);
 //! reading `trusted.*` needs `CAP_SYS_ADMIN`, without it those marks are invisible.
 //!
-//! With no lowers known every non-whiteout entry is [`Change::Added`] (present in the upper
-//! layer), opaque directories are still [`Change::Opaque`] and metacopy files
-//! [`Change::MetadataOnly`].
+//! With no lowers known (an upper layer whose mount is gone, given without `--lower`), the
+//! copy-up mark stands in for them: overlayfs records `overlay.origin` (a file handle of the
+//! lower inode, or an empty value when the lower file system cannot make one) on every
+//! directory it copies up, and on every other file it copies up that has one link or is
+//! indexed (`index=on`); with `userxattr` not on symlinks and special files, which take no
+//! `user.*` xattrs. An entry with the mark is [`Change::Modified`], one without it
+//! [`Change::Added`], a copied-up directory included (its owner and mode cannot be compared
+//! with the lower one's). Whiteouts are [`Change::Deleted`] (kind [`FileKind::Other`]),
+//! opaque directories [`Change::Opaque`] (a mount with `index`, `metacopy`, `redirect_dir` or
+//! `xino=on` makes every new directory in a merged one opaque) and metacopy files
+//! [`Change::MetadataOnly`]. When lowers are known they decide, and the mark is not read: a
+//! file renamed in the overlay keeps the origin of its old name, and one deleted and made
+//! anew has none.
 
 use std::ffi::OsStr;
 use std::io::{self, Write};
@@ -43,9 +53,10 @@ use sys::{Errno, Error, Result};
 /// What the upper layer does to a path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Change {
-    /// Present in the upper layer only (or no lowers are known).
+    /// Present in the upper layer only (with no lowers known: not copied up from one).
     Added,
-    /// Present in the upper layer and in a lower one: the upper copy hides the lower.
+    /// Present in the upper layer and in a lower one: the upper copy hides the lower (with no
+    /// lowers known: copied up from one).
     Modified,
     /// A metacopy: new metadata, the data still comes from the lower file.
     MetadataOnly,
@@ -80,7 +91,7 @@ impl Change {
 }
 
 /// What kind of file an entry is: the upper one, or for a deletion the lower one it hides
-/// ([`FileKind::Other`] when no lower has it or no lowers are known).
+/// ([`FileKind::Other`] when no lowers are known).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FileKind {
     /// A regular file.
@@ -208,7 +219,9 @@ impl Walk<'_> {
             if is_whiteout(&full, &meta)? {
                 let kind = match self.lookup(&dir.live, &lower_rel)? {
                     Some(lower) => FileKind::of(&lower),
-                    None => FileKind::Other,
+                    None if self.lowers.is_empty() => FileKind::Other,
+                    // Over nothing it hides nothing.
+                    None => continue,
                 };
                 push(Change::Deleted, kind);
                 continue;
@@ -245,7 +258,7 @@ impl Walk<'_> {
                             (Vec::new(), lower_rel)
                         }
                         None => {
-                            push(Change::Added, kind);
+                            push(self.without_lower(&full)?, kind);
                             (Vec::new(), lower_rel)
                         }
                     }
@@ -260,10 +273,20 @@ impl Walk<'_> {
             } else if lower.is_some() {
                 push(Change::Modified, kind);
             } else {
-                push(Change::Added, kind);
+                push(self.without_lower(&full)?, kind);
             }
         }
         Ok(())
+    }
+
+    /// The change an upper entry that no known lower has makes: with lowers known it is new;
+    /// with none known, the kernel's copy-up mark tells whether it came from a lower.
+    fn without_lower(&self, path: &Path) -> Result<Change> {
+        if self.lowers.is_empty() && mark(path, "origin")?.is_some() {
+            Ok(Change::Modified)
+        } else {
+            Ok(Change::Added)
+        }
     }
 
     /// What lower layer `i` has at `rel`.
@@ -537,6 +560,7 @@ mod tests {
             std::fs::Permissions::from_mode((mode ^ 0o070) & 0o7777),
         )
         .unwrap_or_else(|e| panic!("{e}"));
+        // The whiteout over nothing (/never) hides nothing: not listed.
         let got = run(&t.0.join("u"), &[t.0.join("l")]);
         assert_eq!(
             got,
@@ -546,12 +570,12 @@ mod tests {
                 ("/etc/new", 'A', "file"),
                 ("/etc/passwd", 'M', "file"),
                 ("/etc/sub", 'M', "dir"),
-                ("/never", 'D', "other"),
                 ("/newdir", 'A', "dir"),
                 ("/newdir/y", 'A', "file"),
             ])
         );
-        // Without lowers: no added/modified distinction, merged directories included.
+        // Without lowers and without copy-up marks: everything there is added, merged
+        // directories included, and every whiteout is a deletion.
         let got = run(&t.0.join("u"), &[]);
         assert_eq!(
             got,
@@ -644,6 +668,59 @@ mod tests {
         );
         assert!(got.contains(&("/fresh".to_owned(), 'O', "dir")), "{got:?}");
         assert!(got.contains(&("/bin/x".to_owned(), 'm', "file")), "{got:?}");
+    }
+
+    #[test]
+    fn origin_marks_without_lowers() {
+        let t = TempDir::new("origin");
+        for f in ["l/etc/passwd", "l/etc/old", "l/re"] {
+            t.make(f, "old");
+        }
+        // As the kernel leaves them: copied-up /etc and /etc/passwd with a file handle,
+        // /etc/moved renamed from /etc/old (its origin is the old name's), /re deleted and
+        // made anew (no origin), /etc/new created. The user.* namespace with an empty value
+        // is what a mount in a user namespace records.
+        let etc = t.make("u/etc/", "");
+        let passwd = t.make("u/etc/passwd", "new");
+        let moved = t.make("u/etc/moved", "old");
+        t.make("u/etc/new", "new");
+        t.make("u/re", "new");
+        t.whiteout("u/etc/old");
+        set(&etc, "trusted.overlay.origin", b"\x00\xfb\x1d\x01");
+        set(&passwd, "trusted.overlay.origin", b"\x00\xfb\x1d\x01");
+        match sys::xattr::set(&moved, "user.overlay.origin", b"") {
+            Ok(()) => {}
+            Err(e) if e.errno() == Some(95) => {
+                eprintln!("skipped: no user.* xattrs under {}: {e}", t.0.display());
+                return;
+            }
+            Err(e) => panic!("{e}"),
+        }
+        let got = run(&t.0.join("u"), &[]);
+        assert_eq!(
+            got,
+            want(&[
+                ("/etc", 'M', "dir"),
+                ("/etc/moved", 'M', "file"),
+                ("/etc/new", 'A', "file"),
+                ("/etc/old", 'D', "other"),
+                ("/etc/passwd", 'M', "file"),
+                ("/re", 'A', "file"),
+            ])
+        );
+        // The lowers given win over the marks: /etc/moved is new at its name, /re replaces a
+        // lower file, /etc is merged with an unchanged owner and mode.
+        let got = run(&t.0.join("u"), &[t.0.join("l")]);
+        assert_eq!(
+            got,
+            want(&[
+                ("/etc/moved", 'A', "file"),
+                ("/etc/new", 'A', "file"),
+                ("/etc/old", 'D', "file"),
+                ("/etc/passwd", 'M', "file"),
+                ("/re", 'M', "file"),
+            ])
+        );
     }
 
     #[test]

@@ -6,6 +6,8 @@
 
 pub mod cli;
 pub mod diff;
+pub mod idmap;
+pub mod oci;
 pub mod plan;
 
 use std::ffi::{OsStr, OsString};
@@ -31,6 +33,10 @@ pub fn run(prog: &Prog, args: Vec<OsString>) -> Result<Status> {
             fake,
             namespace,
         } => {
+            let mut plan = plan;
+            if plan.idmap.is_none() {
+                plan.idmap = idmap::idmap_from_mount_8(&plan.merged)?;
+            }
             if let Some(ns) = namespace {
                 enter_mount_namespace(&ns)?;
             }
@@ -40,7 +46,26 @@ pub fn run(prog: &Prog, args: Vec<OsString>) -> Result<Status> {
                 mount(&plan).map(|()| 0)
             }
         }
-        Action::Diff { json, layer } => show_diff(&layer, json).map(|()| 0),
+        Action::Diff {
+            json,
+            oci: false,
+            layer,
+            lowers,
+        } => show_diff(&layer, &lowers, json).map(|()| 0),
+        Action::Diff {
+            oci: true,
+            layer,
+            lowers,
+            ..
+        } => export_layer(&layer, &lowers).map(|()| 0),
+        Action::Import { layer, dir } => {
+            let digests = oci::import(&layer, &dir)?;
+            sys::print(&format!(
+                "digest {}\ndiff_id {}\n",
+                digests.digest, digests.diff_id
+            ))
+            .map(|()| 0)
+        }
     }
 }
 
@@ -153,7 +178,10 @@ fn escape_layer(path: &Path) -> Vec<u8> {
 
 /// Mount, undoing `--create` on failure.
 fn mount(plan: &MountPlan) -> Result<()> {
+    let given = plan;
     let mut created = Created(Vec::new());
+    // Held until the overlay is mounted, as the tmpfs below is.
+    let mut idmapped = idmap::IdmappedLayers::default();
     let result = (|| {
         if plan.create {
             for dir in plan.upper.iter().chain(&plan.work) {
@@ -195,7 +223,8 @@ fn mount(plan: &MountPlan) -> Result<()> {
             }),
             ..plan.clone()
         };
-        match (mount_checked(&plan), scratch.as_mut()) {
+        let plan = idmapped.apply(given, plan)?;
+        let mounted = match (mount_checked(&plan), scratch.as_mut()) {
             // Older overlayfs refuses layers on a detached mount: attach the tmpfs for the
             // time of the mount and try once more.
             (Err(_), Some(layers)) => {
@@ -208,14 +237,24 @@ fn mount(plan: &MountPlan) -> Result<()> {
                 mount_checked(&plan)
             }
             (outcome, _) => outcome,
-        }
+        };
+        mounted.and_then(|()| idmap::check_writable(given, &given.merged))
     })();
     if result.is_err() {
         created.undo();
     }
     result.map_err(|e| {
         e.hinted_by(|e| {
+            // A refused idmap said why already.
+            if e.hint().is_some() {
+                return None;
+            }
             let host = sys::diagnose::Host::real();
+            if plan.is_idmapped() {
+                if let Some(cause) = mounts::idmap_unprivileged(&host, e.errno()) {
+                    return Some(cause);
+                }
+            }
             let facts = mounts::Facts::of(&host);
             let (upper, work) = (plan.upper.as_deref(), plan.work.as_deref());
             mounts::overlay_refused(&host, e.errno(), upper, work, &facts)
@@ -378,12 +417,44 @@ fn decode(target: PathBuf, super_options: &str) -> Overlay {
 }
 
 /// `diff`: a merged mount point stands for its upper layer (against its lowers); any other
-/// directory is taken as an upper layer whose lowers are unknown.
-fn show_diff(layer: &Path, json: bool) -> Result<()> {
+/// directory is taken as an upper layer, compared with `lowers` (the `--lower` directories,
+/// which must not come with a mount point) or, when none are given, with what its copy-up
+/// marks tell.
+fn show_diff(layer: &Path, given_lowers: &[PathBuf], json: bool) -> Result<()> {
+    let (upper, lowers, _) = resolve_layer(layer, given_lowers)?;
+    let entries = diff::diff(&upper, &lowers)?;
+    let mut stdout = std::io::stdout().lock();
+    diff::print(&entries, json, &mut stdout).map_err(|e| Error::os("write error", &e))
+}
+
+/// `diff --oci`: the layer tar on stdout, its diff_id on stderr.
+fn export_layer(layer: &Path, given_lowers: &[PathBuf]) -> Result<()> {
+    let (upper, _, merged) = resolve_layer(layer, given_lowers)?;
+    let mut stdout = std::io::stdout().lock();
+    if std::io::IsTerminal::is_terminal(&stdout) {
+        return Err(Error::msg(
+            "diff --oci writes a tar archive: send it to a file or a pipe, not a terminal",
+        ));
+    }
+    let diff_id = oci::export(&upper, merged.as_deref(), &mut stdout)?;
+    let mut stderr = std::io::stderr().lock();
+    writeln!(stderr, "diff_id {diff_id}").map_err(|e| Error::os("write error", &e))
+}
+
+/// The upper layer, lowers and (when mounted) merged mount point that `diff LAYER` means,
+/// with `given_lowers` the `--lower` directories of an unmounted upper layer.
+fn resolve_layer(
+    layer: &Path,
+    given_lowers: &[PathBuf],
+) -> Result<(PathBuf, Vec<PathBuf>, Option<PathBuf>)> {
     let canonical = std::fs::canonicalize(layer).unwrap_or_else(|_| layer.to_path_buf());
     let table = sys::mount::mountinfo()?;
     let mounted = table.iter().rev().find(|m| m.mount_point == canonical);
-    let (upper, lowers) = match mounted {
+    match mounted {
+        Some(m) if m.fstype == "overlay" && !given_lowers.is_empty() => Err(Error::msg(format!(
+            "{}: a mounted overlay, whose lowers are known; --lower goes with an upper layer",
+            layer.display()
+        ))),
         Some(m) if m.fstype == "overlay" => {
             let o = decode(m.mount_point.clone(), &m.super_options);
             let upper = o.upper.ok_or_else(|| {
@@ -392,23 +463,43 @@ fn show_diff(layer: &Path, json: bool) -> Result<()> {
                     layer.display()
                 ))
             })?;
-            (
-                PathBuf::from(upper),
-                o.lowers.iter().map(PathBuf::from).collect(),
-            )
+            // Idmapped layers were given to the kernel through the mounting process's
+            // descriptors (`/proc/self/fd/N`, something else in this process) or, before Linux
+            // 6.15, attached for the time of the mount on `.ovlmount-layer-*` (gone since).
+            let by_descriptor = |l: &String| {
+                l.starts_with("/proc/self/fd/")
+                    || Path::new(l).components().any(|c| {
+                        c.as_os_str()
+                            .to_string_lossy()
+                            .starts_with(idmap::ATTACHED_LAYER_PREFIX)
+                    })
+            };
+            if by_descriptor(&upper) {
+                return Err(Error::msg(format!(
+                    "{}: the upper layer was given to the kernel under a name only the \
+                     mounting process had (an idmapped upper layer); give the upper directory",
+                    layer.display()
+                )));
+            }
+            let lowers = if o.lowers.iter().any(by_descriptor) {
+                Vec::new()
+            } else {
+                o.lowers.iter().map(PathBuf::from).collect()
+            };
+            Ok((PathBuf::from(upper), lowers, Some(m.mount_point.clone())))
         }
-        Some(m) if m.mount_point != Path::new("/") => {
-            return Err(Error::msg(format!(
-                "{}: a {} mount, not an overlay or an upper layer",
-                layer.display(),
-                m.fstype
-            )));
+        Some(m) if m.mount_point != Path::new("/") => Err(Error::msg(format!(
+            "{}: a {} mount, not an overlay or an upper layer",
+            layer.display(),
+            m.fstype
+        ))),
+        _ => {
+            for lower in given_lowers {
+                check_dir(lower, "lower layer")?;
+            }
+            Ok((layer.to_path_buf(), given_lowers.to_vec(), None))
         }
-        _ => (layer.to_path_buf(), Vec::new()),
-    };
-    let entries = diff::diff(&upper, &lowers)?;
-    let mut stdout = std::io::stdout().lock();
-    diff::print(&entries, json, &mut stdout).map_err(|e| Error::os("write error", &e))
+    }
 }
 
 fn json_string(s: &str) -> String {

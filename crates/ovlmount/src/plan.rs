@@ -1,9 +1,11 @@
 //! What one `ovlmount` run will do, built from the command line before anything changes.
 
-use std::ffi::OsString;
-use std::path::PathBuf;
+use std::ffi::{OsStr, OsString};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
 
 use sys::cli::{self, Getopt, Order};
+use sys::idmap::MountIdmap;
 use sys::{Error, Prog, Result};
 
 use crate::cli::{USAGE, command};
@@ -41,12 +43,24 @@ pub enum Action {
         /// `-N`: the mount namespace (a pid or a namespace file) to mount in.
         namespace: Option<PathBuf>,
     },
+    /// Unpack an OCI layer into a directory.
+    Import {
+        /// The layer tar, `-` for stdin.
+        layer: PathBuf,
+        /// The directory to unpack it into: missing or empty.
+        dir: PathBuf,
+    },
     /// Show an upper layer's changes.
     Diff {
         /// `-J`.
         json: bool,
+        /// `--oci`: an OCI layer tar instead of a list.
+        oci: bool,
         /// The upper layer, or a merged mount point.
         layer: PathBuf,
+        /// `--lower`: the lower layers of an upper layer, top first (empty: unknown, or
+        /// those of the mount).
+        lowers: Vec<PathBuf>,
     },
 }
 
@@ -75,6 +89,49 @@ pub struct MountPlan {
     pub volatile: bool,
     /// Other overlay options, passed on as they are: `key` or `key=value`.
     pub options: Vec<(String, Option<String>)>,
+    /// `--idmap MAP` or `--userns FILE`: the id mapping of every lower layer without its own.
+    pub idmap: Option<MountIdmap>,
+    /// `--lower DIR:idmap=MAP` (and `--upper`, `--data-lower`): a layer's own id mapping.
+    pub layer_idmaps: Vec<(PathBuf, MountIdmap)>,
+}
+
+impl MountPlan {
+    /// The id mapping of the lower layer `layer` (as given): its own, else the one for every
+    /// lower layer.
+    pub fn idmap_of(&self, layer: &Path) -> Option<&MountIdmap> {
+        self.own_idmap(layer).or(self.idmap.as_ref())
+    }
+
+    /// The mapping given with `layer` itself (`DIR:idmap=MAP`).
+    pub fn own_idmap(&self, layer: &Path) -> Option<&MountIdmap> {
+        self.layer_idmaps
+            .iter()
+            .find(|(path, _)| path == layer)
+            .map(|(_, map)| map)
+    }
+
+    /// Whether any layer is to be idmapped.
+    pub fn is_idmapped(&self) -> bool {
+        self.idmap.is_some() || !self.layer_idmaps.is_empty()
+    }
+}
+
+/// A layer argument, `DIR` or `DIR:idmap=MAP` (the last `:idmap=` splits, so a directory
+/// name may hold colons): the directory, and its id mapping, recorded in `plan`.
+fn layer_arg(text: &OsStr, plan: &mut MountPlan) -> Result<PathBuf> {
+    let bytes = text.as_bytes();
+    const MARK: &[u8] = b":idmap=";
+    let at = (0..bytes.len().saturating_sub(MARK.len() - 1))
+        .rev()
+        .find(|i| bytes[*i..].starts_with(MARK));
+    let Some(at) = at else {
+        return Ok(PathBuf::from(text));
+    };
+    let dir = PathBuf::from(OsStr::from_bytes(&bytes[..at]));
+    let map = String::from_utf8_lossy(&bytes[at + MARK.len()..]);
+    let map = MountIdmap::parse(&map)?;
+    plan.layer_idmaps.push((dir.clone(), map));
+    Ok(dir)
 }
 
 /// The overlay options `-o` may carry besides the layers, and whether they take a value.
@@ -262,7 +319,7 @@ pub fn parse(prog: &Prog, mut args: Vec<OsString>) -> Result<Action> {
     let top = command();
     if args.is_empty() {
         return Err(Error::usage(
-            "no command given (mount, umount, list or diff)",
+            "no command given (mount, umount, list, diff or import)",
         ));
     }
     let sub = args.remove(0).to_string_lossy().into_owned();
@@ -280,7 +337,7 @@ pub fn parse(prog: &Prog, mut args: Vec<OsString>) -> Result<Action> {
     let mut getopt = Getopt::new(&cmd, args, Order::Permute);
     let mut plan = MountPlan::default();
     let mut seen = Vec::new();
-    let (mut json, mut lazy) = (false, false);
+    let (mut json, mut lazy, mut oci) = (false, false, false);
     for opt in getopt.by_ref() {
         let opt = opt?;
         let value = opt.value.clone().map(PathBuf::from);
@@ -295,14 +352,32 @@ pub fn parse(prog: &Prog, mut args: Vec<OsString>) -> Result<Action> {
                         "lower layers are given both with --lower and lowerdir=",
                     ));
                 }
-                plan.lowers.extend(value);
+                let dir = layer_arg(opt.value.as_deref().unwrap_or_default(), &mut plan)?;
+                plan.lowers.push(dir);
             }
-            "data-lower" => plan.data_lowers.extend(value),
+            "data-lower" => {
+                let dir = layer_arg(opt.value.as_deref().unwrap_or_default(), &mut plan)?;
+                plan.data_lowers.push(dir);
+            }
             "upper" => {
                 if plan.upper.is_some() {
                     return Err(Error::msg("the upper directory is given twice"));
                 }
-                plan.upper = value;
+                plan.upper = Some(layer_arg(
+                    opt.value.as_deref().unwrap_or_default(),
+                    &mut plan,
+                )?);
+            }
+            "idmap" | "userns" => {
+                if plan.idmap.is_some() {
+                    return Err(Error::msg(
+                        "--idmap and --userns are given together, or one of them twice",
+                    ));
+                }
+                plan.idmap = Some(match opt.id.as_str() {
+                    "idmap" => MountIdmap::parse(&opt.text())?,
+                    _ => MountIdmap::Namespace(PathBuf::from(opt.text())),
+                });
             }
             "work" => {
                 if plan.work.is_some() {
@@ -318,6 +393,7 @@ pub fn parse(prog: &Prog, mut args: Vec<OsString>) -> Result<Action> {
             "options" => apply_options(&opt.text(), &mut plan, &mut seen)?,
             "json" => json = true,
             "lazy" => lazy = true,
+            "oci" => oci = true,
             other => return Err(Error::msg(format!("unhandled option {other}"))),
         }
     }
@@ -339,10 +415,26 @@ pub fn parse(prog: &Prog, mut args: Vec<OsString>) -> Result<Action> {
             json,
             merged: one_operand(operands, "mount point", "list")?,
         }),
+        "import" => {
+            let [layer, dir] = <[OsString; 2]>::try_from(operands)
+                .map_err(|_| Error::usage("import: give a layer (a file or -) and a directory"))?;
+            Ok(Action::Import {
+                layer: PathBuf::from(layer),
+                dir: PathBuf::from(dir),
+            })
+        }
         _ => {
             let layer = one_operand(operands, "layer", "diff")?
                 .ok_or_else(|| Error::usage("diff: no upper layer or mount point given"))?;
-            Ok(Action::Diff { json, layer })
+            if json && oci {
+                return Err(Error::usage("diff: --json and --oci exclude each other"));
+            }
+            Ok(Action::Diff {
+                json,
+                oci,
+                layer,
+                lowers: plan.lowers,
+            })
         }
     }
 }
@@ -442,6 +534,44 @@ mod tests {
     }
 
     #[test]
+    fn layers_take_their_own_id_maps() {
+        let p = mount(&[
+            "--idmap",
+            "0:100000:65536",
+            "-l/a:b:idmap=u:0:1:1 g:0:1:1",
+            "-l/c",
+            "--upper=/u:idmap=/proc/1/ns/user",
+            "-w/w",
+            "/m",
+        ])
+        .unwrap();
+        assert_eq!(p.lowers, [PathBuf::from("/a:b"), PathBuf::from("/c")]);
+        assert_eq!(p.upper, Some(PathBuf::from("/u")));
+        let global = MountIdmap::parse("0:100000:65536").unwrap();
+        assert_eq!(
+            p.idmap_of(Path::new("/a:b")),
+            Some(&MountIdmap::parse("u:0:1:1 g:0:1:1").unwrap())
+        );
+        assert_eq!(p.idmap_of(Path::new("/c")), Some(&global));
+        // The upper is idmapped only by its own mapping.
+        assert_eq!(
+            p.own_idmap(Path::new("/u")),
+            Some(&MountIdmap::Namespace("/proc/1/ns/user".into()))
+        );
+        assert_eq!(p.own_idmap(Path::new("/c")), None);
+        let q = mount(&["--userns", "/proc/5/ns/user", "-l/a", "-l/b", "/m"]).unwrap();
+        assert_eq!(
+            q.idmap,
+            Some(MountIdmap::Namespace("/proc/5/ns/user".into()))
+        );
+        assert_eq!(
+            err(&["--idmap", "0:1:1", "--userns", "/x", "-l/a", "-l/b", "/m"]),
+            "--idmap and --userns are given together, or one of them twice"
+        );
+        assert!(err(&["-l/a:idmap=0:1", "-l/b", "/m"]).starts_with("invalid id map '0:1'"));
+    }
+
+    #[test]
     fn mount_helper_convention() {
         let prog = Prog::new(
             Some(std::ffi::OsStr::new("/sbin/mount.overlay")),
@@ -519,6 +649,37 @@ mod tests {
         assert_eq!(
             err(&args),
             "501 lower layers: the kernel stacks at most 500"
+        );
+    }
+
+    #[test]
+    fn diff_takes_lowers_top_first() {
+        let prog = Prog::new(None, "ovlmount");
+        let parse_diff = |args: &[&str]| {
+            let all = std::iter::once("diff").chain(args.iter().copied());
+            parse(&prog, all.map(OsString::from).collect())
+        };
+        assert_eq!(
+            parse_diff(&["-J", "-l", "/a", "u", "--lower=/b", "--low", "/c"]).ok(),
+            Some(Action::Diff {
+                json: true,
+                oci: false,
+                layer: PathBuf::from("u"),
+                lowers: ["/a", "/b", "/c"].iter().map(PathBuf::from).collect(),
+            })
+        );
+        assert_eq!(
+            parse_diff(&["m"]).ok(),
+            Some(Action::Diff {
+                json: false,
+                oci: false,
+                layer: PathBuf::from("m"),
+                lowers: Vec::new(),
+            })
+        );
+        assert_eq!(
+            parse_diff(&["-l", "/a"]).err().map(|e| e.to_string()),
+            Some("diff: no upper layer or mount point given".to_owned())
         );
     }
 }

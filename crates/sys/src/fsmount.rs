@@ -104,7 +104,7 @@ impl FsContext {
 pub struct ScratchLayers {
     mnt: OwnedFd,
     /// Where [`ScratchLayers::attach`] put it, for kernels that want attached layers.
-    attached: Option<std::path::PathBuf>,
+    attached: Option<TemporaryAttachment>,
 }
 
 impl ScratchLayers {
@@ -148,7 +148,7 @@ impl ScratchLayers {
     fn path(&self, dir: &str) -> std::path::PathBuf {
         use std::os::fd::AsRawFd;
         match &self.attached {
-            Some(at) => at.join(dir),
+            Some(at) => at.path().join(dir),
             None => format!("/proc/self/fd/{}/{dir}", self.mnt.as_raw_fd()).into(),
         }
     }
@@ -158,17 +158,39 @@ impl ScratchLayers {
     /// a detached one). overlayfs keeps its own private copy of the upper mount, so the
     /// attachment is undone when this value is dropped, after the overlay is mounted.
     pub fn attach(&mut self) -> Result<()> {
-        use std::os::unix::fs::DirBuilderExt;
-        if self.attached.is_some() {
-            return Ok(());
+        if self.attached.is_none() {
+            let name = format!(".ovlmount-upper-{}", std::process::id());
+            self.attached = Some(TemporaryAttachment::new(
+                self.mnt.as_fd(),
+                &name,
+                "tmpfs for the upper layer",
+            )?);
         }
-        let dir = std::env::temp_dir().join(format!(".ovlmount-upper-{}", std::process::id()));
+        Ok(())
+    }
+}
+
+/// A mount attached for a while on a new private directory (mode 700) of the temporary
+/// directory, for calls that take only attached mounts by path (overlayfs's layers before
+/// Linux 6.15). Dropping it detaches the mount there and removes the directory.
+#[derive(Debug)]
+pub struct TemporaryAttachment {
+    dir: std::path::PathBuf,
+}
+
+impl TemporaryAttachment {
+    /// Attach the mount `mnt` (a detached one: a new file system or an open_tree copy) on the
+    /// directory `name` of the temporary directory. Errors read `cannot create DIR` or
+    /// `WHAT: mount on DIR failed`.
+    pub fn new(mnt: std::os::fd::BorrowedFd<'_>, name: &str, what: &str) -> Result<Self> {
+        use std::os::unix::fs::DirBuilderExt;
+        let dir = std::env::temp_dir().join(name);
         std::fs::DirBuilder::new()
             .mode(0o700)
             .create(&dir)
             .map_err(|e| Error::os(format!("cannot create {}", dir.display()), &e))?;
         let moved = rustix::mount::move_mount(
-            self.mnt.as_fd(),
+            mnt,
             "",
             rustix::fs::CWD,
             &dir,
@@ -177,24 +199,23 @@ impl ScratchLayers {
         if let Err(e) = moved {
             let _ = std::fs::remove_dir(&dir);
             return Err(Error::os(
-                format!(
-                    "tmpfs for the upper layer: mount on {} failed",
-                    dir.display()
-                ),
+                format!("{what}: mount on {} failed", dir.display()),
                 e,
             ));
         }
-        self.attached = Some(dir);
-        Ok(())
+        Ok(TemporaryAttachment { dir })
+    }
+
+    /// Where the mount is attached.
+    pub fn path(&self) -> &Path {
+        &self.dir
     }
 }
 
-impl Drop for ScratchLayers {
+impl Drop for TemporaryAttachment {
     fn drop(&mut self) {
-        if let Some(dir) = self.attached.take() {
-            let _ = rustix::mount::unmount(&dir, rustix::mount::UnmountFlags::DETACH);
-            let _ = std::fs::remove_dir(&dir);
-        }
+        let _ = rustix::mount::unmount(&self.dir, rustix::mount::UnmountFlags::DETACH);
+        let _ = std::fs::remove_dir(&self.dir);
     }
 }
 

@@ -3,7 +3,7 @@
 use std::ffi::OsString;
 use std::fs;
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::error::{Context, Error, Result};
 use crate::user;
@@ -424,6 +424,189 @@ fn write_proc_as(
         .context(|| format!("{write_failed} {}", path.display()))
 }
 
+/// The id mapping of an idmapped mount (`--idmap MAP`, mount(8)'s `X-mount.idmap=`): a mount
+/// takes the maps of a user namespace, and a file owned on disk by an id that is `inner` in
+/// those maps is seen through the mount as owned by its `outer` id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MountIdmap {
+    /// `[u:|g:|b:]INNER:OUTER:COUNT ...`, separated by blanks: a new user namespace with these
+    /// maps (`u:` users only, `g:` groups only, `b:` or no prefix both).
+    Maps {
+        /// The user ranges.
+        users: Vec<IdRange>,
+        /// The group ranges.
+        groups: Vec<IdRange>,
+    },
+    /// The user namespace of this file (`/proc/PID/ns/user`, or a bind mount of one).
+    Namespace(PathBuf),
+}
+
+impl MountIdmap {
+    /// Parse a map list or, when `text` names a path (it has a `/`), a namespace file.
+    pub fn parse(text: &str) -> Result<Self> {
+        if text.contains('/') {
+            return Ok(MountIdmap::Namespace(PathBuf::from(text)));
+        }
+        let bad = || {
+            Error::msg(format!(
+                "invalid id map '{text}': expected [u:|g:|b:]inner:outer:count (blank-separated) \
+                 or a user namespace file"
+            ))
+        };
+        let (mut users, mut groups) = (Vec::new(), Vec::new());
+        for item in text.split_whitespace() {
+            let (kinds, triple): (&[IdKind], &str) = match item.split_once(':') {
+                Some(("u", rest)) => (&[IdKind::User], rest),
+                Some(("g", rest)) => (&[IdKind::Group], rest),
+                Some(("b", rest)) => (&[IdKind::User, IdKind::Group], rest),
+                _ => (&[IdKind::User, IdKind::Group], item),
+            };
+            let RangeSpec::Range(range) = RangeSpec::parse(triple).map_err(|_| bad())? else {
+                return Err(bad());
+            };
+            if range.count == 0 || !triple.contains(':') {
+                return Err(bad());
+            }
+            for kind in kinds {
+                match kind {
+                    IdKind::User => users.push(range),
+                    IdKind::Group => groups.push(range),
+                }
+            }
+        }
+        if users.is_empty() && groups.is_empty() {
+            return Err(bad());
+        }
+        // mount_setattr refuses a namespace without both maps with a bare EINVAL (so does
+        // mount(8) given only `u:` ranges); say it before anything is made.
+        if users.is_empty() || groups.is_empty() {
+            let missing = if users.is_empty() { "users" } else { "groups" };
+            return Err(Error::msg(format!(
+                "id map '{text}' maps no {missing}: the kernel takes an id mapping only with \
+                 both user and group ranges (b: or no prefix gives both)"
+            )));
+        }
+        check_disjoint(IdKind::User, &users)?;
+        check_disjoint(IdKind::Group, &groups)?;
+        Ok(MountIdmap::Maps { users, groups })
+    }
+
+    /// The user namespace to give the mount: the file opened, or one made with the maps.
+    pub fn user_namespace(&self) -> Result<fs::File> {
+        match self {
+            MountIdmap::Namespace(path) => {
+                let file = crate::target::open_ns_file(path)?;
+                let fd = std::os::fd::AsFd::as_fd(&file);
+                match crate::nsfs::kind(fd) {
+                    // The kernel refuses it with EPERM: it would map nothing.
+                    Ok(Some(crate::ns::NsKind::User))
+                        if crate::nsfs::inode(fd) == Ok(INITIAL_USER_NS_INODE) =>
+                    {
+                        Err(Error::msg(format!(
+                            "{} is the initial user namespace, which cannot idmap a mount \
+                             (its mapping changes nothing)",
+                            path.display()
+                        )))
+                    }
+                    Ok(Some(crate::ns::NsKind::User)) => Ok(file),
+                    _ => Err(Error::msg(format!(
+                        "{} is not a user namespace file",
+                        path.display()
+                    ))),
+                }
+            }
+            MountIdmap::Maps { users, groups } => new_user_namespace(users, groups),
+        }
+    }
+}
+
+impl std::fmt::Display for MountIdmap {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            MountIdmap::Namespace(path) => write!(f, "{}", path.display()),
+            MountIdmap::Maps { users, groups } => {
+                let items: Vec<String> = users
+                    .iter()
+                    .map(|r| format!("u:{r}"))
+                    .chain(groups.iter().map(|r| format!("g:{r}")))
+                    .collect();
+                f.write_str(&items.join(" "))
+            }
+        }
+    }
+}
+
+/// A new user namespace with these maps, held by a descriptor alone: a forked child makes it
+/// (unshare), this process writes its maps from outside and opens its `ns/user`, then lets
+/// the child exit. The namespace lives as long as the descriptor. Only the kinds given get a
+/// map (as mount(8) does). The child is named in /proc by the number /proc gives it (its
+/// `/proc/self`, which it sends): /proc may belong to another pid namespace than ours (after
+/// `unshare --pid --fork` without a new /proc), where our number for it names another process.
+pub fn new_user_namespace(users: &[IdRange], groups: &[IdRange]) -> Result<fs::File> {
+    use crate::process::{Forked, Gate};
+    use std::io::Read;
+    let (made_read, made_write) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)
+        .context(|| "pipe failed".to_owned())?;
+    let done = Gate::new()?;
+    match crate::process::fork()? {
+        Forked::Child => {
+            drop(made_read);
+            let mut set = crate::ns::NsSet::default();
+            set.insert(crate::ns::NsKind::User);
+            // The errno is the exit status, for the parent to report.
+            let code = match crate::ns::unshare(set) {
+                Ok(()) => {
+                    let me = fs::read_link("/proc/self").unwrap_or_default();
+                    let line = format!("{}\n", me.display());
+                    if fs::File::from(made_write)
+                        .write_all(line.as_bytes())
+                        .is_ok()
+                    {
+                        // Until the parent is done with us, or is gone.
+                        done.wait();
+                        0
+                    } else {
+                        libc::EIO
+                    }
+                }
+                Err(e) => e.errno().unwrap_or(libc::EIO),
+            };
+            // SAFETY: _exit ends the forked child without running the parent's clean-up.
+            unsafe { libc::_exit(code) }
+        }
+        Forked::Parent(child) => {
+            drop(made_write);
+            let mut line = String::new();
+            let _ = fs::File::from(made_read).read_to_string(&mut line);
+            let Some(pid) = line.trim().parse::<u32>().ok().filter(|p| *p > 0) else {
+                let errno = match child.wait()? {
+                    crate::process::ChildEnd::Exited(code) if code > 0 => code,
+                    _ => libc::EIO,
+                };
+                return Err(Error::os(
+                    "cannot make a user namespace for the id map: unshare failed",
+                    crate::Errno(errno),
+                ));
+            };
+            let opened = [(IdKind::User, users), (IdKind::Group, groups)]
+                .into_iter()
+                .filter(|(_, ranges)| !ranges.is_empty())
+                .try_for_each(|(kind, ranges)| write_map(Some(pid), kind, ranges))
+                .and_then(|()| {
+                    crate::target::open_ns_file(Path::new(&format!("/proc/{pid}/ns/user")))
+                });
+            drop(done);
+            match opened {
+                Ok(file) => child.wait().map(|_| file),
+                Err(e) => {
+                    child.kill_and_reap();
+                    Err(e)
+                }
+            }
+        }
+    }
+}
+
 /// The inode number the kernel gives the initial user namespace (`PROC_USER_INIT_INO`).
 pub(crate) const INITIAL_USER_NS_INODE: u64 = 0xEFFF_FFFD;
 
@@ -532,6 +715,48 @@ mod tests {
             "uid ranges 0:100000:10 and 5:200000:10 overlap"
         );
         assert!(check_disjoint(IdKind::Group, &[r(0, 100000, 10), r(50, 100009, 1)]).is_err());
+    }
+
+    #[test]
+    fn mount_idmaps_parse_as_mount_8_writes_them() {
+        assert_eq!(
+            MountIdmap::parse("0:100000:65536").unwrap(),
+            MountIdmap::Maps {
+                users: vec![r(0, 100000, 65536)],
+                groups: vec![r(0, 100000, 65536)],
+            }
+        );
+        assert_eq!(
+            MountIdmap::parse("u:1000:0:1  g:1001:1:2 b:5000:1000:2").unwrap(),
+            MountIdmap::Maps {
+                users: vec![r(1000, 0, 1), r(5000, 1000, 2)],
+                groups: vec![r(1001, 1, 2), r(5000, 1000, 2)],
+            }
+        );
+        assert_eq!(
+            MountIdmap::parse("/proc/7/ns/user").unwrap(),
+            MountIdmap::Namespace("/proc/7/ns/user".into())
+        );
+        for bad in ["", "0:1", "x:0:1:1", "0,1,2", "0:1:0", "u:", "auto", "all"] {
+            assert_eq!(
+                MountIdmap::parse(bad).unwrap_err().to_string(),
+                format!(
+                    "invalid id map '{bad}': expected [u:|g:|b:]inner:outer:count \
+                     (blank-separated) or a user namespace file"
+                )
+            );
+        }
+        assert_eq!(
+            MountIdmap::parse("u:0:1:10 u:5:20:1 g:0:1:1")
+                .unwrap_err()
+                .to_string(),
+            "uid ranges 0:1:10 and 5:20:1 overlap"
+        );
+        assert_eq!(
+            MountIdmap::parse("u:0:1:10").unwrap_err().to_string(),
+            "id map 'u:0:1:10' maps no groups: the kernel takes an id mapping only with both \
+             user and group ranges (b: or no prefix gives both)"
+        );
     }
 
     #[test]

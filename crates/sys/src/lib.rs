@@ -15,6 +15,7 @@
 //! | [`idmap`] | user-namespace id maps, `/etc/subuid`, `newuidmap` |
 //! | [`fsmount`] | the new mount API (fsopen, fsconfig, fsmount, move_mount) with the kernel's reasons |
 //! | [`handles`] | handles for scripts: a pid file renamed into place, a descriptor written once |
+//! | [`layerfs`] | device nodes, owners and times of a path itself, for unpacking image layers |
 //! | [`mount`] | propagation, proc and binfmt_misc mounts, binds, mountinfo |
 //! | [`signal`] | signal names, masks, forwarding, dying by a child's signal |
 //! | [`proctab`] | the process table: pids, stat, owner, namespace links, open files, command line |
@@ -38,6 +39,7 @@ pub mod error;
 pub mod fsmount;
 pub mod handles;
 pub mod idmap;
+pub mod layerfs;
 pub mod mount;
 pub mod netnsid;
 mod nlmsg;

@@ -226,17 +226,23 @@ struct MountAttr {
     userns_fd: u64,
 }
 
-/// mount_setattr(2) setting `MOUNT_ATTR_RDONLY` on the mount at `path` relative to `dirfd`
-/// (`AT_EMPTY_PATH` with an empty path: the mount `dirfd` itself is), and on every mount below
-/// it when `recursive`. Linux 5.12+. Only that flag changes: nosuid, nodev and the like stay
-/// as they are, which mount(2)'s remount cannot promise inside a user namespace.
-fn set_read_only_at(
+/// `MOUNT_ATTR_RDONLY`: the mount is read-only.
+const MOUNT_ATTR_RDONLY: u64 = 0x1;
+/// `MOUNT_ATTR_IDMAP`: the mount takes the id maps of the user namespace `userns_fd`.
+const MOUNT_ATTR_IDMAP: u64 = 0x0010_0000;
+
+/// mount_setattr(2) (Linux 5.12+; rustix has no wrapper): change the attributes `attr` names
+/// on the mount at `path` relative to `dirfd` (`AT_EMPTY_PATH` with an empty path: the mount
+/// `dirfd` itself is), and on every mount below it when `recursive`. Only the attributes
+/// named change: nosuid, nodev and the like stay as they are, which mount(2)'s remount cannot
+/// promise inside a user namespace.
+fn mount_setattr(
     dirfd: std::os::fd::BorrowedFd<'_>,
     path: &Path,
     recursive: bool,
+    attr: &MountAttr,
 ) -> rustix::io::Result<()> {
     use std::os::fd::AsRawFd;
-    const MOUNT_ATTR_RDONLY: u64 = 0x1;
     let cpath = std::ffi::CString::new(path.as_os_str().as_bytes())
         .map_err(|_| rustix::io::Errno::INVAL)?;
     let mut flags = if path.as_os_str().is_empty() {
@@ -247,12 +253,6 @@ fn set_read_only_at(
     if recursive {
         flags |= libc::AT_RECURSIVE;
     }
-    let attr = MountAttr {
-        attr_set: MOUNT_ATTR_RDONLY,
-        attr_clr: 0,
-        propagation: 0,
-        userns_fd: 0,
-    };
     // SAFETY: `cpath` is NUL-terminated and `attr` is a valid `struct mount_attr` whose size
     // is passed; both outlive the call, which does not keep them.
     let rc = unsafe {
@@ -261,7 +261,7 @@ fn set_read_only_at(
             dirfd.as_raw_fd(),
             cpath.as_ptr(),
             flags,
-            &attr as *const MountAttr,
+            attr as *const MountAttr,
             std::mem::size_of::<MountAttr>(),
         )
     };
@@ -274,6 +274,21 @@ fn set_read_only_at(
                 .unwrap_or(libc::EIO),
         ))
     }
+}
+
+/// mount_setattr(2) setting `MOUNT_ATTR_RDONLY` (see [`mount_setattr`]).
+fn set_read_only_at(
+    dirfd: std::os::fd::BorrowedFd<'_>,
+    path: &Path,
+    recursive: bool,
+) -> rustix::io::Result<()> {
+    let attr = MountAttr {
+        attr_set: MOUNT_ATTR_RDONLY,
+        attr_clr: 0,
+        propagation: 0,
+        userns_fd: 0,
+    };
+    mount_setattr(dirfd, path, recursive, &attr)
 }
 
 /// Make the mount at `target` read-only (that mount only, not the ones below it). Errors read
@@ -327,6 +342,35 @@ impl DetachedTree {
         })
     }
 
+    /// Give the copy the id maps of the user namespace `userns` (mount_setattr(2) with
+    /// `MOUNT_ATTR_IDMAP`, Linux 5.12+), every mount in it when `recursive`: a file owned on
+    /// disk by an id that is inner in those maps is seen through the copy as owned by its
+    /// outer id, and files made through the copy get the inner id on disk. The copy must be
+    /// attached nowhere yet. Errors read `cannot idmap SOURCE: ...`, with the cause as a hint
+    /// (the kernel, the file system, a mount of another user namespace).
+    pub fn set_idmap(&self, userns: std::os::fd::BorrowedFd<'_>, recursive: bool) -> Result<()> {
+        use std::os::fd::{AsFd, AsRawFd};
+        let attr = MountAttr {
+            attr_set: MOUNT_ATTR_IDMAP,
+            attr_clr: 0,
+            propagation: 0,
+            userns_fd: userns.as_raw_fd() as u64,
+        };
+        mount_setattr(self.fd.as_fd(), Path::new(""), recursive, &attr).map_err(|e| {
+            Error::os(format!("cannot idmap {}", self.source.display()), e).hinted_by(|e| {
+                let host = crate::diagnose::Host::real();
+                crate::diagnose::mounts::idmap_refused(&host, e.errno()?, &self.source)
+            })
+        })
+    }
+
+    /// The copy's path while this value lives, through this process's descriptor
+    /// (`/proc/self/fd/N`), for calls that take paths only (overlayfs's layers). Needs /proc.
+    pub fn fd_path(&self) -> PathBuf {
+        use std::os::fd::AsRawFd;
+        PathBuf::from(format!("/proc/self/fd/{}", self.fd.as_raw_fd()))
+    }
+
     /// Attach the copy at `target` (move_mount(2)). Errors read `mount SOURCE on TARGET failed`.
     pub fn attach(self, target: &Path) -> Result<()> {
         use rustix::mount::MoveMountFlags;
@@ -345,6 +389,12 @@ impl DetachedTree {
                 target.display()
             )
         })
+    }
+}
+
+impl std::os::fd::AsFd for DetachedTree {
+    fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        self.fd.as_fd()
     }
 }
 
@@ -413,6 +463,28 @@ impl MountInfo {
     }
 }
 
+/// The options field of the `/etc/fstab` lines that mount on `target` (fields split by blanks,
+/// `\040`-style escapes undone; comments and short lines skipped). Empty without the file.
+pub fn fstab_options(target: &Path) -> Vec<String> {
+    fstab_options_in(&std::fs::read("/etc/fstab").unwrap_or_default(), target)
+}
+
+/// [`fstab_options`] of the fstab text `text`.
+fn fstab_options_in(text: &[u8], target: &Path) -> Vec<String> {
+    text.split(|b| *b == b'\n')
+        .filter(|line| !line.trim_ascii_start().starts_with(b"#"))
+        .filter_map(|line| {
+            let mut fields = line
+                .split(|b| b.is_ascii_whitespace())
+                .filter(|f| !f.is_empty());
+            let (_source, point, _fstype) = (fields.next()?, fields.next()?, fields.next()?);
+            let options = fields.next().unwrap_or(b"defaults");
+            (Path::new(std::ffi::OsStr::from_bytes(&unescape(point))) == target)
+                .then(|| String::from_utf8_lossy(&unescape(options)).into_owned())
+        })
+        .collect()
+}
+
 /// The mount table of `/proc/self/mountinfo`.
 pub fn mountinfo() -> Result<Vec<MountInfo>> {
     let path = "/proc/self/mountinfo";
@@ -472,6 +544,23 @@ pub fn unescape(field: &[u8]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fstab_options_of_a_mount_point() {
+        let text = b"# comment /m\n\
+            overlay /m overlay lowerdir=/a:/b,X-mount.idmap=0:100000:65536\\0401:2:3 0 0\n\
+            /dev/sda1 / ext4 defaults 0 1\n\
+            none /with\\040space overlay\n   \n";
+        assert_eq!(
+            fstab_options_in(text, Path::new("/m")),
+            ["lowerdir=/a:/b,X-mount.idmap=0:100000:65536 1:2:3"]
+        );
+        assert_eq!(
+            fstab_options_in(text, Path::new("/with space")),
+            ["defaults"]
+        );
+        assert!(fstab_options_in(text, Path::new("/none")).is_empty());
+    }
 
     #[test]
     fn parses_and_unescapes_mountinfo() {

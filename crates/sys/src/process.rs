@@ -440,6 +440,21 @@ pub fn own_pid() -> u32 {
     std::process::id()
 }
 
+/// The command-line arguments of this process's parent (`/proc/PPID/cmdline`), empty when
+/// they cannot be read: for a helper that must know what its caller was asked, such as
+/// `mount.overlay` under mount(8), which passes it only some of the options.
+pub fn parent_arguments() -> Vec<OsString> {
+    use std::os::unix::ffi::OsStringExt;
+    let ppid = rustix::process::getppid().map_or(0, |p| p.as_raw_nonzero().get());
+    let path = format!("/proc/{ppid}/cmdline");
+    let bytes = crate::read_pseudo_file(Path::new(&path)).unwrap_or_default();
+    bytes
+        .split(|b| *b == 0)
+        .filter(|a| !a.is_empty())
+        .map(|a| OsString::from_vec(a.to_vec()))
+        .collect()
+}
+
 /// A clock a time namespace can offset.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TimeClock {

@@ -165,6 +165,10 @@ fn check(plan: &Plan) -> Result<Ready> {
         .iter()
         .map(|b| {
             let tree = DetachedTree::copy(&b.source, true)?;
+            if let Some(map) = &b.idmap {
+                let userns = map.user_namespace()?;
+                tree.set_idmap(std::os::fd::AsFd::as_fd(&userns), true)?;
+            }
             if b.read_only {
                 tree.set_read_only()?;
             }

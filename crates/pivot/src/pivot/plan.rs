@@ -4,6 +4,7 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 
 use sys::cli::{self, Getopt, Order};
+use sys::idmap::MountIdmap;
 use sys::{Error, Prog, Result};
 
 use super::cli::{USAGE, command};
@@ -11,7 +12,7 @@ use super::cli::{USAGE, command};
 /// The longest hostname the kernel takes (`HOST_NAME_MAX`).
 const HOST_NAME_MAX: usize = 64;
 
-/// One `--bind SRC:DST[:ro]`.
+/// One `--bind SRC:DST[:ro][:idmap=MAP]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Bind {
     /// The host's path.
@@ -20,13 +21,20 @@ pub struct Bind {
     pub target: PathBuf,
     /// `:ro`.
     pub read_only: bool,
+    /// `:idmap=MAP`: the bind shows the files' owners through this mapping.
+    pub idmap: Option<MountIdmap>,
 }
 
 impl Bind {
-    /// Parse `SRC:DST`, `SRC:DST:ro` or `SRC:DST:rw`.
+    /// Parse `SRC:DST`, `SRC:DST:ro` or `SRC:DST:rw`, each optionally followed by
+    /// `:idmap=MAP` (MAP as ovlmount's `--idmap`: it takes colons and blanks, so it comes last).
     pub fn parse(arg: &str) -> Result<Bind> {
-        let bad = || Error::msg(format!("--bind '{arg}': expected src:dst[:ro]"));
-        let mut parts = arg.split(':');
+        let bad = || Error::msg(format!("--bind '{arg}': expected src:dst[:ro][:idmap=MAP]"));
+        let (spec, idmap) = match arg.split_once(":idmap=") {
+            Some((spec, map)) => (spec, Some(MountIdmap::parse(map)?)),
+            None => (arg, None),
+        };
+        let mut parts = spec.split(':');
         let (Some(source), Some(target)) = (parts.next(), parts.next()) else {
             return Err(bad());
         };
@@ -42,6 +50,7 @@ impl Bind {
             source: source.into(),
             target: PathBuf::from("/").join(target),
             read_only,
+            idmap,
         })
     }
 }
@@ -144,7 +153,7 @@ mod tests {
             "--dev",
             "--bind=/src:dst:ro",
             "--bind",
-            "/a:/b",
+            "/a:/b:idmap=b:0:100000:65536",
             "-w",
             "home",
             "--host=box",
@@ -165,12 +174,14 @@ mod tests {
                 Bind {
                     source: "/src".into(),
                     target: "/dst".into(),
-                    read_only: true
+                    read_only: true,
+                    idmap: None,
                 },
                 Bind {
                     source: "/a".into(),
                     target: "/b".into(),
-                    read_only: false
+                    read_only: false,
+                    idmap: Some(MountIdmap::parse("0:100000:65536").unwrap()),
                 }
             ]
         );
@@ -185,12 +196,18 @@ mod tests {
     fn bad_input() {
         for (args, message) in [
             (&[][..], "no new root given"),
-            (&["--bind", "x", "r"], "--bind 'x': expected src:dst[:ro]"),
+            (
+                &["--bind", "x", "r"],
+                "--bind 'x': expected src:dst[:ro][:idmap=MAP]",
+            ),
             (
                 &["--bind", "x:y:z", "r"],
-                "--bind 'x:y:z': expected src:dst[:ro]",
+                "--bind 'x:y:z': expected src:dst[:ro][:idmap=MAP]",
             ),
-            (&["--bind", ":y", "r"], "--bind ':y': expected src:dst[:ro]"),
+            (
+                &["--bind", ":y", "r"],
+                "--bind ':y': expected src:dst[:ro][:idmap=MAP]",
+            ),
             (
                 &["--hostname", "", "r"],
                 "--hostname '': a hostname has 1 to 64 bytes",

@@ -95,6 +95,35 @@ pub enum Cause {
         /// As given.
         path: PathBuf,
     },
+    /// mount_setattr(2) is missing (ENOSYS): idmapped mounts came with Linux 5.12.
+    IdmapKernelTooOld {
+        /// `/proc/sys/kernel/osrelease`.
+        kernel: String,
+    },
+    /// The file system cannot be idmapped (EINVAL), or only from a later kernel.
+    IdmapFsUnsupported {
+        /// Its type.
+        fstype: String,
+        /// Where it is mounted.
+        mount_point: PathBuf,
+        /// The release from which it can be, when known, and this kernel's release.
+        from: Option<((u32, u32), String)>,
+    },
+    /// EPERM without CAP_SYS_ADMIN in the initial user namespace: copying and idmapping a
+    /// host file system's mounts needs it.
+    IdmapNeedsRoot,
+    /// The mount is idmapped already (EPERM): a mount takes one id mapping.
+    IdmapAlready {
+        /// Where it is mounted.
+        mount_point: PathBuf,
+    },
+    /// EPERM in a user namespace: the file system belongs to a more privileged one.
+    IdmapForeign {
+        /// Its type.
+        fstype: String,
+        /// Where it is mounted.
+        mount_point: PathBuf,
+    },
     /// ENOTDIR: not a directory.
     NotDirectory {
         /// `new_root` or `put_old`.
@@ -206,6 +235,52 @@ impl fmt::Display for Cause {
                 "{role} {} is on the mount of the current root; give a mount of its own \
                  (mount --bind DIR DIR)",
                 path.display()
+            ),
+            Cause::IdmapKernelTooOld { kernel } => write!(
+                f,
+                "idmapped mounts (mount_setattr) need Linux 5.12 or later; this kernel is {kernel}"
+            ),
+            Cause::IdmapFsUnsupported {
+                fstype,
+                mount_point,
+                from: Some(((major, minor), kernel)),
+            } => write!(
+                f,
+                "the {fstype} file system (mounted on {}) can be idmapped from Linux \
+                 {major}.{minor}; this kernel is {kernel}",
+                mount_point.display()
+            ),
+            Cause::IdmapFsUnsupported {
+                fstype,
+                mount_point,
+                from: None,
+            } => write!(
+                f,
+                "the {fstype} file system (mounted on {}) does not support idmapped mounts; \
+                 ext4, xfs and btrfs do, tmpfs from Linux 6.3",
+                mount_point.display()
+            ),
+            Cause::IdmapNeedsRoot => f.write_str(
+                "idmapped layers and binds need root (CAP_SYS_ADMIN over the layers' file \
+                 systems, which for a disk's is the initial user namespace's); a user namespace \
+                 of one's own cannot idmap them",
+            ),
+            Cause::IdmapAlready { mount_point } => write!(
+                f,
+                "the mount on {} is idmapped already, and a mount takes one id mapping (a \
+                 copy of an idmapped mount can be mapped again only with open_tree_attr, Linux \
+                 6.15, which this program does not use yet); give the directory beneath it",
+                mount_point.display()
+            ),
+            Cause::IdmapForeign {
+                fstype,
+                mount_point,
+            } => write!(
+                f,
+                "the {fstype} file system on {} was mounted outside this user namespace, and \
+                 only a process privileged over the file system's own user namespace may \
+                 idmap it; run this from the initial user namespace",
+                mount_point.display()
             ),
             Cause::NotDirectory { role, path } => {
                 write!(f, "{role} {} is not a directory", path.display())
@@ -330,6 +405,73 @@ pub fn overlay_refused(
         upper: (upper, u.mount_point),
         work: (work, w.mount_point),
     })
+}
+
+/// File systems that can be idmapped (the kernel's `FS_ALLOW_IDMAP`), with the release that
+/// made them so. Others (nfs, proc, ...) refuse with EINVAL.
+const IDMAP_FILE_SYSTEMS: [(&str, (u32, u32)); 8] = [
+    ("ext4", (5, 12)),
+    ("xfs", (5, 12)),
+    ("vfat", (5, 12)),
+    ("btrfs", (5, 15)),
+    ("ntfs3", (5, 15)),
+    ("f2fs", (5, 18)),
+    ("tmpfs", (6, 3)),
+    ("ceph", (6, 7)),
+];
+
+/// Why mount_setattr(2) refused to idmap a copy of `source` with `errno`: no such call, a file
+/// system without idmap support (or not yet on this kernel), a mount idmapped already, or a
+/// file system of a more privileged user namespace.
+pub fn idmap_refused(host: &Host, errno: i32, source: &Path) -> Option<Cause> {
+    let kernel = host.sysctl("kernel.osrelease")?;
+    if errno == libc::ENOSYS {
+        return Some(Cause::IdmapKernelTooOld { kernel });
+    }
+    let table = host.mountinfo()?;
+    let m = mount_of(&table, &host.resolve(source)?)?;
+    let (fstype, mount_point) = (m.fstype.clone(), m.mount_point.clone());
+    match errno {
+        libc::EINVAL => {
+            let from = IDMAP_FILE_SYSTEMS
+                .iter()
+                .find(|(name, _)| *name == fstype)
+                .map(|(_, from)| *from);
+            match from {
+                Some(from) if kernel_at_least(&kernel, from) => None,
+                Some(from) => Some(Cause::IdmapFsUnsupported {
+                    fstype,
+                    mount_point,
+                    from: Some((from, kernel)),
+                }),
+                None => Some(Cause::IdmapFsUnsupported {
+                    fstype,
+                    mount_point,
+                    from: None,
+                }),
+            }
+        }
+        libc::EPERM if m.options.split(',').any(|o| o == "idmapped") => {
+            Some(Cause::IdmapAlready { mount_point })
+        }
+        libc::EPERM if !host.in_initial_user_ns() => Some(Cause::IdmapForeign {
+            fstype,
+            mount_point,
+        }),
+        _ => None,
+    }
+}
+
+/// Why copying or idmapping a layer failed with `errno` for a caller without CAP_SYS_ADMIN in
+/// the initial user namespace (`None` in a user namespace: [`idmap_refused`] tells more there).
+pub fn idmap_unprivileged(host: &Host, errno: Option<i32>) -> Option<Cause> {
+    if errno != Some(libc::EPERM) || !host.in_initial_user_ns() {
+        return None;
+    }
+    let caps = host
+        .self_status("CapEff")
+        .and_then(|c| u64::from_str_radix(&c, 16).ok())?;
+    (caps & (1 << CAP_SYS_ADMIN) == 0).then_some(Cause::IdmapNeedsRoot)
 }
 
 /// Whether a kernel release (`6.1.0-50-amd64`) is at least `want`.
@@ -561,6 +703,49 @@ mod tests {
         );
         assert!(kernel_at_least("6.1.0-50-amd64", (5, 11)));
         assert!(!kernel_at_least("5.4.0", (5, 11)));
+    }
+
+    /// The release-dependent causes cannot all be produced on one host (6.18 idmaps tmpfs and
+    /// has mount_setattr): the fake host says which release it runs.
+    #[test]
+    fn a_refused_idmap_names_the_release_it_needs() {
+        let (dir, host) = fake(&[
+            ("/proc/sys/kernel/osrelease", "6.1.0-50-amd64\n"),
+            (
+                "/proc/self/mountinfo",
+                "1 0 0:1 / / rw - ext4 /dev/sda rw\n2 1 0:2 / /run rw - tmpfs tmpfs rw\n\
+                 3 1 0:3 / /srv rw,idmapped - xfs /dev/sdb rw\n",
+            ),
+            ("/run/layer/x", ""),
+            ("/srv/layer/x", ""),
+            ("/layer/x", ""),
+        ]);
+        let layer = |d: &str| dir.path().join(d).join("layer");
+        let cause = |errno, d| idmap_refused(&host, errno, &layer(d)).map(|c| c.to_string());
+        assert_eq!(
+            cause(libc::EINVAL, "run").as_deref(),
+            Some(
+                "the tmpfs file system (mounted on /run) can be idmapped from Linux 6.3; this \
+                 kernel is 6.1.0-50-amd64"
+            )
+        );
+        assert_eq!(
+            cause(libc::EPERM, "srv").as_deref(),
+            Some(
+                "the mount on /srv is idmapped already, and a mount takes one id mapping (a copy \
+                 of an idmapped mount can be mapped again only with open_tree_attr, Linux 6.15, \
+                 which this program does not use yet); give the directory beneath it"
+            )
+        );
+        // ext4 idmaps on 6.1: the EINVAL has another cause, not guessed.
+        assert_eq!(cause(libc::EINVAL, ""), None);
+        assert_eq!(
+            cause(libc::ENOSYS, "run").as_deref(),
+            Some(
+                "idmapped mounts (mount_setattr) need Linux 5.12 or later; this kernel is \
+                 6.1.0-50-amd64"
+            )
+        );
     }
 
     #[test]
