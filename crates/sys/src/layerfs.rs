@@ -80,9 +80,8 @@ mod tests {
 
     #[test]
     fn times_of_a_symlink_itself() {
-        let dir = std::env::temp_dir().join(format!("nsutils-layerfs-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+        let scratch = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let dir = scratch.path();
         let target = dir.join("target");
         let link = dir.join("link");
         std::fs::write(&target, b"").unwrap_or_else(|e| panic!("{e}"));
@@ -103,6 +102,5 @@ mod tests {
                 missing.display()
             ))
         );
-        let _ = std::fs::remove_dir_all(&dir);
     }
 }
