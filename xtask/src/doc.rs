@@ -13,6 +13,8 @@
 //!     by two spaces;
 //!   - its lines are indented by four spaces: an example, shown as it is (`.EX`), blank lines
 //!     included.
+//! - A line holding only `+` inside a block starts a new paragraph of that block: of a tagged
+//!   paragraph it keeps the tag's indent (`.sp`), as AsciiDoc's list continuation does.
 //! - Inline: `` `literal` `` is bold, with no line break at its spaces (`-S -1` stays
 //!   together), `*placeholder*` italic, `name(N)` becomes a reference (the name in bold), and
 //!   `\` takes the next character literally. Markup does not span lines.
@@ -241,10 +243,19 @@ fn list_item(line: &str) -> Option<(String, &str)> {
 
 fn prose(roff: &mut Roff, lines: &[(usize, &str)], fresh: bool) -> Result<()> {
     let text = |roff: &mut Roff, (n, line): (usize, &str)| -> Result<()> {
-        roff.text(inline(line.trim()).with_context(|| format!("line {n}"))?);
+        if line.trim() == "+" {
+            // A paragraph break that keeps the current indent (a tagged paragraph's body).
+            roff.control("sp", []);
+        } else {
+            roff.text(inline(line.trim()).with_context(|| format!("line {n}"))?);
+        }
         Ok(())
     };
     let (first_n, first) = lines[0];
+    ensure!(
+        first.trim() != "+",
+        "line {first_n}: a + line continues a block; none comes before it"
+    );
     if let Some(tag) = first.strip_suffix("::") {
         ensure!(
             lines.len() > 1,
@@ -421,6 +432,10 @@ mod tests {
              .SS Sub\nPara\n.PP\n.RS 4\n.EX\nex\n\nex2\n.EE\n.RE\n.PP\nEnd\n"
         );
         assert_eq!(body("a \\*b\\* \\`c\\`\n"), "a *b* `c`\n");
+        assert_eq!(
+            body("`x`::\nOne.\n+\nTwo.\n"),
+            ".TP\n\\fBx\\fR\nOne.\n.sp\nTwo.\n"
+        );
         assert_eq!(body("`-S -1` x y\n"), "\\fB\\-S\\ \\-1\\fR x y\n");
     }
 
