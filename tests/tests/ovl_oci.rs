@@ -171,6 +171,25 @@ fn sha256(path: &Path) -> String {
     format!("sha256:{}", text.split(' ').next().unwrap_or_default())
 }
 
+/// The entries of a tar file as "TYPE PATH[ -> LINK]", read with the tar crate (busybox's
+/// tar lists otherwise than GNU tar).
+fn listing(tar_file: &Path) -> Vec<String> {
+    let data = std::fs::read(tar_file).unwrap_or_else(|e| panic!("{e}"));
+    let mut archive = tar::Archive::new(data.as_slice());
+    let mut listed = Vec::new();
+    for entry in archive.entries().unwrap_or_else(|e| panic!("{e}")) {
+        let entry = entry.unwrap_or_else(|e| panic!("{e}"));
+        let kind = entry.header().entry_type().as_byte() as char;
+        let path = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+        let link = entry
+            .link_name_bytes()
+            .map(|l| format!(" -> {}", String::from_utf8_lossy(&l)))
+            .unwrap_or_default();
+        listed.push(format!("{kind} {path}{link}"));
+    }
+    listed
+}
+
 fn lstat(path: &Path) -> std::fs::Metadata {
     std::fs::symlink_metadata(path).unwrap_or_else(|e| panic!("lstat {}: {e}", path.display()))
 }
@@ -750,21 +769,8 @@ fn round_trip_through_diff_oci() {
         format!("diff_id {sum}\ndigest {sum}\ndiff_id {sum}\n")
     );
     // The layer holds the markers, in a fixed order; from the upper alone it is the same tar.
-    let data = std::fs::read(d.path().join("changes.tar")).unwrap_or_else(|e| panic!("{e}"));
-    let mut archive = tar::Archive::new(data.as_slice());
-    let mut listed = Vec::new();
-    for entry in archive.entries().unwrap_or_else(|e| panic!("{e}")) {
-        let entry = entry.unwrap_or_else(|e| panic!("{e}"));
-        let kind = entry.header().entry_type().as_byte() as char;
-        let path = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
-        let link = entry
-            .link_name_bytes()
-            .map(|l| format!(" -> {}", String::from_utf8_lossy(&l)))
-            .unwrap_or_default();
-        listed.push(format!("{kind} {path}{link}"));
-    }
     assert_eq!(
-        listed,
+        listing(&d.path().join("changes.tar")),
         [
             "5 etc",
             "0 etc/.wh.link",
@@ -1022,5 +1028,46 @@ fn round_trip_unprivileged() {
     assert_eq!(
         xattr(&l2.join("d"), "user.overlay.opaque"),
         Some(b"y".to_vec())
+    );
+}
+
+/// `diff --oci --lower`: the lowers decide only which deletions delete something; a
+/// whiteout of a name no given lower has is left out, everything else is as without them.
+#[test]
+fn diff_oci_with_lowers_leaves_out_whiteouts_over_nothing() {
+    let _host = MountTableUnchanged::new();
+    let d = scratch();
+    let out = tests::sh_in_private_mount_ns(
+        d.path(),
+        &format!(
+            r#"cd "$D"; O={}; mkdir -p l/etc other/etc u w m
+            echo a > l/etc/gone; echo b > l/etc/kept; echo c > other/etc/kept
+            "$O" mount -l l -u u -w w m || exit 9
+            rm m/etc/gone; echo new > m/etc/kept
+            "$O" diff --oci m > mounted.tar 2>/dev/null; "$O" umount m
+            "$O" diff --oci u > alone.tar 2>/dev/null
+            "$O" diff --oci --lower l u > same.tar 2>/dev/null
+            "$O" diff --oci --lower other u > other.tar; echo "rc=$?""#,
+            ours("ovlmount").display()
+        ),
+    );
+    let sum = sha256(&d.path().join("other.tar"));
+    assert_eq!(
+        (out.stdout.as_str(), out.stderr.as_str()),
+        ("rc=0\n", format!("diff_id {sum}\n").as_str()),
+        "{out:#?}"
+    );
+    let with_whiteout = ["5 etc", "0 etc/.wh.gone", "0 etc/kept"];
+    for tar in ["mounted", "alone", "same"] {
+        let listed = listing(&d.path().join(format!("{tar}.tar")));
+        assert_eq!(listed, with_whiteout, "{tar}");
+    }
+    assert_eq!(
+        listing(&d.path().join("other.tar")),
+        ["5 etc", "0 etc/kept"]
+    );
+    assert_eq!(
+        sha256(&d.path().join("alone.tar")),
+        sha256(&d.path().join("same.tar"))
     );
 }

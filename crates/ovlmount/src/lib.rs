@@ -429,14 +429,14 @@ fn show_diff(layer: &Path, given_lowers: &[PathBuf], json: bool) -> Result<()> {
 
 /// `diff --oci`: the layer tar on stdout, its diff_id on stderr.
 fn export_layer(layer: &Path, given_lowers: &[PathBuf]) -> Result<()> {
-    let (upper, _, merged) = resolve_layer(layer, given_lowers)?;
+    let (upper, lowers, merged) = resolve_layer(layer, given_lowers)?;
     let mut stdout = std::io::stdout().lock();
     if std::io::IsTerminal::is_terminal(&stdout) {
         return Err(Error::msg(
             "diff --oci writes a tar archive: send it to a file or a pipe, not a terminal",
         ));
     }
-    let diff_id = oci::export(&upper, merged.as_deref(), &mut stdout)?;
+    let diff_id = oci::export(&upper, &lowers, merged.as_deref(), &mut stdout)?;
     let mut stderr = std::io::stderr().lock();
     writeln!(stderr, "diff_id {diff_id}").map_err(|e| Error::os("write error", &e))
 }

@@ -777,11 +777,27 @@ fn pax_time(text: &str) -> Option<(i64, u32)> {
 
 /// `ovlmount diff --oci`: write the changes of `upper` as an OCI layer tar to `out`; files'
 /// data and metadata come from `merged` when the overlay is mounted there (a metacopy file's
-/// data is in a lower layer), else from `upper`. Returns the diff_id.
-pub fn export(upper: &Path, merged: Option<&Path>, out: &mut dyn Write) -> Result<String> {
-    // Without lowers every upper entry is listed; only deletions and opaque directories
-    // need telling apart.
-    let entries = diff::diff(upper, &[])?;
+/// data is in a lower layer), else from `upper`. With `lowers` known (the mount's, or
+/// `--lower`), a whiteout of a name no lower has is left out: it hides nothing. Returns the
+/// diff_id.
+pub fn export(
+    upper: &Path,
+    lowers: &[PathBuf],
+    merged: Option<&Path>,
+    out: &mut dyn Write,
+) -> Result<String> {
+    // Read without lowers, every upper entry is listed (a directory copied up keeps its
+    // times in the layer even when its owner and mode match the lower one's); the lowers
+    // only decide which deletions delete something.
+    let mut entries = diff::diff(upper, &[])?;
+    if !lowers.is_empty() {
+        let hides: HashSet<PathBuf> = diff::diff(upper, lowers)?
+            .into_iter()
+            .filter(|e| e.change == Change::Deleted)
+            .map(|e| e.path)
+            .collect();
+        entries.retain(|e| e.change != Change::Deleted || hides.contains(&e.path));
+    }
     let (mut hasher, mut len) = (Sha256::new(), 0);
     let mut builder = tar::Builder::new(Hashing {
         inner: out,
