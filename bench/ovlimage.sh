@@ -61,7 +61,7 @@ for case, others in rows:
     r = json.load(open(f"{case}.json"))["results"]
     ours = r[0]["median"] * 1000
     cells = " ".join(
-        f"{name} {o['median'] * 1000:.0f} ms (ratio {ours / (o["median"] * 1000):.2f})"
+        f"{name} {o['median'] * 1000:.0f} ms (ratio {ours / (o['median'] * 1000):.2f})"
         for name, o in zip(others, r[1:])
     )
     print(f"bench: ovlmount {case}: ours_ms={ours:.0f} {cells}")
