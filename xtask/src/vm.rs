@@ -80,7 +80,7 @@ pub struct Options {
 /// `cargo xtask vm-test [--mode v2|v1|hybrid|systemd|all]... [--timeout SECS] [-- TEST-ARGS...]`.
 pub fn parse(args: &[&str]) -> Result<Options> {
     let mut modes = Vec::new();
-    let mut timeout = Duration::from_secs(1800);
+    let mut timeout = Duration::from_secs(2400);
     let mut test_args = Vec::new();
     let mut script = None;
     let mut it = args.iter();
