@@ -573,16 +573,6 @@ fn safe_encoding_rules() {
     assert_eq!(enc("\u{85}".as_bytes(), true), ("\\xc2\\x85".to_owned(), 8));
 }
 
-#[test]
-fn locale_codeset() {
-    assert!(codeset_is_utf8("en_US.UTF-8"));
-    assert!(codeset_is_utf8("C.utf8"));
-    assert!(codeset_is_utf8("de_DE.utf8@euro"));
-    assert!(!codeset_is_utf8("C"));
-    assert!(!codeset_is_utf8("POSIX"));
-    assert!(!codeset_is_utf8("en_US.ISO-8859-1"));
-}
-
 /// A small owner tree (`user` over `net`, then `uts` alone) in JSON.
 fn json_tree(format: JsonFormat) -> Table {
     let mut t = table(&["NS", "TYPE", "PID"], Some("NS"));

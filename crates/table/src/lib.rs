@@ -4,6 +4,10 @@
 //! Written from a reading of libsmartcols' behaviour (column width calculation, terminal
 //! reduction, cell encoding, tree art, the JSON writer), not from its code.
 //!
+//! Pure formatting: no `unsafe`, no `libc`. What needs the system (the terminal's width, the
+//! locale, regcomp() for the filter's `=~`) comes from `sys` ([`sys::display`],
+//! [`sys::regex`]); the tools stand above both: tools → {cgroup, table} → sys.
+//!
 //! What is covered: column widths (header minimum, absolute width hints, tree art, widest line
 //! of a multi-line cell), the terminal reduction and enlargement passes, right alignment,
 //! truncation, multi-line cells split at `\n`, `\xHH` escaping of what the terminal cannot
@@ -37,7 +41,7 @@ mod tests;
 
 pub mod filter;
 
-use std::io::{self, IsTerminal, Write};
+use std::io::{self, Write};
 
 /// How a column's cells are typed in JSON output and in filter expressions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -127,9 +131,9 @@ pub struct Table {
 
 impl Table {
     /// An empty table; `name` is the top-level JSON key (`namespaces` for lsns). The locale
-    /// decides the escaping and the tree glyphs ([`locale_is_utf8`]); not a terminal.
+    /// decides the escaping and the tree glyphs ([`sys::display::locale_is_utf8`]); not a terminal.
     pub fn new(name: &str) -> Table {
-        let utf8 = locale_is_utf8();
+        let utf8 = sys::display::locale_is_utf8();
         Table {
             name: name.to_owned(),
             columns: Vec::new(),
@@ -239,7 +243,7 @@ impl Table {
     }
 
     /// Whether the output locale is UTF-8, which decides which bytes are printable (set from
-    /// [`locale_is_utf8`] by [`Table::new`]; for tests).
+    /// [`sys::display::locale_is_utf8`] by [`Table::new`]; for tests).
     pub fn set_utf8(&mut self, utf8: bool) {
         self.utf8 = utf8;
     }
@@ -269,45 +273,4 @@ pub fn json_quoted(s: &[u8]) -> String {
     let mut out = Vec::new();
     render::json_string(s, &mut out);
     String::from_utf8_lossy(&out).into_owned()
-}
-
-/// Whether the locale from `LC_ALL` / `LC_CTYPE` / `LANG` (the first non-empty one) uses
-/// UTF-8 (codeset `UTF-8` or `utf8`, any case); `C`, `POSIX` or unset is not. Decides the
-/// tree glyphs and which bytes count as printable.
-pub fn locale_is_utf8() -> bool {
-    let value = ["LC_ALL", "LC_CTYPE", "LANG"]
-        .iter()
-        .filter_map(std::env::var_os)
-        .find(|v| !v.is_empty());
-    value.is_some_and(|v| codeset_is_utf8(&v.to_string_lossy()))
-}
-
-/// `lang_TERRITORY.codeset@modifier`: is the codeset UTF-8?
-fn codeset_is_utf8(locale: &str) -> bool {
-    let Some((_, rest)) = locale.split_once('.') else {
-        // glibc's C.UTF-8 has a dot; a bare name is a single-byte locale.
-        return false;
-    };
-    let codeset = rest.split('@').next().unwrap_or_default();
-    codeset.eq_ignore_ascii_case("utf-8") || codeset.eq_ignore_ascii_case("utf8")
-}
-
-/// The terminal width when stdout is a terminal, `None` otherwise. As libsmartcols: the
-/// `TIOCGWINSZ` column count, or else a positive `COLUMNS`, or else 80.
-pub fn stdout_terminal_width() -> Option<usize> {
-    let stdout = io::stdout();
-    if !stdout.is_terminal() {
-        return None;
-    }
-    let from_tty = rustix::termios::tcgetwinsize(&stdout)
-        .ok()
-        .map(|w| usize::from(w.ws_col))
-        .filter(|&c| c > 0);
-    let from_env = || {
-        std::env::var("COLUMNS")
-            .ok()
-            .and_then(|c| c.trim().parse::<usize>().ok())
-            .filter(|&c| c > 0)
-    };
-    Some(from_tty.or_else(from_env).unwrap_or(80))
 }
