@@ -12,7 +12,9 @@
 //! of a multi-line cell), the terminal reduction and enlargement passes, right alignment,
 //! truncation, multi-line cells split at `\n`, `\xHH` escaping of what the terminal cannot
 //! show, raw output, JSON with typed values and `"children"` arrays in the three layouts
-//! `LIBSMARTCOLS_JSON` chooses ([`JsonFormat`]), hidden columns.
+//! `LIBSMARTCOLS_JSON` chooses ([`JsonFormat`]), hidden columns, and (ours, not
+//! libsmartcols') cells whose JSON form is a nested value ([`JsonValue`]: an object or an
+//! array) while their text stays text, written as libsmartcols writes its array columns.
 //! Not covered (lsns does not use them): groups, colors, hyperlinks, titles, `maxout`/`minout`,
 //! export format, header repetition, width-based (non-`\n`) wrapping, and the "newline
 //! padding" libsmartcols prints when a non-truncatable cell overflows its column (widths are
@@ -54,6 +56,82 @@ pub enum DataType {
     Float,
     /// `true`, or `false` for an empty cell or one starting with `0`, `N` or `n`.
     Boolean,
+}
+
+/// A cell's JSON form when it is more than its text typed by the column
+/// ([`Table::set_json_value`]): nested objects and arrays, for tools whose values have a
+/// structure (`cgget -J`: `cpu.stat` as an object, `cgroup.procs` as an array).
+#[derive(Debug, Clone, PartialEq)]
+pub enum JsonValue {
+    /// `null`.
+    Null,
+    /// `true` or `false`.
+    Bool(bool),
+    /// A number, written as its text ([`JsonValue::number`] checks the text).
+    Number(JsonNumber),
+    /// A string (escaped as the table's strings are).
+    String(String),
+    /// An array.
+    Array(Vec<JsonValue>),
+    /// An object, its members in this order; keys are written as they are (column names
+    /// are lower-cased, these are not).
+    Object(Vec<(String, JsonValue)>),
+}
+
+/// The text of a JSON number, as the source wrote it (`0.00` stays `0.00`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JsonNumber(String);
+
+impl JsonNumber {
+    /// The text as written.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl JsonValue {
+    /// A number from its text, when the text is a JSON number (`-?(0|[1-9][0-9]*)` with an
+    /// optional `.digits` fraction and `e` exponent); `None` for anything else (`max`,
+    /// `007`, `1.`, ` 1`).
+    pub fn number(text: &str) -> Option<JsonValue> {
+        is_json_number(text.as_bytes()).then(|| JsonValue::Number(JsonNumber(text.to_owned())))
+    }
+}
+
+impl From<u64> for JsonValue {
+    fn from(n: u64) -> JsonValue {
+        JsonValue::Number(JsonNumber(n.to_string()))
+    }
+}
+
+/// Whether `s` is a number in JSON's grammar.
+fn is_json_number(s: &[u8]) -> bool {
+    let digits = |s: &[u8]| s.iter().take_while(|c| c.is_ascii_digit()).count();
+    let s = s.strip_prefix(b"-").unwrap_or(s);
+    let int = digits(s);
+    if int == 0 || (int > 1 && s[0] == b'0') {
+        return false;
+    }
+    let mut rest = &s[int..];
+    if let Some(frac) = rest.strip_prefix(b".") {
+        let n = digits(frac);
+        if n == 0 {
+            return false;
+        }
+        rest = &frac[n..];
+    }
+    if let Some(exp) = rest.strip_prefix(b"e").or_else(|| rest.strip_prefix(b"E")) {
+        let exp = exp
+            .strip_prefix(b"+")
+            .or_else(|| exp.strip_prefix(b"-"))
+            .unwrap_or(exp);
+        let n = digits(exp);
+        if n == 0 {
+            return false;
+        }
+        rest = &exp[n..];
+    }
+    rest.is_empty()
 }
 
 /// The layout of JSON output, as libsmartcols reads it from `LIBSMARTCOLS_JSON` when a
@@ -111,6 +189,8 @@ struct Line {
     parent: Option<usize>,
     children: Vec<usize>,
     cells: Vec<Option<Vec<u8>>>,
+    /// JSON forms that replace what the text would give, by column.
+    json_values: Vec<Option<JsonValue>>,
     removed: bool,
 }
 
@@ -186,6 +266,21 @@ impl Table {
         }
     }
 
+    /// Set a cell's JSON form: in JSON output the cell is `value`, whatever its text and the
+    /// column's [`DataType`]; the text (from [`Table::set`]) stays what table and raw output
+    /// print and what a filter sees.
+    pub fn set_json_value(&mut self, line: LineId, column: usize, value: JsonValue) {
+        if column >= self.columns.len() {
+            return;
+        }
+        if let Some(l) = self.lines.get_mut(line.0) {
+            if l.json_values.len() <= column {
+                l.json_values.resize(column + 1, None);
+            }
+            l.json_values[column] = Some(value);
+        }
+    }
+
     /// A cell's data as set, `None` when it was never set.
     pub fn get(&self, line: LineId, column: usize) -> Option<&[u8]> {
         self.lines
@@ -212,6 +307,7 @@ impl Table {
             let l = &mut self.lines[i];
             l.removed = true;
             l.cells.clear();
+            l.json_values.clear();
             stack.append(&mut l.children);
         }
     }
