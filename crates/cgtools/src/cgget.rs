@@ -16,7 +16,7 @@ use table::{DataType, JsonValue};
 use crate::common::{self, Action, usage};
 
 /// The usage line of `-h` and the man page.
-pub const USAGE: &str = "cgget [-nv|-J] [-r <name>] [-g <controllers>] [-a] <path> ...\n cgget [-nv|-J] -g <controllers>:<path> ...\n cgget -m | -c [-J]";
+pub const USAGE: &str = "cgget [-n] [-v|-J] [-r <name>] [-g <controllers>] [-a] <path> ...\n cgget [-n] [-v|-J] -g <controllers>:<path> ...\n cgget -m | -c [-J]";
 
 /// A flag with only a short form.
 pub(crate) fn short(id: &'static str, c: char, help: &'static str) -> Arg {
