@@ -3,8 +3,9 @@
 //!
 //! The kernel's cgroup files come in a few formats (the kernel's cgroup-v2.rst, "Interface
 //! Files"): one value; values one per line or separated by blanks; flat keyed (`key value`
-//! per line); nested keyed (`key sub=value sub=value` per line). v1's blkio statistics add
-//! `device operation value` lines (`8:0 Read 4096`) ending with `Total value`. A file's
+//! per line); nested keyed (`key sub=value sub=value` per line). v1 adds `device operation
+//! value` lines (`8:0 Read 4096`, ending with `Total value`) in the blkio statistics, and
+//! lines of pairs only (`total=5 N0=5`) in `memory.numa_stat`. A file's
 //! name tells which format to expect, since the text alone cannot (`max 0` is `pids.events`'
 //! one key, `max 100000` is `cpu.max`'s two values); a keyed file whose text does not parse
 //! as expected (`cgroup.pressure` holds `1`) is typed as one value instead.
@@ -149,12 +150,17 @@ fn is_number(s: &str) -> bool {
 fn keyed(text: &str) -> Option<Value> {
     let mut out: Vec<(String, Value)> = Vec::new();
     for line in text.lines().filter(|l| !l.trim().is_empty()) {
-        let mut words = line.split_whitespace();
-        let key = words.next()?;
-        let rest: Vec<&str> = words.collect();
-        let value = match rest.as_slice() {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let (&first, rest) = words.split_first()?;
+        // v1's `memory.numa_stat`: `total=5 N0=5`, keyed by the first pair's name, which
+        // stays among its members.
+        let (key, rest) = match first.split_once('=') {
+            Some((key, _)) => (key, words.as_slice()),
+            None => (first, rest),
+        };
+        let value = match rest {
             // `usage_usec 123`
-            [v] if !v.contains('=') => word(v),
+            [v] if !v.contains('=') && !first.contains('=') => word(v),
             // `8:0 rbytes=1 wbytes=2`, `some avg10=0.00 total=7`
             pairs if !pairs.is_empty() && pairs.iter().all(|p| p.contains('=')) => {
                 let mut members = Vec::new();
@@ -168,7 +174,7 @@ fn keyed(text: &str) -> Option<Value> {
                 Value::Keyed(members)
             }
             // v1 blkio: `8:0 Read 4096`, merged per device.
-            [op, v] if !op.contains('=') && !v.contains('=') => {
+            [op, v] if !first.contains('=') && !op.contains('=') && !v.contains('=') => {
                 Value::Keyed(vec![((*op).to_owned(), word(v))])
             }
             _ => return None,
@@ -387,6 +393,27 @@ mod tests {
             ])
         );
         assert_eq!(typed("blkio.weight", "500\n"), n("500"));
+        // v1 memory.numa_stat: pairs only, keyed by the first.
+        assert_eq!(
+            typed("memory.numa_stat", "total=7 N0=5 N1=2\nanon=0 N0=0 N1=0\n"),
+            k(&[
+                (
+                    "total",
+                    k(&[("total", n("7")), ("N0", n("5")), ("N1", n("2"))])
+                ),
+                (
+                    "anon",
+                    k(&[("anon", n("0")), ("N0", n("0")), ("N1", n("0"))])
+                )
+            ])
+        );
+        // v2 memory.numa_stat.
+        assert_eq!(
+            typed("memory.numa_stat", "anon N0=4096\n"),
+            k(&[("anon", k(&[("N0", n("4096"))]))])
+        );
+        // A lone pair with an empty name is not keyed.
+        assert_eq!(typed("memory.numa_stat", "=1\n"), t("=1"));
         assert_eq!(typed("blkio.throttle.read_bps_device", ""), k(&[]));
     }
 }
