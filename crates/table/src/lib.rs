@@ -98,12 +98,6 @@ impl JsonValue {
     }
 }
 
-impl From<u64> for JsonValue {
-    fn from(n: u64) -> JsonValue {
-        JsonValue::Number(JsonNumber(n.to_string()))
-    }
-}
-
 /// Whether `s` is a number in JSON's grammar.
 fn is_json_number(s: &[u8]) -> bool {
     let digits = |s: &[u8]| s.iter().take_while(|c| c.is_ascii_digit()).count();
