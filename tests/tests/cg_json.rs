@@ -541,6 +541,12 @@ fn cg_json_lssubsys_is_its_text() {
         }
         assert_eq!(rebuilt, text.ok().lines().collect::<Vec<_>>(), "{opts:?}");
     }
+    // Nothing to list: an empty array, as the text prints nothing.
+    assert_eq!(cg("lssubsys", &["nosuch"]).ok(), "");
+    assert_eq!(
+        json("lssubsys", &["-J", "nosuch"]),
+        serde_json::json!({"subsystems": []})
+    );
 }
 
 #[test]

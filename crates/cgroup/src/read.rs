@@ -26,7 +26,8 @@ pub const OPAQUE: &str = "name=systemd";
 /// The largest v1 memory limit, which v1 shows for "unlimited".
 pub const V1_UNLIMITED: &str = "9223372036854771712";
 
-/// How much of a file libcgroup reads (and so how much we show).
+/// How much of a file libcgroup reads (and so how much the text output shows; JSON reads
+/// files whole, see [`Group::reading_whole_files`]).
 const MAX_VALUE: usize = 4095;
 
 /// One setting and its value, as read.
