@@ -378,14 +378,14 @@ pub fn execute(tool: &str, plan: &Plan) -> Result<()> {
         ("PATH", DataType::String),
         ("SETTINGS", DataType::String),
     ];
-    let mut json = common::json_table("cgroups", &columns);
+    let mut json = plan.json.then(|| common::json_table("cgroups", &columns));
     for request in requests {
         let request = &Request {
             path: names.resolve(&request.name).map_err(common::usage_msg)?,
             ..request.clone()
         };
         let settings = gather(tool, plan, &all, request)?;
-        if plan.json {
+        if let Some(json) = &mut json {
             let line = json.add_line(None);
             json.set(line, 0, request.name.as_str());
             json.set(line, 1, request.path.to_string());
@@ -407,10 +407,10 @@ pub fn execute(tool: &str, plan: &Plan) -> Result<()> {
             out.push('\n');
         }
     }
-    if plan.json {
-        return common::print_table(&json);
+    match json {
+        Some(json) => common::print_table(&json),
+        None => sys::print(&out),
     }
-    sys::print(&out)
 }
 
 /// One group's settings as a JSON object, each value typed by its file's format; a setting
