@@ -169,8 +169,8 @@ pub fn execute(plan: &Plan) -> Result<()> {
             for m in &line.mount_points {
                 out.push_str(&format!("{text} {}\n", m.display()));
             }
-        } else if plan.mount_point {
-            out.push_str(&format!("{text} {}\n", line.mount_points[0].display()));
+        } else if let Some(m) = line.mount_points.first().filter(|_| plan.mount_point) {
+            out.push_str(&format!("{text} {}\n", m.display()));
         } else {
             out.push_str(&format!("{text}\n"));
         }
