@@ -6,6 +6,7 @@ complete -c cgxget -s i -l ignore-unmappable -d 'skip settings with no counterpa
 complete -c cgxget -s a -l all -d 'print the settings of every controller'
 complete -c cgxget -s n -d 'do not print the group names'
 complete -c cgxget -s v -l values-only -d 'print the values only, without the setting names'
+complete -c cgxget -s J -l json -d 'use JSON output format'
 complete -c cgxget -s b -d 'ignore the default systemd scope'
 complete -c cgxget -l user -d 'use the calling user\'s systemd manager and default scope'
 complete -c cgxget -s h -l help -d 'display this help'

@@ -2,4 +2,5 @@ complete -c lssubsys -s a -l all -d 'also list the controllers no hierarchy carr
 complete -c lssubsys -s i -l hierarchies -d 'print each hierarchy\'s id'
 complete -c lssubsys -s m -l mount-points -d 'print each hierarchy\'s mount point'
 complete -c lssubsys -s M -l all-mount-points -d 'print every mount point of each hierarchy, one per line'
+complete -c lssubsys -s J -l json -d 'use JSON output format'
 complete -c lssubsys -s h -l help -d 'display this help'

@@ -22,6 +22,7 @@ pub mod rules;
 pub mod scope;
 pub mod snapshot;
 mod translate;
+pub mod value;
 
 pub use ecg::Ecg;
 pub use translate::{Translated, parse_size, translate};
@@ -79,6 +80,7 @@ impl Hierarchy {
         Group {
             hierarchy: self,
             path: path.clone(),
+            whole_files: false,
         }
     }
 }
@@ -339,6 +341,8 @@ pub struct Access {
 pub struct Group<'h> {
     hierarchy: &'h Hierarchy,
     path: GroupPath,
+    /// Settings are read whole, not cut where libcgroup cuts them ([`read`]).
+    whole_files: bool,
 }
 
 impl<'h> Group<'h> {

@@ -26,7 +26,8 @@ pub const OPAQUE: &str = "name=systemd";
 /// The largest v1 memory limit, which v1 shows for "unlimited".
 pub const V1_UNLIMITED: &str = "9223372036854771712";
 
-/// How much of a file libcgroup reads (and so how much we show).
+/// How much of a file libcgroup reads (and so how much the text output shows; JSON reads
+/// files whole, see [`Group::reading_whole_files`]).
 const MAX_VALUE: usize = 4095;
 
 /// One setting and its value, as read.
@@ -58,11 +59,11 @@ pub fn controller_of(setting: &str) -> Option<&str> {
         .filter(|c| !c.is_empty())
 }
 
-fn read_limited(path: &std::path::Path) -> std::io::Result<String> {
+/// A setting's file, its first [`MAX_VALUE`] bytes or, `whole`, all of it.
+fn read_limited(path: &std::path::Path, whole: bool) -> std::io::Result<String> {
     let mut buf = Vec::new();
-    fs::File::open(path)?
-        .take(MAX_VALUE as u64)
-        .read_to_end(&mut buf)?;
+    let limit = if whole { u64::MAX } else { MAX_VALUE as u64 };
+    fs::File::open(path)?.take(limit).read_to_end(&mut buf)?;
     let mut text = String::from_utf8_lossy(&buf).into_owned();
     if text.ends_with('\n') {
         text.pop();
@@ -71,6 +72,16 @@ fn read_limited(path: &std::path::Path) -> std::io::Result<String> {
 }
 
 impl Group<'_> {
+    /// This group with its settings read whole: libcgroup reads only the first 4095 bytes of
+    /// a file, which `cgget` copies in its text, but a value cut there (a long
+    /// `cgroup.procs`, `memory.numa_stat` on many nodes) would be a wrong one in JSON.
+    pub fn reading_whole_files(self) -> Self {
+        Group {
+            whole_files: true,
+            ..self
+        }
+    }
+
     /// Every setting of `controller` in this group, in directory (kernfs) order: the regular
     /// files whose name before the first `.` is the controller. A file that cannot be read
     /// (a write-only one such as `memory.force_empty`) shows an empty value, as libcgroup
@@ -89,7 +100,7 @@ impl Group<'_> {
             {
                 continue;
             }
-            let value = read_limited(&entry.path()).unwrap_or_default();
+            let value = read_limited(&entry.path(), self.whole_files).unwrap_or_default();
             out.push(Setting { name, value });
         }
         Ok(out)
@@ -114,7 +125,8 @@ impl Group<'_> {
         if setting.is_empty() || setting.contains('/') || setting.starts_with('.') {
             return Err(Ecg::ValueNotExist.error());
         }
-        read_limited(&self.dir().join(setting)).map_err(|e| Ecg::Other.with_errno(e))
+        read_limited(&self.dir().join(setting), self.whole_files)
+            .map_err(|e| Ecg::Other.with_errno(e))
     }
 
     /// Read `setting`, by its v1 or v2 name: a name of the other version is read from its

@@ -1,19 +1,22 @@
 //! `cgget`: print settings of groups, by v1 or v2 name on any host; also the host's cgroup
 //! mode (`-m`) and its controllers with their versions (`-c`). `cgxget` is this tool with
-//! an explicit dialect (see [`crate::cgxget`]).
+//! an explicit dialect (see [`crate::cgxget`]). `-J` (ours) prints the settings as JSON,
+//! each value typed by [`cgroup::value`].
 
 use std::ffi::OsString;
 
 use cgroup::read::{self, OPAQUE};
+use cgroup::value::{self, Value};
 use cgroup::{Ecg, Group, GroupPath, Hierarchies, Hierarchy, Mode, Version};
 use clap::{Arg, ArgAction, Command};
 use sys::cli::{self, Order, flag, required};
 use sys::{Error, Prog, Result, Status};
+use table::{DataType, JsonValue};
 
 use crate::common::{self, Action, usage};
 
 /// The usage line of `-h` and the man page.
-pub const USAGE: &str = "cgget [-nv] [-r <name>] [-g <controllers>] [-a] <path> ...\n cgget [-nv] -g <controllers>:<path> ...\n cgget -m | -c";
+pub const USAGE: &str = "cgget [-n] [-v|-J] [-r <name>] [-g <controllers>] [-a] <path> ...\n cgget [-n] [-v|-J] -g <controllers>:<path> ...\n cgget -m | -c [-J]";
 
 /// A flag with only a short form.
 pub(crate) fn short(id: &'static str, c: char, help: &'static str) -> Arg {
@@ -50,6 +53,7 @@ pub(crate) fn common_args() -> Vec<Arg> {
             "values-only",
             "print the values only, without the setting names",
         ),
+        common::json_option(),
         common::ignore_default_scope(),
         common::user_scope(),
         flag("help", Some('h'), "help", "display this help"),
@@ -123,6 +127,8 @@ pub struct Plan {
     pub headers: bool,
     /// Values without names (`-v`).
     pub values_only: bool,
+    /// JSON output (`-J`).
+    pub json: bool,
     /// cgxget's `-1`/`-2`: the version the setting names are given and printed in. `None`:
     /// as cgget, names of either version are read from whatever the hierarchy has.
     pub dialect: Option<Version>,
@@ -159,6 +165,7 @@ pub(crate) fn parse_as(
         what: What::Mode,
         headers: true,
         values_only: false,
+        json: false,
         dialect: None,
         ignore_unmappable: false,
         defaults: common::Defaults::default(),
@@ -198,6 +205,7 @@ pub(crate) fn parse_as(
             "all" => all = true,
             "no-name" => plan.headers = false,
             "values-only" => plan.values_only = true,
+            "json" => plan.json = true,
             "mode" => mode = true,
             "controllers" => list = true,
             "v1" => plan.dialect = Some(Version::V1),
@@ -211,6 +219,12 @@ pub(crate) fn parse_as(
         || ((mode || list) && (!settings.is_empty() || grouped || all))
     {
         return Err(common::wrong_input(prog, HELP));
+    }
+    // JSON names every value, and `-m` prints a sentence, not data.
+    for (given, option) in [(plan.values_only, 'v'), (mode, 'm')] {
+        if plan.json && given {
+            return Err(usage(format!("{tool}: -J cannot be used with -{option}")));
+        }
     }
     if mode {
         plan.what = What::Mode;
@@ -323,12 +337,34 @@ pub fn execute(tool: &str, plan: &Plan) -> Result<()> {
         }
         What::Controllers => {
             let all = common::hierarchies()?;
-            let mut out = String::from("#Controller\tVersion\n");
-            for h in all.list.iter().filter(|h| listed(h)) {
-                let v = if h.version == Version::V1 { 1 } else { 2 };
-                for c in h.controllers.iter().filter(|c| *c != OPAQUE) {
-                    out.push_str(&format!("{c:<11}\t{v}\n"));
+            let rows: Vec<(&str, u8)> = all
+                .list
+                .iter()
+                .filter(|h| listed(h))
+                .flat_map(|h| {
+                    let v = version_digit(h.version);
+                    h.controllers
+                        .iter()
+                        .filter(|c| *c != OPAQUE)
+                        .map(move |c| (c.as_str(), v))
+                })
+                .collect();
+            if plan.json {
+                let columns = [
+                    ("CONTROLLER", DataType::String),
+                    ("VERSION", DataType::Number),
+                ];
+                let mut json = common::json_table("controllers", &columns);
+                for (c, v) in rows {
+                    let line = json.add_line(None);
+                    json.set(line, 0, c);
+                    json.set(line, 1, v.to_string());
                 }
+                return common::print_table(&json);
+            }
+            let mut out = String::from("#Controller\tVersion\n");
+            for (c, v) in rows {
+                out.push_str(&format!("{c:<11}\t{v}\n"));
             }
             return sys::print(&out);
         }
@@ -337,12 +373,25 @@ pub fn execute(tool: &str, plan: &Plan) -> Result<()> {
     let all = common::hierarchies()?;
     let names = plan.defaults.names(&all);
     let mut out = String::new();
+    let columns = [
+        ("NAME", DataType::String),
+        ("PATH", DataType::String),
+        ("SETTINGS", DataType::String),
+    ];
+    let mut json = plan.json.then(|| common::json_table("cgroups", &columns));
     for request in requests {
         let request = &Request {
             path: names.resolve(&request.name).map_err(common::usage_msg)?,
             ..request.clone()
         };
         let settings = gather(tool, plan, &all, request)?;
+        if let Some(json) = &mut json {
+            let line = json.add_line(None);
+            json.set(line, 0, request.name.as_str());
+            json.set(line, 1, request.path.to_string());
+            json.set_json_value(line, 2, settings_json(&settings));
+            continue;
+        }
         if plan.headers {
             out.push_str(&format!("{}:\n", request.name));
         }
@@ -358,7 +407,36 @@ pub fn execute(tool: &str, plan: &Plan) -> Result<()> {
             out.push('\n');
         }
     }
-    sys::print(&out)
+    match json {
+        Some(json) => common::print_table(&json),
+        None => sys::print(&out),
+    }
+}
+
+/// One group's settings as a JSON object, each value typed by its file's format; a setting
+/// asked for twice (`-g cpu -g cpu`) is a member once.
+fn settings_json(settings: &[(String, String)]) -> JsonValue {
+    let mut members: Vec<(String, JsonValue)> = Vec::new();
+    for (name, text) in settings {
+        if !members.iter().any(|(n, _)| n == name) {
+            members.push((name.clone(), json_of(value::typed(name, text))));
+        }
+    }
+    JsonValue::Object(members)
+}
+
+/// A typed value in JSON: nothing is `null`, a number that JSON cannot write as it is
+/// stays a string.
+fn json_of(v: Value) -> JsonValue {
+    match v {
+        Value::Empty => JsonValue::Null,
+        Value::Number(n) => JsonValue::number(&n).unwrap_or(JsonValue::String(n)),
+        Value::Text(t) => JsonValue::String(t),
+        Value::List(items) => JsonValue::Array(items.into_iter().map(json_of).collect()),
+        Value::Keyed(members) => {
+            JsonValue::Object(members.into_iter().map(|(k, v)| (k, json_of(v))).collect())
+        }
+    }
 }
 
 /// The settings of one request, as (name, value) in print order.
@@ -391,7 +469,7 @@ fn gather(
                         status: Ecg::Other.status(),
                     });
                 };
-                let group = h.group(&request.path);
+                let group = group_in(&h, request, plan);
                 let mut block = Vec::new();
                 for n in names.iter().filter(|n| read::controller_of(n) == Some(c)) {
                     if let Some(value) = read_one(tool, plan, &group, n)? {
@@ -420,12 +498,17 @@ fn gather(
                 found.push((h, c));
             }
             for (h, c) in found {
-                out.extend(controller_settings(tool, plan, &h.group(&request.path), c)?);
+                out.extend(controller_settings(
+                    tool,
+                    plan,
+                    &group_in(h, request, plan),
+                    c,
+                )?);
             }
         }
         Ask::All => {
             for h in all.list.iter().filter(|h| listed(h)) {
-                let group = h.group(&request.path);
+                let group = group_in(h, request, plan);
                 if !group.exists() {
                     continue;
                 }
@@ -436,6 +519,17 @@ fn gather(
         }
     }
     Ok(out)
+}
+
+/// The request's group in `h`. JSON reads files whole: a value cut where libcgroup cuts it
+/// would be a wrong one there.
+fn group_in<'h>(h: &'h Hierarchy, request: &Request, plan: &Plan) -> Group<'h> {
+    let group = h.group(&request.path);
+    if plan.json {
+        group.reading_whole_files()
+    } else {
+        group
+    }
 }
 
 /// A `-g` controller that no hierarchy has: cgget names it (status 96); libcgroup 3.2.0's
@@ -590,6 +684,13 @@ mod tests {
             plan(&["-r", "a.b", "-r", "a.b", "/"]).unwrap_err().status(),
             90
         );
+        for (args, option) in [(&["-J", "-v", "/"][..], 'v'), (&["-m", "--json"][..], 'm')] {
+            let e = plan(args).unwrap_err();
+            assert_eq!(
+                (e.to_string(), e.status()),
+                (format!("cgget: -J cannot be used with -{option}"), 129)
+            );
+        }
     }
 
     #[test]

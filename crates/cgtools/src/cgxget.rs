@@ -11,7 +11,7 @@ use crate::cgget::{self, Plan};
 use crate::common::{self, Action};
 
 /// The usage line of `-h` and the man page.
-pub const USAGE: &str = "cgxget [-1|-2] [-i] [-nv] [-r <name>] [-g <controllers>] [-a] <path> ...\n cgxget [-1|-2] [-i] [-nv] -g <controllers>:<path> ...";
+pub const USAGE: &str = "cgxget [-1|-2] [-i] [-n] [-v|-J] [-r <name>] [-g <controllers>] [-a] <path> ...\n cgxget [-1|-2] [-i] [-n] [-v|-J] -g <controllers>:<path> ...";
 
 /// The command-line definition.
 pub fn command() -> Command {

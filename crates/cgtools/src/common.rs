@@ -463,6 +463,54 @@ pub fn plan_of<P>(
     }
 }
 
+/// `-J`/`--json`, our option of `cgget`, `cgxget`, `lscgroup` and `lssubsys` (libcgroup has
+/// none): JSON through the libsmartcols-style table, laid out as `LIBSMARTCOLS_JSON` says.
+pub fn json_option() -> Arg {
+    Arg::new("json")
+        .short('J')
+        .long("json")
+        .action(ArgAction::SetTrue)
+        .help("use JSON output format")
+}
+
+/// A table for JSON output named `name` (the top-level key), with these columns (JSON keys
+/// are their lower-case names).
+pub fn json_table(name: &str, columns: &[(&str, table::DataType)]) -> table::Table {
+    let mut t = table::Table::new(name);
+    t.set_json(true);
+    for (column, data_type) in columns {
+        t.add_column(table::ColumnSpec {
+            name: (*column).to_owned(),
+            width_hint: 0.0,
+            right: false,
+            trunc: false,
+            wrap_lines: false,
+            tree: false,
+            hidden: false,
+            data_type: *data_type,
+        });
+    }
+    t
+}
+
+/// Print a table to stdout.
+pub fn print_table(t: &table::Table) -> Result<()> {
+    let mut out = Vec::new();
+    // Writing to a Vec cannot fail.
+    let _ = t.print(&mut out);
+    sys::print(&String::from_utf8_lossy(&out))
+}
+
+/// Words as a JSON array of strings.
+pub fn json_strings<S: AsRef<str>>(words: &[S]) -> table::JsonValue {
+    table::JsonValue::Array(
+        words
+            .iter()
+            .map(|w| table::JsonValue::String(w.as_ref().to_owned()))
+            .collect(),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

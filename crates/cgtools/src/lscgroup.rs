@@ -1,4 +1,5 @@
-//! `lscgroup`: list groups, `controllers:/path` per line, each hierarchy's tree pre-order.
+//! `lscgroup`: list groups, `controllers:/path` per line, each hierarchy's tree pre-order;
+//! with `-J` (ours) as JSON.
 
 use std::ffi::OsString;
 
@@ -7,6 +8,7 @@ use cgroup::{Ecg, GroupPath, Hierarchies, Hierarchy};
 use clap::{Arg, Command};
 use sys::cli::{self, Order, flag, required};
 use sys::{Error, Prog, Result, Status};
+use table::DataType;
 
 use crate::cgget::listed;
 use crate::common::{self, Action, Controllers, Spec, usage_msg};
@@ -15,7 +17,7 @@ use crate::common::{self, Action, Controllers, Spec, usage_msg};
 const HELP: &str = "-h'";
 
 /// The usage line of `-h` and the man page.
-pub const USAGE: &str = "lscgroup [[-g] <controllers>:<path> ...]";
+pub const USAGE: &str = "lscgroup [-J] [[-g] <controllers>:<path> ...]";
 
 /// The command-line definition.
 pub fn command() -> Command {
@@ -31,6 +33,7 @@ pub fn command() -> Command {
                 "controllers:path",
                 "list this group and its descendants (repeatable; the -g may be left out)",
             ),
+            common::json_option(),
             common::ignore_default_scope(),
             common::user_scope(),
             flag("help", Some('h'), "help", "display this help"),
@@ -49,6 +52,8 @@ pub struct Plan {
     pub specs: Vec<(String, Spec)>,
     /// Whose default scope names are read below.
     pub defaults: common::Defaults,
+    /// JSON output (`-J`).
+    pub json: bool,
 }
 
 /// Build the plan, or the help text.
@@ -57,6 +62,7 @@ pub fn parse(prog: &Prog, args: Vec<OsString>) -> Result<Action<Plan>> {
     let (opts, operands) = common::getopt(&cmd, prog, args, Order::Permute, HELP)?;
     let mut texts = Vec::new();
     let mut defaults = common::Defaults::default();
+    let mut json = false;
     for opt in opts {
         if defaults.take(&opt.id) {
             continue;
@@ -64,6 +70,7 @@ pub fn parse(prog: &Prog, args: Vec<OsString>) -> Result<Action<Plan>> {
         match opt.id.as_str() {
             "help" => return Ok(Action::Print(cli::help(&cmd, USAGE, "lscgroup(1)"))),
             "group" => texts.push(opt.text()),
+            "json" => json = true,
             _ => {}
         }
     }
@@ -80,7 +87,11 @@ pub fn parse(prog: &Prog, args: Vec<OsString>) -> Result<Action<Plan>> {
             Err(why) => return Err(usage_msg(why)),
         }
     }
-    Ok(Action::Run(Plan { specs, defaults }))
+    Ok(Action::Run(Plan {
+        specs,
+        defaults,
+        json,
+    }))
 }
 
 /// The tool's entry point.
@@ -91,23 +102,63 @@ pub fn run(prog: &Prog, args: Vec<OsString>) -> Result<Status> {
     })
 }
 
-/// The lines of one hierarchy's sub-tree at `path`: the base line keeps a trailing `/`
-/// when the base is not the root.
-fn list(h: &Hierarchy, path: &GroupPath, out: &mut String) {
-    let prefix: Vec<&str> = h
+/// One group listed: its hierarchy's controllers, its path, and whether it is the base of
+/// a sub-tree asked for.
+struct Listed {
+    controllers: Vec<String>,
+    path: GroupPath,
+    base: bool,
+}
+
+/// One hierarchy's sub-tree at `path`, pre-order.
+fn list(h: &Hierarchy, path: &GroupPath, out: &mut Vec<Listed>) {
+    let controllers: Vec<String> = h
         .controllers
         .iter()
         .filter(|c| *c != OPAQUE)
-        .map(String::as_str)
+        .cloned()
         .collect();
-    let prefix = prefix.join(",");
-    for (i, group) in h.group(path).walk().iter().enumerate() {
-        if i == 0 && !group.is_root() {
-            out.push_str(&format!("{prefix}:{group}/\n"));
-        } else {
-            out.push_str(&format!("{prefix}:{group}\n"));
-        }
+    for (i, group) in h.group(path).walk().into_iter().enumerate() {
+        out.push(Listed {
+            controllers: controllers.clone(),
+            path: group,
+            base: i == 0,
+        });
     }
+}
+
+/// Print the groups: as `controllers:/path` lines (the base of a sub-tree other than the
+/// root keeps a trailing `/`), or as JSON, an object per group with its controllers (an
+/// array) and its path.
+fn print(listed: &[Listed], json: bool) -> Result<()> {
+    if json {
+        let columns = [
+            ("CONTROLLERS", DataType::String),
+            ("PATH", DataType::String),
+        ];
+        let mut t = common::json_table("cgroups", &columns);
+        for group in listed {
+            let line = t.add_line(None);
+            t.set(line, 0, group.controllers.join(","));
+            t.set_json_value(line, 0, common::json_strings(&group.controllers));
+            t.set(line, 1, group.path.to_string());
+        }
+        return common::print_table(&t);
+    }
+    let mut out = String::new();
+    for group in listed {
+        let slash = if group.base && !group.path.is_root() {
+            "/"
+        } else {
+            ""
+        };
+        out.push_str(&format!(
+            "{}:{}{slash}\n",
+            group.controllers.join(","),
+            group.path
+        ));
+    }
+    sys::print(&out)
 }
 
 /// The hierarchies of a spec, in mount-table order, each once.
@@ -132,15 +183,16 @@ fn hierarchies_of(all: &Hierarchies, text: &str, spec: &Spec) -> Result<Vec<Hier
     }
 }
 
-/// List the groups. An unknown controller stops the run after what was listed before it.
+/// List the groups. An unknown controller stops the run after what was listed before it
+/// (printed, in JSON as a complete document).
 pub fn execute(plan: &Plan) -> Result<()> {
     let all = common::hierarchies()?;
-    let mut out = String::new();
+    let mut groups = Vec::new();
     if plan.specs.is_empty() {
         for h in all.list.iter().filter(|h| listed(h)) {
-            list(h, &GroupPath::root(), &mut out);
+            list(h, &GroupPath::root(), &mut groups);
         }
-        return sys::print(&out);
+        return print(&groups, plan.json);
     }
     let names = plan.defaults.names(&all);
     for (text, spec) in &plan.specs {
@@ -148,16 +200,16 @@ pub fn execute(plan: &Plan) -> Result<()> {
             Ok(found) => {
                 let path = names.resolve(&spec.typed).map_err(usage_msg)?;
                 for h in found {
-                    list(&h, &path, &mut out);
+                    list(&h, &path, &mut groups);
                 }
             }
             Err(e) => {
-                sys::print(&out)?;
+                print(&groups, plan.json)?;
                 return Err(e);
             }
         }
     }
-    sys::print(&out)
+    print(&groups, plan.json)
 }
 
 #[cfg(test)]

@@ -1,5 +1,5 @@
 //! `lssubsys`: list the hierarchies and their controllers, with hierarchy ids and mount
-//! points.
+//! points; with `-J` (ours) as JSON.
 
 use std::ffi::OsString;
 
@@ -7,6 +7,7 @@ use cgroup::{Hierarchy, read};
 use clap::{Arg, Command};
 use sys::cli::{self, Order, flag};
 use sys::{Prog, Result, Status};
+use table::{DataType, JsonValue};
 
 use crate::common::{self, Action};
 
@@ -14,7 +15,7 @@ use crate::common::{self, Action};
 const HELP: &str = "-h'";
 
 /// The usage line of `-h` and the man page.
-pub const USAGE: &str = "lssubsys [-i] [-m|-M] [-a] [<controller> ...]";
+pub const USAGE: &str = "lssubsys [-i] [-m|-M] [-a] [-J] [<controller> ...]";
 
 /// The command-line definition.
 pub fn command() -> Command {
@@ -47,6 +48,7 @@ pub fn command() -> Command {
                 "all-mount-points",
                 "print every mount point of each hierarchy, one per line",
             ),
+            common::json_option(),
             flag("help", Some('h'), "help", "display this help"),
             Arg::new("controllers")
                 .value_name("controller")
@@ -66,6 +68,8 @@ pub struct Plan {
     pub mount_point: bool,
     /// `-M`.
     pub all_mount_points: bool,
+    /// `-J`.
+    pub json: bool,
     /// The controllers to restrict to; empty: all.
     pub controllers: Vec<String>,
 }
@@ -82,6 +86,7 @@ pub fn parse(prog: &Prog, args: Vec<OsString>) -> Result<Action<Plan>> {
             "hierarchies" => plan.ids = true,
             "mount-points" => plan.mount_point = true,
             "all-mount-points" => plan.all_mount_points = true,
+            "json" => plan.json = true,
             _ => {}
         }
     }
@@ -100,6 +105,14 @@ pub fn run(prog: &Prog, args: Vec<OsString>) -> Result<Status> {
     })
 }
 
+/// One listed line: the controllers of a hierarchy, or (`-a`) one controller no hierarchy
+/// carries, which has no id or mount points.
+struct Listed<'h> {
+    controllers: Vec<&'h str>,
+    id: Option<u32>,
+    mount_points: Vec<std::path::PathBuf>,
+}
+
 /// List: with `-a` first the controllers no hierarchy carries, one per line; then one line
 /// per hierarchy (v2's controllers as one). The order is the kernel's, that of
 /// /proc/cgroups, as in libcgroup 3.2: controllers within a line, and lines by their first
@@ -108,11 +121,15 @@ pub fn execute(plan: &Plan) -> Result<()> {
     let all = common::hierarchies()?;
     let ids = read::controller_ids();
     let wanted = |c: &str| plan.controllers.is_empty() || plan.controllers.iter().any(|w| w == c);
-    let mut out = String::new();
+    let mut listed = Vec::new();
     if plan.all {
         for (name, _) in &ids {
             if all.for_controller(name).is_none() && wanted(name) {
-                out.push_str(&format!("{name}\n"));
+                listed.push(Listed {
+                    controllers: vec![name.as_str()],
+                    id: None,
+                    mount_points: Vec::new(),
+                });
             }
         }
     }
@@ -120,25 +137,87 @@ pub fn execute(plan: &Plan) -> Result<()> {
         if !names.iter().any(|c| wanted(c)) {
             continue;
         }
-        let mut line = names.join(",");
+        let id = ids
+            .iter()
+            .find(|(n, _)| n == names[0])
+            .map_or(0, |(_, id)| *id);
+        let mount_points = if plan.all_mount_points {
+            read::mount_points(h)
+        } else {
+            vec![h.mount_point.clone()]
+        };
+        listed.push(Listed {
+            controllers: names,
+            id: Some(id),
+            mount_points,
+        });
+    }
+    if plan.json {
+        return common::print_table(&json(plan, &listed));
+    }
+    let mut out = String::new();
+    for line in &listed {
+        let mut text = line.controllers.join(",");
+        let Some(id) = line.id else {
+            out.push_str(&format!("{text}\n"));
+            continue;
+        };
         if plan.ids {
-            let id = ids
-                .iter()
-                .find(|(n, _)| n == names[0])
-                .map_or(0, |(_, id)| *id);
-            line.push_str(&format!(" {id}"));
+            text.push_str(&format!(" {id}"));
         }
         if plan.all_mount_points {
-            for m in read::mount_points(h) {
-                out.push_str(&format!("{line} {}\n", m.display()));
+            for m in &line.mount_points {
+                out.push_str(&format!("{text} {}\n", m.display()));
             }
-        } else if plan.mount_point {
-            out.push_str(&format!("{line} {}\n", h.mount_point.display()));
+        } else if let Some(m) = line.mount_points.first().filter(|_| plan.mount_point) {
+            out.push_str(&format!("{text} {}\n", m.display()));
         } else {
-            out.push_str(&format!("{line}\n"));
+            out.push_str(&format!("{text}\n"));
         }
     }
     sys::print(&out)
+}
+
+/// The JSON form: an object per line with its controllers (an array), and what the options
+/// add: `hierarchy` (`-i`), `mountpoint` (`-m`) or `mountpoints` (`-M`, an array); `null`
+/// (`[]` for `mountpoints`) for a controller no hierarchy carries.
+fn json(plan: &Plan, listed: &[Listed<'_>]) -> table::Table {
+    let mut columns = vec![("CONTROLLERS", DataType::String)];
+    if plan.ids {
+        columns.push(("HIERARCHY", DataType::Number));
+    }
+    if plan.all_mount_points {
+        columns.push(("MOUNTPOINTS", DataType::String));
+    } else if plan.mount_point {
+        columns.push(("MOUNTPOINT", DataType::String));
+    }
+    let mut t = common::json_table("subsystems", &columns);
+    for entry in listed {
+        let line = t.add_line(None);
+        t.set(line, 0, entry.controllers.join(","));
+        t.set_json_value(line, 0, common::json_strings(&entry.controllers));
+        let mut column = 1;
+        if plan.ids {
+            if let Some(id) = entry.id {
+                t.set(line, column, id.to_string());
+            }
+            column += 1;
+        }
+        let paths: Vec<String> = entry
+            .mount_points
+            .iter()
+            .map(|m| m.display().to_string())
+            .collect();
+        if plan.all_mount_points {
+            t.set_json_value(line, column, common::json_strings(&paths));
+        } else if plan.mount_point {
+            match paths.first() {
+                Some(p) => t.set(line, column, p.as_str()),
+                None => t.set_json_value(line, column, JsonValue::Null),
+            }
+        }
+    }
+    t
 }
 
 /// The hierarchies that carry controllers (named ones left out), each with its controllers,

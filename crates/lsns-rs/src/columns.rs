@@ -1,6 +1,6 @@
 //! The 13 columns of util-linux's lsns: names, alignment, width hints and types.
 
-use sys::table::DataType;
+use table::DataType;
 
 /// One output column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

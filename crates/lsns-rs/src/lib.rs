@@ -15,8 +15,8 @@ use std::ffi::OsString;
 use std::io::Write;
 
 use sys::netnsid::NetNsId;
-use sys::table::{ColumnSpec, DataType, LineId, Table};
 use sys::{Error, Prog, Result, Status};
+use table::{ColumnSpec, DataType, LineId, Table};
 
 use columns::Column;
 use plan::{Action, Plan, Tree};
@@ -121,8 +121,8 @@ impl<'a> Lines<'a> {
         table.set_json(plan.json);
         table.set_raw(plan.raw);
         table.set_noheadings(plan.noheadings);
-        table.set_ascii(!sys::table::locale_is_utf8());
-        table.set_terminal(sys::table::stdout_terminal_width());
+        table.set_ascii(!sys::display::locale_is_utf8());
+        table.set_terminal(sys::display::stdout_terminal_width());
         for &c in &plan.columns {
             let mut s = spec(c.name(), c.width_hint(), c.right(), c.data_type());
             s.trunc = c == Column::Command && !plan.notruncate;

@@ -4,8 +4,8 @@ use std::ffi::OsString;
 
 use sys::cli::{self, Getopt, Order};
 use sys::ns::NsKind;
-use sys::table::filter::Filter;
 use sys::{Error, Prog, Result};
+use table::filter::Filter;
 
 use crate::cli::{USAGE, command};
 use crate::columns::Column;

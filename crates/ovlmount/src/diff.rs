@@ -47,8 +47,8 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Component, Path, PathBuf};
 
-use sys::table::{ColumnSpec, DataType, Table};
 use sys::{Errno, Error, Result};
+use table::{ColumnSpec, DataType, Table};
 
 /// What the upper layer does to a path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -503,7 +503,7 @@ fn resolve_layer(
 }
 
 fn json_string(s: &str) -> String {
-    sys::table::json_quoted(s.as_bytes())
+    table::json_quoted(s.as_bytes())
 }
 
 fn list(json: bool, only: Option<&Path>) -> Result<()> {

@@ -25,15 +25,18 @@
 //! | [`daemon`] | detaching, syslog, signals as a descriptor, real-time priority |
 //! | [`user`] | passwd and group lookups |
 //! | [`target`] | another process as a source of namespaces, root, cwd, environment |
-//! | [`table`] | tables, raw, JSON and trees as libsmartcols prints them; its filter language |
+//! | [`regex`] | POSIX extended regular expressions (`regcomp`), with glibc's error texts |
+//! | [`display`] | what output goes to: the terminal's width, the locale's character set |
 //! | [`xattr`] | extended attributes of a path (not of a symlink's target): get, list, set |
 //!
-//! The cgroup model (hierarchies, groups, libcgroup's error codes and rules) is a crate of its
-//! own over this one, `cgroup`, so the layers read tools → {cgroup, table} → sys.
+//! The cgroup model (hierarchies, groups, libcgroup's error codes and rules) and the
+//! libsmartcols-style table renderer are crates of their own over this one, `cgroup` and
+//! `table`, so the layers read tools → {cgroup, table} → sys.
 
 pub mod cli;
 pub mod daemon;
 pub mod diagnose;
+pub mod display;
 pub mod errno;
 pub mod error;
 pub mod fsmount;
@@ -48,10 +51,10 @@ pub mod nsfs;
 pub mod process;
 pub mod procevents;
 pub mod proctab;
+pub mod regex;
 pub mod rootfs;
 pub mod rusage;
 pub mod signal;
-pub mod table;
 pub mod target;
 pub mod user;
 pub mod xattr;

@@ -1,7 +1,7 @@
 //! The printing half of [`Table`]: cell encoding, width calculation, and the three output
 //! formats.
 
-use super::{DataType, JsonFormat, Table};
+use super::{DataType, JsonFormat, JsonValue, Table};
 
 const SEP: u8 = b' ';
 
@@ -42,6 +42,14 @@ impl Ctx<'_> {
             .and_then(|c| c.as_deref())
             .unwrap_or_default();
         d.iter().position(|&b| b == 0).map_or(d, |n| &d[..n])
+    }
+
+    /// A cell's JSON form, when one was set.
+    fn json_value(&self, line: usize, col: usize) -> Option<&JsonValue> {
+        self.t.lines[line]
+            .json_values
+            .get(col)
+            .and_then(Option::as_ref)
     }
 
     fn is_last_child(&self, line: usize) -> bool {
@@ -341,7 +349,7 @@ impl Json<'_> {
             self.indent();
         }
         if let Some(n) = name {
-            json_string(&n.to_ascii_lowercase(), self.out);
+            json_string(n, self.out);
         }
     }
 
@@ -360,6 +368,9 @@ impl Json<'_> {
             // Objects of the table's array start on a line of their own.
             (JsonFormat::Compact, false) if self.indent == 2 && named => b":{",
             (JsonFormat::Compact, false) if self.indent == 2 => b"\n{",
+            // libsmartcols never names an object elsewhere; its writer would leave the colon
+            // out here too.
+            (JsonFormat::Compact | JsonFormat::Lines, false) if named => b":{",
             (JsonFormat::Compact | JsonFormat::Lines, false) => b"{",
         };
         self.put(s);
@@ -385,13 +396,19 @@ impl Json<'_> {
         self.after_close = true;
     }
 
-    fn value(&mut self, name: &[u8], value: &[u8], kind: DataType) {
-        self.name(Some(name));
-        self.put(if self.format == JsonFormat::Pretty {
-            b": "
-        } else {
-            b":"
+    /// The start of a scalar member (named) or array element (unnamed).
+    fn value_open(&mut self, name: Option<&[u8]>) {
+        self.name(name);
+        self.put(match (self.format, name.is_some()) {
+            (JsonFormat::Pretty, true) => b": ",
+            (JsonFormat::Pretty, false) => b" ",
+            (JsonFormat::Compact | JsonFormat::Lines, true) => b":",
+            (JsonFormat::Compact | JsonFormat::Lines, false) => b"",
         });
+    }
+
+    fn value(&mut self, name: &[u8], value: &[u8], kind: DataType) {
+        self.value_open(Some(name));
         match kind {
             DataType::String if !value.is_empty() => json_string(value, self.out),
             DataType::Number | DataType::Float if !value.is_empty() => {
@@ -404,6 +421,59 @@ impl Json<'_> {
             }
             _ => self.out.extend_from_slice(b"null"),
         }
+        self.after_close = true;
+    }
+
+    /// An empty array or object (`[]`, `{}`) on the line of its name.
+    fn empty(&mut self, name: Option<&[u8]>, brackets: &[u8]) {
+        self.name(name);
+        if name.is_some() {
+            self.put(if self.format == JsonFormat::Pretty {
+                b": "
+            } else {
+                b":"
+            });
+        }
+        self.put(brackets);
+        self.after_close = true;
+    }
+
+    /// A nested value, member (named) or element (unnamed), laid out as libsmartcols lays
+    /// out its array columns: each element on its own line in the pretty format.
+    fn nested(&mut self, name: Option<&[u8]>, value: &JsonValue) {
+        match value {
+            JsonValue::Array(items) if items.is_empty() => self.empty(name, b"[]"),
+            JsonValue::Object(members) if members.is_empty() => self.empty(name, b"{}"),
+            JsonValue::Array(items) => {
+                self.open(name, true);
+                for item in items {
+                    self.nested(None, item);
+                }
+                self.close(true);
+            }
+            JsonValue::Object(members) => {
+                self.open(name, false);
+                for (key, member) in members {
+                    self.nested(Some(key.as_bytes()), member);
+                }
+                self.close(false);
+            }
+            JsonValue::Null => self.scalar(name, b"null"),
+            JsonValue::Bool(true) => self.scalar(name, b"true"),
+            JsonValue::Bool(false) => self.scalar(name, b"false"),
+            JsonValue::Number(n) => self.scalar(name, n.as_str().as_bytes()),
+            JsonValue::String(s) => {
+                self.value_open(name);
+                json_string(s.as_bytes(), self.out);
+                self.after_close = true;
+            }
+        }
+    }
+
+    /// A scalar written as `text`.
+    fn scalar(&mut self, name: Option<&[u8]>, text: &[u8]) {
+        self.value_open(name);
+        self.put(text);
         self.after_close = true;
     }
 }
@@ -449,7 +519,7 @@ fn render_json(ctx: &Ctx<'_>, out: &mut Vec<u8>) {
         return;
     }
     j.open(None, false);
-    j.open(Some(ctx.t.name.as_bytes()), true);
+    j.open(Some(&ctx.t.name.as_bytes().to_ascii_lowercase()), true);
     if ctx.tree {
         for &l in &ctx.lines {
             if ctx.t.lines[l].parent.is_none() {
@@ -468,8 +538,13 @@ fn render_json(ctx: &Ctx<'_>, out: &mut Vec<u8>) {
 fn json_line(ctx: &Ctx<'_>, j: &mut Json<'_>, line: usize, tree: bool) {
     j.open(None, false);
     for (c, col) in ctx.t.columns.iter().enumerate() {
-        if !col.hidden {
-            j.value(col.name.as_bytes(), ctx.data(line, c), col.data_type);
+        if col.hidden {
+            continue;
+        }
+        let name = col.name.as_bytes().to_ascii_lowercase();
+        match ctx.json_value(line, c) {
+            Some(value) => j.nested(Some(&name), value),
+            None => j.value(&name, ctx.data(line, c), col.data_type),
         }
     }
     let children = &ctx.t.lines[line].children;

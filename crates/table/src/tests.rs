@@ -573,16 +573,6 @@ fn safe_encoding_rules() {
     assert_eq!(enc("\u{85}".as_bytes(), true), ("\\xc2\\x85".to_owned(), 8));
 }
 
-#[test]
-fn locale_codeset() {
-    assert!(codeset_is_utf8("en_US.UTF-8"));
-    assert!(codeset_is_utf8("C.utf8"));
-    assert!(codeset_is_utf8("de_DE.utf8@euro"));
-    assert!(!codeset_is_utf8("C"));
-    assert!(!codeset_is_utf8("POSIX"));
-    assert!(!codeset_is_utf8("en_US.ISO-8859-1"));
-}
-
 /// A small owner tree (`user` over `net`, then `uts` alone) in JSON.
 fn json_tree(format: JsonFormat) -> Table {
     let mut t = table(&["NS", "TYPE", "PID"], Some("NS"));
@@ -614,4 +604,135 @@ fn json_compact_and_lines() {
     assert_eq!(text(&t), "{\"namespaces\":[\n]}\n");
     t.set_json_format(JsonFormat::Lines);
     assert_eq!(text(&t), "");
+}
+
+/// A table whose second column holds nested JSON values (as `cgget -J` makes it).
+fn nested_table(format: JsonFormat) -> Table {
+    let mut t = Table::new("cgroups");
+    t.set_utf8(true);
+    for name in ["NAME", "SETTINGS"] {
+        t.add_column(ColumnSpec {
+            name: name.to_owned(),
+            width_hint: 0.0,
+            right: false,
+            trunc: false,
+            wrap_lines: false,
+            tree: false,
+            hidden: false,
+            data_type: DataType::String,
+        });
+    }
+    let n = |t: &str| JsonValue::number(t).unwrap();
+    let settings = JsonValue::Object(vec![
+        ("cpu.weight".into(), n("100")),
+        (
+            "io.pressure".into(),
+            JsonValue::Object(vec![(
+                "some".into(),
+                JsonValue::Object(vec![("avg10".into(), n("0.00")), ("total".into(), n("7"))]),
+            )]),
+        ),
+        (
+            "cgroup.procs".into(),
+            JsonValue::Array(vec![n("1"), n("22")]),
+        ),
+        ("cgroup.threads".into(), JsonValue::Array(vec![])),
+        ("memory.stat".into(), JsonValue::Object(vec![])),
+        ("Read".into(), JsonValue::String("max \"x\"".into())),
+        ("memory.force_empty".into(), JsonValue::Null),
+        ("on".into(), JsonValue::Bool(true)),
+    ]);
+    for (name, json) in [("a", Some(settings)), ("b", None)] {
+        let l = t.add_line(None);
+        t.set(l, 0, name);
+        t.set(l, 1, format!("text of {name}"));
+        if let Some(json) = json {
+            t.set_json_value(l, 1, json);
+        }
+    }
+    t.set_json(true);
+    t.set_json_format(format);
+    t
+}
+
+#[test]
+fn nested_json_values() {
+    let out = |format| text(&nested_table(format));
+    assert_eq!(
+        out(JsonFormat::Pretty),
+        r#"{
+   "cgroups": [
+      {
+         "name": "a",
+         "settings": {
+            "cpu.weight": 100,
+            "io.pressure": {
+               "some": {
+                  "avg10": 0.00,
+                  "total": 7
+               }
+            },
+            "cgroup.procs": [
+                1, 22
+            ],
+            "cgroup.threads": [],
+            "memory.stat": {},
+            "Read": "max \"x\"",
+            "memory.force_empty": null,
+            "on": true
+         }
+      },{
+         "name": "b",
+         "settings": "text of b"
+      }
+   ]
+}
+"#
+    );
+    assert_eq!(
+        out(JsonFormat::Compact),
+        r#"{"cgroups":[
+{"name":"a","settings":{"cpu.weight":100,"io.pressure":{"some":{"avg10":0.00,"total":7}},"cgroup.procs":[1,22],"cgroup.threads":[],"memory.stat":{},"Read":"max \"x\"","memory.force_empty":null,"on":true}},
+{"name":"b","settings":"text of b"}
+]}
+"#
+    );
+    assert_eq!(
+        out(JsonFormat::Lines),
+        r#"{"name":"a","settings":{"cpu.weight":100,"io.pressure":{"some":{"avg10":0.00,"total":7}},"cgroup.procs":[1,22],"cgroup.threads":[],"memory.stat":{},"Read":"max \"x\"","memory.force_empty":null,"on":true}}
+{"name":"b","settings":"text of b"}
+"#
+    );
+    // The text form stays the text.
+    let mut t = nested_table(JsonFormat::Pretty);
+    t.set_json(false);
+    t.set_raw(true);
+    assert_eq!(
+        text(&t),
+        "NAME SETTINGS\na text\\x20of\\x20a\nb text\\x20of\\x20b\n"
+    );
+}
+
+#[test]
+fn json_numbers() {
+    for good in [
+        "0",
+        "-1",
+        "12",
+        "0.00",
+        "1.5e3",
+        "2E-7",
+        "18446744073709551615",
+    ] {
+        assert!(JsonValue::number(good).is_some(), "{good}");
+    }
+    for bad in [
+        "", "-", "max", "007", "1.", ".5", " 1", "1 ", "1e", "+1", "0x10", "1,5",
+    ] {
+        assert!(JsonValue::number(bad).is_none(), "{bad}");
+    }
+    assert_eq!(
+        JsonValue::number("42"),
+        Some(JsonValue::Number(JsonNumber("42".into())))
+    );
 }

@@ -4,11 +4,17 @@
 //! Written from a reading of libsmartcols' behaviour (column width calculation, terminal
 //! reduction, cell encoding, tree art, the JSON writer), not from its code.
 //!
+//! Pure formatting: no `unsafe`, no `libc`. What needs the system (the terminal's width, the
+//! locale, regcomp() for the filter's `=~`) comes from `sys` ([`sys::display`],
+//! [`sys::regex`]); the tools stand above both: tools → {cgroup, table} → sys.
+//!
 //! What is covered: column widths (header minimum, absolute width hints, tree art, widest line
 //! of a multi-line cell), the terminal reduction and enlargement passes, right alignment,
 //! truncation, multi-line cells split at `\n`, `\xHH` escaping of what the terminal cannot
 //! show, raw output, JSON with typed values and `"children"` arrays in the three layouts
-//! `LIBSMARTCOLS_JSON` chooses ([`JsonFormat`]), hidden columns.
+//! `LIBSMARTCOLS_JSON` chooses ([`JsonFormat`]), hidden columns, and (ours, not
+//! libsmartcols') cells whose JSON form is a nested value ([`JsonValue`]: an object or an
+//! array) while their text stays text, written as libsmartcols writes its array columns.
 //! Not covered (lsns does not use them): groups, colors, hyperlinks, titles, `maxout`/`minout`,
 //! export format, header repetition, width-based (non-`\n`) wrapping, and the "newline
 //! padding" libsmartcols prints when a non-truncatable cell overflows its column (widths are
@@ -37,7 +43,7 @@ mod tests;
 
 pub mod filter;
 
-use std::io::{self, IsTerminal, Write};
+use std::io::{self, Write};
 
 /// How a column's cells are typed in JSON output and in filter expressions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,6 +56,76 @@ pub enum DataType {
     Float,
     /// `true`, or `false` for an empty cell or one starting with `0`, `N` or `n`.
     Boolean,
+}
+
+/// A cell's JSON form when it is more than its text typed by the column
+/// ([`Table::set_json_value`]): nested objects and arrays, for tools whose values have a
+/// structure (`cgget -J`: `cpu.stat` as an object, `cgroup.procs` as an array).
+#[derive(Debug, Clone, PartialEq)]
+pub enum JsonValue {
+    /// `null`.
+    Null,
+    /// `true` or `false`.
+    Bool(bool),
+    /// A number, written as its text ([`JsonValue::number`] checks the text).
+    Number(JsonNumber),
+    /// A string (escaped as the table's strings are).
+    String(String),
+    /// An array.
+    Array(Vec<JsonValue>),
+    /// An object, its members in this order; keys are written as they are (column names
+    /// are lower-cased, these are not).
+    Object(Vec<(String, JsonValue)>),
+}
+
+/// The text of a JSON number, as the source wrote it (`0.00` stays `0.00`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JsonNumber(String);
+
+impl JsonNumber {
+    /// The text as written.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl JsonValue {
+    /// A number from its text, when the text is a JSON number (`-?(0|[1-9][0-9]*)` with an
+    /// optional `.digits` fraction and `e` exponent); `None` for anything else (`max`,
+    /// `007`, `1.`, ` 1`).
+    pub fn number(text: &str) -> Option<JsonValue> {
+        is_json_number(text.as_bytes()).then(|| JsonValue::Number(JsonNumber(text.to_owned())))
+    }
+}
+
+/// Whether `s` is a number in JSON's grammar.
+fn is_json_number(s: &[u8]) -> bool {
+    let digits = |s: &[u8]| s.iter().take_while(|c| c.is_ascii_digit()).count();
+    let s = s.strip_prefix(b"-").unwrap_or(s);
+    let int = digits(s);
+    if int == 0 || (int > 1 && s[0] == b'0') {
+        return false;
+    }
+    let mut rest = &s[int..];
+    if let Some(frac) = rest.strip_prefix(b".") {
+        let n = digits(frac);
+        if n == 0 {
+            return false;
+        }
+        rest = &frac[n..];
+    }
+    if let Some(exp) = rest.strip_prefix(b"e").or_else(|| rest.strip_prefix(b"E")) {
+        let exp = exp
+            .strip_prefix(b"+")
+            .or_else(|| exp.strip_prefix(b"-"))
+            .unwrap_or(exp);
+        let n = digits(exp);
+        if n == 0 {
+            return false;
+        }
+        rest = &exp[n..];
+    }
+    rest.is_empty()
 }
 
 /// The layout of JSON output, as libsmartcols reads it from `LIBSMARTCOLS_JSON` when a
@@ -107,6 +183,8 @@ struct Line {
     parent: Option<usize>,
     children: Vec<usize>,
     cells: Vec<Option<Vec<u8>>>,
+    /// JSON forms that replace what the text would give, by column.
+    json_values: Vec<Option<JsonValue>>,
     removed: bool,
 }
 
@@ -127,9 +205,9 @@ pub struct Table {
 
 impl Table {
     /// An empty table; `name` is the top-level JSON key (`namespaces` for lsns). The locale
-    /// decides the escaping and the tree glyphs ([`locale_is_utf8`]); not a terminal.
+    /// decides the escaping and the tree glyphs ([`sys::display::locale_is_utf8`]); not a terminal.
     pub fn new(name: &str) -> Table {
-        let utf8 = locale_is_utf8();
+        let utf8 = sys::display::locale_is_utf8();
         Table {
             name: name.to_owned(),
             columns: Vec::new(),
@@ -182,6 +260,21 @@ impl Table {
         }
     }
 
+    /// Set a cell's JSON form: in JSON output the cell is `value`, whatever its text and the
+    /// column's [`DataType`]; the text (from [`Table::set`]) stays what table and raw output
+    /// print and what a filter sees.
+    pub fn set_json_value(&mut self, line: LineId, column: usize, value: JsonValue) {
+        if column >= self.columns.len() {
+            return;
+        }
+        if let Some(l) = self.lines.get_mut(line.0) {
+            if l.json_values.len() <= column {
+                l.json_values.resize(column + 1, None);
+            }
+            l.json_values[column] = Some(value);
+        }
+    }
+
     /// A cell's data as set, `None` when it was never set.
     pub fn get(&self, line: LineId, column: usize) -> Option<&[u8]> {
         self.lines
@@ -208,6 +301,7 @@ impl Table {
             let l = &mut self.lines[i];
             l.removed = true;
             l.cells.clear();
+            l.json_values.clear();
             stack.append(&mut l.children);
         }
     }
@@ -239,7 +333,7 @@ impl Table {
     }
 
     /// Whether the output locale is UTF-8, which decides which bytes are printable (set from
-    /// [`locale_is_utf8`] by [`Table::new`]; for tests).
+    /// [`sys::display::locale_is_utf8`] by [`Table::new`]; for tests).
     pub fn set_utf8(&mut self, utf8: bool) {
         self.utf8 = utf8;
     }
@@ -269,45 +363,4 @@ pub fn json_quoted(s: &[u8]) -> String {
     let mut out = Vec::new();
     render::json_string(s, &mut out);
     String::from_utf8_lossy(&out).into_owned()
-}
-
-/// Whether the locale from `LC_ALL` / `LC_CTYPE` / `LANG` (the first non-empty one) uses
-/// UTF-8 (codeset `UTF-8` or `utf8`, any case); `C`, `POSIX` or unset is not. Decides the
-/// tree glyphs and which bytes count as printable.
-pub fn locale_is_utf8() -> bool {
-    let value = ["LC_ALL", "LC_CTYPE", "LANG"]
-        .iter()
-        .filter_map(std::env::var_os)
-        .find(|v| !v.is_empty());
-    value.is_some_and(|v| codeset_is_utf8(&v.to_string_lossy()))
-}
-
-/// `lang_TERRITORY.codeset@modifier`: is the codeset UTF-8?
-fn codeset_is_utf8(locale: &str) -> bool {
-    let Some((_, rest)) = locale.split_once('.') else {
-        // glibc's C.UTF-8 has a dot; a bare name is a single-byte locale.
-        return false;
-    };
-    let codeset = rest.split('@').next().unwrap_or_default();
-    codeset.eq_ignore_ascii_case("utf-8") || codeset.eq_ignore_ascii_case("utf8")
-}
-
-/// The terminal width when stdout is a terminal, `None` otherwise. As libsmartcols: the
-/// `TIOCGWINSZ` column count, or else a positive `COLUMNS`, or else 80.
-pub fn stdout_terminal_width() -> Option<usize> {
-    let stdout = io::stdout();
-    if !stdout.is_terminal() {
-        return None;
-    }
-    let from_tty = rustix::termios::tcgetwinsize(&stdout)
-        .ok()
-        .map(|w| usize::from(w.ws_col))
-        .filter(|&c| c > 0);
-    let from_env = || {
-        std::env::var("COLUMNS")
-            .ok()
-            .and_then(|c| c.trim().parse::<usize>().ok())
-            .filter(|&c| c > 0)
-    };
-    Some(from_tty.or_else(from_env).unwrap_or(80))
 }

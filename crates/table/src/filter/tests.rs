@@ -277,13 +277,13 @@ fn filter_type_conversions() {
 fn filter_eval_errors() {
     // A string column that is not a number, compared with a number.
     let e = eval("TYPE == 5", NS).unwrap_err();
-    assert_eq!(e.errno(), libc::EINVAL);
+    assert_eq!(e.errno(), sys::errno::EINVAL);
     assert!(e.to_string().contains("\"net\""), "{e}");
     // A number column whose text is not a number.
     assert!(eval("BAD", NS).is_err());
     assert!(eval("BAD == 1", NS).is_err());
     let neg: Line<'_> = &[("N", Number, Some("-5"))];
-    assert_eq!(eval("N == 1", neg).unwrap_err().errno(), libc::ERANGE);
+    assert_eq!(eval("N == 1", neg).unwrap_err().errno(), sys::errno::ERANGE);
     // Short-circuiting never fetches the bad column.
     assert!(!yes("PID == 1 and BAD == 1", NS));
     assert!(yes("PID == 1234 or BAD == 1", NS));

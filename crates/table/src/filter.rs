@@ -61,9 +61,10 @@
 //! string literal behaves as `0`; this module does the same.
 
 use std::borrow::Cow;
-use std::ffi::{CString, c_int};
 use std::fmt;
-use std::mem::MaybeUninit;
+
+use sys::errno::{EINVAL, ERANGE};
+use sys::regex::Regex;
 
 use super::DataType;
 
@@ -218,7 +219,7 @@ impl Filter {
     ///
     /// ```
     /// use std::borrow::Cow;
-    /// use sys::table::{DataType, filter::Filter};
+    /// use table::{DataType, filter::Filter};
     ///
     /// let filter = Filter::parse("TYPE == 'net' and NPROCS > 1").unwrap();
     /// assert_eq!(filter.holders(), ["TYPE", "NPROCS"]);
@@ -627,7 +628,8 @@ impl Parser {
                             "the right side of a regular expression operator must be a string",
                         ));
                     };
-                    let re = Regex::new(&pattern).map_err(|msg| ParseError::new(rcolumn, msg))?;
+                    let re =
+                        compile_regex(&pattern).map_err(|msg| ParseError::new(rcolumn, msg))?;
                     depth = Self::deeper(column, depth)?;
                     left = Node::Regex {
                         negated,
@@ -686,33 +688,6 @@ impl Parser {
 // ---------------------------------------------------------------------------------------------
 // Regular expressions
 
-/// A compiled POSIX extended regular expression (`REG_EXTENDED | REG_NOSUB`), freed on drop.
-struct Regex {
-    re: Box<MaybeUninit<libc::regex_t>>,
-    pattern: Vec<u8>,
-}
-
-// SAFETY: the compiled pattern is owned heap memory reachable only through this value;
-// POSIX requires regexec() to be safe to call concurrently on one compiled pattern (glibc
-// and musl both allow it), and nothing mutates it before regfree() in Drop.
-unsafe impl Send for Regex {}
-// SAFETY: see above; `is_match` only calls regexec(), which takes the pattern read-only.
-unsafe impl Sync for Regex {}
-
-impl fmt::Debug for Regex {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Regex({:?})", String::from_utf8_lossy(&self.pattern))
-    }
-}
-
-/// `s` as a C string: up to its first NUL, NUL-terminated.
-fn c_string(s: &[u8]) -> CString {
-    let end = s.iter().position(|&c| c == 0).unwrap_or(s.len());
-    let mut v = s[..end].to_vec();
-    v.push(0);
-    CString::from_vec_with_nul(v).unwrap_or_default()
-}
-
 /// Longest regular expression accepted.
 const MAX_PATTERN: usize = 256;
 
@@ -762,76 +737,13 @@ fn pathological(p: &[u8]) -> Option<&'static str> {
     None
 }
 
-/// glibc's regerror() text for a regcomp() error code (the POSIX codes have the same
-/// numbers in musl, whose texts differ; util-linux prints glibc's).
-fn regerror_text(code: c_int) -> &'static str {
-    match code {
-        libc::REG_NOMATCH => "No match",
-        libc::REG_BADPAT => "Invalid regular expression",
-        libc::REG_ECOLLATE => "Invalid collation character",
-        libc::REG_ECTYPE => "Invalid character class name",
-        libc::REG_EESCAPE => "Trailing backslash",
-        libc::REG_ESUBREG => "Invalid back reference",
-        libc::REG_EBRACK => "Unmatched [, [^, [:, [., or [=",
-        libc::REG_EPAREN => "Unmatched ( or \\(",
-        libc::REG_EBRACE => "Unmatched \\{",
-        libc::REG_BADBR => "Invalid content of \\{\\}",
-        libc::REG_ERANGE => "Invalid range end",
-        libc::REG_ESPACE => "Memory exhausted",
-        libc::REG_BADRPT => "Invalid preceding regular expression",
-        _ => "Invalid regular expression",
-    }
-}
-
-impl Regex {
-    fn new(pattern: &[u8]) -> Result<Regex, String> {
-        if pattern.contains(&0) {
-            return Err("NUL byte in pattern".to_string());
-        }
-        if let Some(why) = pathological(pattern) {
-            return Err(why.to_string());
-        }
-        let c_pattern = c_string(pattern);
-        let mut re = Box::new(MaybeUninit::<libc::regex_t>::zeroed());
-        // SAFETY: `re` points to writable, properly aligned storage for a regex_t and
-        // `c_pattern` is NUL-terminated; both outlive the call.
-        let rc = unsafe {
-            libc::regcomp(
-                re.as_mut_ptr(),
-                c_pattern.as_ptr(),
-                libc::REG_EXTENDED | libc::REG_NOSUB,
-            )
-        };
-        if rc != 0 {
-            return Err(regerror_text(rc).to_owned());
-        }
-        Ok(Regex {
-            re,
-            pattern: pattern.to_vec(),
-        })
-    }
-
-    fn is_match(&self, text: &[u8]) -> bool {
-        let c_text = c_string(text);
-        // SAFETY: the pattern was compiled by regcomp() in `new` and is not yet freed;
-        // `c_text` is NUL-terminated; with REG_NOSUB and nmatch 0 no match array is written.
-        let rc: c_int = unsafe {
-            libc::regexec(
-                self.re.as_ptr(),
-                c_text.as_ptr(),
-                0,
-                std::ptr::null_mut(),
-                0,
-            )
-        };
-        rc == 0
-    }
-}
-
-impl Drop for Regex {
-    fn drop(&mut self) {
-        // SAFETY: a Regex exists only after a successful regcomp(); it is freed exactly once.
-        unsafe { libc::regfree(self.re.as_mut_ptr()) }
+/// Compile a filter's regular expression: a NUL byte is refused first, then a
+/// [`pathological`] pattern, then whatever the C library's regcomp() refuses
+/// ([`sys::regex::Regex`]).
+fn compile_regex(pattern: &[u8]) -> Result<Regex, String> {
+    match pathological(pattern) {
+        Some(why) if !pattern.contains(&0) => Err(why.to_string()),
+        _ => Regex::new(pattern),
     }
 }
 
@@ -873,18 +785,8 @@ fn display_bytes(s: &[u8]) -> String {
 /// `ul_strtou64(s, 10)`: an optional sign and decimal digits, nothing else; negative values
 /// are out of range.
 fn str_to_u64(s: &[u8]) -> Result<u64, EvalError> {
-    let invalid = || {
-        EvalError::new(
-            libc::EINVAL,
-            format!("\"{}\" is not a number", display_bytes(s)),
-        )
-    };
-    let range = || {
-        EvalError::new(
-            libc::ERANGE,
-            format!("\"{}\" is out of range", display_bytes(s)),
-        )
-    };
+    let invalid = || EvalError::new(EINVAL, format!("\"{}\" is not a number", display_bytes(s)));
+    let range = || EvalError::new(ERANGE, format!("\"{}\" is out of range", display_bytes(s)));
     let (negative, rest) = match s.first() {
         Some(b'-') => (true, &s[1..]),
         Some(b'+') => (false, &s[1..]),
@@ -917,12 +819,7 @@ fn str_to_float(s: &[u8]) -> Result<f64, EvalError> {
         .ok()
         .filter(|t| !t.is_empty())
         .and_then(|t| t.parse::<f64>().ok())
-        .ok_or_else(|| {
-            EvalError::new(
-                libc::EINVAL,
-                format!("\"{}\" is not a number", display_bytes(s)),
-            )
-        })
+        .ok_or_else(|| EvalError::new(EINVAL, format!("\"{}\" is not a number", display_bytes(s))))
 }
 
 /// C `printf("%g")`: six significant digits, trailing zeros removed, exponent form for very
@@ -1153,10 +1050,10 @@ where
                 match &lv.data {
                     Data::Str(s) => Ok(re.is_match(s.as_deref().unwrap_or(b"")) != *negated),
                     _ => Err(EvalError::new(
-                        libc::EINVAL,
+                        EINVAL,
                         format!(
                             "regular expression {:?} cannot be applied to a non-string value",
-                            String::from_utf8_lossy(&re.pattern)
+                            String::from_utf8_lossy(re.pattern())
                         ),
                     )),
                 }
