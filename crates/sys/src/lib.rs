@@ -26,6 +26,7 @@
 //! | [`user`] | passwd and group lookups |
 //! | [`target`] | another process as a source of namespaces, root, cwd, environment |
 //! | [`table`] | tables, raw, JSON and trees as libsmartcols prints them; its filter language |
+//! | [`term`] | a full-screen program's terminal: raw mode, the alternate screen, window size, keys |
 //! | [`xattr`] | extended attributes of a path (not of a symlink's target): get, list, set |
 //!
 //! The cgroup model (hierarchies, groups, libcgroup's error codes and rules) is a crate of its
@@ -53,6 +54,7 @@ pub mod rusage;
 pub mod signal;
 pub mod table;
 pub mod target;
+pub mod term;
 pub mod user;
 pub mod xattr;
 
