@@ -53,6 +53,31 @@ pub fn is_terminal(fd: impl AsFd) -> bool {
     termios::isatty(fd)
 }
 
+/// This host's name (uname's nodename), for a header line.
+pub fn hostname() -> String {
+    rustix::system::uname()
+        .nodename()
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// `time` as the local clock shows it, `HH:MM:SS`, for a header line.
+pub fn clock_time(time: std::time::SystemTime) -> String {
+    let seconds = time
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let Ok(seconds) = libc::time_t::try_from(seconds) else {
+        return "--:--:--".to_owned();
+    };
+    // SAFETY: tm is a plain C struct for which all zeroes is a valid value.
+    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+    // SAFETY: localtime_r reads our time_t and fills the tm we own.
+    if unsafe { libc::localtime_r(&seconds, &mut tm) }.is_null() {
+        return "--:--:--".to_owned();
+    }
+    format!("{:02}:{:02}:{:02}", tm.tm_hour, tm.tm_min, tm.tm_sec)
+}
+
 /// A key as decoded from the terminal's input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Key {
@@ -383,6 +408,14 @@ impl Drop for Terminal {
 mod tests {
     use super::*;
     use std::os::fd::FromRawFd;
+
+    #[test]
+    fn header_helpers() {
+        assert!(!hostname().is_empty());
+        let t = clock_time(std::time::SystemTime::now());
+        assert_eq!(t.len(), 8);
+        assert_eq!((&t[2..3], &t[5..6]), (":", ":"));
+    }
 
     #[test]
     fn plain_keys() {

@@ -1,0 +1,80 @@
+#!/bin/sh
+# bench/cgtop.sh [REFRESHES]: the CPU time one refresh of 1,000 groups costs cgtop, next to
+# systemd-cgtop doing the same in the same run (as root).
+#
+#   bench/cgtop.sh                 on this host (builds the release cgtop first)
+#   flock /work/briefs/vm.lock cargo xtask vm-test --mode systemd --script bench/cgtop.sh
+#                                  in the systemd guest (the harness packs the release binaries)
+#
+# It makes 1,000 empty groups nsutils-bench-<pid>-<i> at the root of every mounted hierarchy
+# (v2, each v1 one), removed at the end, also on error or interrupt. Each tool runs twice in
+# batch mode, for 1 refresh and for 1+REFRESHES (default 100) refreshes 20 ms apart; the
+# difference of the CPU time (user+system, the shell's `times`) divided by REFRESHES is the
+# cost of one refresh, start-up and the first scan left out. Output goes to /dev/null, so the
+# formatting of every row is counted as well. Target: under 20 ms per refresh.
+set -eu
+refreshes=${1:-100}
+groups=1000
+root=$(cd "$(dirname "$0")/.." && pwd)
+if [ -z "${NSUTILS_VM:-}" ] && command -v cargo >/dev/null 2>&1; then
+    (cd "$root" && . scripts/env.sh && cargo build --release --quiet -p cgtop)
+fi
+bin=
+for dir in "$root"/target/*/release "$root"/target/release; do
+    [ -x "$dir/cgtop" ] && bin=$dir
+done
+[ -n "$bin" ] || { echo "bench/cgtop.sh: no release cgtop (cargo build --release -p cgtop)" >&2; exit 2; }
+command -v systemd-cgtop >/dev/null || { echo "bench/cgtop.sh: systemd-cgtop is missing (apt-get install systemd)" >&2; exit 2; }
+[ "$(id -u)" = 0 ] || { echo "bench/cgtop.sh: run it as root (it makes groups)" >&2; exit 2; }
+
+# Every cgroup mount point: field 5 of mountinfo, the file system type after the " - ".
+hierarchies=$(awk '{ for (i = 7; i <= NF; i++) if ($i == "-") { if ($(i + 1) ~ /^cgroup2?$/) print $5; break } }' \
+    /proc/self/mountinfo | sort -u)
+prefix=nsutils-bench-$$
+cleanup() {
+    for h in $hierarchies; do
+        for g in "$h/$prefix"-*; do [ ! -d "$g" ] || rmdir "$g" 2>/dev/null || true; done
+    done
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+for h in $hierarchies; do
+    i=1
+    while [ $i -le $groups ]; do
+        mkdir "$h/$prefix-$i"
+        i=$((i + 1))
+    done
+done
+
+# CPU seconds (user+system) that `$@` takes, as the shell's `times` counts its children.
+cpu_seconds() {
+    sh -c '"$@" > /dev/null; times' sh "$@" | awk 'END {
+        split($1, u, "m"); split($2, s, "m")
+        printf "%.6f\n", u[1] * 60 + u[2] + s[1] * 60 + s[2]
+    }'
+}
+# Milliseconds of CPU per refresh of tool `$1` (its options for n refreshes follow as `-n N`).
+per_refresh() {
+    tool=$1
+    shift
+    one=$(cpu_seconds "$tool" "$@" -n 1)
+    many=$(cpu_seconds "$tool" "$@" -n $((refreshes + 1)))
+    echo "$one $many" | awk -v n="$refreshes" '{ printf "%.3f %.1f\n", ($2 - $1) * 1000 / n, $1 * 1000 }'
+}
+rows_cgtop=$("$bin/cgtop" -b -n 1 --depth=3 | grep -c "$prefix" || true)
+rows_systemd=$(systemd-cgtop -b -n 1 --depth=3 | grep -c "$prefix" || true)
+set -- $(per_refresh "$bin/cgtop" -b -d 0.02 --depth=3)
+ours=$1 ours_first=$2
+set -- $(per_refresh systemd-cgtop -b -d 0.02 --depth=3)
+theirs=$1 theirs_first=$2
+echo "cgtop bench: kernel $(uname -r), $(echo "$hierarchies" | wc -l) hierarchies, $groups groups" \
+    "nsutils-bench-* in each ($rows_cgtop rows shown by cgtop, $rows_systemd by systemd-cgtop), $refreshes refreshes"
+printf '%-14s %18s %24s\n' tool "CPU ms/refresh" "first refresh + start ms"
+printf '%-14s %18s %24s\n' cgtop "$ours" "$ours_first"
+printf '%-14s %18s %24s\n' systemd-cgtop "$theirs" "$theirs_first"
+echo "$ours $theirs" | awk '{
+    ratio = $2 > 0 ? $1 / $2 : 0
+    printf "bench: cgtop: ms_per_refresh=%.3f systemd_cgtop_ms_per_refresh=%.3f ratio=%.2f target=%s\n",
+        $1, $2, ratio, $1 < 20 ? "met" : "missed"
+}'
