@@ -66,7 +66,7 @@ pub fn clock_time(time: std::time::SystemTime) -> String {
     let seconds = time
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
-    let Ok(seconds) = libc::time_t::try_from(seconds) else {
+    let Ok(seconds) = seconds.try_into() else {
         return "--:--:--".to_owned();
     };
     // SAFETY: tm is a plain C struct for which all zeroes is a valid value.
