@@ -1,0 +1,495 @@
+//! One sample of the counters of every group, for `cgtop`.
+//!
+//! [`sample`] walks the hierarchies given to it ([`watched`] picks them: each v1 hierarchy
+//! carrying a controller with counters, and the unified one), reads in each group the files
+//! the caller wants, and merges what the hierarchies say about one group path into one
+//! [`Counters`]: on a hybrid host, `/g` has its CPU time from the `cpuacct` hierarchy, its
+//! memory from the `memory` one and its pressure from the unified one. A counter no
+//! hierarchy has for a group is `None`, never 0: a group of the `memory` hierarchy only shows
+//! no CPU time at all.
+//!
+//! The v1 and v2 names and units are read into one meaning (the reading side of
+//! [`crate::translate`]): CPU time in microseconds (`cpu.stat usage_usec`, v1
+//! `cpuacct.usage` in ns), memory in use and its limit (`memory.current`/`memory.max`, v1
+//! `memory.usage_in_bytes`/`memory.limit_in_bytes`, v1's "unlimited" page-counter maximum
+//! read as unlimited), swap, I/O bytes (`io.stat`, v1 `blkio.throttle.io_service_bytes`),
+//! throttling (`cpu.stat`, v1 `throttled_time` in ns), OOM kills (`memory.events`, v1
+//! `memory.oom_control`), PSI (`*.pressure`, v2 only).
+//!
+//! Groups come and go while a sample is taken: a group whose directory is gone (ENOENT on
+//! the directory, ENODEV on a file of a removed group) is left out; a file that is absent or
+//! that the user may not read is an absent counter. Every file is read with one `openat`
+//! relative to the group's directory and, cgroup files being `seq_file`s that fill a read
+//! buffer completely unless they are at their end, usually one `read`.
+
+use std::collections::BTreeMap;
+use std::os::fd::OwnedFd;
+use std::path::Path;
+use std::time::{Instant, SystemTime};
+
+use rustix::fs::{CWD, Dir, FileType, Mode, OFlags, openat};
+use rustix::io::Errno;
+
+use crate::{GroupPath, Hierarchies, Hierarchy, Version};
+
+/// A limit as the kernel shows it: a number, or none (`max`, or v1's largest value).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Limit {
+    /// No limit.
+    Unlimited,
+    /// This many (bytes, or tasks for `pids.max`).
+    Value(u64),
+}
+
+/// One PSI line pair's 10-second averages, in percent.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Pressure {
+    /// `some avg10`: the share of time at least one task stalled.
+    pub some_avg10: f64,
+    /// `full avg10`: the share of time all non-idle tasks stalled (absent from
+    /// `cpu.pressure` before Linux 5.13).
+    pub full_avg10: Option<f64>,
+}
+
+/// What the hierarchies say about one group at one time. Counters are cumulative as the
+/// kernel keeps them; rates come from two samples (see [`Sample`]).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Counters {
+    /// Tasks (threads) in the group and its descendants: `pids.current`.
+    pub pids_current: Option<u64>,
+    /// `pids.max`.
+    pub pids_max: Option<Limit>,
+    /// Processes in the group itself (`cgroup.procs`), read only where no hierarchy has
+    /// `pids.current` for the group.
+    pub procs: Option<u64>,
+    /// CPU time used, in microseconds.
+    pub cpu_usage_usec: Option<u64>,
+    /// Enforcement periods elapsed (`nr_periods`).
+    pub cpu_periods: Option<u64>,
+    /// Periods in which the group was throttled (`nr_throttled`).
+    pub cpu_throttled: Option<u64>,
+    /// Time throttled, in microseconds.
+    pub cpu_throttled_usec: Option<u64>,
+    /// Memory in use, bytes.
+    pub memory_current: Option<u64>,
+    /// The memory limit.
+    pub memory_max: Option<Limit>,
+    /// Swap in use, bytes (v1: `memory.memsw.usage_in_bytes` less the memory in use).
+    pub swap_current: Option<u64>,
+    /// The swap limit (v2 only: v1 limits memory and swap together).
+    pub swap_max: Option<Limit>,
+    /// Bytes read from block devices.
+    pub io_read_bytes: Option<u64>,
+    /// Bytes written to block devices.
+    pub io_write_bytes: Option<u64>,
+    /// Processes killed by the OOM killer in the group (v2: and its descendants).
+    pub oom_kills: Option<u64>,
+    /// `cpu.pressure`.
+    pub cpu_pressure: Option<Pressure>,
+    /// `memory.pressure`.
+    pub memory_pressure: Option<Pressure>,
+    /// `io.pressure`.
+    pub io_pressure: Option<Pressure>,
+}
+
+impl Counters {
+    /// Fill every counter this one lacks from `other`.
+    fn merge(&mut self, other: Counters) {
+        fn fill<T>(mine: &mut Option<T>, theirs: Option<T>) {
+            if mine.is_none() {
+                *mine = theirs;
+            }
+        }
+        fill(&mut self.pids_current, other.pids_current);
+        fill(&mut self.pids_max, other.pids_max);
+        fill(&mut self.procs, other.procs);
+        fill(&mut self.cpu_usage_usec, other.cpu_usage_usec);
+        fill(&mut self.cpu_periods, other.cpu_periods);
+        fill(&mut self.cpu_throttled, other.cpu_throttled);
+        fill(&mut self.cpu_throttled_usec, other.cpu_throttled_usec);
+        fill(&mut self.memory_current, other.memory_current);
+        fill(&mut self.memory_max, other.memory_max);
+        fill(&mut self.swap_current, other.swap_current);
+        fill(&mut self.swap_max, other.swap_max);
+        fill(&mut self.io_read_bytes, other.io_read_bytes);
+        fill(&mut self.io_write_bytes, other.io_write_bytes);
+        fill(&mut self.oom_kills, other.oom_kills);
+        fill(&mut self.cpu_pressure, other.cpu_pressure);
+        fill(&mut self.memory_pressure, other.memory_pressure);
+        fill(&mut self.io_pressure, other.io_pressure);
+    }
+
+    /// The task count as systemd-cgtop shows it: `pids.current` (threads, descendants
+    /// included), else the group's own processes.
+    pub fn tasks(&self) -> Option<u64> {
+        self.pids_current.or(self.procs)
+    }
+}
+
+/// Which counters to read (each costs a file per group). The task count is always read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Wanted {
+    /// CPU time.
+    pub cpu: bool,
+    /// Throttling (`cpu.stat` on v2 too, `cpu.stat` of the v1 `cpu` hierarchy).
+    pub throttle: bool,
+    /// Memory in use and its limit.
+    pub memory: bool,
+    /// Swap in use and its limit.
+    pub swap: bool,
+    /// OOM kills.
+    pub oom: bool,
+    /// I/O bytes.
+    pub io: bool,
+    /// `pids.max`.
+    pub pids_max: bool,
+    /// PSI.
+    pub pressure: bool,
+}
+
+impl Wanted {
+    /// Everything.
+    pub const ALL: Wanted = Wanted {
+        cpu: true,
+        throttle: true,
+        memory: true,
+        swap: true,
+        oom: true,
+        io: true,
+        pids_max: true,
+        pressure: true,
+    };
+}
+
+/// Every group's counters at one time.
+#[derive(Debug, Clone)]
+pub struct Sample {
+    /// When it was taken, on the monotonic clock (rates divide by the time between two).
+    pub at: Instant,
+    /// When it was taken, on the wall clock (for printing).
+    pub wall: SystemTime,
+    /// The groups, by path.
+    pub groups: BTreeMap<GroupPath, Counters>,
+}
+
+/// The controllers whose files [`sample`] reads.
+const COUNTED: &[&str] = &["cpu", "cpuacct", "memory", "blkio", "io", "pids"];
+
+/// The hierarchies worth walking: each v1 one carrying a controller with counters, and the
+/// unified one even without controllers (its groups have `cpu.stat` and the PSI files).
+pub fn watched(hierarchies: &Hierarchies) -> Vec<Hierarchy> {
+    let mut out: Vec<Hierarchy> = hierarchies
+        .list
+        .iter()
+        .filter(|h| h.version == Version::V1 && COUNTED.iter().any(|c| h.has(c)))
+        .cloned()
+        .collect();
+    out.extend(hierarchies.unified());
+    out
+}
+
+/// Take a sample of `under` and its descendants in each of `hierarchies`.
+pub fn sample(hierarchies: &[Hierarchy], under: &GroupPath, wanted: &Wanted) -> Sample {
+    let mut reader = Reader::default();
+    let mut groups: BTreeMap<GroupPath, Counters> = BTreeMap::new();
+    // Where each group was first seen, for the `cgroup.procs` fallback.
+    let mut first_seen: BTreeMap<GroupPath, usize> = BTreeMap::new();
+    let at = Instant::now();
+    let wall = SystemTime::now();
+    for (index, h) in hierarchies.iter().enumerate() {
+        let dir = h.mount_point.join(under.as_str());
+        reader.walk(h, &dir, under.clone(), wanted, &mut |path, counters| {
+            first_seen.entry(path.clone()).or_insert(index);
+            groups.entry(path).or_default().merge(counters);
+        });
+    }
+    for (path, counters) in &mut groups {
+        if counters.pids_current.is_some() {
+            continue;
+        }
+        let Some(h) = first_seen.get(path).and_then(|i| hierarchies.get(*i)) else {
+            continue;
+        };
+        let dir = h.mount_point.join(path.as_str());
+        if let Ok(fd) = open_dir(&dir) {
+            counters.procs = reader
+                .read(&fd, "cgroup.procs")
+                .map(|text| text.lines().count() as u64);
+        }
+    }
+    Sample { at, wall, groups }
+}
+
+fn open_dir(dir: &Path) -> Result<OwnedFd, Errno> {
+    openat(
+        CWD,
+        dir,
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+}
+
+/// Reads files into one reused buffer.
+#[derive(Default)]
+struct Reader {
+    buf: Vec<u8>,
+    /// Whether a read saw ENODEV: the group was removed under us.
+    gone: bool,
+}
+
+impl Reader {
+    /// The group at `dir` (path `path`), then its children, depth first.
+    fn walk(
+        &mut self,
+        h: &Hierarchy,
+        dir: &Path,
+        path: GroupPath,
+        wanted: &Wanted,
+        found: &mut dyn FnMut(GroupPath, Counters),
+    ) {
+        let Ok(fd) = open_dir(dir) else {
+            return; // gone, or not ours to read
+        };
+        self.gone = false;
+        let counters = match h.version {
+            Version::V2 => self.read_v2(h, &fd, wanted),
+            Version::V1 => self.read_v1(h, &fd, wanted),
+        };
+        if self.gone {
+            return;
+        }
+        found(path.clone(), counters);
+        let Ok(entries) = Dir::new(fd) else {
+            return;
+        };
+        let mut children = Vec::new();
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_bytes();
+            if entry.file_type() == FileType::Directory && name != b"." && name != b".." {
+                children.push(String::from_utf8_lossy(name).into_owned());
+            }
+        }
+        for child in children {
+            self.walk(h, &dir.join(&child), path.join(&child), wanted, found);
+        }
+    }
+
+    /// A file of the group as text; `None` when absent or unreadable.
+    fn read(&mut self, dir: &OwnedFd, name: &str) -> Option<&str> {
+        let fd = match openat(dir, name, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty()) {
+            Ok(fd) => fd,
+            Err(e) => {
+                self.gone |= e == Errno::NODEV;
+                return None;
+            }
+        };
+        const CHUNK: usize = 16 * 1024;
+        self.buf.clear();
+        loop {
+            let start = self.buf.len();
+            self.buf.resize(start + CHUNK, 0);
+            match rustix::io::read(&fd, &mut self.buf[start..]) {
+                Ok(n) => {
+                    self.buf.truncate(start + n);
+                    // A seq_file read stops short only at the end of the file.
+                    if n < CHUNK {
+                        break;
+                    }
+                }
+                Err(e) => {
+                    self.gone |= e == Errno::NODEV;
+                    return None;
+                }
+            }
+        }
+        std::str::from_utf8(&self.buf).ok()
+    }
+
+    fn number(&mut self, dir: &OwnedFd, name: &str) -> Option<u64> {
+        self.read(dir, name).and_then(|t| t.trim().parse().ok())
+    }
+
+    fn limit(&mut self, dir: &OwnedFd, name: &str) -> Option<Limit> {
+        self.read(dir, name).and_then(parse_limit)
+    }
+
+    fn pressure(&mut self, dir: &OwnedFd, name: &str) -> Option<Pressure> {
+        self.read(dir, name).and_then(parse_pressure)
+    }
+
+    fn read_v2(&mut self, h: &Hierarchy, fd: &OwnedFd, wanted: &Wanted) -> Counters {
+        let mut c = Counters::default();
+        if h.has("pids") {
+            c.pids_current = self.number(fd, "pids.current");
+            if wanted.pids_max {
+                c.pids_max = self.limit(fd, "pids.max");
+            }
+        }
+        // cpu.stat is there without the cpu controller, with usage_usec only.
+        if wanted.cpu || wanted.throttle {
+            if let Some(text) = self.read(fd, "cpu.stat") {
+                c.cpu_usage_usec = keyed(text, "usage_usec");
+                c.cpu_periods = keyed(text, "nr_periods");
+                c.cpu_throttled = keyed(text, "nr_throttled");
+                c.cpu_throttled_usec = keyed(text, "throttled_usec");
+            }
+        }
+        if h.has("memory") {
+            if wanted.memory {
+                c.memory_current = self.number(fd, "memory.current");
+                c.memory_max = self.limit(fd, "memory.max");
+            }
+            if wanted.swap {
+                c.swap_current = self.number(fd, "memory.swap.current");
+                c.swap_max = self.limit(fd, "memory.swap.max");
+            }
+            if wanted.oom {
+                c.oom_kills = self
+                    .read(fd, "memory.events")
+                    .and_then(|t| keyed(t, "oom_kill"));
+            }
+        }
+        if wanted.io && h.has("io") {
+            if let Some((read, written)) = self.read(fd, "io.stat").map(parse_io_stat) {
+                c.io_read_bytes = Some(read);
+                c.io_write_bytes = Some(written);
+            }
+        }
+        if wanted.pressure {
+            c.cpu_pressure = self.pressure(fd, "cpu.pressure");
+            c.memory_pressure = self.pressure(fd, "memory.pressure");
+            c.io_pressure = self.pressure(fd, "io.pressure");
+        }
+        c
+    }
+
+    fn read_v1(&mut self, h: &Hierarchy, fd: &OwnedFd, wanted: &Wanted) -> Counters {
+        let mut c = Counters::default();
+        if h.has("pids") {
+            c.pids_current = self.number(fd, "pids.current");
+            if wanted.pids_max {
+                c.pids_max = self.limit(fd, "pids.max");
+            }
+        }
+        if wanted.cpu && h.has("cpuacct") {
+            c.cpu_usage_usec = self.number(fd, "cpuacct.usage").map(|ns| ns / 1000);
+        }
+        if wanted.throttle && h.has("cpu") {
+            if let Some(text) = self.read(fd, "cpu.stat") {
+                c.cpu_periods = keyed(text, "nr_periods");
+                c.cpu_throttled = keyed(text, "nr_throttled");
+                c.cpu_throttled_usec = keyed(text, "throttled_time").map(|ns| ns / 1000);
+            }
+        }
+        if h.has("memory") {
+            if wanted.memory || wanted.swap {
+                c.memory_current = self.number(fd, "memory.usage_in_bytes");
+            }
+            if wanted.memory {
+                c.memory_max = self.limit(fd, "memory.limit_in_bytes");
+            }
+            if wanted.swap {
+                let both = self.number(fd, "memory.memsw.usage_in_bytes");
+                c.swap_current = both.zip(c.memory_current).map(|(b, m)| b.saturating_sub(m));
+            }
+            if wanted.oom {
+                c.oom_kills = self
+                    .read(fd, "memory.oom_control")
+                    .and_then(|t| keyed(t, "oom_kill"));
+            }
+        }
+        if wanted.io && h.has("blkio") {
+            let bytes = match self.read(fd, "blkio.throttle.io_service_bytes_recursive") {
+                Some(text) => Some(parse_blkio(text)),
+                None => self
+                    .read(fd, "blkio.throttle.io_service_bytes")
+                    .map(parse_blkio),
+            };
+            if let Some((read, written)) = bytes {
+                c.io_read_bytes = Some(read);
+                c.io_write_bytes = Some(written);
+            }
+        }
+        c
+    }
+}
+
+/// The value of `key` in a flat-keyed file (`cpu.stat`, `memory.events`,
+/// `memory.oom_control`): lines of `key value`.
+fn keyed(text: &str, key: &str) -> Option<u64> {
+    text.lines().find_map(|line| {
+        let (k, v) = line.split_once(' ')?;
+        (k == key).then(|| v.trim().parse().ok()).flatten()
+    })
+}
+
+/// The smallest value v1 shows for "unlimited": its page counters' maximum times the page
+/// size, rounded down to the page (9223372036854771712 with 4 KiB pages, less with larger
+/// ones).
+const V1_UNLIMITED_FROM: u64 = (i64::MAX as u64) & !0xffff;
+
+fn parse_limit(text: &str) -> Option<Limit> {
+    match text.trim() {
+        "max" => Some(Limit::Unlimited),
+        n => n.parse().ok().map(|v| {
+            if v >= V1_UNLIMITED_FROM {
+                Limit::Unlimited
+            } else {
+                Limit::Value(v)
+            }
+        }),
+    }
+}
+
+/// `io.stat`: bytes read and written, summed over the devices (`MAJ:MIN rbytes=N wbytes=N
+/// rios=N ...` lines).
+fn parse_io_stat(text: &str) -> (u64, u64) {
+    let mut read = 0u64;
+    let mut written = 0u64;
+    for field in text.split_whitespace() {
+        if let Some(v) = field.strip_prefix("rbytes=") {
+            read = read.saturating_add(v.parse().unwrap_or(0));
+        } else if let Some(v) = field.strip_prefix("wbytes=") {
+            written = written.saturating_add(v.parse().unwrap_or(0));
+        }
+    }
+    (read, written)
+}
+
+/// v1 `blkio.throttle.io_service_bytes[_recursive]`: bytes read and written, summed over the
+/// devices (`MAJ:MIN Read N` lines; the `Total` lines are left out).
+fn parse_blkio(text: &str) -> (u64, u64) {
+    let mut read = 0u64;
+    let mut written = 0u64;
+    for line in text.lines() {
+        let mut fields = line.split_whitespace();
+        let (Some(_device), Some(op), Some(n)) = (fields.next(), fields.next(), fields.next())
+        else {
+            continue;
+        };
+        let n: u64 = n.parse().unwrap_or(0);
+        match op {
+            "Read" => read = read.saturating_add(n),
+            "Write" => written = written.saturating_add(n),
+            _ => {}
+        }
+    }
+    (read, written)
+}
+
+/// A PSI file: `some avg10=N ...` and `full avg10=N ...`.
+fn parse_pressure(text: &str) -> Option<Pressure> {
+    let avg10 = |kind: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(kind))
+            .and_then(|rest| {
+                rest.split_whitespace()
+                    .find_map(|f| f.strip_prefix("avg10="))
+            })
+            .and_then(|v| v.parse().ok())
+    };
+    Some(Pressure {
+        some_avg10: avg10("some ")?,
+        full_avg10: avg10("full "),
+    })
+}

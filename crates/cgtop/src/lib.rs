@@ -1,0 +1,386 @@
+//! `cgtop`: every control group's resource use, limits, throttling, OOM kills and pressure,
+//! refreshed, on v1, v2 and hybrid hosts.
+//!
+//! [`cli::command`] defines the command line, [`parse`] turns it into a [`Plan`], a
+//! [`Sampler`] reads the groups ([`cgroup::stats`]), [`view::build`] makes a refresh's
+//! [`view::View`] from two samples, and [`execute`] prints views as text or JSON lines
+//! until the refreshes asked for are done.
+
+pub mod cli;
+pub mod view;
+
+use std::ffi::OsString;
+use std::io::{IsTerminal, Write};
+use std::time::{Duration, SystemTime};
+
+use cgroup::stats::{self, Counters, Limit, Pressure, Sample};
+use cgroup::{GroupPath, Hierarchies, Hierarchy};
+use sys::cli::{Getopt, Order};
+use sys::{Error, Prog, Result, Status};
+
+use cli::{USAGE, command};
+use view::{Column, Settings, View};
+
+/// What the command line asks for.
+#[derive(Debug)]
+pub enum Action {
+    /// Print this text (`--help`, `--version`) and exit 0.
+    Print(String),
+    /// Show the groups.
+    Run(Plan),
+}
+
+/// How refreshes are shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Output {
+    /// The interactive screen (stdout is a terminal, neither `-b` nor `-J`).
+    Screen,
+    /// Batch text (`-b`, or stdout is not a terminal).
+    Text,
+    /// One JSON object per refresh (`-J`).
+    Json,
+}
+
+/// Everything a `cgtop` run does, in data.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Plan {
+    /// What to show.
+    pub settings: Settings,
+    /// How.
+    pub output: Output,
+    /// How many refreshes; `None`: until killed (or `q` on the screen).
+    pub iterations: Option<u64>,
+}
+
+/// The tool's entry point: parse, then run.
+pub fn run(prog: &Prog, args: Vec<OsString>) -> Result<Status> {
+    let on_terminal = std::io::stdout().is_terminal();
+    match parse(prog, args, on_terminal)? {
+        Action::Print(text) => sys::print(&text).map(|()| 0),
+        Action::Run(plan) => execute(&plan).map(|()| 0),
+    }
+}
+
+/// A delay as systemd-cgtop reads it: a positive number of seconds, or a number with a unit
+/// (`us`, `ms`, `s`, `min`, and their long forms `usec`, `msec`, `sec`).
+fn parse_delay(text: &str) -> Result<Duration> {
+    let bad = || Error::msg(format!("invalid delay: '{text}'"));
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let scale = match unit.trim_start() {
+        "" | "s" | "sec" => 1.0,
+        "ms" | "msec" => 1e-3,
+        "us" | "usec" => 1e-6,
+        "min" => 60.0,
+        _ => return Err(bad()),
+    };
+    let seconds: f64 = number.parse().map_err(|_| bad())?;
+    let seconds = seconds * scale;
+    if !(seconds > 0.0 && seconds < 1e9) {
+        return Err(bad());
+    }
+    Ok(Duration::from_secs_f64(seconds))
+}
+
+fn parse_order(text: &str) -> Result<Column> {
+    Column::by_order_name(text).ok_or_else(|| Error::msg(format!("invalid order: '{text}'")))
+}
+
+/// Build the action from the arguments after argv[0]; `on_terminal`: whether stdout is a
+/// terminal (the screen then, and refreshes until stopped).
+pub fn parse(prog: &Prog, args: Vec<OsString>, on_terminal: bool) -> Result<Action> {
+    let cmd = command();
+    let mut settings = Settings::default();
+    let mut batch = false;
+    let mut json = false;
+    let mut iterations: Option<u64> = None;
+    let mut getopt = Getopt::new(&cmd, args, Order::Permute);
+    for opt in getopt.by_ref() {
+        let opt = opt?;
+        let text = opt.text();
+        match opt.id.as_str() {
+            "by-path" => settings.sort = Column::Path,
+            "by-tasks" => settings.sort = Column::Tasks,
+            "by-cpu" => settings.sort = Column::Cpu,
+            "by-memory" => settings.sort = Column::Memory,
+            "by-io" => settings.sort = Column::Input,
+            "order" => settings.sort = parse_order(&text)?,
+            "reverse" => settings.reverse = true,
+            "batch" => batch = true,
+            "json" => json = true,
+            "iterations" => {
+                iterations = Some(sys::cli::parse_u64(&text, "invalid number of iterations")?);
+            }
+            "once" => iterations = Some(1),
+            "delay" => settings.delay = parse_delay(&text)?,
+            "depth" => {
+                let depth = sys::cli::parse_u32(&text, "invalid depth")?;
+                settings.depth = Some(depth as usize);
+            }
+            "flat" => settings.tree = false,
+            "raw" => settings.raw = true,
+            "cpu" => {
+                settings.cpu_time = match opt.value.as_ref().map(|_| text.as_str()) {
+                    None | Some("time") => true,
+                    Some("percentage") => false,
+                    Some(other) => {
+                        return Err(Error::msg(format!("invalid CPU display: '{other}'")));
+                    }
+                };
+            }
+            "help" => {
+                return Ok(Action::Print(sys::cli::help(&cmd, USAGE, "cgtop(1)")));
+            }
+            "version" => return Ok(Action::Print(sys::cli::version_own(&prog.name))),
+            other => return Err(Error::msg(format!("unhandled option {other}"))),
+        }
+    }
+    let operands = getopt.operands();
+    if operands.len() > 1 {
+        return Err(Error::usage(format!(
+            "unexpected argument: '{}'",
+            operands[1].to_string_lossy()
+        )));
+    }
+    if let Some(group) = operands.first() {
+        let text = group.to_string_lossy();
+        settings.filter = Some(GroupPath::parse(&text).map_err(Error::msg)?);
+    }
+    let output = match (json, batch || !on_terminal) {
+        (true, _) => Output::Json,
+        (false, true) => Output::Text,
+        (false, false) => Output::Screen,
+    };
+    // As systemd-cgtop: refresh until stopped on a terminal, once into a pipe or file;
+    // `-n 0` is "until stopped" too.
+    let iterations = match iterations {
+        Some(0) => None,
+        Some(n) => Some(n),
+        None if on_terminal => None,
+        None => Some(1),
+    };
+    Ok(Action::Run(Plan {
+        settings,
+        output,
+        iterations,
+    }))
+}
+
+/// Reads samples of the host's groups: the hierarchies found once, at the start.
+#[derive(Debug, Clone)]
+pub struct Sampler {
+    hierarchies: Vec<Hierarchy>,
+}
+
+impl Sampler {
+    /// Find the hierarchies to watch (see [`stats::watched`]).
+    pub fn new() -> Result<Sampler> {
+        let hierarchies = stats::watched(&Hierarchies::discover()?);
+        if hierarchies.is_empty() {
+            return Err(Error::msg("no cgroup hierarchy is mounted"));
+        }
+        Ok(Sampler { hierarchies })
+    }
+
+    /// A sample of the groups `settings` shows, with the counters its columns need.
+    pub fn sample(&self, settings: &Settings) -> Sample {
+        stats::sample(&self.hierarchies, &settings.top(), &settings.wanted())
+    }
+
+    /// Whether `group` is in any watched hierarchy.
+    pub fn has(&self, group: &GroupPath) -> bool {
+        self.hierarchies.iter().any(|h| h.group(group).exists())
+    }
+}
+
+/// Carry out `plan`.
+pub fn execute(plan: &Plan) -> Result<()> {
+    let sampler = Sampler::new()?;
+    if let Some(filter) = &plan.settings.filter {
+        if !sampler.has(filter) {
+            return Err(Error::msg(format!("{filter}: no such group")));
+        }
+    }
+    // Until the interactive screen is there, a terminal gets the batch text.
+    let output = match plan.output {
+        Output::Screen | Output::Text => Output::Text,
+        Output::Json => Output::Json,
+    };
+    let mut out = std::io::stdout().lock();
+    let mut prev: Option<Sample> = None;
+    let mut done = 0u64;
+    loop {
+        let cur = sampler.sample(&plan.settings);
+        let view = view::build(prev.as_ref(), &cur, &plan.settings);
+        let text = match output {
+            Output::Json => json_line(&view),
+            _ => text_refresh(&view, &plan.settings, done > 0),
+        };
+        out.write_all(text.as_bytes())
+            .and_then(|()| out.flush())
+            .map_err(|e| Error::os("write error", e))?;
+        done += 1;
+        if plan.iterations.is_some_and(|n| done >= n) {
+            return Ok(());
+        }
+        std::thread::sleep(plan.settings.delay);
+        prev = Some(cur);
+    }
+}
+
+/// One refresh as batch text: a header line, then one line per group, the path padded to the
+/// longest, each other cell right-aligned in its column's width (systemd-cgtop's widths for
+/// its columns) after one space. Refreshes after the first start with an empty line, as
+/// systemd-cgtop separates them.
+pub fn text_refresh(view: &View, settings: &Settings, separate: bool) -> String {
+    let path_width = view
+        .rows
+        .iter()
+        .map(|r| r.path.chars().count())
+        .chain(std::iter::once(Column::Path.title().len()))
+        .max()
+        .unwrap_or(0);
+    let mut out = String::new();
+    if separate {
+        out.push('\n');
+    }
+    out.push_str(&format!("{:<path_width$}", Column::Path.title()));
+    for c in &view.columns {
+        let title = if *c == Column::Cpu && settings.cpu_time {
+            Column::CPU_TIME_TITLE
+        } else {
+            c.title()
+        };
+        out.push_str(&format!(" {title:>w$}", w = c.width()));
+    }
+    out.push('\n');
+    for row in &view.rows {
+        out.push_str(&format!("{:<path_width$}", row.path));
+        for (i, c) in view.columns.iter().enumerate() {
+            out.push_str(&format!(
+                " {:>w$}",
+                row.text(i, settings.raw),
+                w = c.width()
+            ));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// A JSON string literal.
+fn json_string(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            c if u32::from(c) < 0x20 => out.push_str(&format!("\\u{:04x}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// The members of a JSON object, absent values left out.
+#[derive(Default)]
+struct Members(Vec<String>);
+
+impl Members {
+    fn raw(&mut self, key: &str, value: Option<String>) {
+        if let Some(v) = value {
+            self.0.push(format!("{}:{v}", json_string(key)));
+        }
+    }
+
+    fn int(&mut self, key: &str, value: Option<u64>) {
+        self.raw(key, value.map(|v| v.to_string()));
+    }
+
+    /// A float with `decimals` digits after the point (a JSON number).
+    fn float(&mut self, key: &str, value: Option<f64>, decimals: usize) {
+        self.raw(key, value.map(|v| format!("{v:.decimals$}")));
+    }
+
+    /// A limit: its number, or the string `"max"`.
+    fn limit(&mut self, key: &str, value: Option<Limit>) {
+        self.raw(
+            key,
+            value.map(|l| match l {
+                Limit::Unlimited => "\"max\"".to_owned(),
+                Limit::Value(n) => n.to_string(),
+            }),
+        );
+    }
+
+    fn pressure(&mut self, key: &str, value: Option<Pressure>) {
+        self.raw(
+            key,
+            value.map(|p| {
+                let mut m = Members::default();
+                m.float("some_avg10", Some(p.some_avg10), 2);
+                m.float("full_avg10", p.full_avg10, 2);
+                m.object()
+            }),
+        );
+    }
+
+    fn object(self) -> String {
+        format!("{{{}}}", self.0.join(","))
+    }
+}
+
+fn json_counters(m: &mut Members, c: &Counters) {
+    m.int("tasks", c.tasks());
+    m.int("pids_current", c.pids_current);
+    m.limit("pids_max", c.pids_max);
+    m.int("cpu_usage_usec", c.cpu_usage_usec);
+    m.int("cpu_periods", c.cpu_periods);
+    m.int("cpu_throttled", c.cpu_throttled);
+    m.int("cpu_throttled_usec", c.cpu_throttled_usec);
+    m.int("memory_current", c.memory_current);
+    m.limit("memory_max", c.memory_max);
+    m.int("swap_current", c.swap_current);
+    m.limit("swap_max", c.swap_max);
+    m.int("io_read_bytes", c.io_read_bytes);
+    m.int("io_write_bytes", c.io_write_bytes);
+    m.int("oom_kills", c.oom_kills);
+    m.pressure("cpu_pressure", c.cpu_pressure);
+    m.pressure("memory_pressure", c.memory_pressure);
+    m.pressure("io_pressure", c.io_pressure);
+}
+
+/// One refresh as one line of JSON (the schema is in the man page).
+pub fn json_line(view: &View) -> String {
+    let groups: Vec<String> = view
+        .rows
+        .iter()
+        .map(|row| {
+            let mut m = Members::default();
+            m.raw("path", Some(json_string(&row.path)));
+            m.int("depth", Some(row.depth as u64));
+            json_counters(&mut m, &row.counters);
+            m.float("cpu_percent", row.cpu_percent, 2);
+            m.float("io_read_bytes_per_sec", row.read_rate, 0);
+            m.float("io_write_bytes_per_sec", row.write_rate, 0);
+            m.object()
+        })
+        .collect();
+    let time = view
+        .at
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64());
+    let mut m = Members::default();
+    m.float("time", Some(time), 3);
+    m.float("interval", view.totals.interval.map(|d| d.as_secs_f64()), 3);
+    m.int("cpus", Some(view.totals.cpus as u64));
+    m.int("groups_sampled", Some(view.totals.groups as u64));
+    m.raw("groups", Some(format!("[{}]", groups.join(","))));
+    format!("{}\n", m.object())
+}
