@@ -7,6 +7,7 @@
 //! until the refreshes asked for are done.
 
 pub mod cli;
+pub mod screen;
 pub mod view;
 
 use std::ffi::OsString;
@@ -202,6 +203,9 @@ pub fn execute(plan: &Plan) -> Result<()> {
         if !sampler.has(filter) {
             return Err(Error::msg(format!("{filter}: no such group")));
         }
+    }
+    if plan.output == Output::Screen {
+        return screen::run(plan.settings.clone(), plan.iterations, &sampler);
     }
     // Until the interactive screen is there, a terminal gets the batch text.
     let output = match plan.output {
