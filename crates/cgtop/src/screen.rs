@@ -102,6 +102,9 @@ pub struct Screen {
     host: String,
     /// Whether `…` may be used (the locale is UTF-8); `...` otherwise.
     unicode: bool,
+    /// The longest path cell of the last frame: what the next sample's columns are chosen
+    /// for (0 before the first frame: every column that could fit is read).
+    longest_path: usize,
 }
 
 /// Run the screen until `q` (or the end of the input, or `iterations` refreshes), sampling
@@ -110,12 +113,13 @@ pub fn run(settings: Settings, iterations: Option<u64>, sampler: &Sampler) -> Re
     let mut terminal = Terminal::enter(std::io::stdin(), std::io::stdout())?;
     let mut screen = Screen::new(settings, Style::from_env(), term::hostname(), utf8_locale());
     let mut prev: Option<Sample> = None;
-    let mut cur = sampler.sample(&screen.settings);
+    let mut cur = sampler.sample(&screen.shown(terminal.size()?));
     let mut refreshes = 1u64;
     let mut next = Instant::now() + screen.settings.delay;
     loop {
-        let view = view::build(prev.as_ref(), &cur, &screen.settings);
-        let frame = screen.frame(&view, terminal.size()?);
+        let size = terminal.size()?;
+        let view = view::build(prev.as_ref(), &cur, &screen.shown(size));
+        let frame = screen.frame(&view, size);
         terminal.write(&frame)?;
         let action = match terminal.next_event(next.saturating_duration_since(Instant::now()))? {
             Event::Timeout => {
@@ -124,7 +128,8 @@ pub fn run(settings: Settings, iterations: Option<u64>, sampler: &Sampler) -> Re
                 }
                 Action::Refresh
             }
-            Event::Redraw => Action::Redraw,
+            // A wider window may show columns the sample has not read.
+            Event::Redraw => Action::Refresh,
             Event::Closed => Action::Quit,
             Event::Key(key) => screen.key(key, &|group| sampler.has(group)),
         };
@@ -132,10 +137,8 @@ pub fn run(settings: Settings, iterations: Option<u64>, sampler: &Sampler) -> Re
             Action::Quit => return Ok(()),
             Action::Redraw => {}
             Action::Refresh => {
-                prev = Some(std::mem::replace(
-                    &mut cur,
-                    sampler.sample(&screen.settings),
-                ));
+                let settings = screen.shown(terminal.size()?);
+                prev = Some(std::mem::replace(&mut cur, sampler.sample(&settings)));
                 refreshes += 1;
                 next = Instant::now() + screen.settings.delay;
             }
@@ -246,6 +249,22 @@ impl Screen {
             page: 1,
             host,
             unicode,
+            longest_path: 0,
+        }
+    }
+
+    /// The settings with only the columns a window of `size` shows: the columns not shown
+    /// are not read (each costs a file per group and hierarchy).
+    fn shown(&self, size: Size) -> Settings {
+        let (columns, _) = fitting_columns(
+            &self.settings.columns,
+            &self.settings,
+            usize::from(size.columns),
+            self.longest_path,
+        );
+        Settings {
+            columns: columns.into_iter().map(|(_, c)| c).collect(),
+            ..self.settings.clone()
         }
     }
 
@@ -379,8 +398,9 @@ impl Screen {
             lines.extend(self.help().iter().map(|l| fit(l, width, self.unicode)));
         } else {
             let paths = path_cells(view, self.settings.tree);
-            let longest = paths.iter().map(|p| p.chars().count()).max().unwrap_or(0);
-            let (columns, path_width) = fitting_columns(view, &self.settings, width, longest);
+            self.longest_path = paths.iter().map(|p| p.chars().count()).max().unwrap_or(0);
+            let (columns, path_width) =
+                fitting_columns(&view.columns, &self.settings, width, self.longest_path);
             lines.push(self.titles(&columns, path_width, width));
             let room = height.saturating_sub(4);
             self.page = room.max(1);
@@ -541,12 +561,12 @@ impl Screen {
     }
 }
 
-/// The columns that fit in `width` after a path column of at least [`PATH_MIN_WIDTH`] (or
-/// the `longest` path cell, if shorter), in the view's order, each with its index in the
-/// row's cells, and the path column's width: the rest of the line. Columns on the right are
-/// left out first.
+/// Which of `all` fit in `width` after a path column of at least [`PATH_MIN_WIDTH`] (or the
+/// `longest` path cell, if shorter), in order, each with its index in `all` (a row's cells),
+/// and the path column's width: the rest of the line. Columns on the right are left out
+/// first.
 fn fitting_columns(
-    view: &View,
+    all: &[Column],
     settings: &Settings,
     width: usize,
     longest: usize,
@@ -563,7 +583,7 @@ fn fitting_columns(
         .min(width);
     let mut used = 0;
     let mut columns = Vec::new();
-    for (index, &column) in view.columns.iter().enumerate() {
+    for (index, &column) in all.iter().enumerate() {
         let w = 1 + column.width().max(title(column).len());
         if path_min + used + w > width {
             break;
@@ -854,6 +874,38 @@ mod tests {
         s.key(Key::Char('\x15'), &all);
         s.key(Key::Enter, &all);
         assert_eq!(s.settings.filter, None);
+    }
+
+    #[test]
+    fn only_the_columns_shown_are_read() {
+        let mut s = Screen::new(Settings::default(), Style::Plain, "host".to_owned(), false);
+        let size = Size {
+            rows: 24,
+            columns: 80,
+        };
+        // Before the first frame, for the shortest path column.
+        let first = s.shown(size).columns;
+        assert_eq!(first.first(), Some(&Column::Tasks));
+        let v = view(vec![row(&format!("/{}", "x".repeat(40)), 0, vec![None; 3])]);
+        s.frame(&v, size);
+        // The path column then keeps its 30 columns: what systemd-cgtop shows is left.
+        assert_eq!(
+            s.shown(size).columns,
+            [
+                Column::Tasks,
+                Column::Cpu,
+                Column::Memory,
+                Column::Input,
+                Column::Output
+            ]
+        );
+        assert!(first.len() > 5, "{first:?}");
+        let wanted = s.shown(size).wanted();
+        assert!(wanted.cpu && wanted.memory && wanted.io);
+        assert!(!wanted.pressure && !wanted.oom && !wanted.throttle && !wanted.swap);
+        // The column ordered by is read even when it is not shown.
+        s.settings.sort = Column::OomKills;
+        assert!(s.shown(size).wanted().oom);
     }
 
     #[test]
