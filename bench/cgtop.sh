@@ -15,6 +15,10 @@
 # enough for all of them (it cuts its batch output to the window otherwise), but it leaves out
 # groups with nothing to show (empty groups, as these are) while cgtop prints one line for
 # each: the rows counted are printed. Target: under 20 ms per refresh.
+#
+# Where tmux is installed, cgtop's interactive screen is measured the same way (in a detached
+# tmux session, `-n N` refreshes): at 80x24 it reads only the columns it shows (systemd-cgtop's
+# five), at 250x50 all of them.
 set -eu
 refreshes=${1:-100}
 groups=1000
@@ -34,7 +38,10 @@ command -v systemd-cgtop >/dev/null || { echo "bench/cgtop.sh: systemd-cgtop is 
 hierarchies=$(awk '{ for (i = 7; i <= NF; i++) if ($i == "-") { if ($(i + 1) ~ /^cgroup2?$/) print $5; break } }' \
     /proc/self/mountinfo | sort -u)
 prefix=nsutils-bench-$$
+work=$(mktemp -d)
 cleanup() {
+    for sock in "$work"/*.sock; do [ ! -S "$sock" ] || tmux -S "$sock" kill-server 2>/dev/null || true; done
+    rm -rf "$work"
     for h in $hierarchies; do
         for g in "$h/$prefix"-*; do [ ! -d "$g" ] || rmdir "$g" 2>/dev/null || true; done
     done
@@ -66,19 +73,47 @@ per_refresh() {
     echo "$one $many" | awk -v n="$refreshes" '{ printf "%.3f %.1f\n", ($2 - $1) * 1000 / n, $1 * 1000 }'
 }
 export LINES=100000 COLUMNS=200
+# Milliseconds of CPU per refresh of cgtop's screen in a `$1` x `$2` window, and of its
+# first refresh with the start; "- -" without tmux.
+screen_per_refresh() {
+    if ! command -v tmux >/dev/null; then
+        echo "- -"
+        return
+    fi
+    # A server (socket) for each run: one just killed may still be on its way out.
+    for n in 1 $((refreshes + 1)); do
+        times=$work/times.$1x$2.$n
+        tmux -S "$work/$1x$2.$n.sock" -f /dev/null new-session -d -x "$1" -y "$2" \
+            "sh -c '$bin/cgtop -d 0.02 -n $n --depth=3; times > $times'"
+        i=0
+        until [ -s "$times" ] || [ $i -ge 1200 ]; do sleep 0.1; i=$((i + 1)); done
+        tmux -S "$work/$1x$2.$n.sock" kill-server 2>/dev/null || true
+    done
+    for n in 1 $((refreshes + 1)); do
+        awk 'END { split($1, u, "m"); split($2, s, "m"); printf "%.6f\n", u[1] * 60 + u[2] + s[1] * 60 + s[2] }' \
+            "$work/times.$1x$2.$n"
+    done | paste -sd' ' | awk -v n="$refreshes" '{ printf "%.3f %.1f\n", ($2 - $1) * 1000 / n, $1 * 1000 }'
+}
 rows_cgtop=$("$bin/cgtop" -b -n 1 --depth=3 | grep -c "$prefix" || true)
 rows_systemd=$(systemd-cgtop -b -n 1 --depth=3 | grep -c "$prefix" || true)
 set -- $(per_refresh "$bin/cgtop" -b -d 0.02 --depth=3)
 ours=$1 ours_first=$2
 set -- $(per_refresh systemd-cgtop -b -d 0.02 --depth=3)
 theirs=$1 theirs_first=$2
+set -- $(screen_per_refresh 80 24)
+narrow=$1 narrow_first=$2
+set -- $(screen_per_refresh 250 50)
+wide=$1 wide_first=$2
 echo "cgtop bench: kernel $(uname -r), $(echo "$hierarchies" | wc -l) hierarchies, $groups groups" \
     "nsutils-bench-* in each ($rows_cgtop rows shown by cgtop, $rows_systemd by systemd-cgtop), $refreshes refreshes"
-printf '%-14s %18s %24s\n' tool "CPU ms/refresh" "first refresh + start ms"
-printf '%-14s %18s %24s\n' cgtop "$ours" "$ours_first"
-printf '%-14s %18s %24s\n' systemd-cgtop "$theirs" "$theirs_first"
-echo "$ours $theirs" | awk '{
+printf '%-26s %15s %25s\n' tool "CPU ms/refresh" "first refresh + start ms"
+printf '%-26s %15s %25s\n' "cgtop -b" "$ours" "$ours_first"
+printf '%-26s %15s %25s\n' "cgtop screen 80x24" "$narrow" "$narrow_first"
+printf '%-26s %15s %25s\n' "cgtop screen 250x50" "$wide" "$wide_first"
+printf '%-26s %15s %25s\n' "systemd-cgtop -b" "$theirs" "$theirs_first"
+echo "$ours $theirs $narrow $wide" | awk '{
     ratio = $2 > 0 ? $1 / $2 : 0
-    printf "bench: cgtop: ms_per_refresh=%.3f systemd_cgtop_ms_per_refresh=%.3f ratio=%.2f target=%s\n",
-        $1, $2, ratio, $1 < 20 ? "met" : "missed"
+    printf "bench: cgtop: ms_per_refresh=%.3f systemd_cgtop_ms_per_refresh=%.3f ratio=%.2f target=%s", $1, $2, ratio, $1 < 20 ? "met" : "missed"
+    if ($3 != "-") printf " screen_80x24_ms=%.3f ratio=%.2f screen_250x50_ms=%.3f", $3, ($2 > 0 ? $3 / $2 : 0), $4
+    printf "\n"
 }'
