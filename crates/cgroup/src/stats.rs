@@ -493,3 +493,280 @@ fn parse_pressure(text: &str) -> Option<Pressure> {
         full_avg10: avg10("full "),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use std::fs;
+    use std::path::PathBuf;
+
+    use super::*;
+    use crate::tests::Fake;
+
+    fn hierarchy(f: &Fake, dir: &str, version: Version, controllers: &[&str]) -> Hierarchy {
+        let mount_point = f.dir.join(dir);
+        fs::create_dir_all(&mount_point).unwrap();
+        Hierarchy {
+            version,
+            controllers: controllers.iter().map(|c| (*c).to_owned()).collect(),
+            mount_point,
+            mount_root: PathBuf::from("/"),
+        }
+    }
+
+    /// Write `files` (name, content) into group `group` of `h`.
+    fn group(h: &Hierarchy, group: &str, files: &[(&str, &str)]) {
+        let dir = h.mount_point.join(group);
+        fs::create_dir_all(&dir).unwrap();
+        for (name, text) in files {
+            fs::write(dir.join(name), text).unwrap();
+        }
+    }
+
+    fn path(p: &str) -> GroupPath {
+        GroupPath::parse(p).unwrap()
+    }
+
+    #[test]
+    fn v2_counters() {
+        let f = Fake::new("stats-v2");
+        let h = hierarchy(&f, "v2", Version::V2, &["cpu", "memory", "io", "pids"]);
+        group(&h, "", &[("cpu.stat", "usage_usec 500\nuser_usec 300\n")]);
+        group(
+            &h,
+            "a",
+            &[
+                (
+                    "cpu.stat",
+                    "usage_usec 1000\nuser_usec 600\nsystem_usec 400\nnr_periods 40\nnr_throttled 7\nthrottled_usec 12345\n",
+                ),
+                ("memory.current", "4096\n"),
+                ("memory.max", "max\n"),
+                ("memory.swap.current", "0\n"),
+                ("memory.swap.max", "1048576\n"),
+                ("memory.events", "low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\n"),
+                (
+                    "io.stat",
+                    "8:0 rbytes=100 wbytes=200 rios=1 wios=2 dbytes=0 dios=0\n8:16 rbytes=1 wbytes=2 rios=1 wios=1\n",
+                ),
+                ("pids.current", "8\n"),
+                ("pids.max", "max\n"),
+                (
+                    "cpu.pressure",
+                    "some avg10=1.50 avg60=0.10 avg300=0.00 total=10\nfull avg10=0.25 avg60=0.00 avg300=0.00 total=3\n",
+                ),
+                (
+                    "memory.pressure",
+                    "some avg10=0.00 avg60=0.00 avg300=0.00 total=0\n",
+                ),
+            ],
+        );
+        group(&h, "a/b", &[("cgroup.procs", "10\n11\n12\n")]);
+        let s = sample(std::slice::from_ref(&h), &GroupPath::root(), &Wanted::ALL);
+        assert_eq!(
+            s.groups.keys().map(GroupPath::as_str).collect::<Vec<_>>(),
+            ["", "a", "a/b"]
+        );
+        let a = &s.groups[&path("a")];
+        assert_eq!(a.cpu_usage_usec, Some(1000));
+        assert_eq!(a.cpu_periods, Some(40));
+        assert_eq!(a.cpu_throttled, Some(7));
+        assert_eq!(a.cpu_throttled_usec, Some(12345));
+        assert_eq!(a.memory_current, Some(4096));
+        assert_eq!(a.memory_max, Some(Limit::Unlimited));
+        assert_eq!(a.swap_current, Some(0));
+        assert_eq!(a.swap_max, Some(Limit::Value(1_048_576)));
+        assert_eq!(a.oom_kills, Some(1));
+        assert_eq!((a.io_read_bytes, a.io_write_bytes), (Some(101), Some(202)));
+        assert_eq!(a.tasks(), Some(8));
+        assert_eq!(
+            a.procs, None,
+            "cgroup.procs is not read where pids.current is"
+        );
+        assert_eq!(a.pids_max, Some(Limit::Unlimited));
+        assert_eq!(
+            a.cpu_pressure,
+            Some(Pressure {
+                some_avg10: 1.5,
+                full_avg10: Some(0.25)
+            })
+        );
+        assert_eq!(
+            a.memory_pressure,
+            Some(Pressure {
+                some_avg10: 0.0,
+                full_avg10: None
+            })
+        );
+        assert_eq!(a.io_pressure, None);
+        // A group with no files but its members: only the process count.
+        let b = &s.groups[&path("a/b")];
+        assert_eq!(b.tasks(), Some(3));
+        assert_eq!(
+            Counters {
+                procs: None,
+                ..b.clone()
+            },
+            Counters::default()
+        );
+        // The root: only what it has.
+        let root = &s.groups[&GroupPath::root()];
+        assert_eq!(root.cpu_usage_usec, Some(500));
+        assert_eq!(root.cpu_throttled, None);
+        assert_eq!(root.memory_current, None);
+    }
+
+    #[test]
+    fn only_the_wanted_files_are_read() {
+        let f = Fake::new("stats-wanted");
+        let h = hierarchy(&f, "v2", Version::V2, &["memory", "pids"]);
+        group(
+            &h,
+            "g",
+            &[
+                ("memory.current", "1\n"),
+                ("cpu.stat", "usage_usec 5\n"),
+                ("pids.current", "2\n"),
+                ("pids.max", "10\n"),
+            ],
+        );
+        let wanted = Wanted {
+            memory: true,
+            ..Wanted::default()
+        };
+        let s = sample(std::slice::from_ref(&h), &GroupPath::root(), &wanted);
+        let g = &s.groups[&path("g")];
+        assert_eq!(g.memory_current, Some(1));
+        assert_eq!(g.cpu_usage_usec, None);
+        assert_eq!(g.pids_max, None);
+        assert_eq!(g.tasks(), Some(2), "the task count is always read");
+    }
+
+    #[test]
+    fn v1_hierarchies_merge_by_path() {
+        let f = Fake::new("stats-v1");
+        let cpuacct = hierarchy(&f, "cpuacct", Version::V1, &["cpuacct"]);
+        let cpu = hierarchy(&f, "cpu", Version::V1, &["cpu"]);
+        let memory = hierarchy(&f, "memory", Version::V1, &["memory"]);
+        let blkio = hierarchy(&f, "blkio", Version::V1, &["blkio"]);
+        let unified = hierarchy(&f, "unified", Version::V2, &[]);
+        group(
+            &cpuacct,
+            "g",
+            &[("cpuacct.usage", "2500000\n"), ("cgroup.procs", "1\n2\n")],
+        );
+        group(
+            &cpu,
+            "g",
+            &[(
+                "cpu.stat",
+                "nr_periods 10\nnr_throttled 4\nthrottled_time 3000000\n",
+            )],
+        );
+        group(
+            &memory,
+            "g",
+            &[
+                ("memory.usage_in_bytes", "8192\n"),
+                ("memory.limit_in_bytes", "15728640\n"),
+                ("memory.memsw.usage_in_bytes", "12288\n"),
+                (
+                    "memory.oom_control",
+                    "oom_kill_disable 0\nunder_oom 0\noom_kill 2\n",
+                ),
+                ("cgroup.procs", "1\n"),
+            ],
+        );
+        group(
+            &memory,
+            "mem-only",
+            &[
+                ("memory.usage_in_bytes", "1\n"),
+                ("memory.limit_in_bytes", "9223372036854771712\n"),
+            ],
+        );
+        group(
+            &blkio,
+            "g",
+            &[(
+                "blkio.throttle.io_service_bytes_recursive",
+                "8:0 Read 10\n8:0 Write 20\n8:0 Sync 30\n8:0 Async 0\n8:0 Total 30\n8:16 Read 1\nTotal 31\n",
+            )],
+        );
+        group(
+            &unified,
+            "g",
+            &[(
+                "io.pressure",
+                "some avg10=2.00 avg60=0.00 avg300=0.00 total=1\nfull avg10=1.00 avg60=0.00 avg300=0.00 total=1\n",
+            )],
+        );
+        let all = [cpuacct, cpu, memory, blkio, unified];
+        let s = sample(&all, &GroupPath::root(), &Wanted::ALL);
+        let g = &s.groups[&path("g")];
+        assert_eq!(g.cpu_usage_usec, Some(2500));
+        assert_eq!(g.cpu_periods, Some(10));
+        assert_eq!(g.cpu_throttled, Some(4));
+        assert_eq!(g.cpu_throttled_usec, Some(3000));
+        assert_eq!(g.memory_current, Some(8192));
+        assert_eq!(g.memory_max, Some(Limit::Value(15 << 20)));
+        assert_eq!(g.swap_current, Some(4096));
+        assert_eq!(g.swap_max, None, "v1 has no swap-only limit");
+        assert_eq!(g.oom_kills, Some(2));
+        assert_eq!((g.io_read_bytes, g.io_write_bytes), (Some(11), Some(20)));
+        assert_eq!(g.io_pressure.map(|p| p.some_avg10), Some(2.0));
+        // Processes counted in the first hierarchy that has the group (no pids hierarchy).
+        assert_eq!(g.tasks(), Some(2));
+        let m = &s.groups[&path("mem-only")];
+        assert_eq!(m.memory_max, Some(Limit::Unlimited));
+        assert_eq!(m.cpu_usage_usec, None, "absent, not 0");
+        assert_eq!(m.io_read_bytes, None);
+    }
+
+    #[test]
+    fn a_subtree_only() {
+        let f = Fake::new("stats-under");
+        let h = hierarchy(&f, "v2", Version::V2, &["memory"]);
+        for g in ["a", "a/x", "a/x/y", "ab", "b"] {
+            group(&h, g, &[("memory.current", "1\n")]);
+        }
+        let s = sample(std::slice::from_ref(&h), &path("a"), &Wanted::ALL);
+        assert_eq!(
+            s.groups.keys().map(GroupPath::as_str).collect::<Vec<_>>(),
+            ["a", "a/x", "a/x/y"]
+        );
+        let none = sample(std::slice::from_ref(&h), &path("zz"), &Wanted::ALL);
+        assert!(none.groups.is_empty());
+    }
+
+    #[test]
+    fn watched_hierarchies() {
+        let f = Fake::new("stats-watched");
+        let hierarchies = crate::tests::hybrid(&f);
+        let dirs: Vec<String> = watched(&hierarchies)
+            .iter()
+            .map(|h| {
+                h.mount_point
+                    .file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned()
+            })
+            .collect();
+        // name=systemd and cpuset have no counters; the unified one has PSI.
+        assert_eq!(dirs, ["cpu,cpuacct", "memory", "unified"]);
+    }
+
+    #[test]
+    fn parsers() {
+        assert_eq!(parse_limit("max\n"), Some(Limit::Unlimited));
+        assert_eq!(parse_limit("9223372036854771712"), Some(Limit::Unlimited));
+        assert_eq!(parse_limit("9223372036854710272"), Some(Limit::Unlimited));
+        assert_eq!(parse_limit("15728640\n"), Some(Limit::Value(15_728_640)));
+        assert_eq!(parse_limit("x"), None);
+        assert_eq!(keyed("a 1\nab 2\nb x\n", "ab"), Some(2));
+        assert_eq!(keyed("a 1\n", "b"), None);
+        assert_eq!(keyed("b x\n", "b"), None);
+        assert_eq!(parse_io_stat(""), (0, 0));
+        assert_eq!(parse_pressure("garbage"), None);
+    }
+}
