@@ -23,11 +23,12 @@
 //! buffer completely unless they are at their end, usually one `read`.
 
 use std::collections::BTreeMap;
+use std::mem::MaybeUninit;
 use std::os::fd::OwnedFd;
 use std::path::Path;
 use std::time::{Instant, SystemTime};
 
-use rustix::fs::{CWD, Dir, FileType, Mode, OFlags, openat};
+use rustix::fs::{CWD, FileType, Mode, OFlags, RawDir, openat};
 use rustix::io::Errno;
 
 use crate::{GroupPath, Hierarchies, Hierarchy, Version};
@@ -188,35 +189,52 @@ pub fn watched(hierarchies: &Hierarchies) -> Vec<Hierarchy> {
     out
 }
 
-/// Take a sample of `under` and its descendants in each of `hierarchies`.
-pub fn sample(hierarchies: &[Hierarchy], under: &GroupPath, wanted: &Wanted) -> Sample {
+/// Take a sample of `under` and its descendants down to `depth` levels below it (all when
+/// `None`) in each of `hierarchies`.
+pub fn sample(
+    hierarchies: &[Hierarchy],
+    under: &GroupPath,
+    depth: Option<usize>,
+    wanted: &Wanted,
+) -> Sample {
     let mut reader = Reader::default();
-    let mut groups: BTreeMap<GroupPath, Counters> = BTreeMap::new();
-    // Where each group was first seen, for the `cgroup.procs` fallback.
-    let mut first_seen: BTreeMap<GroupPath, usize> = BTreeMap::new();
+    // Each group's counters, and the hierarchy it was first seen in (for `cgroup.procs`).
+    let mut groups: BTreeMap<GroupPath, (Counters, usize)> = BTreeMap::new();
     let at = Instant::now();
     let wall = SystemTime::now();
     for (index, h) in hierarchies.iter().enumerate() {
-        let dir = h.mount_point.join(under.as_str());
-        reader.walk(h, &dir, under.clone(), wanted, &mut |path, counters| {
-            first_seen.entry(path.clone()).or_insert(index);
-            groups.entry(path).or_default().merge(counters);
-        });
-    }
-    for (path, counters) in &mut groups {
-        if counters.pids_current.is_some() {
-            continue;
-        }
-        let Some(h) = first_seen.get(path).and_then(|i| hierarchies.get(*i)) else {
+        let Ok(fd) = open_dir(&h.mount_point.join(under.as_str())) else {
             continue;
         };
-        let dir = h.mount_point.join(path.as_str());
-        if let Ok(fd) = open_dir(&dir) {
-            counters.procs = reader
-                .read(&fd, "cgroup.procs")
-                .map(|text| text.lines().count() as u64);
-        }
+        reader.walk(
+            h,
+            fd,
+            under.clone(),
+            depth,
+            wanted,
+            &mut |path, counters| {
+                groups
+                    .entry(path)
+                    .or_insert_with(|| (Counters::default(), index))
+                    .0
+                    .merge(counters);
+            },
+        );
     }
+    let groups = groups
+        .into_iter()
+        .map(|(path, (mut counters, index))| {
+            if counters.pids_current.is_none() {
+                let dir = hierarchies[index].mount_point.join(path.as_str());
+                if let Ok(fd) = open_dir(&dir) {
+                    counters.procs = reader
+                        .read(&fd, "cgroup.procs")
+                        .map(|text| text.lines().count() as u64);
+                }
+            }
+            (path, counters)
+        })
+        .collect();
     Sample { at, wall, groups }
 }
 
@@ -229,27 +247,36 @@ fn open_dir(dir: &Path) -> Result<OwnedFd, Errno> {
     )
 }
 
-/// Reads files into one reused buffer.
-#[derive(Default)]
+/// Reads files into one reused buffer, directories into another.
 struct Reader {
     buf: Vec<u8>,
+    dir_buf: Vec<MaybeUninit<u8>>,
     /// Whether a read saw ENODEV: the group was removed under us.
     gone: bool,
 }
 
+impl Default for Reader {
+    fn default() -> Self {
+        Reader {
+            buf: Vec::new(),
+            dir_buf: vec![MaybeUninit::uninit(); 16 * 1024],
+            gone: false,
+        }
+    }
+}
+
 impl Reader {
-    /// The group at `dir` (path `path`), then its children, depth first.
+    /// The group open at `fd` (path `path`), then its children, depth first, `levels`
+    /// levels down at most.
     fn walk(
         &mut self,
         h: &Hierarchy,
-        dir: &Path,
+        fd: OwnedFd,
         path: GroupPath,
+        levels: Option<usize>,
         wanted: &Wanted,
         found: &mut dyn FnMut(GroupPath, Counters),
     ) {
-        let Ok(fd) = open_dir(dir) else {
-            return; // gone, or not ours to read
-        };
         self.gone = false;
         let counters = match h.version {
             Version::V2 => self.read_v2(h, &fd, wanted),
@@ -258,19 +285,30 @@ impl Reader {
         if self.gone {
             return;
         }
-        found(path.clone(), counters);
-        let Ok(entries) = Dir::new(fd) else {
+        // A kernfs (and tmpfs) directory's link count is 2 plus its subdirectories: most
+        // groups are leaves, and listing their many files is the dearest part of a sample.
+        let has_children =
+            levels != Some(0) && rustix::fs::fstat(&fd).map_or(true, |st| st.st_nlink != 2);
+        if !has_children {
+            found(path, counters);
             return;
-        };
+        }
+        found(path.clone(), counters);
         let mut children = Vec::new();
-        for entry in entries.flatten() {
+        let mut entries = RawDir::new(&fd, &mut self.dir_buf);
+        while let Some(Ok(entry)) = entries.next() {
             let name = entry.file_name().to_bytes();
             if entry.file_type() == FileType::Directory && name != b"." && name != b".." {
                 children.push(String::from_utf8_lossy(name).into_owned());
             }
         }
-        for child in children {
-            self.walk(h, &dir.join(&child), path.join(&child), wanted, found);
+        for name in children {
+            let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
+            // A child gone since the listing, or not ours to read, is left out.
+            if let Ok(child) = openat(&fd, name.as_str(), flags, Mode::empty()) {
+                let below = levels.map(|n| n - 1);
+                self.walk(h, child, path.join(&name), below, wanted, found);
+            }
         }
     }
 
@@ -561,7 +599,12 @@ mod tests {
             ],
         );
         group(&h, "a/b", &[("cgroup.procs", "10\n11\n12\n")]);
-        let s = sample(std::slice::from_ref(&h), &GroupPath::root(), &Wanted::ALL);
+        let s = sample(
+            std::slice::from_ref(&h),
+            &GroupPath::root(),
+            None,
+            &Wanted::ALL,
+        );
         assert_eq!(
             s.groups.keys().map(GroupPath::as_str).collect::<Vec<_>>(),
             ["", "a", "a/b"]
@@ -633,7 +676,7 @@ mod tests {
             memory: true,
             ..Wanted::default()
         };
-        let s = sample(std::slice::from_ref(&h), &GroupPath::root(), &wanted);
+        let s = sample(std::slice::from_ref(&h), &GroupPath::root(), None, &wanted);
         let g = &s.groups[&path("g")];
         assert_eq!(g.memory_current, Some(1));
         assert_eq!(g.cpu_usage_usec, None);
@@ -701,7 +744,7 @@ mod tests {
             )],
         );
         let all = [cpuacct, cpu, memory, blkio, unified];
-        let s = sample(&all, &GroupPath::root(), &Wanted::ALL);
+        let s = sample(&all, &GroupPath::root(), None, &Wanted::ALL);
         let g = &s.groups[&path("g")];
         assert_eq!(g.cpu_usage_usec, Some(2500));
         assert_eq!(g.cpu_periods, Some(10));
@@ -729,12 +772,28 @@ mod tests {
         for g in ["a", "a/x", "a/x/y", "ab", "b"] {
             group(&h, g, &[("memory.current", "1\n")]);
         }
-        let s = sample(std::slice::from_ref(&h), &path("a"), &Wanted::ALL);
+        let s = sample(std::slice::from_ref(&h), &path("a"), None, &Wanted::ALL);
         assert_eq!(
             s.groups.keys().map(GroupPath::as_str).collect::<Vec<_>>(),
             ["a", "a/x", "a/x/y"]
         );
-        let none = sample(std::slice::from_ref(&h), &path("zz"), &Wanted::ALL);
+        let shallow = sample(std::slice::from_ref(&h), &path("a"), Some(1), &Wanted::ALL);
+        assert_eq!(
+            shallow
+                .groups
+                .keys()
+                .map(GroupPath::as_str)
+                .collect::<Vec<_>>(),
+            ["a", "a/x"]
+        );
+        let top = sample(
+            std::slice::from_ref(&h),
+            &GroupPath::root(),
+            Some(0),
+            &Wanted::ALL,
+        );
+        assert_eq!(top.groups.len(), 1);
+        let none = sample(std::slice::from_ref(&h), &path("zz"), None, &Wanted::ALL);
         assert!(none.groups.is_empty());
     }
 

@@ -186,7 +186,12 @@ impl Sampler {
 
     /// A sample of the groups `settings` shows, with the counters its columns need.
     pub fn sample(&self, settings: &Settings) -> Sample {
-        stats::sample(&self.hierarchies, &settings.top(), &settings.wanted())
+        stats::sample(
+            &self.hierarchies,
+            &settings.top(),
+            settings.depth,
+            &settings.wanted(),
+        )
     }
 
     /// Whether `group` is in any watched hierarchy.
