@@ -3,7 +3,7 @@
 //! [`Settings`] (which the command line sets and the screen's keys change).
 
 use std::cmp::Ordering;
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::time::{Duration, SystemTime};
 
 use cgroup::GroupPath;
@@ -520,7 +520,7 @@ pub fn build(prev: Option<&Sample>, cur: &Sample, settings: &Settings) -> View {
     let interval = prev.map(|p| cur.at.saturating_duration_since(p.at));
     let seconds = interval.map_or(0.0, |d| d.as_secs_f64());
     let top = settings.top();
-    let mut rows: Vec<Row> = cur
+    let rows: Vec<Row> = cur
         .groups
         .iter()
         .filter_map(|(path, counters)| {
@@ -532,10 +532,14 @@ pub fn build(prev: Option<&Sample>, cur: &Sample, settings: &Settings) -> View {
             Some(row(path, depth, counters, before, settings))
         })
         .collect();
-    rows.sort_by(|a, b| compare(a, b, settings));
+    // Rows are big: order their indices, then move each row once.
+    let mut order: Vec<usize> = (0..rows.len()).collect();
+    order.sort_by(|&a, &b| compare(&rows[a], &rows[b], settings));
     if settings.tree {
-        rows = tree_order(rows);
+        order = tree_order(&rows, &order);
     }
+    let mut slots: Vec<Option<Row>> = rows.into_iter().map(Some).collect();
+    let rows = order.into_iter().filter_map(|i| slots[i].take()).collect();
     View {
         columns: settings.columns.clone(),
         rows,
@@ -548,18 +552,19 @@ pub fn build(prev: Option<&Sample>, cur: &Sample, settings: &Settings) -> View {
     }
 }
 
-/// Sorted rows as a tree: each row followed by its descendants, siblings keeping their
-/// order. A row whose parent is not shown hangs from its nearest shown ancestor.
-fn tree_order(sorted: Vec<Row>) -> Vec<Row> {
-    let index: BTreeMap<&str, usize> = sorted
+/// The rows in `sorted` order as a tree: each row followed by its descendants, siblings
+/// keeping their order. A row whose parent is not shown hangs from its nearest shown
+/// ancestor.
+fn tree_order(rows: &[Row], sorted: &[usize]) -> Vec<usize> {
+    let index: HashMap<&str, usize> = rows
         .iter()
         .enumerate()
         .map(|(i, r)| (r.path.as_str(), i))
         .collect();
-    let mut children: Vec<Vec<usize>> = vec![Vec::new(); sorted.len()];
+    let mut children: Vec<Vec<usize>> = vec![Vec::new(); rows.len()];
     let mut roots = Vec::new();
-    for (i, r) in sorted.iter().enumerate() {
-        let mut parent = r.path.as_str();
+    for &i in sorted {
+        let mut parent = rows[i].path.as_str();
         let found = loop {
             if parent == "/" {
                 break None;
@@ -578,14 +583,13 @@ fn tree_order(sorted: Vec<Row>) -> Vec<Row> {
             None => roots.push(i),
         }
     }
-    let mut order = Vec::with_capacity(sorted.len());
+    let mut order = Vec::with_capacity(rows.len());
     let mut stack: Vec<usize> = roots.into_iter().rev().collect();
     while let Some(i) = stack.pop() {
         order.push(i);
         stack.extend(children[i].iter().rev());
     }
-    let mut slots: Vec<Option<Row>> = sorted.into_iter().map(Some).collect();
-    order.into_iter().filter_map(|i| slots[i].take()).collect()
+    order
 }
 
 #[cfg(test)]
