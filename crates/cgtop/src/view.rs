@@ -3,7 +3,7 @@
 //! [`Settings`] (which the command line sets and the screen's keys change).
 
 use std::cmp::Ordering;
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::time::{Duration, SystemTime};
 
 use cgroup::GroupPath;
@@ -520,7 +520,7 @@ pub fn build(prev: Option<&Sample>, cur: &Sample, settings: &Settings) -> View {
     let interval = prev.map(|p| cur.at.saturating_duration_since(p.at));
     let seconds = interval.map_or(0.0, |d| d.as_secs_f64());
     let top = settings.top();
-    let mut rows: Vec<Row> = cur
+    let rows: Vec<Row> = cur
         .groups
         .iter()
         .filter_map(|(path, counters)| {
@@ -532,10 +532,14 @@ pub fn build(prev: Option<&Sample>, cur: &Sample, settings: &Settings) -> View {
             Some(row(path, depth, counters, before, settings))
         })
         .collect();
-    rows.sort_by(|a, b| compare(a, b, settings));
+    // Rows are big: order their indices, then move each row once.
+    let mut order: Vec<usize> = (0..rows.len()).collect();
+    order.sort_by(|&a, &b| compare(&rows[a], &rows[b], settings));
     if settings.tree {
-        rows = tree_order(rows);
+        order = tree_order(&rows, &order);
     }
+    let mut slots: Vec<Option<Row>> = rows.into_iter().map(Some).collect();
+    let rows = order.into_iter().filter_map(|i| slots[i].take()).collect();
     View {
         columns: settings.columns.clone(),
         rows,
@@ -548,18 +552,19 @@ pub fn build(prev: Option<&Sample>, cur: &Sample, settings: &Settings) -> View {
     }
 }
 
-/// Sorted rows as a tree: each row followed by its descendants, siblings keeping their
-/// order. A row whose parent is not shown hangs from its nearest shown ancestor.
-fn tree_order(sorted: Vec<Row>) -> Vec<Row> {
-    let index: BTreeMap<&str, usize> = sorted
+/// The rows in `sorted` order as a tree: each row followed by its descendants, siblings
+/// keeping their order. A row whose parent is not shown hangs from its nearest shown
+/// ancestor.
+fn tree_order(rows: &[Row], sorted: &[usize]) -> Vec<usize> {
+    let index: HashMap<&str, usize> = rows
         .iter()
         .enumerate()
         .map(|(i, r)| (r.path.as_str(), i))
         .collect();
-    let mut children: Vec<Vec<usize>> = vec![Vec::new(); sorted.len()];
+    let mut children: Vec<Vec<usize>> = vec![Vec::new(); rows.len()];
     let mut roots = Vec::new();
-    for (i, r) in sorted.iter().enumerate() {
-        let mut parent = r.path.as_str();
+    for &i in sorted {
+        let mut parent = rows[i].path.as_str();
         let found = loop {
             if parent == "/" {
                 break None;
@@ -578,12 +583,204 @@ fn tree_order(sorted: Vec<Row>) -> Vec<Row> {
             None => roots.push(i),
         }
     }
-    let mut order = Vec::with_capacity(sorted.len());
+    let mut order = Vec::with_capacity(rows.len());
     let mut stack: Vec<usize> = roots.into_iter().rev().collect();
     while let Some(i) = stack.pop() {
         order.push(i);
         stack.extend(children[i].iter().rev());
     }
-    let mut slots: Vec<Option<Row>> = sorted.into_iter().map(Some).collect();
-    order.into_iter().filter_map(|i| slots[i].take()).collect()
+    order
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Instant;
+
+    use super::*;
+
+    fn path(p: &str) -> GroupPath {
+        GroupPath::parse(p).unwrap()
+    }
+
+    fn sample(at: Instant, groups: &[(&str, Counters)]) -> Sample {
+        Sample {
+            at,
+            wall: SystemTime::UNIX_EPOCH,
+            groups: groups.iter().map(|(p, c)| (path(p), c.clone())).collect(),
+        }
+    }
+
+    fn cpu(usage: u64, memory: Option<u64>) -> Counters {
+        Counters {
+            cpu_usage_usec: Some(usage),
+            memory_current: memory,
+            io_read_bytes: Some(usage),
+            ..Counters::default()
+        }
+    }
+
+    fn paths(view: &View) -> Vec<&str> {
+        view.rows.iter().map(|r| r.path.as_str()).collect()
+    }
+
+    #[test]
+    fn rates_from_two_samples() {
+        let t0 = Instant::now();
+        let t1 = t0 + Duration::from_secs(2);
+        let prev = sample(t0, &[("a", cpu(1_000_000, None)), ("b", cpu(500, None))]);
+        let cur = sample(
+            t1,
+            &[
+                ("a", cpu(1_500_000, None)),
+                ("b", cpu(100, None)),
+                ("c", cpu(7, None)),
+            ],
+        );
+        let settings = Settings {
+            columns: vec![Column::Cpu, Column::Input, Column::Memory],
+            ..Settings::default()
+        };
+        let view = build(Some(&prev), &cur, &settings);
+        assert_eq!(view.totals.interval, Some(Duration::from_secs(2)));
+        let a = &view.rows[0];
+        assert_eq!(a.path, "/a");
+        // 0.5 s of CPU in 2 s: 25 %; 500000 bytes in 2 s.
+        assert_eq!(a.cells[0], Some(Value::Percent(25.0)));
+        assert_eq!(a.cells[1], Some(Value::BytesPerSec(250_000.0)));
+        assert_eq!(a.text(0, false), "25.0");
+        assert_eq!(a.text(1, false), "244.1K");
+        assert_eq!(a.text(1, true), "250000");
+        assert_eq!(a.text(2, false), "-", "absent memory");
+        // A counter that went back (a new group under the old path), and a new group: no rate.
+        let rest: Vec<_> = view.rows[1..]
+            .iter()
+            .map(|r| (&r.path[..], r.cells[0]))
+            .collect();
+        assert_eq!(rest, [("/b", None), ("/c", None)]);
+        // The first refresh has none at all.
+        let first = build(None, &cur, &settings);
+        assert!(first.rows.iter().all(|r| r.cells[0].is_none()));
+        assert_eq!(first.totals.interval, None);
+        // CPU time instead of percent.
+        let time = Settings {
+            cpu_time: true,
+            ..settings
+        };
+        let view = build(None, &cur, &time);
+        assert_eq!(view.rows[0].cells[0], Some(Value::Usec(1_500_000)));
+        assert_eq!(view.rows[0].text(0, false), "1.50s");
+    }
+
+    #[test]
+    fn order_tree_depth_and_filter() {
+        let t = Instant::now();
+        let cur = sample(
+            t,
+            &[
+                ("", cpu(0, Some(100))),
+                ("a", cpu(0, Some(5))),
+                ("a/x", cpu(0, Some(1))),
+                ("a/y", cpu(0, Some(3))),
+                ("a/y/deep", cpu(0, None)),
+                ("b", cpu(0, Some(50))),
+                ("ab", cpu(0, Some(7))),
+            ],
+        );
+        let by_memory = Settings {
+            sort: Column::Memory,
+            depth: None,
+            ..Settings::default()
+        };
+        let view = build(None, &cur, &by_memory);
+        assert_eq!(
+            paths(&view),
+            ["/", "/b", "/ab", "/a", "/a/y", "/a/y/deep", "/a/x"]
+        );
+        assert_eq!(
+            view.rows.iter().map(|r| r.depth).collect::<Vec<_>>(),
+            [0, 1, 1, 1, 2, 3, 2]
+        );
+        let flat = Settings {
+            tree: false,
+            ..by_memory.clone()
+        };
+        // Largest first, the group without a value last.
+        assert_eq!(
+            paths(&build(None, &cur, &flat)),
+            ["/", "/b", "/ab", "/a", "/a/y", "/a/x", "/a/y/deep"]
+        );
+        let reversed = Settings {
+            reverse: true,
+            ..flat.clone()
+        };
+        assert_eq!(
+            paths(&build(None, &cur, &reversed)),
+            ["/a/x", "/a/y", "/a", "/ab", "/b", "/", "/a/y/deep"]
+        );
+        let shallow = Settings {
+            depth: Some(1),
+            ..by_memory.clone()
+        };
+        assert_eq!(
+            paths(&build(None, &cur, &shallow)),
+            ["/", "/b", "/ab", "/a"]
+        );
+        // The filter is a subtree: /ab is not under /a; depth counts from the filter.
+        let under_a = Settings {
+            filter: Some(path("a")),
+            depth: Some(1),
+            sort: Column::Path,
+            ..Settings::default()
+        };
+        let view = build(None, &cur, &under_a);
+        assert_eq!(paths(&view), ["/a", "/a/x", "/a/y"]);
+        assert_eq!(view.rows[0].depth, 0);
+    }
+
+    #[test]
+    fn keys_and_names() {
+        for c in std::iter::once(Column::Path).chain(Column::ALL) {
+            if let Some(k) = c.key() {
+                let chosen = Column::by_key(k).unwrap();
+                assert_eq!(chosen.order_name(), c.order_name(), "{c:?}");
+            }
+            assert!(c.title().len() <= c.width() || c == Column::Path, "{c:?}");
+        }
+        assert_eq!(Column::by_order_name("io"), Some(Column::Input));
+        assert_eq!(Column::by_key('p'), Some(Column::Path));
+        assert_eq!(Column::by_order_name("bogus"), None);
+    }
+
+    #[test]
+    fn value_texts() {
+        assert_eq!(Value::Bytes(0).text(false), "0B");
+        assert_eq!(Value::Bytes(1023).text(false), "1023B");
+        assert_eq!(Value::Bytes(1536).text(false), "1.5K");
+        assert_eq!(Value::Bytes(15 << 20).text(false), "15.0M");
+        assert_eq!(Value::Bytes(15 << 20).text(true), "15728640");
+        assert_eq!(Value::Bytes(3 << 40).text(false), "3.0T");
+        assert_eq!(Value::Usec(0).text(false), "0");
+        assert_eq!(Value::Usec(120_000).text(false), "120ms");
+        assert_eq!(Value::Usec(3_250_000).text(false), "3.25s");
+        assert_eq!(Value::Usec(125_000_000).text(false), "2min5s");
+        assert_eq!(Value::Usec(3_720_000_000).text(false), "1h2min");
+        assert_eq!(Value::Usec(3_720_000_000).text(true), "3720000000");
+        assert_eq!(Value::Percent(12.345).text(false), "12.3");
+        assert_eq!(Value::Pressure(0.5).text(false), "0.50");
+        assert_eq!(Value::Unlimited.text(true), "max");
+        assert_eq!(Value::Count(8).text(false), "8");
+    }
+
+    #[test]
+    fn wanted_follows_the_columns() {
+        let settings = Settings {
+            columns: vec![Column::Tasks, Column::Memory],
+            sort: Column::OomKills,
+            ..Settings::default()
+        };
+        let w = settings.wanted();
+        assert!(w.memory && w.oom);
+        assert!(!w.cpu && !w.io && !w.pressure && !w.swap && !w.throttle && !w.pids_max);
+        assert_eq!(Settings::default().wanted(), Wanted::ALL);
+    }
 }
