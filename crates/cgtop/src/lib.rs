@@ -213,7 +213,7 @@ pub fn execute(plan: &Plan) -> Result<()> {
         }
     }
     if plan.output == Output::Screen {
-        return screen::run(plan.settings.clone(), plan.iterations, &sampler);
+        return screen::run(plan.settings.clone(), plan.iterations, &mut sampler);
     }
     // Until the interactive screen is there, a terminal gets the batch text.
     let output = match plan.output {

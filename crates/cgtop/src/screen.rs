@@ -109,7 +109,7 @@ pub struct Screen {
 
 /// Run the screen until `q` (or the end of the input, or `iterations` refreshes), sampling
 /// with `sampler`. The terminal is restored however it ends.
-pub fn run(settings: Settings, iterations: Option<u64>, sampler: &Sampler) -> Result<()> {
+pub fn run(settings: Settings, iterations: Option<u64>, sampler: &mut Sampler) -> Result<()> {
     let mut terminal = Terminal::enter(std::io::stdin(), std::io::stdout())?;
     let mut screen = Screen::new(settings, Style::from_env(), term::hostname(), utf8_locale());
     let mut prev: Option<Sample> = None;
