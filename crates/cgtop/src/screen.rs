@@ -110,7 +110,15 @@ pub struct Screen {
 /// Run the screen until `q` (or the end of the input, or `iterations` refreshes), sampling
 /// with `sampler`. The terminal is restored however it ends.
 pub fn run(settings: Settings, iterations: Option<u64>, sampler: &mut Sampler) -> Result<()> {
-    let mut terminal = Terminal::enter(std::io::stdin(), std::io::stdout())?;
+    // Keys come from standard input, or from the controlling terminal when that is not one
+    // (`cgtop < file`), as top does.
+    let mut terminal = if term::is_terminal(std::io::stdin()) {
+        Terminal::enter(std::io::stdin(), std::io::stdout())?
+    } else {
+        let tty = std::fs::File::open("/dev/tty")
+            .map_err(|e| sys::Error::os("cannot open /dev/tty", &e))?;
+        Terminal::enter(&tty, std::io::stdout())?
+    };
     let mut screen = Screen::new(settings, Style::from_env(), term::hostname(), utf8_locale());
     let mut prev: Option<Sample> = None;
     let mut cur = sampler.sample(&screen.shown(terminal.size()?));
@@ -126,6 +134,8 @@ pub fn run(settings: Settings, iterations: Option<u64>, sampler: &mut Sampler) -
                 if iterations.is_some_and(|n| refreshes >= n) {
                     return Ok(());
                 }
+                // Only these count: not a refresh asked for by a key or a new window size.
+                refreshes += 1;
                 Action::Refresh
             }
             // A wider window may show columns the sample has not read.
@@ -139,7 +149,6 @@ pub fn run(settings: Settings, iterations: Option<u64>, sampler: &mut Sampler) -
             Action::Refresh => {
                 let settings = screen.shown(terminal.size()?);
                 prev = Some(std::mem::replace(&mut cur, sampler.sample(&settings)));
-                refreshes += 1;
                 next = Instant::now() + screen.settings.delay;
             }
         }
