@@ -15,7 +15,7 @@ use sys::Result;
 use sys::term::{self, Event, Key, Size, Terminal};
 
 use crate::Sampler;
-use crate::view::{self, Column, Row, Settings, View};
+use crate::view::{self, Column, Row, Settings, Value, View};
 
 /// Select Graphic Rendition sequences.
 const RESET: &str = "\x1b[0m";
@@ -437,15 +437,23 @@ impl Screen {
     /// Host, time, how many groups and CPUs; then what the settings are.
     fn summary(&self, view: &View, width: usize) -> [String; 2] {
         let s = &self.settings;
-        let first = format!(
-            "cgtop on {}  {}  {} groups, {} shown  {} CPUs  every {}",
+        let mut first = format!(
+            "cgtop on {}  {}  {} groups, {} shown  {} CPUs",
             self.host,
             term::clock_time(view.at),
             view.totals.groups,
             view.rows.len(),
             view.totals.cpus,
-            delay_text(s.delay),
         );
+        // The totals are the top group's, as top's are the whole system's.
+        let top = view.rows.iter().find(|r| r.depth == 0);
+        if let Some(cpu) = top.and_then(|r| r.cpu_percent) {
+            let _ = write!(first, "  CPU {cpu:.1}%");
+        }
+        if let Some(memory) = top.and_then(|r| r.counters.memory_current) {
+            let _ = write!(first, "  memory {}", Value::Bytes(memory).text(s.raw));
+        }
+        let _ = write!(first, "  every {}", delay_text(s.delay));
         let mut second = format!(
             "order: {}{}  depth: {}  {}",
             s.sort.order_name().unwrap_or("?"),
@@ -607,7 +615,7 @@ fn fitting_columns(
 mod tests {
     use super::*;
     use std::time::SystemTime;
-    use view::{Totals, Value};
+    use view::Totals;
 
     fn row(path: &str, depth: usize, cells: Vec<Option<Value>>) -> Row {
         Row {
@@ -755,6 +763,7 @@ mod tests {
                 columns: 36,
             },
         ));
+        assert!(!lines[0].contains("CPU "), "{lines:?}");
         assert_eq!(lines[2], format!("{:<21}   Tasks   %CPU", "Control Group"));
         assert!(lines.iter().all(|l| l.chars().count() <= 36), "{lines:?}");
 
@@ -769,6 +778,22 @@ mod tests {
         assert_eq!(lines.len(), 7, "{lines:?}"); // and a clear below
         assert!(lines[4].starts_with("  a "));
         assert!(lines[6].starts_with("rows 1-2 of 4"));
+    }
+
+    #[test]
+    fn totals_of_the_top_group() {
+        let mut v = sample_view();
+        v.rows[0].cpu_percent = Some(157.44);
+        v.rows[0].counters.memory_current = Some(3 << 30);
+        let size = Size {
+            rows: 10,
+            columns: 120,
+        };
+        let lines = text_lines(&screen(Style::Plain).frame(&v, size));
+        assert!(
+            lines[0].ends_with("  2 CPUs  CPU 157.4%  memory 3.0G  every 1s"),
+            "{lines:?}"
+        );
     }
 
     #[test]
