@@ -111,7 +111,7 @@ pub struct Screen {
 /// with `sampler`. The terminal is restored however it ends.
 pub fn run(settings: Settings, iterations: Option<u64>, sampler: &mut Sampler) -> Result<()> {
     // Keys come from standard input, or from the controlling terminal when that is not one
-    // (`cgtop < file`), as top does.
+    // (`cgtop < file`).
     let mut terminal = if term::is_terminal(std::io::stdin()) {
         Terminal::enter(std::io::stdin(), std::io::stdout())?
     } else {
