@@ -266,13 +266,30 @@ pub fn text_refresh(view: &View, settings: &Settings, separate: bool) -> String 
     }
     out.push('\n');
     for row in &view.rows {
-        let _ = write!(out, "{:<path_width$}", row.path);
+        out.push_str(&row.path);
+        pad(
+            &mut out,
+            path_width.saturating_sub(row.path.chars().count()),
+        );
         for (i, c) in view.columns.iter().enumerate() {
-            let _ = write!(out, " {:>w$}", row.text(i, settings.raw), w = c.width());
+            let text = row.text(i, settings.raw);
+            pad(&mut out, 1 + c.width().saturating_sub(text.len()));
+            out.push_str(&text);
         }
         out.push('\n');
     }
     out
+}
+
+/// `n` spaces (cheaper than the formatter's padding, which writes them one by one).
+fn pad(out: &mut String, n: usize) {
+    const SPACES: &str = "                                                                ";
+    let mut left = n;
+    while left > 0 {
+        let now = left.min(SPACES.len());
+        out.push_str(&SPACES[..now]);
+        left -= now;
+    }
 }
 
 /// A JSON string literal.
