@@ -303,7 +303,48 @@ fn cgtop_counts_eight_tasks() {
     assert_eq!(cell(&text[0][0], "Tasks"), "8");
     let json = json_refreshes(cgtop(&["-J", "-1", &path]).ok());
     assert_eq!(group_in(&json[0], &path)["tasks"], 8);
+    // An ordinary user reads the same (the counters are world-readable).
+    let as_nobody = Run::as_nobody(ours("cgtop"))
+        .args(["-b", "-1", &path])
+        .run();
+    assert_eq!(cell(&refreshes(as_nobody.ok())[0][0], "Tasks"), "8");
     drop(sleepers);
+}
+
+#[test]
+fn cgtop_survives_groups_coming_and_going() {
+    if !root() {
+        return;
+    }
+    let group = TestGroup::new("cgtop-churn");
+    create(&group, "cpu,memory");
+    let top = format!("/{}", group.name);
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let churn = {
+        let stop = stop.clone();
+        let dirs = dirs_of(&group.name);
+        std::thread::spawn(move || {
+            let mut made = 0u32;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                for dir in &dirs {
+                    let _ = std::fs::create_dir(dir.join(format!("c{}", made % 7)));
+                    let _ = std::fs::remove_dir(dir.join(format!("c{}", (made + 3) % 7)));
+                }
+                made += 1;
+            }
+            made
+        })
+    };
+    let out = cgtop(&["-J", "-n", "40", "-d", "0.02", &top]);
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let made = churn.join().expect("the churning thread");
+    assert!(made > 10, "groups were made and removed meanwhile ({made})");
+    let json = json_refreshes(out.ok());
+    assert_eq!(json.len(), 40, "{}", out.stderr);
+    assert!(out.stderr.is_empty(), "{}", out.stderr);
+    for refresh in &json {
+        group_in(refresh, &top);
+    }
 }
 
 #[test]
