@@ -500,7 +500,15 @@ fn cgtop_agrees_with_systemd_cgtop() {
         .split("\n\n")
         .filter(|r| !r.trim().is_empty())
         .last()
-        .and_then(|r| r.lines().find(|l| l.starts_with(&path)))
+        // systemd-cgtop 252 writes the operand group itself as `//group`.
+        .and_then(|r| {
+            r.lines().find(|l| {
+                l.split_whitespace()
+                    .next()
+                    .map(|p| p.trim_start_matches('/'))
+                    == Some(path.trim_start_matches('/'))
+            })
+        })
         .unwrap_or_else(|| panic!("no {path} in {theirs:?}"))
         .split_whitespace()
         .collect();
