@@ -188,10 +188,19 @@ impl Sampler {
         })
     }
 
-    /// A sample of the groups `settings` shows, with the counters its columns need.
+    /// A sample of the groups `settings` shows, with the counters its columns need: below
+    /// the filter group, or, when the filter is a path prefix no group has, below its parent
+    /// (see [`Settings::filter`]).
     pub fn sample(&mut self, settings: &Settings) -> Sample {
-        self.watcher
-            .sample(&settings.top(), settings.depth, &settings.wanted())
+        let (under, depth) = match &settings.filter {
+            None => (GroupPath::root(), settings.depth),
+            Some(group) if self.has(group) => (group.clone(), settings.depth),
+            Some(prefix) => (
+                prefix.parent().unwrap_or_else(GroupPath::root),
+                settings.depth.map(|d| d + 1),
+            ),
+        };
+        self.watcher.sample(&under, depth, &settings.wanted())
     }
 
     /// Whether `group` is in any watched hierarchy.
@@ -206,11 +215,6 @@ impl Sampler {
 /// Carry out `plan`.
 pub fn execute(plan: &Plan) -> Result<()> {
     let mut sampler = Sampler::new()?;
-    if let Some(filter) = &plan.settings.filter {
-        if !sampler.has(filter) {
-            return Err(Error::msg(format!("{filter}: no such group")));
-        }
-    }
     // Until the interactive screen is there, a terminal gets the batch text.
     let output = match plan.output {
         Output::Screen | Output::Text => Output::Text,
@@ -222,6 +226,16 @@ pub fn execute(plan: &Plan) -> Result<()> {
     loop {
         let cur = sampler.sample(&plan.settings);
         let view = view::build(prev.as_ref(), &cur, &plan.settings);
+        if let Some(filter) = plan
+            .settings
+            .filter
+            .as_ref()
+            .filter(|_| view.rows.is_empty())
+        {
+            if done == 0 {
+                return Err(Error::msg(format!("{filter}: no such group")));
+            }
+        }
         let text = match output {
             Output::Json => json_line(&view),
             _ => text_refresh(&view, &plan.settings, done > 0),
