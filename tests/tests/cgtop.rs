@@ -390,9 +390,9 @@ fn cgtop_group_operand_and_depth() {
     );
     // A prefix no group has: the groups it starts, each with its subtree.
     let sibling_path = format!("/{}", sibling.name);
-    assert_eq!(paths(&[&format!("{top}-sib")]), [sibling_path.clone()]);
+    assert_eq!(paths(&[&format!("{top}-sib")]), vec![sibling_path.clone()]);
     let both = paths(&["--depth=0", &format!("{top}-")]);
-    assert_eq!(both, [sibling_path.clone()], "{top}- is not {top}");
+    assert_eq!(both, vec![sibling_path.clone()], "{top}- is not {top}");
     let both = paths(&["--depth=0", &top[..top.len() - 1]]);
     assert_eq!(both, [top.clone(), sibling_path], "the prefix of both");
     // The whole host at depth 1 has both groups, and nothing deeper.
