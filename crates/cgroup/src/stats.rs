@@ -294,8 +294,12 @@ impl Watcher {
                 }
             }
         }
-        found.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        let groups = found.into_iter().map(|(p, c, _)| (p, c)).collect();
+        // Sorted by index, each entry then moved once (the counters are a few hundred bytes).
+        let mut order: Vec<usize> = (0..found.len()).collect();
+        order.sort_unstable_by(|&a, &b| found[a].0.cmp(&found[b].0));
+        let mut slots: Vec<Option<(GroupPath, Counters)>> =
+            found.into_iter().map(|(p, c, _)| Some((p, c))).collect();
+        let groups = order.into_iter().filter_map(|i| slots[i].take()).collect();
         let generation = self.generation;
         for open in &mut self.open {
             open.retain(|_, g| g.seen == generation);
