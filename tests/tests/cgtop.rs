@@ -464,6 +464,7 @@ fn cgtop_bad_options() {
 }
 
 #[test]
+#[ignore = "systemd guest: cargo xtask vm-test --mode systemd"]
 fn cgtop_agrees_with_systemd_cgtop() {
     if !systemd_host() || !root() {
         skip("systemd-cgtop needs systemd as PID 1 (the systemd guest)");
