@@ -522,6 +522,7 @@ fn cgtop_agrees_with_systemd_cgtop() {
         .collect();
     let ours = refreshes(ours.ok());
     let our_last = &ours[1][0];
+    eprintln!("systemd-cgtop: {their_last:?}\ncgtop: {our_last:?}");
     assert_eq!(our_last.0, path);
     assert_eq!(
         cell(our_last, "Tasks"),
