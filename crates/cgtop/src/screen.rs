@@ -141,7 +141,21 @@ pub fn run(settings: Settings, iterations: Option<u64>, sampler: &mut Sampler) -
             // A wider window may show columns the sample has not read.
             Event::Redraw => Action::Refresh,
             Event::Closed => Action::Quit,
-            Event::Key(key) => screen.key(key, &|group| sampler.has(group)),
+            Event::Key(key) => {
+                // A filter names a group, or is a path prefix some groups start with.
+                let settings = screen.settings.clone();
+                screen.key(key, &mut |group| {
+                    sampler.has(group) || {
+                        let with = Settings {
+                            filter: Some(group.clone()),
+                            ..settings.clone()
+                        };
+                        !view::build(None, &sampler.sample(&with), &with)
+                            .rows
+                            .is_empty()
+                    }
+                })
+            }
         };
         match action {
             Action::Quit => return Ok(()),
@@ -277,8 +291,8 @@ impl Screen {
         }
     }
 
-    /// Act on `key`; `exists` says whether a group is there (for the filter).
-    fn key(&mut self, key: Key, exists: &dyn Fn(&GroupPath) -> bool) -> Action {
+    /// Act on `key`; `exists` says whether a filter shows any group.
+    fn key(&mut self, key: Key, exists: &mut dyn FnMut(&GroupPath) -> bool) -> Action {
         self.message = None;
         match std::mem::replace(&mut self.mode, Mode::Normal) {
             Mode::Help => Action::Redraw,
@@ -359,7 +373,7 @@ impl Screen {
         &mut self,
         mut text: String,
         key: Key,
-        exists: &dyn Fn(&GroupPath) -> bool,
+        exists: &mut dyn FnMut(&GroupPath) -> bool,
     ) -> Action {
         match key {
             Key::Escape => return Action::Redraw,
@@ -829,84 +843,84 @@ mod tests {
     #[test]
     fn keys_change_the_settings() {
         let mut s = screen(Style::Plain);
-        let none = |_: &GroupPath| false;
-        let all = |_: &GroupPath| true;
-        assert_eq!(s.key(Key::Char('m'), &none), Action::Refresh);
+        let mut none = |_: &GroupPath| false;
+        let mut all = |_: &GroupPath| true;
+        assert_eq!(s.key(Key::Char('m'), &mut none), Action::Refresh);
         assert_eq!(s.settings.sort, Column::Memory);
-        assert_eq!(s.key(Key::Char('p'), &none), Action::Refresh);
+        assert_eq!(s.key(Key::Char('p'), &mut none), Action::Refresh);
         assert_eq!(s.settings.sort, Column::Path);
-        s.key(Key::Char('R'), &none);
+        s.key(Key::Char('R'), &mut none);
         assert!(s.settings.reverse);
-        s.key(Key::Char('T'), &none);
+        s.key(Key::Char('T'), &mut none);
         assert!(!s.settings.tree);
-        s.key(Key::Char('%'), &none);
+        s.key(Key::Char('%'), &mut none);
         assert!(s.settings.cpu_time);
-        assert_eq!(s.key(Key::Char('<'), &none), Action::Refresh);
+        assert_eq!(s.key(Key::Char('<'), &mut none), Action::Refresh);
         assert_eq!(s.settings.depth, Some(2));
-        s.key(Key::Char(']'), &none);
-        s.key(Key::Char('>'), &none);
+        s.key(Key::Char(']'), &mut none);
+        s.key(Key::Char('>'), &mut none);
         assert_eq!(s.settings.depth, Some(4));
         for _ in 0..6 {
-            s.key(Key::Char('['), &none);
+            s.key(Key::Char('['), &mut none);
         }
         assert_eq!(s.settings.depth, Some(0));
 
-        s.key(Key::Char('+'), &none);
+        s.key(Key::Char('+'), &mut none);
         assert_eq!(s.settings.delay, Duration::from_secs(2));
         assert_eq!(s.message.as_deref(), Some("refresh every 2s"));
         for _ in 0..3 {
-            s.key(Key::Char('-'), &none);
+            s.key(Key::Char('-'), &mut none);
         }
         assert_eq!(s.settings.delay, Duration::from_millis(800));
         for _ in 0..20 {
-            s.key(Key::Char('-'), &none);
+            s.key(Key::Char('-'), &mut none);
         }
         assert_eq!(s.settings.delay, Duration::from_millis(100));
 
-        assert_eq!(s.key(Key::Char('?'), &none), Action::Redraw);
+        assert_eq!(s.key(Key::Char('?'), &mut none), Action::Redraw);
         assert_eq!(s.mode, Mode::Help);
-        assert_eq!(s.key(Key::Char('q'), &none), Action::Redraw);
+        assert_eq!(s.key(Key::Char('q'), &mut none), Action::Redraw);
         assert_eq!(s.mode, Mode::Normal);
-        assert_eq!(s.key(Key::Char('x'), &none), Action::Redraw);
+        assert_eq!(s.key(Key::Char('x'), &mut none), Action::Redraw);
         assert_eq!(s.message.as_deref(), Some("unknown key 'x': h for help"));
-        assert_eq!(s.key(Key::Char(' '), &none), Action::Refresh);
-        assert_eq!(s.key(Key::Char('q'), &none), Action::Quit);
+        assert_eq!(s.key(Key::Char(' '), &mut none), Action::Refresh);
+        assert_eq!(s.key(Key::Char('q'), &mut none), Action::Quit);
 
         // The filter: typed, edited, applied only when the group is there.
-        s.key(Key::Char('/'), &none);
+        s.key(Key::Char('/'), &mut none);
         for c in "/nope".chars() {
-            s.key(Key::Char(c), &none);
+            s.key(Key::Char(c), &mut none);
         }
         assert_eq!(s.mode, Mode::Filter("/nope".to_owned()));
-        assert_eq!(s.key(Key::Enter, &none), Action::Refresh);
+        assert_eq!(s.key(Key::Enter, &mut none), Action::Refresh);
         assert_eq!(s.settings.filter, None);
         assert_eq!(s.message.as_deref(), Some("/nope: no such group"));
-        s.key(Key::Char('/'), &all);
+        s.key(Key::Char('/'), &mut all);
         for c in "/a/../b".chars() {
-            s.key(Key::Char(c), &all);
+            s.key(Key::Char(c), &mut all);
         }
-        s.key(Key::Enter, &all);
+        s.key(Key::Enter, &mut all);
         assert_eq!(s.settings.filter, None);
         assert!(
             s.message
                 .as_deref()
                 .is_some_and(|m| m.contains("leaves its hierarchy"))
         );
-        s.key(Key::Char('/'), &all);
+        s.key(Key::Char('/'), &mut all);
         for c in "/a/bx".chars() {
-            s.key(Key::Char(c), &all);
+            s.key(Key::Char(c), &mut all);
         }
-        s.key(Key::Backspace, &all);
-        s.key(Key::Enter, &all);
+        s.key(Key::Backspace, &mut all);
+        s.key(Key::Enter, &mut all);
         assert_eq!(s.settings.filter, GroupPath::parse("/a/b").ok());
         // Escape leaves it as it was; an empty path shows everything again.
-        s.key(Key::Char('/'), &all);
-        s.key(Key::Char('\x15'), &all);
-        assert_eq!(s.key(Key::Escape, &all), Action::Redraw);
+        s.key(Key::Char('/'), &mut all);
+        s.key(Key::Char('\x15'), &mut all);
+        assert_eq!(s.key(Key::Escape, &mut all), Action::Redraw);
         assert_eq!(s.settings.filter, GroupPath::parse("/a/b").ok());
-        s.key(Key::Char('/'), &all);
-        s.key(Key::Char('\x15'), &all);
-        s.key(Key::Enter, &all);
+        s.key(Key::Char('/'), &mut all);
+        s.key(Key::Char('\x15'), &mut all);
+        s.key(Key::Enter, &mut all);
         assert_eq!(s.settings.filter, None);
     }
 
@@ -954,12 +968,12 @@ mod tests {
             rows: 12,
             columns: 60,
         };
-        let none = |_: &GroupPath| false;
+        let mut none = |_: &GroupPath| false;
         s.frame(&v, size);
-        s.key(Key::PageDown, &none);
+        s.key(Key::PageDown, &mut none);
         let lines = text_lines(&s.frame(&v, size));
         assert!(lines[3].starts_with("/g08 "), "{lines:?}");
-        s.key(Key::End, &none);
+        s.key(Key::End, &mut none);
         let lines = text_lines(&s.frame(&v, size));
         assert!(lines[3].starts_with("/g42 "), "{lines:?}");
         assert!(
@@ -967,8 +981,8 @@ mod tests {
                 .last()
                 .is_some_and(|l| l.starts_with("rows 43-50 of 50"))
         );
-        s.key(Key::Home, &none);
-        s.key(Key::Down, &none);
+        s.key(Key::Home, &mut none);
+        s.key(Key::Down, &mut none);
         let lines = text_lines(&s.frame(&v, size));
         assert!(lines[3].starts_with("/g01 "), "{lines:?}");
     }

@@ -322,7 +322,8 @@ pub struct Settings {
     pub reverse: bool,
     /// The deepest level shown below the top group (`Some(0)`: the top group only).
     pub depth: Option<usize>,
-    /// Only this group and its descendants (the operand).
+    /// Only this group and its descendants, or, when no group has this path, the groups
+    /// whose paths start with it and their descendants (the operand).
     pub filter: Option<GroupPath>,
     /// A tree (each group's children after it, siblings in order) or one flat list.
     pub tree: bool,
@@ -361,11 +362,6 @@ impl Settings {
         }
         self.sort.wants(&mut wanted);
         wanted
-    }
-
-    /// The top group of the view.
-    pub fn top(&self) -> GroupPath {
-        self.filter.clone().unwrap_or_else(GroupPath::root)
     }
 }
 
@@ -515,16 +511,39 @@ fn depth_below(path: &GroupPath, top: &GroupPath) -> Option<usize> {
     Some(rest.split('/').count())
 }
 
+/// The depth of `path` in the view, `None` when the filter leaves it out. A filter naming
+/// a group (`filter_is_group`) shows that group and its subtree, depths counted from it;
+/// any other filter shows the groups whose paths start with it and their subtrees, depths
+/// counted from those groups (`/nsutils-limits-` shows every `/nsutils-limits-*`).
+fn depth_in_view(
+    path: &GroupPath,
+    filter: Option<&GroupPath>,
+    filter_is_group: bool,
+) -> Option<usize> {
+    match filter {
+        None => depth_below(path, &GroupPath::root()),
+        Some(group) if filter_is_group => depth_below(path, group),
+        Some(prefix) => {
+            if !path.as_str().starts_with(prefix.as_str()) {
+                return None;
+            }
+            let parent = prefix.parent().unwrap_or_else(GroupPath::root);
+            depth_below(path, &parent)?.checked_sub(1)
+        }
+    }
+}
+
 /// The view of `cur` (rates against `prev`, when there is one) under `settings`.
 pub fn build(prev: Option<&Sample>, cur: &Sample, settings: &Settings) -> View {
     let interval = prev.map(|p| cur.at.saturating_duration_since(p.at));
     let seconds = interval.map_or(0.0, |d| d.as_secs_f64());
-    let top = settings.top();
+    let filter = settings.filter.as_ref();
+    let filter_is_group = filter.is_some_and(|f| cur.groups.contains_key(f));
     let rows: Vec<Row> = cur
         .groups
         .iter()
         .filter_map(|(path, counters)| {
-            let depth = depth_below(path, &top)?;
+            let depth = depth_in_view(path, filter, filter_is_group)?;
             if settings.depth.is_some_and(|max| depth > max) {
                 return None;
             }
@@ -735,6 +754,46 @@ mod tests {
         let view = build(None, &cur, &under_a);
         assert_eq!(paths(&view), ["/a", "/a/x", "/a/y"]);
         assert_eq!(view.rows[0].depth, 0);
+        // No group /a/ is named so: the groups starting with it, each at depth 0.
+        let prefix = Settings {
+            filter: Some(path("a/")),
+            ..under_a.clone()
+        };
+        let prefix_a = Settings {
+            filter: Some(path("a")),
+            ..under_a.clone()
+        };
+        assert_eq!(prefix.filter, prefix_a.filter, "a/ is a");
+        let starting = Settings {
+            filter: Some(path("a/y/de")),
+            depth: None,
+            ..under_a.clone()
+        };
+        let view = build(None, &cur, &starting);
+        assert_eq!(paths(&view), ["/a/y/deep"]);
+        assert_eq!(view.rows[0].depth, 0);
+        let view = build(
+            None,
+            &cur,
+            &Settings {
+                filter: Some(path("a")),
+                depth: None,
+                ..under_a.clone()
+            },
+        );
+        assert!(
+            !paths(&view).contains(&"/ab"),
+            "a names a group: its subtree only"
+        );
+        let view = build(
+            None,
+            &cur,
+            &Settings {
+                filter: Some(path("")),
+                ..under_a
+            },
+        );
+        assert_eq!(view.rows[0].path, "/");
     }
 
     #[test]
