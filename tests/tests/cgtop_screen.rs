@@ -384,6 +384,14 @@ fn screen_filter_key() {
     pane.keys(&["Escape"]);
     pane.wait_for("the prompt gone", |s| !s.contains("Show group"));
     assert!(pane.screen().contains(&format!("group: /{left}")));
+    // A path prefix: the groups it starts.
+    pane.keys(&["/", "C-u"]);
+    pane.type_text(&format!("/{}/lef", top.name));
+    pane.keys(&["Enter"]);
+    let screen = pane.wait_for("the groups /lef starts", |s| {
+        s.contains("/lef") && line_of(s, "right").is_none()
+    });
+    assert!(line_of(&screen, "left").is_some(), "{screen}");
     // Back to the top group.
     pane.keys(&["/", "C-u"]);
     pane.type_text(&format!("/{}", top.name));
