@@ -466,8 +466,6 @@ const HOST_TOOLS: &[&str] = &[
     "/usr/bin/ps",
     // tests/tests/ovl_oci.rs: the layers ovlmount imports, compared with umoci's unpacking.
     "/usr/bin/umoci",
-    // tests/tests/cgtop_screen.rs: cgtop's interactive screen, driven in tmux.
-    "/usr/bin/tmux",
 ];
 
 /// What upstream's suites need from the reference sources in `target/ref/src`: util-linux's
