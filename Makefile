@@ -33,7 +33,7 @@ SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 SYSCONFDIR     ?= /etc
 
 BIN_TOOLS  := unshare nsenter lsns cgcreate cgset cgexec cgdelete cgget cgclassify \
-              lscgroup lssubsys cgxget cgxset cgsnapshot
+              lscgroup lssubsys cgxget cgxset cgsnapshot cgtop
 SBIN_TOOLS := pivot_root switch_root pivot ovlmount cgconfigparser cgrulesengd
 TOOLS      := $(BIN_TOOLS) $(SBIN_TOOLS)
 MAN_PAGES  := $(wildcard man/*.1 man/*.5 man/*.8)

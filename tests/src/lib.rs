@@ -556,7 +556,7 @@ fn remove_tree(dir: &Path, root: &Path) {
 }
 
 /// The binaries `make install` puts in BINDIR, as the Makefile's BIN_TOOLS lists them.
-pub const BIN_TOOLS: [&str; 14] = [
+pub const BIN_TOOLS: [&str; 15] = [
     "unshare",
     "nsenter",
     "lsns",
@@ -571,6 +571,7 @@ pub const BIN_TOOLS: [&str; 14] = [
     "cgxget",
     "cgxset",
     "cgsnapshot",
+    "cgtop",
 ];
 
 /// The binaries `make install` puts in SBINDIR (SBIN_TOOLS).

@@ -155,6 +155,13 @@ pub const TOOLS: &[Tool] = &[
         doc: "crates/cgtools/doc/cgsnapshot.1.txt",
     },
     Tool {
+        name: "cgtop",
+        section: "1",
+        command: cgtop::cli::command,
+        synopsis: Some(cgtop::cli::USAGE),
+        doc: "crates/cgtop/doc/cgtop.1.txt",
+    },
+    Tool {
         name: "cgconfigparser",
         section: "8",
         command: cgtools::cgconfigparser::command,

@@ -21,6 +21,7 @@ pub mod read;
 pub mod rules;
 pub mod scope;
 pub mod snapshot;
+pub mod stats;
 mod translate;
 pub mod value;
 

@@ -27,6 +27,7 @@
 //! | [`target`] | another process as a source of namespaces, root, cwd, environment |
 //! | [`regex`] | POSIX extended regular expressions (`regcomp`), with glibc's error texts |
 //! | [`display`] | what output goes to: the terminal's width, the locale's character set |
+//! | [`term`] | a full-screen program's terminal: raw mode, the alternate screen, window size, keys |
 //! | [`xattr`] | extended attributes of a path (not of a symlink's target): get, list, set |
 //!
 //! The cgroup model (hierarchies, groups, libcgroup's error codes and rules) and the
@@ -56,6 +57,7 @@ pub mod rootfs;
 pub mod rusage;
 pub mod signal;
 pub mod target;
+pub mod term;
 pub mod user;
 pub mod xattr;
 
