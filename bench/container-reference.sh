@@ -17,7 +17,10 @@ name=nsutils-reference-$$
 work=$(mktemp -d "${TMPDIR:-/tmp}/nsutils-reference.XXXXXX")
 cleanup() {
     status=$?
-    "$cg/cgdelete" -g "memory,cpu:/$name" 2>/dev/null || true
+    # One hierarchy at a time: 3.2.0's cgdelete -g memory,cpu:/g stops after the first v1
+    # hierarchy and left the cpu group behind on every run.
+    "$cg/cgdelete" -g "memory:/$name" 2>/dev/null || true
+    "$cg/cgdelete" -g "cpu:/$name" 2>/dev/null || true
     rm -rf -- "$work"
     exit "$status"
 }
