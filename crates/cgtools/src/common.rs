@@ -479,16 +479,7 @@ pub fn json_table(name: &str, columns: &[(&str, table::DataType)]) -> table::Tab
     let mut t = table::Table::new(name);
     t.set_json(true);
     for (column, data_type) in columns {
-        t.add_column(table::ColumnSpec {
-            name: (*column).to_owned(),
-            width_hint: 0.0,
-            right: false,
-            trunc: false,
-            wrap_lines: false,
-            tree: false,
-            hidden: false,
-            data_type: *data_type,
-        });
+        t.add_column(table::ColumnSpec::plain(column, *data_type));
     }
     t
 }

@@ -415,16 +415,7 @@ pub fn print(entries: &[Entry], json: bool, out: &mut dyn Write) -> io::Result<(
 
 fn table(entries: &[Entry]) -> Table {
     let mut t = Table::new("changes");
-    let spec = |name: &str| ColumnSpec {
-        name: name.to_owned(),
-        width_hint: 0.0,
-        right: false,
-        trunc: false,
-        wrap_lines: false,
-        tree: false,
-        hidden: false,
-        data_type: DataType::String,
-    };
+    let spec = |name: &str| ColumnSpec::plain(name, DataType::String);
     let path = t.add_column(spec("PATH"));
     let change = t.add_column(spec("CHANGE"));
     let kind = t.add_column(spec("KIND"));

@@ -174,6 +174,23 @@ pub struct ColumnSpec {
     pub data_type: DataType,
 }
 
+impl ColumnSpec {
+    /// A column of `data_type` named `name` with no width hint and no flags: what a table that
+    /// is only ever printed as JSON, or plainly, needs.
+    pub fn plain(name: &str, data_type: DataType) -> ColumnSpec {
+        ColumnSpec {
+            name: name.to_owned(),
+            width_hint: 0.0,
+            right: false,
+            trunc: false,
+            wrap_lines: false,
+            tree: false,
+            hidden: false,
+            data_type,
+        }
+    }
+}
+
 /// A handle on a line of a [`Table`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct LineId(usize);

@@ -611,16 +611,7 @@ fn nested_table(format: JsonFormat) -> Table {
     let mut t = Table::new("cgroups");
     t.set_utf8(true);
     for name in ["NAME", "SETTINGS"] {
-        t.add_column(ColumnSpec {
-            name: name.to_owned(),
-            width_hint: 0.0,
-            right: false,
-            trunc: false,
-            wrap_lines: false,
-            tree: false,
-            hidden: false,
-            data_type: DataType::String,
-        });
+        t.add_column(ColumnSpec::plain(name, DataType::String));
     }
     let n = |t: &str| JsonValue::number(t).unwrap();
     let settings = JsonValue::Object(vec![
