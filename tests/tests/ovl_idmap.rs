@@ -249,15 +249,17 @@ fn a_layer_with_its_own_map_only() {
 }
 
 /// `$O mount ARGS` in a private mount namespace after `setup`: its exit status and stderr,
-/// and whether anything was left mounted or in the temporary directory.
+/// and whether anything was left mounted or in the temporary directory. The temporary
+/// directory is the test's own: in a shared /tmp, the layers another test's overlay has
+/// attached for the time of its mount (before Linux 6.15) would be seen here.
 fn refused(d: &Path, setup: &str, args: &str) -> (Option<i32>, String) {
     let script = format!(
-        r#"cd "$D"; {setup}
+        r#"cd "$D"; mkdir -p tmp; export TMPDIR="$D/tmp"; {setup}
         before=$(wc -l < /proc/self/mountinfo)
         "$O" mount {args}; rc=$?
         after=$(wc -l < /proc/self/mountinfo)
         [ "$before" = "$after" ] || echo "mounts left: $before -> $after"
-        ls -a "${{TMPDIR:-/tmp}}" | grep '^\.ovlmount-layer-' || true
+        ls -a "$TMPDIR" | grep '^\.ovlmount-layer-' || true
         exit $rc"#
     );
     let out = in_mount_ns(d, &script, &[]);
