@@ -466,6 +466,9 @@ const HOST_TOOLS: &[&str] = &[
     "/usr/bin/ps",
     // tests/tests/ovl_oci.rs: the layers ovlmount imports, compared with umoci's unpacking.
     "/usr/bin/umoci",
+    // tests/tests/cgtop_screen.rs: cgtop's screen driven in tmux (which also needs the
+    // C.UTF-8 locale, packed below).
+    "/usr/bin/tmux",
 ];
 
 /// What upstream's suites need from the reference sources in `target/ref/src`: util-linux's
@@ -556,6 +559,11 @@ fn pack(
     }
     libs.extend(pack_payload(root, built, stage)?);
     libs.extend(pack_python(stage)?);
+    // tmux refuses to start without a UTF-8 locale; glibc finds C.UTF-8 in this directory.
+    let c_utf8 = Path::new("/usr/lib/locale/C.utf8");
+    if c_utf8.is_dir() {
+        add_tree(stage, c_utf8, &[])?;
+    }
     for lib in &libs {
         add_file(stage, lib)?;
     }
