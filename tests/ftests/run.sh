@@ -238,6 +238,12 @@ sed -i -E "s/^CGNAME = 'test'$/CGNAME = '${TAG}998test'/" 998-*.py
 # 004 (cgsnapshot of a new v1 memory group) asks for upstream's LXC container only so that the
 # snapshot's values are a fresh group's: the group it makes is new here too.
 sed -i 's/^    if not config.args.container:$/    if False:  # nsutils: runs without a container/' 004-*.py
+# 085's teardown ends "the process that failed to migrate" as active_children()[0], but by then
+# every cgexec it started may have exited (the failing ones at once, the first one as soon as
+# its perl is killed a line before): the test then fails with "list index out of range" by
+# timing alone, for libcgroup 3.2.0 and for ours alike. Each child still running is ended.
+sed -i 's/^    active\[0\]\.terminate()$/    for child in active: child.terminate()  # nsutils: none may be left/' 085-*.py
+grep -q 'nsutils: none may be left' 085-*.py || die "085's teardown is not as expected"
 
 export PATH="$WORK/bin:$PATH"
 export NSUTILS_FTESTS_TAG="$TAG"
