@@ -61,9 +61,6 @@ pub struct ScopeRequest {
     pub pid: Option<u32>,
 }
 
-/// The name libcgroup's `cgexec -r` and `cgclassify -r` recognise a scope's idle process by.
-pub const IDLE_NAME: &str = "libcgroup_systemd_idle_thread";
-
 /// Build the plan, or the help text.
 pub fn parse(prog: &Prog, args: Vec<OsString>) -> Result<Action<Plan>> {
     if args.is_empty() {

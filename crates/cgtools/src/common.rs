@@ -331,7 +331,7 @@ pub enum ScopeError {
 
 /// Start the transient scope `scope` in `slice`, delegated to its owner, made of `pid` or
 /// else of an idle process of ours (a copy of this program named
-/// [`crate::cgcreate::IDLE_NAME`], which the binary's `main` must recognise), and wait for
+/// [`cgroup::scope::IDLE_NAME`], which the binary's `main` must recognise), and wait for
 /// systemd's job. Returns the scope's group: `SLICE/SCOPE` below the system's root, or for a
 /// user's manager the group that manager reports. A failure kills the idle process again.
 pub fn start_scope(
@@ -343,7 +343,7 @@ pub fn start_scope(
     let idle = match pid {
         Some(_) => None,
         None => {
-            Some(sys::process::spawn_idle(crate::cgcreate::IDLE_NAME).map_err(ScopeError::Other)?)
+            Some(sys::process::spawn_idle(cgroup::scope::IDLE_NAME).map_err(ScopeError::Other)?)
         }
     };
     let unit = systemd::Scope {
