@@ -21,7 +21,9 @@
 //! that the user may not read is an absent counter. A group is walked into only when its
 //! directory has subdirectories; its files stay open from one sample to the next and are
 //! read again from their start (see [`Watcher`]), in one `pread` each: cgroup files are
-//! `seq_file`s, which fill a read buffer completely unless they are at their end.
+//! `seq_file`s, which fill a read buffer completely unless they are at their end. The PSI
+//! files are read again only once the kernel can have changed their averages: it updates
+//! them every [`PSI_PERIOD`], and formatting them is the dearest read of a v2 group.
 
 use std::collections::{BTreeMap, HashMap};
 use std::mem::MaybeUninit;
@@ -208,12 +210,21 @@ pub struct Watcher {
     dir_buf: Vec<MaybeUninit<u8>>,
     /// Samples taken.
     generation: u64,
+    /// When the sample being taken started.
+    sampled_at: Instant,
     /// Files that may still be kept open.
     budget: usize,
 }
 
 /// How many samples an absent file stays absent before it is looked for again.
 pub const RETRY_ABSENT: u64 = 10;
+
+/// How often the kernel recomputes a group's PSI averages (`PSI_FREQ` in kernel/sched/psi.c:
+/// two seconds and a tick, when a PSI file is read or by its own worker). A group's
+/// `*.pressure` files are read again only when this much time has passed since the last
+/// read, which shows each new value at most this much later and saves a third of the cost
+/// of refreshing a v2 group (`bench/cgtop.sh`).
+pub const PSI_PERIOD: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// File descriptors left for everything else.
 const FD_RESERVE: u64 = 64;
@@ -225,6 +236,8 @@ struct OpenGroup {
     files: Vec<(&'static str, Option<OwnedFd>)>,
     /// The sample that last saw the group.
     seen: u64,
+    /// The PSI averages last read (`cpu`, `memory`, `io`) and when (see [`PSI_PERIOD`]).
+    pressure: Option<(Instant, [Option<Pressure>; 3])>,
 }
 
 impl Watcher {
@@ -249,6 +262,7 @@ impl Watcher {
             buf: Vec::new(),
             dir_buf: vec![MaybeUninit::uninit(); 16 * 1024],
             generation: 0,
+            sampled_at: Instant::now(),
             budget,
         }
     }
@@ -268,6 +282,7 @@ impl Watcher {
         let mut found: Vec<(GroupPath, Counters, usize)> = Vec::new();
         let mut by_path: HashMap<GroupPath, usize> = HashMap::new();
         let at = Instant::now();
+        self.sampled_at = at;
         let wall = SystemTime::now();
         for index in 0..self.hierarchies.len() {
             self.walk(
@@ -323,6 +338,7 @@ impl Watcher {
         found: &mut dyn FnMut(GroupPath, Counters),
     ) {
         let h = &self.hierarchies[index];
+        let at = self.sampled_at;
         let open = &mut self.open[index];
         if !open.contains_key(&path) {
             let Ok(dir) = open_dir(&h.mount_point.join(path.as_str())) else {
@@ -332,6 +348,7 @@ impl Watcher {
                 dir,
                 files: Vec::new(),
                 seen: 0,
+                pressure: None,
             };
             open.insert(path.clone(), group);
         }
@@ -341,7 +358,7 @@ impl Watcher {
         group.seen = self.generation;
         let mut files = GroupFiles::new(&mut self.buf, group, &mut self.budget);
         let counters = match h.version {
-            Version::V2 => files.read_v2(h, wanted),
+            Version::V2 => files.read_v2(h, wanted, at),
             Version::V1 => files.read_v1(h, wanted),
         };
         if files.gone {
@@ -472,7 +489,8 @@ impl<'a> GroupFiles<'a> {
         self.read(name).and_then(parse_pressure)
     }
 
-    fn read_v2(&mut self, h: &Hierarchy, wanted: &Wanted) -> Counters {
+    /// The counters of a v2 group; `at` is the time of the sample (for [`PSI_PERIOD`]).
+    fn read_v2(&mut self, h: &Hierarchy, wanted: &Wanted, at: Instant) -> Counters {
         let mut c = Counters::default();
         if h.has("pids") {
             c.pids_current = self.number("pids.current");
@@ -511,9 +529,19 @@ impl<'a> GroupFiles<'a> {
             }
         }
         if wanted.pressure {
-            c.cpu_pressure = self.pressure("cpu.pressure");
-            c.memory_pressure = self.pressure("memory.pressure");
-            c.io_pressure = self.pressure("io.pressure");
+            let [cpu, memory, io] = match self.group.pressure {
+                Some((read, last)) if at.saturating_duration_since(read) < PSI_PERIOD => last,
+                _ => {
+                    let now = [
+                        self.pressure("cpu.pressure"),
+                        self.pressure("memory.pressure"),
+                        self.pressure("io.pressure"),
+                    ];
+                    self.group.pressure = Some((at, now));
+                    now
+                }
+            };
+            (c.cpu_pressure, c.memory_pressure, c.io_pressure) = (cpu, memory, io);
         }
         c
     }
@@ -721,6 +749,35 @@ mod tests {
         }
         assert_eq!(seen.first(), Some(&None));
         assert_eq!(seen.last(), Some(&Some(Limit::Value(7))));
+    }
+
+    #[test]
+    fn pressure_is_read_again_once_the_kernel_can_have_changed_it() {
+        let f = Fake::new("stats-psi");
+        let h = hierarchy(&f, "v2", Version::V2, &[]);
+        let psi = |avg10: &str| format!("some avg10={avg10} avg60=0.00 avg300=0.00 total=1\n");
+        group(
+            &h,
+            "g",
+            &[("cpu.pressure", &psi("1.00")), ("memory.current", "1\n")],
+        );
+        let mut w = Watcher::new(vec![h.clone()]);
+        let cpu = |s: &Sample| s.groups[&path("g")].cpu_pressure.map(|p| p.some_avg10);
+        let started = Instant::now();
+        assert_eq!(
+            cpu(&w.sample(&GroupPath::root(), None, &Wanted::ALL)),
+            Some(1.0)
+        );
+        fs::write(h.mount_point.join("g/cpu.pressure"), psi("2.00")).unwrap();
+        let s = w.sample(&GroupPath::root(), None, &Wanted::ALL);
+        if s.at.duration_since(started) < PSI_PERIOD {
+            assert_eq!(cpu(&s), Some(1.0), "the averages of the last read");
+        }
+        std::thread::sleep(PSI_PERIOD);
+        assert_eq!(
+            cpu(&w.sample(&GroupPath::root(), None, &Wanted::ALL)),
+            Some(2.0)
+        );
     }
 
     #[test]

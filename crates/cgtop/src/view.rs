@@ -464,24 +464,13 @@ fn sort_value(row: &Row, column: Column, settings: &Settings) -> Option<f64> {
     }
 }
 
-/// The order of two rows: by the sort column (largest first; paths A to Z), rows without a
-/// value last, ties by path; reversed on request (absent values stay last).
-fn compare(a: &Row, b: &Row, settings: &Settings) -> Ordering {
-    let by_path = a.path.cmp(&b.path);
-    if settings.sort == Column::Path {
-        return if settings.reverse {
-            by_path.reverse()
-        } else {
-            by_path
-        };
-    }
-    let primary = match (
-        sort_value(a, settings.sort, settings),
-        sort_value(b, settings.sort, settings),
-    ) {
+/// The order of two rows' sort values: largest first, reversed on request, rows without a
+/// value last either way.
+fn compare(a: Option<f64>, b: Option<f64>, reverse: bool) -> Ordering {
+    match (a, b) {
         (Some(x), Some(y)) => {
             let larger_first = y.total_cmp(&x);
-            if settings.reverse {
+            if reverse {
                 larger_first.reverse()
             } else {
                 larger_first
@@ -490,8 +479,26 @@ fn compare(a: &Row, b: &Row, settings: &Settings) -> Ordering {
         (Some(_), None) => Ordering::Less,
         (None, Some(_)) => Ordering::Greater,
         (None, None) => Ordering::Equal,
-    };
-    primary.then(by_path)
+    }
+}
+
+/// The indices of `rows` (which are in path order) in the order of `settings`: by the sort
+/// column (see [`compare`]), ties by path; by path A to Z, or Z to A reversed. The sort is
+/// stable over indices already in path order, so no two paths are ever compared.
+fn order(rows: &[Row], settings: &Settings) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..rows.len()).collect();
+    if settings.sort == Column::Path {
+        if settings.reverse {
+            order.reverse();
+        }
+        return order;
+    }
+    let values: Vec<Option<f64>> = rows
+        .iter()
+        .map(|row| sort_value(row, settings.sort, settings))
+        .collect();
+    order.sort_by(|&a, &b| compare(values[a], values[b], settings.reverse));
+    order
 }
 
 /// How many levels `path` is below `top`; `None` when it is not in `top`'s subtree.
@@ -539,6 +546,9 @@ pub fn build(prev: Option<&Sample>, cur: &Sample, settings: &Settings) -> View {
     let seconds = interval.map_or(0.0, |d| d.as_secs_f64());
     let filter = settings.filter.as_ref();
     let filter_is_group = filter.is_some_and(|f| cur.groups.contains_key(f));
+    // Both samples are in path order: the previous counters of a group are found by walking
+    // the previous sample alongside (a lookup for each would compare paths ten times over).
+    let mut previous = prev.map(|p| p.groups.iter().peekable());
     let rows: Vec<Row> = cur
         .groups
         .iter()
@@ -547,13 +557,17 @@ pub fn build(prev: Option<&Sample>, cur: &Sample, settings: &Settings) -> View {
             if settings.depth.is_some_and(|max| depth > max) {
                 return None;
             }
-            let before = prev.and_then(|p| p.groups.get(path)).map(|c| (c, seconds));
+            let before = previous.as_mut().and_then(|groups| {
+                while groups.next_if(|(p, _)| *p < path).is_some() {}
+                groups
+                    .next_if(|(p, _)| *p == path)
+                    .map(|(_, c)| (c, seconds))
+            });
             Some(row(path, depth, counters, before, settings))
         })
         .collect();
     // Rows are big: order their indices, then move each row once.
-    let mut order: Vec<usize> = (0..rows.len()).collect();
-    order.sort_by(|&a, &b| compare(&rows[a], &rows[b], settings));
+    let mut order = order(&rows, settings);
     if settings.tree {
         order = tree_order(&rows, &order);
     }
