@@ -501,10 +501,15 @@ impl<'a> GroupFiles<'a> {
         // cpu.stat is there without the cpu controller, with usage_usec only.
         if wanted.cpu || wanted.throttle {
             if let Some(text) = self.read("cpu.stat") {
-                c.cpu_usage_usec = keyed(text, "usage_usec");
-                c.cpu_periods = keyed(text, "nr_periods");
-                c.cpu_throttled = keyed(text, "nr_throttled");
-                c.cpu_throttled_usec = keyed(text, "throttled_usec");
+                [
+                    c.cpu_usage_usec,
+                    c.cpu_periods,
+                    c.cpu_throttled,
+                    c.cpu_throttled_usec,
+                ] = keyed_all(
+                    text,
+                    ["usage_usec", "nr_periods", "nr_throttled", "throttled_usec"],
+                );
             }
         }
         if h.has("memory") {
@@ -519,7 +524,7 @@ impl<'a> GroupFiles<'a> {
             if wanted.oom {
                 c.oom_kills = self
                     .read("memory.events")
-                    .and_then(|t| keyed(t, "oom_kill"));
+                    .and_then(|t| keyed_all(t, ["oom_kill"])[0]);
             }
         }
         if wanted.io && h.has("io") {
@@ -559,9 +564,10 @@ impl<'a> GroupFiles<'a> {
         }
         if wanted.throttle && h.has("cpu") {
             if let Some(text) = self.read("cpu.stat") {
-                c.cpu_periods = keyed(text, "nr_periods");
-                c.cpu_throttled = keyed(text, "nr_throttled");
-                c.cpu_throttled_usec = keyed(text, "throttled_time").map(|ns| ns / 1000);
+                let [periods, throttled, throttled_ns] =
+                    keyed_all(text, ["nr_periods", "nr_throttled", "throttled_time"]);
+                (c.cpu_periods, c.cpu_throttled) = (periods, throttled);
+                c.cpu_throttled_usec = throttled_ns.map(|ns| ns / 1000);
             }
         }
         if h.has("memory") {
@@ -578,7 +584,7 @@ impl<'a> GroupFiles<'a> {
             if wanted.oom {
                 c.oom_kills = self
                     .read("memory.oom_control")
-                    .and_then(|t| keyed(t, "oom_kill"));
+                    .and_then(|t| keyed_all(t, ["oom_kill"])[0]);
             }
         }
         if wanted.io && h.has("blkio") {
@@ -597,13 +603,19 @@ impl<'a> GroupFiles<'a> {
     }
 }
 
-/// The value of `key` in a flat-keyed file (`cpu.stat`, `memory.events`,
-/// `memory.oom_control`): lines of `key value`.
-fn keyed(text: &str, key: &str) -> Option<u64> {
-    text.lines().find_map(|line| {
-        let (k, v) = line.split_once(' ')?;
-        (k == key).then(|| v.trim().parse().ok()).flatten()
-    })
+/// The numbers of `keys` in a flat keyed file (`cpu.stat`, `memory.events`: `key value`
+/// lines), in one pass over the text; `None` for a key absent or not a number.
+fn keyed_all<const N: usize>(text: &str, keys: [&str; N]) -> [Option<u64>; N] {
+    let mut values = [None; N];
+    for line in text.lines() {
+        let Some((key, value)) = line.split_once(' ') else {
+            continue;
+        };
+        if let Some(i) = keys.iter().position(|k| *k == key) {
+            values[i] = value.trim().parse().ok();
+        }
+    }
+    values
 }
 
 /// The smallest value v1 shows for "unlimited": its page counters' maximum times the page
@@ -660,20 +672,34 @@ fn parse_blkio(text: &str) -> (u64, u64) {
     (read, written)
 }
 
-/// A PSI file: `some avg10=N ...` and `full avg10=N ...`.
+/// The `avg10` fields of a PSI file's `some` and `full` lines. The kernel writes them as
+/// `avg10=%lu.%02lu`, which is read as hundredths (a refresh reads thousands of these files;
+/// a general float parse was a tenth of its time), any other form as a decimal number.
 fn parse_pressure(text: &str) -> Option<Pressure> {
-    let avg10 = |kind: &str| {
-        text.lines()
-            .find_map(|l| l.strip_prefix(kind))
-            .and_then(|rest| {
-                rest.split_whitespace()
-                    .find_map(|f| f.strip_prefix("avg10="))
-            })
-            .and_then(|v| v.parse().ok())
+    let avg10 = |fields: &str| -> Option<f64> {
+        let value = fields.split_once("avg10=")?.1.split(' ').next()?;
+        match value.split_once('.') {
+            Some((whole, hundredths))
+                if hundredths.len() == 2 && hundredths.bytes().all(|b| b.is_ascii_digit()) =>
+            {
+                let whole: u64 = whole.parse().ok()?;
+                let hundredths: u64 = hundredths.parse().ok()?;
+                Some(whole.checked_mul(100)?.checked_add(hundredths)? as f64 / 100.0)
+            }
+            _ => value.parse().ok(),
+        }
     };
+    let (mut some, mut full) = (None, None);
+    for line in text.lines() {
+        if let Some(fields) = line.strip_prefix("some ") {
+            some = avg10(fields);
+        } else if let Some(fields) = line.strip_prefix("full ") {
+            full = avg10(fields);
+        }
+    }
     Some(Pressure {
-        some_avg10: avg10("some ")?,
-        full_avg10: avg10("full "),
+        some_avg10: some?,
+        full_avg10: full,
     })
 }
 
@@ -1038,10 +1064,27 @@ mod tests {
         assert_eq!(parse_limit("9223372036854710272"), Some(Limit::Unlimited));
         assert_eq!(parse_limit("15728640\n"), Some(Limit::Value(15_728_640)));
         assert_eq!(parse_limit("x"), None);
-        assert_eq!(keyed("a 1\nab 2\nb x\n", "ab"), Some(2));
-        assert_eq!(keyed("a 1\n", "b"), None);
-        assert_eq!(keyed("b x\n", "b"), None);
+        assert_eq!(
+            keyed_all("a 1\nab 2\nb x\n", ["ab", "a", "b", "c"]),
+            [Some(2), Some(1), None, None]
+        );
         assert_eq!(parse_io_stat(""), (0, 0));
         assert_eq!(parse_pressure("garbage"), None);
+        let psi = parse_pressure(
+            "some avg10=12.07 avg60=0.10 avg300=0.00 total=10\nfull avg10=0.5 avg60=0.00 avg300=0.00 total=3\n",
+        );
+        assert_eq!(
+            psi,
+            Some(Pressure {
+                some_avg10: "12.07".parse().unwrap(),
+                full_avg10: Some(0.5)
+            })
+        );
+        assert_eq!(parse_pressure("some avg10=x.00 total=1\n"), None);
+        assert_eq!(
+            parse_pressure("full avg10=1.00 total=1\n"),
+            None,
+            "no some line"
+        );
     }
 }
