@@ -359,91 +359,43 @@ fn lex(expr: &str) -> Result<Vec<Token>, ParseError> {
     while i < b.len() {
         let c = b[i];
         let start = i;
-        let two = b.get(i..i + 2).unwrap_or(&[]);
-        let tok = match c {
-            b' ' | b'\t' | b'\n' => {
-                i += 1;
-                continue;
-            }
-            b'(' => {
-                i += 1;
-                Tok::LParen
-            }
-            b')' => {
-                i += 1;
-                Tok::RParen
-            }
-            _ if two == b"&&" => {
-                i += 2;
-                Tok::And
-            }
-            _ if two == b"||" => {
-                i += 2;
-                Tok::Or
-            }
-            _ if two == b"==" => {
-                i += 2;
-                Tok::Cmp(CmpOp::Eq)
-            }
-            _ if two == b"!=" => {
-                i += 2;
-                Tok::Cmp(CmpOp::Ne)
-            }
-            _ if two == b"<=" => {
-                i += 2;
-                Tok::Cmp(CmpOp::Le)
-            }
-            _ if two == b">=" => {
-                i += 2;
-                Tok::Cmp(CmpOp::Ge)
-            }
-            _ if two == b"=~" => {
-                i += 2;
-                Tok::Regex(false)
-            }
-            _ if two == b"!~" => {
-                i += 2;
-                Tok::Regex(true)
-            }
-            b'!' => {
-                i += 1;
-                Tok::Not
-            }
-            b'<' => {
-                i += 1;
-                Tok::Cmp(CmpOp::Lt)
-            }
-            b'>' => {
-                i += 1;
-                Tok::Cmp(CmpOp::Gt)
-            }
-            b'"' | b'\'' => {
-                let len = b[i + 1..].iter().position(|&x| x == c || x == b'\n');
-                match len.map(|len| i + 1 + len).filter(|&end| b[end] == c) {
-                    Some(end) => {
-                        i = end + 1;
-                        Tok::Str(trim(&b[start + 1..end]).to_vec())
-                    }
-                    None => {
-                        i = b.len();
-                        Tok::Invalid
-                    }
-                }
-            }
-            b'0'..=b'9' => {
-                i = lex_number(b, i);
-                number_token(&expr[start..i]).unwrap_or_else(Tok::InvalidNumber)
-            }
-            _ if c.is_ascii_alphabetic() => {
-                while i < b.len() && is_holder_char(b[i]) {
+        let tok = if let Some((tok, len)) = operator(&b[i..]) {
+            i += len;
+            tok
+        } else {
+            match c {
+                b' ' | b'\t' | b'\n' => {
                     i += 1;
+                    continue;
                 }
-                let word = &expr[start..i];
-                keyword(word).unwrap_or_else(|| Tok::Holder(word.to_string()))
-            }
-            _ => {
-                i = b.len();
-                Tok::Invalid
+                b'"' | b'\'' => {
+                    let len = b[i + 1..].iter().position(|&x| x == c || x == b'\n');
+                    match len.map(|len| i + 1 + len).filter(|&end| b[end] == c) {
+                        Some(end) => {
+                            i = end + 1;
+                            Tok::Str(trim(&b[start + 1..end]).to_vec())
+                        }
+                        None => {
+                            i = b.len();
+                            Tok::Invalid
+                        }
+                    }
+                }
+                b'0'..=b'9' => {
+                    i = lex_number(b, i);
+                    number_token(&expr[start..i]).unwrap_or_else(Tok::InvalidNumber)
+                }
+                _ if c.is_ascii_alphabetic() => {
+                    while i < b.len() && is_holder_char(b[i]) {
+                        i += 1;
+                    }
+                    let word = &expr[start..i];
+                    keyword(word).unwrap_or_else(|| Tok::Holder(word.to_string()))
+                }
+                _ => {
+                    i = b.len();
+                    Tok::Invalid
+                }
             }
         };
         // Nothing after an invalid token is read: the parse stops there.
@@ -457,6 +409,34 @@ fn lex(expr: &str) -> Result<Vec<Token>, ParseError> {
         column: column_of(b.len()),
     });
     Ok(out)
+}
+
+/// The operator or parenthesis `b` starts with, and its length in bytes (two-byte operators
+/// before their one-byte prefixes: `!=` and `!~` before `!`, `<=` before `<`).
+fn operator(b: &[u8]) -> Option<(Tok, usize)> {
+    let two = match b.get(..2) {
+        Some(b"&&") => Some(Tok::And),
+        Some(b"||") => Some(Tok::Or),
+        Some(b"==") => Some(Tok::Cmp(CmpOp::Eq)),
+        Some(b"!=") => Some(Tok::Cmp(CmpOp::Ne)),
+        Some(b"<=") => Some(Tok::Cmp(CmpOp::Le)),
+        Some(b">=") => Some(Tok::Cmp(CmpOp::Ge)),
+        Some(b"=~") => Some(Tok::Regex(false)),
+        Some(b"!~") => Some(Tok::Regex(true)),
+        _ => None,
+    };
+    if let Some(tok) = two {
+        return Some((tok, 2));
+    }
+    let one = match b.first()? {
+        b'(' => Tok::LParen,
+        b')' => Tok::RParen,
+        b'!' => Tok::Not,
+        b'<' => Tok::Cmp(CmpOp::Lt),
+        b'>' => Tok::Cmp(CmpOp::Gt),
+        _ => return None,
+    };
+    Some((one, 1))
 }
 
 /// The end of the number starting at `i`: digits, then either `.digits` or a size suffix.
