@@ -752,8 +752,14 @@ pub struct Sleeper(std::process::Child);
 impl Sleeper {
     /// Start one.
     pub fn new() -> Self {
+        Sleeper::with_cwd(Path::new("/"))
+    }
+
+    /// Start one whose working directory is `dir` (its `/proc/PID/cwd` leads there).
+    pub fn with_cwd(dir: &Path) -> Self {
         let child = Command::new("sleep")
             .arg("100")
+            .current_dir(dir)
             .stdin(Stdio::null())
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start sleep: {e}"));

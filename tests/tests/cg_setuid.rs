@@ -71,17 +71,25 @@ impl Groups {
 }
 
 /// `binary`, installed as `dir/name` owned by root with `mode` (an octal mode for chmod, or
-/// `cap_...` capabilities for setcap), run as nobody with `args`
-/// from the group at `start`. Messages name the copy `$D/name`: the path is replaced by
+/// `cap_...` capabilities for setcap), run as nobody with `args` and the variables `env`
+/// added to the environment, from the group at `start`. Messages name the copy `$D/name`: the path is replaced by
 /// `<dir>` so that two runs compare.
-fn installed_run(binary: &Path, name: &str, mode: &str, start: &Path, args: &[&str]) -> Output {
+fn installed_run(
+    binary: &Path,
+    name: &str,
+    mode: &str,
+    start: &Path,
+    env: &[(&str, &str)],
+    args: &[&str],
+) -> Output {
     let dir = scratch();
     let quoted: Vec<String> = args.iter().map(|a| format!("'{a}'")).collect();
+    let vars: Vec<String> = env.iter().map(|(k, v)| format!("'{k}={v}' ")).collect();
     let script = format!(
         "mount -t tmpfs -o mode=0755 nsutils-setuid \"$D\" || exit 90
          cp '{binary}' \"$D/{name}\" && chown root:root \"$D/{name}\" && {set} \"$D/{name}\" || exit 91
          echo $$ > '{start}/cgroup.procs' || exit 92
-         exec setpriv --reuid={NOBODY} --regid={NOBODY} --clear-groups -- \"$D/{name}\" {args}",
+         exec setpriv --reuid={NOBODY} --regid={NOBODY} --clear-groups -- env {vars}\"$D/{name}\" {args}",
         binary = binary.display(),
         set = if mode.starts_with("cap_") {
             format!("setcap {mode}")
@@ -90,6 +98,7 @@ fn installed_run(binary: &Path, name: &str, mode: &str, start: &Path, args: &[&s
         },
         start = start.display(),
         args = quoted.join(" "),
+        vars = vars.concat(),
     );
     let mut out = sh_in_private_mount_ns(dir.path(), &script);
     out.stderr = out
@@ -149,7 +158,7 @@ fn cgexec_set_user_id_root_acts_as_the_user() {
     for (build, binary) in &builds {
         let closed = groups.spec("closed");
         let args: Vec<&str> = ["-g", closed.as_str()].into_iter().chain(probe).collect();
-        let refused = installed_run(binary, "cgexec", "4755", &start, &args);
+        let refused = installed_run(binary, "cgexec", "4755", &start, &[], &args);
         assert_eq!(refused.code, Some(87), "{build}: {refused:#?}");
         assert!(
             refused
@@ -163,7 +172,7 @@ fn cgexec_set_user_id_root_acts_as_the_user() {
         for mode in ["4755", "2755", "6755"] {
             let open = groups.spec("open");
             let args: Vec<&str> = ["-g", open.as_str()].into_iter().chain(probe).collect();
-            let moved = installed_run(binary, "cgexec", mode, &start, &args);
+            let moved = installed_run(binary, "cgexec", mode, &start, &[], &args);
             assert_eq!(moved.code, Some(0), "{build} {mode}: {moved:#?}");
             assert_eq!(
                 credentials(&moved.stdout),
@@ -200,7 +209,7 @@ fn other_tools_refuse_to_run_set_user_id() {
             ("4755", "set-user-ID", "chmod u-s"),
             ("2755", "set-group-ID", "chmod g-s"),
         ] {
-            let out = installed_run(&ours(tool), tool, mode, &start, &["--help"]);
+            let out = installed_run(&ours(tool), tool, mode, &start, &[], &["--help"]);
             assert_eq!(
                 out,
                 Output {
@@ -231,6 +240,7 @@ fn cgcreate_set_user_id_creates_nothing_where_3_2_0_creates_as_root() {
         "cgcreate",
         "4755",
         &start,
+        &[],
         &["-g", &spec],
     );
     assert_eq!(mine.code, Some(1), "{mine:#?}");
@@ -242,7 +252,7 @@ fn cgcreate_set_user_id_creates_nothing_where_3_2_0_creates_as_root() {
     let Some(theirs) = reference("cgcreate") else {
         return;
     };
-    let theirs = installed_run(&theirs, "cgcreate", "4755", &start, &["-g", &spec]);
+    let theirs = installed_run(&theirs, "cgcreate", "4755", &start, &[], &["-g", &spec]);
     assert_eq!(theirs.code, Some(0), "{theirs:#?}");
     assert!(made.is_dir(), "3.2.0's set-user-ID cgcreate made no group");
 }
@@ -258,7 +268,14 @@ fn tools_with_file_capabilities_refuse_to_run() {
     let groups = Groups::new("caps");
     let start = groups.top.join("start");
     for tool in ["cgget", "cgexec", "unshare"] {
-        let out = installed_run(&ours(tool), tool, "cap_sys_admin+ep", &start, &["--help"]);
+        let out = installed_run(
+            &ours(tool),
+            tool,
+            "cap_sys_admin+ep",
+            &start,
+            &[],
+            &["--help"],
+        );
         assert_eq!(
             (out.code, out.stdout.as_str(), out.stderr.as_str()),
             (
@@ -272,4 +289,41 @@ fn tools_with_file_capabilities_refuse_to_run() {
             "{tool}"
         );
     }
+}
+
+/// The set-user-ID cgexec ignores the environment that steers it, as secure_getenv(3) would:
+/// nobody's `XDG_RUNTIME_DIR` names a default scope (`top/start`) for `--user`. Installed
+/// without the bit (0755), cgexec reads it, looks for `top/open` below the scope and finds
+/// nothing; installed set-user-ID root, it reads names as typed and the program runs in
+/// `top/open`. 3.2.0 reads the variable either way (no comparison).
+#[test]
+fn cgexec_set_user_id_ignores_the_callers_environment() {
+    let groups = Groups::new("suid-env");
+    let start = groups.top.join("start");
+    if groups.controllers != ":" {
+        // The default scope is looked up in the v2 hierarchy (or v1's cpu), where systemd
+        // keeps its scopes; this v1-only host has the test's groups in memory's.
+        return tests::skip("no cgroup2 hierarchy for a default scope");
+    }
+    let runtime = scratch();
+    chown(runtime.path(), Some(NOBODY), Some(NOBODY)).unwrap();
+    let file_dir = runtime.path().join("libcgroup");
+    fs::create_dir(&file_dir).unwrap();
+    fs::write(
+        file_dir.join("systemd"),
+        format!("{}/start", groups.guard.name),
+    )
+    .unwrap();
+    let open = groups.spec("open");
+    let args = ["--user", "-g", open.as_str(), "cat", "/proc/self/cgroup"];
+    let xdg = runtime.path().to_string_lossy().into_owned();
+    let env = [("XDG_RUNTIME_DIR", xdg.as_str())];
+    let placed = format!("::/{}/open\n", groups.guard.name);
+    let plain = installed_run(&ours("cgexec"), "cgexec", "0755", &start, &env, &args);
+    assert_ne!(plain.code, Some(0), "read below the scope: {plain:#?}");
+    let elevated = installed_run(&ours("cgexec"), "cgexec", "4755", &start, &env, &args);
+    assert_eq!(elevated.code, Some(0), "{elevated:#?}");
+    assert!(elevated.stdout.contains(&placed), "{elevated:#?}");
+    assert_eq!(groups.procs("open"), "");
+    assert!(file_dir.join("systemd").exists());
 }

@@ -9,7 +9,11 @@
 //! `$XDG_RUNTIME_DIR/libcgroup/systemd`, which only they can write and which goes away when
 //! their last session ends, as their manager's scopes do.
 
+use std::ffi::OsStr;
+use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
+
+use sys::dirfd::Access;
 
 use crate::{GroupPath, Hierarchies, Hierarchy};
 
@@ -32,17 +36,60 @@ pub enum Owner {
     User,
 }
 
+/// The directory of the default scope file, below the owner's base directory.
+const DIR_NAME: &str = "libcgroup";
+
+/// The default scope file's name in [`DIR_NAME`].
+const FILE_NAME: &str = "systemd";
+
 impl Owner {
     /// The file that holds this owner's default scope; `None` for a user without a runtime
     /// directory (no `XDG_RUNTIME_DIR`: no login session, so no manager of their own).
     pub fn file(self) -> Option<PathBuf> {
+        self.base().map(|base| base.join(DIR_NAME).join(FILE_NAME))
+    }
+
+    /// The directory [`DIR_NAME`] lives in: `/var/run`, or the caller's runtime directory
+    /// (read as secure_getenv does: a set-user-ID cgexec ignores it).
+    fn base(self) -> Option<PathBuf> {
         match self {
-            Owner::System => Some(PathBuf::from(SYSTEM_FILE)),
-            Owner::User => std::env::var_os("XDG_RUNTIME_DIR")
+            Owner::System => Path::new(SYSTEM_FILE)
+                .parent()
+                .and_then(Path::parent)
+                .map(Path::to_path_buf),
+            Owner::User => sys::process::trusted_env("XDG_RUNTIME_DIR")
                 .filter(|dir| !dir.is_empty())
-                .map(|dir| Path::new(&dir).join("libcgroup/systemd")),
+                .map(PathBuf::from),
         }
     }
+
+    /// The base directory opened. A user's runtime directory counts only when the caller
+    /// owns it: root with another user's `XDG_RUNTIME_DIR` (kept by `su`) has none.
+    fn open_base(self) -> std::io::Result<OwnedFd> {
+        let base = self.base().ok_or_else(|| {
+            std::io::Error::new(std::io::ErrorKind::NotFound, "XDG_RUNTIME_DIR is not set")
+        })?;
+        let dir = sys::dirfd::open_dir(&base).map_err(errno_to_io)?;
+        if self == Owner::User
+            && sys::dirfd::owner(&dir).map_err(errno_to_io)? != sys::user::real_uid()
+        {
+            return Err(std::io::Error::from_raw_os_error(sys::errno::EPERM));
+        }
+        Ok(dir)
+    }
+
+    /// The directory that holds the file, opened below the base without following a
+    /// symbolic link: the runtime directory is the user's, and root reading or removing
+    /// through a link they planted there would read or remove any file of the system.
+    fn open_dir(self) -> std::io::Result<OwnedFd> {
+        let base = self.open_base()?;
+        sys::dirfd::open_no_symlinks(base.as_fd(), Path::new(DIR_NAME), Access::Dir)
+            .map_err(errno_to_io)
+    }
+}
+
+fn errno_to_io(e: sys::Errno) -> std::io::Error {
+    std::io::Error::from_raw_os_error(e.0)
 }
 
 /// The group names of one run: below a default scope, or as typed.
@@ -65,10 +112,10 @@ impl Names {
     /// Names below `owner`'s default scope if its file names one that exists in `all`;
     /// a file naming a group that is gone is removed, as libcgroup does.
     pub fn load(owner: Owner, all: &Hierarchies) -> Names {
-        let Some(file) = owner.file() else {
+        let Ok(dir) = owner.open_dir() else {
             return Names::as_typed();
         };
-        let Ok(bytes) = std::fs::read(&file) else {
+        let Ok(bytes) = read_file(&dir) else {
             return Names::as_typed();
         };
         let text = String::from_utf8_lossy(&bytes[..bytes.len().min(LONGEST)]).into_owned();
@@ -82,7 +129,7 @@ impl Names {
             Some(scope) => Names::below(scope),
             None => {
                 // systemd removed the scope (or the file never named a group): forget it.
-                let _ = std::fs::remove_file(&file);
+                let _ = sys::dirfd::remove_file_at(dir.as_fd(), OsStr::new(FILE_NAME));
                 Names::as_typed()
             }
         }
@@ -119,18 +166,43 @@ fn exists(all: &Hierarchies, scope: &GroupPath) -> bool {
 /// Make `SLICE/SCOPE` `owner`'s default scope: write the file (its directory made 0755 if
 /// missing) with no newline, as libcgroup 3.2 writes it.
 pub fn set_default(owner: Owner, scope: &GroupPath) -> std::io::Result<PathBuf> {
+    use std::io::Write;
     let file = owner.file().ok_or_else(|| {
         std::io::Error::new(std::io::ErrorKind::NotFound, "XDG_RUNTIME_DIR is not set")
     })?;
-    if let Some(dir) = file.parent() {
-        use std::os::unix::fs::DirBuilderExt;
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o755)
-            .create(dir)?;
-    }
-    std::fs::write(&file, scope.as_str())?;
+    let base = owner.open_base()?;
+    let (dir, _) =
+        sys::dirfd::make_dir_at(base.as_fd(), OsStr::new(DIR_NAME), 0o755).map_err(errno_to_io)?;
+    let fd =
+        sys::dirfd::make_file_at(dir.as_fd(), OsStr::new(FILE_NAME), 0o644).map_err(errno_to_io)?;
+    let mut out = std::fs::File::from(fd);
+    out.set_len(0)?;
+    out.write_all(scope.as_str().as_bytes())?;
     Ok(file)
+}
+
+/// Remove `owner`'s default scope file; a missing one is no error.
+pub fn forget_default(owner: Owner) -> std::io::Result<()> {
+    let dir = match owner.open_dir() {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        other => other?,
+    };
+    match sys::dirfd::remove_file_at(dir.as_fd(), OsStr::new(FILE_NAME)) {
+        Err(sys::Errno(sys::errno::ENOENT)) => Ok(()),
+        other => other.map_err(errno_to_io),
+    }
+}
+
+/// The file's first [`LONGEST`] bytes, opened in `dir` without following a symbolic link.
+fn read_file(dir: &OwnedFd) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let fd = sys::dirfd::open_no_symlinks(dir.as_fd(), Path::new(FILE_NAME), Access::Read)
+        .map_err(errno_to_io)?;
+    let mut bytes = Vec::new();
+    std::fs::File::from(fd)
+        .take(LONGEST as u64)
+        .read_to_end(&mut bytes)?;
+    Ok(bytes)
 }
 
 /// The name libcgroup's idle process runs under (its argv[0]); `cgexec -r` and `cgclassify -r`

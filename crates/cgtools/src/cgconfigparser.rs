@@ -256,14 +256,9 @@ fn start_scopes(config: &Config) -> Result<()> {
         return Ok(());
     }
     let refused = || Ecg::ParseFail.error();
-    if let Some(file) = Owner::System.file() {
-        match std::fs::remove_file(&file) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                upstream_error(&format!("Failed to remove {}", file.display()))?;
-                return Err(refused());
-            }
-            _ => {}
-        }
+    if scope::forget_default(Owner::System).is_err() {
+        upstream_error(&format!("Failed to remove {}", scope::SYSTEM_FILE))?;
+        return Err(refused());
     }
     let mut default = None;
     for section in &config.systemd {

@@ -202,7 +202,8 @@ pub fn run(prog: &Prog, args: Vec<OsString>) -> Result<Status> {
         });
     }
     // libcgroup's level names, or their numbers (strtol's way: blanks and a sign before).
-    let debug_env = std::env::var("CGROUP_LOGLEVEL").is_ok_and(|l| {
+    let level = sys::process::trusted_env("CGROUP_LOGLEVEL");
+    let debug_env = level.as_deref().and_then(|l| l.to_str()).is_some_and(|l| {
         let number = l.trim_start();
         l.eq_ignore_ascii_case("debug")
             || number.strip_prefix('+').unwrap_or(number).parse() == Ok(4)
@@ -452,7 +453,7 @@ impl Engine {
             LOG_DEBUG,
             "Sending proc connector: PROC_CN_MCAST_LISTEN...\n",
         );
-        let rcvbuf = std::env::var(RCVBUF_ENV).ok().and_then(|v| v.parse().ok());
+        let rcvbuf = sys::process::trusted_env(RCVBUF_ENV).and_then(|v| v.to_str()?.parse().ok());
         let events = match ProcEvents::subscribe(rcvbuf) {
             Ok(e) => e,
             Err(e) => {

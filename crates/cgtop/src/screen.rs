@@ -45,10 +45,10 @@ impl Style {
     /// The style the environment asks for: `NO_COLOR` (any value but empty, see
     /// no-color.org) takes colour away, `TERM=dumb` every attribute.
     pub fn from_env() -> Style {
-        let term = std::env::var_os("TERM");
+        let term = sys::process::trusted_env("TERM");
         if term.as_deref().is_some_and(|t| t == "dumb") {
             Style::Plain
-        } else if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
+        } else if sys::process::trusted_env("NO_COLOR").is_some_and(|v| !v.is_empty()) {
             Style::NoColour
         } else {
             Style::Colour

@@ -96,13 +96,32 @@ fn check_dir(path: &Path, what: &str) -> Result<std::fs::Metadata> {
 struct Created(Vec<PathBuf>);
 
 impl Created {
-    fn make(&mut self, dir: &Path) -> Result<()> {
-        if dir.exists() {
-            return Ok(());
+    /// Make the directory `dir` with exactly `mode` (whatever the umask) unless it exists. Its
+    /// parent is the caller's to trust (root's argument); the last name is not followed when
+    /// it is a symbolic link, which whoever may write to the parent could have planted there
+    /// (an upper layer linked to /etc would let writes through the overlay land in the
+    /// host's /etc), but refused.
+    fn make(&mut self, dir: &Path, mode: u32) -> Result<()> {
+        let fail = |e: sys::Errno| Error::os(format!("cannot create {}", dir.display()), e);
+        let (parent, name) = match (dir.parent(), dir.file_name()) {
+            (Some(p), Some(name)) if !p.as_os_str().is_empty() => (p, name),
+            (_, Some(name)) => (Path::new("."), name),
+            _ => (dir, OsStr::new(".")),
+        };
+        let parent = sys::dirfd::open_dir(parent).map_err(fail)?;
+        let made = match sys::dirfd::make_dir_at(std::os::fd::AsFd::as_fd(&parent), name, mode) {
+            Ok((_, made)) => made,
+            Err(_) if std::fs::symlink_metadata(dir).is_ok_and(|m| m.is_symlink()) => {
+                return Err(Error::msg(format!(
+                    "--create: {} is a symbolic link; refusing to follow it",
+                    dir.display()
+                )));
+            }
+            Err(e) => return Err(fail(e)),
+        };
+        if made {
+            self.0.push(dir.to_path_buf());
         }
-        std::fs::create_dir(dir)
-            .map_err(|e| Error::os(format!("cannot create {}", dir.display()), &e))?;
-        self.0.push(dir.to_path_buf());
         Ok(())
     }
 
@@ -184,10 +203,14 @@ fn mount(plan: &MountPlan) -> Result<()> {
     let mut idmapped = idmap::IdmappedLayers::default();
     let result = (|| {
         if plan.create {
-            for dir in plan.upper.iter().chain(&plan.work) {
-                created.make(dir)?;
+            // The upper layer's mode becomes the mount's root's; the work directory is the
+            // kernel's alone (it makes its own work/ inside, mode 0, as the mounter).
+            for (dir, mode) in [(&plan.upper, 0o755), (&plan.work, 0o700)] {
+                if let Some(dir) = dir {
+                    created.make(dir, mode)?;
+                }
             }
-            created.make(&plan.merged)?;
+            created.make(&plan.merged, 0o755)?;
         }
         // Kept until the overlay is mounted; the overlay then holds the tmpfs itself.
         let mut scratch = plan

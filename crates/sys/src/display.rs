@@ -10,7 +10,7 @@ use std::io::{self, IsTerminal};
 pub fn locale_is_utf8() -> bool {
     let value = ["LC_ALL", "LC_CTYPE", "LANG"]
         .iter()
-        .filter_map(std::env::var_os)
+        .filter_map(|name| crate::process::trusted_env(name))
         .find(|v| !v.is_empty());
     value.is_some_and(|v| codeset_is_utf8(&v.to_string_lossy()))
 }
@@ -37,9 +37,8 @@ pub fn stdout_terminal_width() -> Option<usize> {
         .map(|w| usize::from(w.ws_col))
         .filter(|&c| c > 0);
     let from_env = || {
-        std::env::var("COLUMNS")
-            .ok()
-            .and_then(|c| c.trim().parse::<usize>().ok())
+        crate::process::trusted_env("COLUMNS")
+            .and_then(|c| c.to_str()?.trim().parse::<usize>().ok())
             .filter(|&c| c > 0)
     };
     Some(from_tty.or_else(from_env).unwrap_or(80))

@@ -217,6 +217,40 @@ pub fn mount_new(
     .context(|| format!("mount {fstype} on {} failed", target.display()))
 }
 
+/// [`mount_new`] onto the directory `target` already open (found without following a link a
+/// less-privileged user could have swapped in), `shown` as its name in errors. mount(2) takes
+/// a path only, so the mount is made on `.` with `target` as the working directory for the
+/// time of the call (a lookup of `.` crosses no link and no mount); the working directory is
+/// back as it was afterwards, even when the mount fails.
+pub fn mount_new_at(
+    fstype: &str,
+    target: std::os::fd::BorrowedFd<'_>,
+    shown: &Path,
+    restrictions: Restrictions,
+    data: Option<&str>,
+) -> Result<()> {
+    use rustix::fs::{Mode, OFlags};
+    let back = rustix::fs::open(
+        ".",
+        OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .context(|| "cannot open the working directory".to_owned())?;
+    crate::process::change_dir_to(target, shown)?;
+    let mounted = mount_new(fstype, Path::new("."), restrictions, data).map_err(|e| {
+        // The message names the mount point, not `.`.
+        match e.errno() {
+            Some(errno) => Error::os(
+                format!("mount {fstype} on {} failed", shown.display()),
+                crate::Errno(errno),
+            ),
+            None => e,
+        }
+    });
+    crate::process::change_dir_to(std::os::fd::AsFd::as_fd(&back), Path::new("."))?;
+    mounted
+}
+
 /// `struct mount_attr` of mount_setattr(2).
 #[repr(C)]
 struct MountAttr {
@@ -369,6 +403,28 @@ impl DetachedTree {
     pub fn fd_path(&self) -> PathBuf {
         use std::os::fd::AsRawFd;
         PathBuf::from(format!("/proc/self/fd/{}", self.fd.as_raw_fd()))
+    }
+
+    /// Attach the copy onto the file or directory `target` already open (move_mount(2) with
+    /// `MOVE_MOUNT_T_EMPTY_PATH`: no path is looked up again), `shown` as its name in errors,
+    /// which read as [`DetachedTree::attach`]'s.
+    pub fn attach_to(self, target: std::os::fd::BorrowedFd<'_>, shown: &Path) -> Result<()> {
+        use rustix::mount::MoveMountFlags;
+        use std::os::fd::AsFd;
+        rustix::mount::move_mount(
+            self.fd.as_fd(),
+            "",
+            target,
+            "",
+            MoveMountFlags::MOVE_MOUNT_F_EMPTY_PATH | MoveMountFlags::MOVE_MOUNT_T_EMPTY_PATH,
+        )
+        .context(|| {
+            format!(
+                "mount {} on {} failed",
+                self.source.display(),
+                shown.display()
+            )
+        })
     }
 
     /// Attach the copy at `target` (move_mount(2)). Errors read `mount SOURCE on TARGET failed`.

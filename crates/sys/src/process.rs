@@ -338,6 +338,12 @@ pub fn change_dir(dir: &Path) -> Result<()> {
     rustix::process::chdir(dir).map_err(|e| change_dir_error(dir, e.into()))
 }
 
+/// fchdir(2) to the directory `dir` (opened already, so no symbolic link is followed now),
+/// `shown` as its name in errors, which read as [`change_dir`]'s.
+pub fn change_dir_to(dir: std::os::fd::BorrowedFd<'_>, shown: &Path) -> Result<()> {
+    rustix::process::fchdir(dir).map_err(|e| change_dir_error(shown, e.into()))
+}
+
 fn change_root_error(dir: &Path, errno: Errno) -> Error {
     Error::os(
         format!("cannot change root directory to '{}'", dir.display()),
@@ -551,6 +557,19 @@ pub fn elevation() -> Option<Elevation> {
     } else {
         None
     }
+}
+
+/// The environment variable `name`, unless this run is elevated ([`elevation`]), glibc's
+/// secure_getenv(3): the caller's environment may not steer a program that holds privileges
+/// its caller lacks (the set-user-ID cgexec is the one tool that runs so), and it stays
+/// ignored after the privilege is dropped, as the kernel's `AT_SECURE` flag stays set. Every
+/// variable that changes what a tool does is read through this; what is passed on to a
+/// program the tool executes as the caller (its environment, `PATH`) is not.
+pub fn trusted_env(name: &str) -> Option<OsString> {
+    if elevation().is_some() {
+        return None;
+    }
+    std::env::var_os(name)
 }
 
 /// Give up a set-user-ID or set-group-ID file's privilege for good, before acting for the

@@ -7,7 +7,7 @@ use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
-use rustix::fs::{AtFlags, FileType, Mode, OFlags, ResolveFlags};
+use rustix::fs::{AtFlags, FileType, Mode, OFlags};
 
 use crate::error::{Context, Errno, Error, Result};
 
@@ -46,14 +46,7 @@ impl FutureRoot {
 
     /// What `path` is once this directory is `/` (a relative path counts from `/`).
     pub fn kind(&self, path: &Path) -> std::result::Result<Kind, Errno> {
-        // openat2 with RESOLVE_IN_ROOT takes "/x" as "x" below the root directory.
-        let relative = path.strip_prefix("/").unwrap_or(path);
-        let relative = if relative.as_os_str().is_empty() {
-            Path::new(".")
-        } else {
-            relative
-        };
-        let fd = open_in_root(&self.dir, relative)?;
+        let fd = crate::dirfd::open_in_root(self.dir.as_fd(), path, crate::dirfd::Access::Place)?;
         let st = rustix::fs::fstat(&fd).map_err(Errno::from)?;
         Ok(match FileType::from_raw_mode(st.st_mode) {
             FileType::Directory => Kind::Dir,
@@ -111,23 +104,6 @@ pub fn is_current_root(dir: &Path) -> std::result::Result<bool, Errno> {
     }
     let root = std::fs::metadata("/").map_err(Errno::from)?;
     Ok((new.dev(), new.ino()) == (root.dev(), root.ino()))
-}
-
-/// Open `path` below `dir` as `O_PATH`, resolving as if `dir` were `/`.
-fn open_in_root(dir: &OwnedFd, path: &Path) -> std::result::Result<OwnedFd, Errno> {
-    loop {
-        match rustix::fs::openat2(
-            dir,
-            path,
-            OFlags::PATH | OFlags::CLOEXEC,
-            Mode::empty(),
-            ResolveFlags::IN_ROOT | ResolveFlags::NO_MAGICLINKS,
-        ) {
-            // The kernel asks for a retry when a rename raced with the lookup.
-            Err(rustix::io::Errno::AGAIN) => {}
-            other => return other.map_err(Errno::from),
-        }
-    }
 }
 
 /// Whether exec(2) would be allowed to run the file `fd` refers to: faccessat2(2) with

@@ -143,7 +143,7 @@ pub enum JsonFormat {
 impl JsonFormat {
     /// The format `LIBSMARTCOLS_JSON` asks for.
     pub fn from_env() -> JsonFormat {
-        match std::env::var_os("LIBSMARTCOLS_JSON").as_deref() {
+        match sys::process::trusted_env("LIBSMARTCOLS_JSON").as_deref() {
             Some(v) if v == "compact" => JsonFormat::Compact,
             Some(v) if v == "lines" => JsonFormat::Lines,
             _ => JsonFormat::Pretty,

@@ -22,9 +22,11 @@ pub mod cli;
 pub mod plan;
 
 use std::ffi::{OsStr, OsString};
+use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
 use sys::diagnose::{Host, mounts};
+use sys::dirfd::{self, Access};
 use sys::mount::{self, DetachedTree, Propagation, Restrictions};
 use sys::rootfs::{self, FutureRoot, Kind};
 use sys::{Errno, Error, Prog, Result, Status};
@@ -323,7 +325,8 @@ fn refused(shown: &Path, new_root: &Path, put_old: &Path, e: Error) -> Error {
 /// Mount a new proc or sysfs, with the cause of a refusal (a masked `/proc`, namespaces of
 /// another user namespace) as a hint.
 fn mount_kernel_fs(fstype: &str, target: &Path, restrictions: Restrictions) -> Result<()> {
-    mount::mount_new(fstype, target, restrictions, None).map_err(|e| {
+    let dir = make_dir(target, 0o555)?;
+    mount::mount_new_at(fstype, dir.as_fd(), target, restrictions, None).map_err(|e| {
         e.hinted_by(|e| {
             let facts = mounts::Facts::of(&Host::real());
             mounts::kernel_fs_refused(fstype, e.errno()?, &facts)
@@ -335,14 +338,14 @@ fn mount_kernel_fs(fstype: &str, target: &Path, restrictions: Restrictions) -> R
 /// hostname and read-only flag.
 fn furnish(plan: &Plan, ready: Ready, pivoted: Pivoted) -> Result<()> {
     if plan.proc {
-        mount_kernel_fs("proc", &make_dir("/proc", 0o555)?, Restrictions::KERNEL_FS)?;
+        mount_kernel_fs("proc", Path::new("/proc"), Restrictions::KERNEL_FS)?;
     }
     if plan.sys {
         let read_only = Restrictions {
             read_only: true,
             ..Restrictions::KERNEL_FS
         };
-        mount_kernel_fs("sysfs", &make_dir("/sys", 0o555)?, read_only)?;
+        mount_kernel_fs("sysfs", Path::new("/sys"), read_only)?;
     }
     if plan.dev {
         furnish_dev(ready.devices)?;
@@ -353,23 +356,35 @@ fn furnish(plan: &Plan, ready: Ready, pivoted: Pivoted) -> Result<()> {
             nodev: true,
             ..Restrictions::default()
         };
-        mount::mount_new(
+        let tmp = Path::new("/tmp");
+        mount::mount_new_at(
             "tmpfs",
-            &make_dir("/tmp", 0o1777)?,
+            make_dir(tmp, 0o1777)?.as_fd(),
+            tmp,
             restrictions,
             Some("mode=1777"),
         )?;
     }
     for (bind, tree) in plan.binds.iter().zip(ready.binds) {
-        make_mount_point(&tree, &bind.target)?;
-        tree.attach(&bind.target)?;
+        let point = make_mount_point(&tree, &bind.target)?;
+        tree.attach_to(point.as_fd(), &bind.target)?;
     }
     if ready.put_old.is_none() && pivoted == Pivoted::Swapped {
         // The old root sits on top of the new one at "."; detaching takes every mount of the
         // old root with it (they are private, so nothing propagates to the host).
         mount::detach(Path::new("."))?;
     }
-    sys::process::change_dir(&plan.workdir)?;
+    // Inside the new root only: by now its /proc may be mounted, whose magic links (a
+    // planted /w -> /proc/1/cwd) would leave the command in a directory of the host.
+    let fail = |e: Errno| {
+        Error::os(
+            format!("cannot change directory to {}", plan.workdir.display()),
+            e,
+        )
+    };
+    let root = dirfd::open_dir(Path::new("/")).map_err(fail)?;
+    let workdir = dirfd::open_in_root(root.as_fd(), &plan.workdir, Access::Place).map_err(fail)?;
+    sys::process::change_dir_to(workdir.as_fd(), &plan.workdir)?;
     if let Some(name) = &plan.hostname {
         sys::ns::set_hostname(name)?;
     }
@@ -381,92 +396,115 @@ fn furnish(plan: &Plan, ready: Ready, pivoted: Pivoted) -> Result<()> {
 
 /// The new /dev: a tmpfs with the host's devices bound in, devpts, shm and the usual links.
 fn furnish_dev(devices: Vec<DetachedTree>) -> Result<()> {
-    let dev = make_dir("/dev", 0o755)?;
+    let dev = Path::new("/dev");
+    let dev_dir = make_dir(dev, 0o755)?;
     let restrictions = Restrictions {
         nosuid: true,
         noexec: true,
         ..Restrictions::default()
     };
-    mount::mount_new("tmpfs", &dev, restrictions, Some("mode=755,size=65536k"))?;
+    mount::mount_new_at(
+        "tmpfs",
+        dev_dir.as_fd(),
+        dev,
+        restrictions,
+        Some("mode=755,size=65536k"),
+    )?;
     for (name, tree) in DEVICES.iter().zip(devices) {
         let node = dev.join(name);
-        create_file(&node)?;
-        tree.attach(&node)?;
+        tree.attach_to(create_file(&node)?.as_fd(), &node)?;
     }
-    let pts = make_dir("/dev/pts", 0o755)?;
+    let pts = Path::new("/dev/pts");
+    let pts_dir = make_dir(pts, 0o755)?;
     let pts_restrictions = Restrictions {
         nosuid: true,
         noexec: true,
         ..Restrictions::default()
     };
     // gid 5 is "tty" on every distribution; a user namespace may not map it.
-    mount::mount_new(
+    mount::mount_new_at(
         "devpts",
-        &pts,
+        pts_dir.as_fd(),
+        pts,
         pts_restrictions,
         Some("newinstance,ptmxmode=0666,mode=0620,gid=5"),
     )
     .or_else(|_| {
-        mount::mount_new(
+        mount::mount_new_at(
             "devpts",
-            &pts,
+            pts_dir.as_fd(),
+            pts,
             pts_restrictions,
             Some("newinstance,ptmxmode=0666,mode=0620"),
         )
     })?;
-    let shm = make_dir("/dev/shm", 0o1777)?;
-    mount::mount_new(
+    let shm = Path::new("/dev/shm");
+    mount::mount_new_at(
         "tmpfs",
-        &shm,
+        make_dir(shm, 0o1777)?.as_fd(),
+        shm,
         Restrictions {
             nodev: true,
             ..restrictions
         },
         Some("mode=1777"),
     )?;
+    // The tmpfs just mounted, looked up again (the directory opened before is under it).
+    let dev_dir = make_dir(dev, 0o755)?;
     for (name, target) in DEV_LINKS {
-        let link = dev.join(name);
-        std::os::unix::fs::symlink(target, &link)
-            .map_err(|e| Error::os(format!("cannot create {}", link.display()), &e))?;
+        dirfd::make_symlink_at(dev_dir.as_fd(), OsStr::new(name), OsStr::new(target))
+            .map_err(|e| Error::os(format!("cannot create {}", dev.join(name).display()), e))?;
     }
     Ok(())
 }
 
-/// Create the directory `path` with `mode` unless it exists; returns it.
-fn make_dir(path: impl AsRef<Path>, mode: u32) -> Result<PathBuf> {
-    use std::os::unix::fs::DirBuilderExt;
-    let path = path.as_ref().to_path_buf();
-    if !path.is_dir() {
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(mode)
-            .create(&path)
-            .map_err(|e| Error::os(format!("cannot create {}", path.display()), &e))?;
+/// The directory `path` of the new root (`/` now), made with exactly `mode` where missing
+/// (its missing parents too), opened. The new root belongs to whoever built it, who may have
+/// planted symbolic links in it: every lookup is confined to it (openat2's `RESOLVE_IN_ROOT`,
+/// `/proc`'s magic links refused), and a link where a directory is to be made is refused,
+/// never followed. Errors read `cannot create PATH: strerror`.
+fn make_dir(path: impl AsRef<Path>, mode: u32) -> Result<OwnedFd> {
+    let path = path.as_ref();
+    let fail = |e: Errno| Error::os(format!("cannot create {}", path.display()), e);
+    let root = dirfd::open_dir(Path::new("/")).map_err(fail)?;
+    let mut dir = dirfd::open_in_root(root.as_fd(), Path::new("/"), Access::Dir).map_err(fail)?;
+    let mut walked = PathBuf::from("/");
+    for name in path.iter().filter(|c| *c != "/") {
+        walked.push(name);
+        dir = match dirfd::open_in_root(root.as_fd(), &walked, Access::Dir) {
+            Ok(next) => next,
+            Err(Errno(sys::errno::ENOENT)) => {
+                dirfd::make_dir_at(dir.as_fd(), name, mode).map_err(fail)?.0
+            }
+            Err(e) => return Err(fail(e)),
+        };
     }
-    Ok(path)
+    Ok(dir)
 }
 
-/// An empty file to bind a file onto.
-fn create_file(path: &Path) -> Result<()> {
-    std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(path)
-        .map(drop)
-        .map_err(|e| Error::os(format!("cannot create {}", path.display()), &e))
+/// A mount point for a file, `path` in the new root: made empty (mode 0644) where missing,
+/// its parents as [`make_dir`] makes them; an existing file or directory is taken as it is.
+fn create_file(path: &Path) -> Result<OwnedFd> {
+    let fail = |e: Errno| Error::os(format!("cannot create {}", path.display()), e);
+    let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else {
+        return Err(fail(Errno(sys::errno::EINVAL)));
+    };
+    let dir = make_dir(parent, 0o755)?;
+    dirfd::make_file_at(dir.as_fd(), name, 0o644).map_err(fail)
 }
 
-/// A mount point at `target` for `tree`: a directory for a directory, an empty file otherwise.
-fn make_mount_point(tree: &DetachedTree, target: &Path) -> Result<()> {
-    if target.exists() {
-        return Ok(());
+/// A mount point at `target` for `tree`: the file or directory there (found inside the new
+/// root), else a directory (0755) for a directory, an empty file otherwise.
+fn make_mount_point(tree: &DetachedTree, target: &Path) -> Result<OwnedFd> {
+    let root = dirfd::open_dir(Path::new("/"))
+        .map_err(|e| Error::os(format!("cannot open {}", target.display()), e))?;
+    match dirfd::open_in_root(root.as_fd(), target, Access::Place) {
+        Ok(existing) => return Ok(existing),
+        Err(Errno(sys::errno::ENOENT)) => {}
+        Err(e) => return Err(Error::os(format!("cannot open {}", target.display()), e)),
     }
     if tree.is_dir() {
-        return make_dir(target, 0o755).map(drop);
-    }
-    if let Some(parent) = target.parent() {
-        make_dir(parent, 0o755)?;
+        return make_dir(target, 0o755);
     }
     create_file(target)
 }
