@@ -92,6 +92,48 @@ fn pivot_makes_no_mount_point_through_a_planted_magic_link() {
     assert!(std::fs::read_dir(&victim).unwrap().next().is_none());
 }
 
+/// With `--put-old` the old root stays inside the new one: the owner's link from the new root
+/// into it (`/srv/escape -> /old/<host dir>`) would have pivot make a bind's mount point in
+/// the host's tree. It is refused, and nothing is made there.
+#[test]
+fn pivot_makes_no_mount_point_through_a_link_into_put_old() {
+    let _host = MountTableUnchanged::new();
+    let d = scratch();
+    let Some(root) = rootfs_with_a_user_dir(d.path()) else {
+        return;
+    };
+    std::fs::create_dir(root.join("old")).unwrap();
+    let victim = d.path().join("host-dir");
+    let src = d.path().join("src");
+    std::fs::create_dir(&victim).unwrap();
+    std::fs::create_dir(&src).unwrap();
+    let target = format!("/old{}", victim.display());
+    as_nobody(&[
+        "ln",
+        "-s",
+        &target,
+        &root.join("srv/escape").to_string_lossy(),
+    ]);
+    let bind = format!("{}:/srv/escape/made", src.display());
+    let put_old = root.join("old");
+    let out = pivot_in(
+        "022",
+        &["--put-old", &put_old.to_string_lossy(), "--bind", &bind],
+        &root,
+        "echo ran",
+    );
+    assert_eq!(out.code, Some(1), "{out:#?}");
+    assert_eq!(out.stdout, "", "the command ran");
+    assert_eq!(
+        out.stderr,
+        "pivot: cannot create /srv/escape/made: a symbolic link leads into the old root at --put-old /old\n"
+    );
+    assert!(
+        std::fs::read_dir(&victim).unwrap().next().is_none(),
+        "made on the host"
+    );
+}
+
 /// The working directory is a planted link to `/proc/PID/cwd` of a host process (a real
 /// directory of that name in the root gets it past the check before the pivot): after the
 /// pivot it would put the command in a directory of the host. It is refused, and the command

@@ -154,6 +154,15 @@ pub fn open_dir(path: &Path) -> Result<OwnedFd, Errno> {
     .map_err(Errno::from)
 }
 
+/// The id of the mount the file `fd` refers to is on, as `/proc/PID/mountinfo` numbers mounts
+/// (statx's `STATX_MNT_ID`, Linux 5.8+).
+pub fn mount_id(fd: impl AsFd) -> Result<u64, Errno> {
+    use rustix::fs::{AtFlags, StatxFlags};
+    rustix::fs::statx(fd, "", AtFlags::EMPTY_PATH, StatxFlags::MNT_ID)
+        .map(|st| st.stx_mnt_id)
+        .map_err(Errno::from)
+}
+
 /// The owner uid of the file `fd` refers to.
 pub fn owner(fd: impl AsFd) -> Result<u32, Errno> {
     rustix::fs::fstat(fd)

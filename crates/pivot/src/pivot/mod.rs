@@ -66,6 +66,10 @@ struct Ready {
     command: Vec<OsString>,
     /// `--put-old` as a path inside the new root.
     put_old: Option<PathBuf>,
+    /// With `--put-old`, the mounts that will be the old root there, by id: every mount now
+    /// but those below the new root, which move with it (read now: after the pivot /proc
+    /// may not be mounted).
+    old_mounts: Vec<u64>,
     /// One copy per `--dev` device, in [`DEVICES`] order.
     devices: Vec<DetachedTree>,
     /// One copy per `--bind`, in order.
@@ -177,9 +181,22 @@ fn check(plan: &Plan) -> Result<Ready> {
             Ok(tree)
         })
         .collect::<Result<_>>()?;
+    let old_mounts = match &put_old {
+        Some(_) => {
+            let new_root = std::fs::canonicalize(new_root)
+                .map_err(|e| Error::os(format!("cannot open {}", new_root.display()), &e))?;
+            mount::mountinfo()?
+                .into_iter()
+                .filter(|m| !m.mount_point.starts_with(&new_root))
+                .map(|m| u64::from(m.id))
+                .collect()
+        }
+        None => Vec::new(),
+    };
     Ok(Ready {
         command,
         put_old,
+        old_mounts,
         devices,
         binds,
     })
@@ -324,8 +341,13 @@ fn refused(shown: &Path, new_root: &Path, put_old: &Path, e: Error) -> Error {
 
 /// Mount a new proc or sysfs, with the cause of a refusal (a masked `/proc`, namespaces of
 /// another user namespace) as a hint.
-fn mount_kernel_fs(fstype: &str, target: &Path, restrictions: Restrictions) -> Result<()> {
-    let dir = make_dir(target, 0o555)?;
+fn mount_kernel_fs(
+    within: &Within,
+    fstype: &str,
+    target: &Path,
+    restrictions: Restrictions,
+) -> Result<()> {
+    let dir = make_dir(within, target, 0o555)?;
     mount::mount_new_at(fstype, dir.as_fd(), target, restrictions, None).map_err(|e| {
         e.hinted_by(|e| {
             let facts = mounts::Facts::of(&Host::real());
@@ -337,18 +359,22 @@ fn mount_kernel_fs(fstype: &str, target: &Path, restrictions: Restrictions) -> R
 /// After the pivot: the requested mounts, the old root detached, then the working directory,
 /// hostname and read-only flag.
 fn furnish(plan: &Plan, ready: Ready, pivoted: Pivoted) -> Result<()> {
+    let within = Within {
+        put_old: ready.put_old.clone(),
+        old_mounts: ready.old_mounts.clone(),
+    };
     if plan.proc {
-        mount_kernel_fs("proc", Path::new("/proc"), Restrictions::KERNEL_FS)?;
+        mount_kernel_fs(&within, "proc", Path::new("/proc"), Restrictions::KERNEL_FS)?;
     }
     if plan.sys {
         let read_only = Restrictions {
             read_only: true,
             ..Restrictions::KERNEL_FS
         };
-        mount_kernel_fs("sysfs", Path::new("/sys"), read_only)?;
+        mount_kernel_fs(&within, "sysfs", Path::new("/sys"), read_only)?;
     }
     if plan.dev {
-        furnish_dev(ready.devices)?;
+        furnish_dev(&within, ready.devices)?;
     }
     if plan.tmp {
         let restrictions = Restrictions {
@@ -359,14 +385,14 @@ fn furnish(plan: &Plan, ready: Ready, pivoted: Pivoted) -> Result<()> {
         let tmp = Path::new("/tmp");
         mount::mount_new_at(
             "tmpfs",
-            make_dir(tmp, 0o1777)?.as_fd(),
+            make_dir(&within, tmp, 0o1777)?.as_fd(),
             tmp,
             restrictions,
             Some("mode=1777"),
         )?;
     }
     for (bind, tree) in plan.binds.iter().zip(ready.binds) {
-        let point = make_mount_point(&tree, &bind.target)?;
+        let point = make_mount_point(&within, &tree, &bind.target)?;
         tree.attach_to(point.as_fd(), &bind.target)?;
     }
     if ready.put_old.is_none() && pivoted == Pivoted::Swapped {
@@ -395,9 +421,9 @@ fn furnish(plan: &Plan, ready: Ready, pivoted: Pivoted) -> Result<()> {
 }
 
 /// The new /dev: a tmpfs with the host's devices bound in, devpts, shm and the usual links.
-fn furnish_dev(devices: Vec<DetachedTree>) -> Result<()> {
+fn furnish_dev(within: &Within, devices: Vec<DetachedTree>) -> Result<()> {
     let dev = Path::new("/dev");
-    let dev_dir = make_dir(dev, 0o755)?;
+    let dev_dir = make_dir(within, dev, 0o755)?;
     let restrictions = Restrictions {
         nosuid: true,
         noexec: true,
@@ -412,10 +438,10 @@ fn furnish_dev(devices: Vec<DetachedTree>) -> Result<()> {
     )?;
     for (name, tree) in DEVICES.iter().zip(devices) {
         let node = dev.join(name);
-        tree.attach_to(create_file(&node)?.as_fd(), &node)?;
+        tree.attach_to(create_file(within, &node)?.as_fd(), &node)?;
     }
     let pts = Path::new("/dev/pts");
-    let pts_dir = make_dir(pts, 0o755)?;
+    let pts_dir = make_dir(within, pts, 0o755)?;
     let pts_restrictions = Restrictions {
         nosuid: true,
         noexec: true,
@@ -441,7 +467,7 @@ fn furnish_dev(devices: Vec<DetachedTree>) -> Result<()> {
     let shm = Path::new("/dev/shm");
     mount::mount_new_at(
         "tmpfs",
-        make_dir(shm, 0o1777)?.as_fd(),
+        make_dir(within, shm, 0o1777)?.as_fd(),
         shm,
         Restrictions {
             nodev: true,
@@ -450,7 +476,7 @@ fn furnish_dev(devices: Vec<DetachedTree>) -> Result<()> {
         Some("mode=1777"),
     )?;
     // The tmpfs just mounted, looked up again (the directory opened before is under it).
-    let dev_dir = make_dir(dev, 0o755)?;
+    let dev_dir = make_dir(within, dev, 0o755)?;
     for (name, target) in DEV_LINKS {
         dirfd::make_symlink_at(dev_dir.as_fd(), OsStr::new(name), OsStr::new(target))
             .map_err(|e| Error::os(format!("cannot create {}", dev.join(name).display()), e))?;
@@ -458,13 +484,43 @@ fn furnish_dev(devices: Vec<DetachedTree>) -> Result<()> {
     Ok(())
 }
 
+/// Where pivot makes and mounts on mount points after the pivot. `--put-old` keeps the old
+/// root inside the new one, so a link of the new root's owner could lead there, into the
+/// host's tree, even inside the new root: a mount point reached through the old root's mounts
+/// is refused unless the path asked for is below `--put-old` itself.
+struct Within {
+    /// `--put-old` as a path in the new root.
+    put_old: Option<PathBuf>,
+    /// The ids of the old root's mounts there.
+    old_mounts: Vec<u64>,
+}
+
+impl Within {
+    /// Refuse `fd`, found for `path`, when it is in the old root and `path` does not say so.
+    fn admit(&self, fd: &OwnedFd, path: &Path) -> Result<()> {
+        let Some(old) = &self.put_old else {
+            return Ok(());
+        };
+        if path.starts_with(old) {
+            return Ok(());
+        }
+        match dirfd::mount_id(fd) {
+            Ok(id) if self.old_mounts.contains(&id) => Err(Error::msg(format!(
+                "cannot create {}: a symbolic link leads into the old root at --put-old {}",
+                path.display(),
+                old.display()
+            ))),
+            _ => Ok(()),
+        }
+    }
+}
+
 /// The directory `path` of the new root (`/` now), made with exactly `mode` where missing
 /// (its missing parents too), opened. The new root belongs to whoever built it, who may have
 /// planted symbolic links in it: every lookup is confined to it (openat2's `RESOLVE_IN_ROOT`,
 /// `/proc`'s magic links refused), and a link where a directory is to be made is refused,
 /// never followed. Errors read `cannot create PATH: strerror`.
-fn make_dir(path: impl AsRef<Path>, mode: u32) -> Result<OwnedFd> {
-    let path = path.as_ref();
+fn make_dir(within: &Within, path: &Path, mode: u32) -> Result<OwnedFd> {
     let fail = |e: Errno| Error::os(format!("cannot create {}", path.display()), e);
     let root = dirfd::open_dir(Path::new("/")).map_err(fail)?;
     let mut dir = dirfd::open_in_root(root.as_fd(), Path::new("/"), Access::Dir).map_err(fail)?;
@@ -472,7 +528,10 @@ fn make_dir(path: impl AsRef<Path>, mode: u32) -> Result<OwnedFd> {
     for name in path.iter().filter(|c| *c != "/") {
         walked.push(name);
         dir = match dirfd::open_in_root(root.as_fd(), &walked, Access::Dir) {
-            Ok(next) => next,
+            Ok(next) => {
+                within.admit(&next, path)?;
+                next
+            }
             Err(Errno(sys::errno::ENOENT)) => {
                 dirfd::make_dir_at(dir.as_fd(), name, mode).map_err(fail)?.0
             }
@@ -484,27 +543,27 @@ fn make_dir(path: impl AsRef<Path>, mode: u32) -> Result<OwnedFd> {
 
 /// A mount point for a file, `path` in the new root: made empty (mode 0644) where missing,
 /// its parents as [`make_dir`] makes them; an existing file or directory is taken as it is.
-fn create_file(path: &Path) -> Result<OwnedFd> {
+fn create_file(within: &Within, path: &Path) -> Result<OwnedFd> {
     let fail = |e: Errno| Error::os(format!("cannot create {}", path.display()), e);
     let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else {
         return Err(fail(Errno(sys::errno::EINVAL)));
     };
-    let dir = make_dir(parent, 0o755)?;
+    let dir = make_dir(within, parent, 0o755)?;
     dirfd::make_file_at(dir.as_fd(), name, 0o644).map_err(fail)
 }
 
 /// A mount point at `target` for `tree`: the file or directory there (found inside the new
 /// root), else a directory (0755) for a directory, an empty file otherwise.
-fn make_mount_point(tree: &DetachedTree, target: &Path) -> Result<OwnedFd> {
+fn make_mount_point(within: &Within, tree: &DetachedTree, target: &Path) -> Result<OwnedFd> {
     let root = dirfd::open_dir(Path::new("/"))
         .map_err(|e| Error::os(format!("cannot open {}", target.display()), e))?;
     match dirfd::open_in_root(root.as_fd(), target, Access::Place) {
-        Ok(existing) => return Ok(existing),
+        Ok(existing) => return within.admit(&existing, target).map(|()| existing),
         Err(Errno(sys::errno::ENOENT)) => {}
         Err(e) => return Err(Error::os(format!("cannot open {}", target.display()), e)),
     }
     if tree.is_dir() {
-        return make_dir(target, 0o755);
+        return make_dir(within, target, 0o755);
     }
-    create_file(target)
+    create_file(within, target)
 }
