@@ -438,6 +438,8 @@ fn cgtop_bad_options() {
         ),
         (&["-d", "0"], "cgtop: invalid delay: '0'\n"),
         (&["-d", "1x"], "cgtop: invalid delay: '1x'\n"),
+        // Under a microsecond: a delay of 0 before the fix (found by fuzzing, fuzz/README.md).
+        (&["-d", "0.0000001"], "cgtop: invalid delay: '0.0000001'\n"),
         (&["--delay=-1"], "cgtop: invalid delay: '-1'\n"),
         (&["-n", "x"], "cgtop: invalid number of iterations: 'x'\n"),
         (

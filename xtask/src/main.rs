@@ -9,10 +9,14 @@
 //! `cargo xtask vm-test` runs the integration tests in virtual machines with the cgroup
 //! layouts this host lacks: see [`vm`].
 //!
+//! `cargo xtask fuzz` builds and runs the coverage-guided fuzz targets of `fuzz/`: see
+//! [`fuzz`].
+//!
 //! `cargo xtask docs --check` generates the same files in memory and fails, naming each file,
 //! if a committed one differs; the unit test `committed_files_are_current` checks the same.
 
 mod doc;
+mod fuzz;
 mod man;
 mod tools;
 mod vm;
@@ -35,6 +39,9 @@ tasks:
   vm-test [--mode v2|v1|hybrid|systemd|all]... [--timeout SECS] [--script FILE] [-- TEST-ARGS...]
                   run the integration tests in a VM per cgroup mode (default: v2 and v1;
                   systemd: a Debian 13 guest with systemd as PID 1, built once as root)
+  fuzz [--smoke] [--lint] [--time SECS] [TARGET...]
+                  build the fuzz targets of fuzz/ and run each (default 600 s a target,
+                  --smoke 15 s); --lint: every target is documented and seeded
 ";
 
 fn main() -> ExitCode {
@@ -43,6 +50,7 @@ fn main() -> ExitCode {
     let result = match args[..] {
         ["docs"] => write_docs(&root()),
         ["docs", "--check"] => check_docs(&root()),
+        ["fuzz", ref rest @ ..] => fuzz::parse(rest).and_then(|opts| fuzz::run(&root(), &opts)),
         ["vm-test", ref rest @ ..] => vm::parse(rest).and_then(|opts| vm::run(&root(), &opts)),
         ["help" | "--help" | "-h"] => {
             print!("{USAGE}");

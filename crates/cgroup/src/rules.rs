@@ -112,7 +112,9 @@ impl ProcessInfo {
         }
     }
 
-    fn from_proc(pid: u32, status: &str, dir: &Path) -> Result<Self> {
+    /// Process `pid` from the text of its `status` file and its `/proc` directory `dir` (for
+    /// the `exe` link and `cmdline`).
+    pub fn from_proc(pid: u32, status: &str, dir: &Path) -> Result<Self> {
         let field = |key: &str| {
             status
                 .lines()
@@ -474,12 +476,20 @@ fn unreadable(file: &Path, e: &std::io::Error) -> Error {
 }
 
 impl RuleFiles {
+    /// The rules of one file's `text`, as [`RuleFiles::load`] reads `file` (its name appears
+    /// in the messages).
+    pub fn from_text(file: &Path, text: &str) -> Self {
+        RuleFiles {
+            files: vec![(file.to_owned(), Ok(split(text)))],
+        }
+    }
+
     /// Read the files under `root` (`/` on a real system). A missing main file is an error.
     pub fn load(root: &Path) -> Result<Self> {
         let etc = root.join("etc");
         let main = etc.join("cgrules.conf");
         let text = fs::read_to_string(&main).map_err(|e| unreadable(&main, &e))?;
-        let mut files = vec![(main, Ok(split(&text)))];
+        let RuleFiles { mut files } = RuleFiles::from_text(&main, &text);
         if let Ok(entries) = fs::read_dir(etc.join("cgrules.d")) {
             let mut extra: Vec<PathBuf> = entries
                 .flatten()

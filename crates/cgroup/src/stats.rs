@@ -605,7 +605,7 @@ impl<'a> GroupFiles<'a> {
 
 /// The numbers of `keys` in a flat keyed file (`cpu.stat`, `memory.events`: `key value`
 /// lines), in one pass over the text; `None` for a key absent or not a number.
-fn keyed_all<const N: usize>(text: &str, keys: [&str; N]) -> [Option<u64>; N] {
+pub fn keyed_all<const N: usize>(text: &str, keys: [&str; N]) -> [Option<u64>; N] {
     let mut values = [None; N];
     for line in text.lines() {
         let Some((key, value)) = line.split_once(' ') else {
@@ -623,7 +623,9 @@ fn keyed_all<const N: usize>(text: &str, keys: [&str; N]) -> [Option<u64>; N] {
 /// ones).
 const V1_UNLIMITED_FROM: u64 = (i64::MAX as u64) & !0xffff;
 
-fn parse_limit(text: &str) -> Option<Limit> {
+/// A limit file (`memory.max`, `memory.limit_in_bytes`): `max` or v1's largest values are
+/// unlimited.
+pub fn parse_limit(text: &str) -> Option<Limit> {
     match text.trim() {
         "max" => Some(Limit::Unlimited),
         n => n.parse().ok().map(|v| {
@@ -638,7 +640,7 @@ fn parse_limit(text: &str) -> Option<Limit> {
 
 /// `io.stat`: bytes read and written, summed over the devices (`MAJ:MIN rbytes=N wbytes=N
 /// rios=N ...` lines).
-fn parse_io_stat(text: &str) -> (u64, u64) {
+pub fn parse_io_stat(text: &str) -> (u64, u64) {
     let mut read = 0u64;
     let mut written = 0u64;
     for field in text.split_whitespace() {
@@ -653,7 +655,7 @@ fn parse_io_stat(text: &str) -> (u64, u64) {
 
 /// v1 `blkio.throttle.io_service_bytes[_recursive]`: bytes read and written, summed over the
 /// devices (`MAJ:MIN Read N` lines; the `Total` lines are left out).
-fn parse_blkio(text: &str) -> (u64, u64) {
+pub fn parse_blkio(text: &str) -> (u64, u64) {
     let mut read = 0u64;
     let mut written = 0u64;
     for line in text.lines() {
@@ -675,7 +677,7 @@ fn parse_blkio(text: &str) -> (u64, u64) {
 /// The `avg10` fields of a PSI file's `some` and `full` lines. The kernel writes them as
 /// `avg10=%lu.%02lu`, which is read as hundredths (a refresh reads thousands of these files;
 /// a general float parse was a tenth of its time), any other form as a decimal number.
-fn parse_pressure(text: &str) -> Option<Pressure> {
+pub fn parse_pressure(text: &str) -> Option<Pressure> {
     let avg10 = |fields: &str| -> Option<f64> {
         let value = fields.split_once("avg10=")?.1.split(' ').next()?;
         match value.split_once('.') {

@@ -350,6 +350,44 @@ fn settings_translate_both_ways() {
             .status(),
         91
     );
+}
+
+/// Found by fuzzing (fuzz/README.md, cgroup_setting): the v1<->v2 scalings overflowed on huge
+/// values (a panic in debug builds, a wrapped value in release ones).
+#[test]
+fn huge_settings_saturate_or_are_refused() {
+    let none = |_: &str| None;
+    let value = |name: &str, value: &str, to| {
+        translate(name, value, to, none)
+            .map(|t| t.into_iter().map(|x| x.value).collect::<Vec<_>>())
+            .unwrap()
+    };
+    assert_eq!(
+        value("cpu.weight", "9223372036854775807", Version::V1),
+        ["18446744073709551615"]
+    );
+    assert_eq!(value("cpu.weight", "10000", Version::V1), ["102400"]);
+    assert_eq!(
+        value("cpu.shares", "18446744073709551615", Version::V2),
+        ["10000"]
+    );
+    let v1mem = |n: &str| (n == "memory.limit_in_bytes").then(|| "15728640".to_owned());
+    let err = translate(
+        "memory.swap.max",
+        "18446744073709551615",
+        Version::V1,
+        v1mem,
+    )
+    .unwrap_err();
+    assert_eq!(err.status(), 91);
+    assert!(
+        err.to_string().contains("beyond the largest limit"),
+        "{err}"
+    );
+}
+
+#[test]
+fn sizes_as_memparse_reads_them() {
     assert_eq!(parse_size("15M"), Some(15 << 20));
     assert_eq!(parse_size("2g"), Some(2 << 30));
     assert_eq!(parse_size("12"), Some(12));

@@ -3,7 +3,7 @@
 //!
 //! | v1 | v2 | v1 → v2 | v2 → v1 |
 //! |---|---|---|---|
-//! | `cpu.shares` | `cpu.weight` | `shares * 100 / 1024`, clamped to 1..=10000 | `weight * 1024 / 100` |
+//! | `cpu.shares` | `cpu.weight` | `shares * 100 / 1024`, clamped to 1..=10000 | `weight * 1024 / 100`, at most 2^64 - 1 |
 //! | `cpu.cfs_quota_us` | `cpu.max` | `"<quota\|max> <current period>"` | first field, `max` → `-1` |
 //! | `cpu.cfs_period_us` | `cpu.max` | `"<current quota> <period>"` | second field |
 //! | `memory.limit_in_bytes` | `memory.max` | `-1` (or 2^63 - 4096) → `max` | `max` → `-1` |
@@ -51,10 +51,10 @@ pub fn translate(
     match (to, name) {
         (Version::V2, "cpu.shares") => {
             let shares: u64 = number(name, value)?;
-            Ok(one(
-                "cpu.weight",
-                (shares * 100 / 1024).clamp(1, 10000).to_string(),
-            ))
+            // In u128, so that a huge value saturates at the largest weight instead of
+            // overflowing (libcgroup wraps it around).
+            let weight = (u128::from(shares) * 100 / 1024).clamp(1, 10000);
+            Ok(one("cpu.weight", weight.to_string()))
         }
         (Version::V2, "cpu.cfs_quota_us") => {
             let period = current("cpu.max")
@@ -110,7 +110,10 @@ pub fn translate(
         (Version::V2, "cpuset.effective_mems") => Ok(one("cpuset.mems.effective", value)),
         (Version::V1, "cpu.weight") => {
             let weight: u64 = number(name, value)?;
-            Ok(one("cpu.shares", (weight * 1024 / 100).to_string()))
+            // Saturating at u64::MAX, which the kernel clamps to its largest share (libcgroup
+            // 3.2.0 wraps 9223372036854775807 around to -10).
+            let shares = u64::try_from(u128::from(weight) * 1024 / 100).unwrap_or(u64::MAX);
+            Ok(one("cpu.shares", shares.to_string()))
         }
         (Version::V1, "cpu.max") => {
             let mut fields = value.split_whitespace();
@@ -145,7 +148,15 @@ pub fn translate(
             let swap = parse_size(value).ok_or_else(|| bad_value(name, value))?;
             let limit = current("memory.limit_in_bytes").unwrap_or_else(|| V1_UNLIMITED.into());
             match parse_size(&limit).filter(|_| limit != V1_UNLIMITED) {
-                Some(memory) => Ok(one("memory.memsw.limit_in_bytes", (memory + swap).to_string())),
+                Some(memory) => {
+                    let memsw = memory.checked_add(swap).ok_or_else(|| {
+                        Error::msg(format!(
+                            "{name}={value}: swap and the memory limit {memory} add up beyond the largest limit"
+                        ))
+                        .with_status(Ecg::Inval.status())
+                    })?;
+                    Ok(one("memory.memsw.limit_in_bytes", memsw.to_string()))
+                }
                 None => Err(Error::msg(format!(
                     "{name}={value}: swap is counted from the memory limit, which is unlimited; set memory.max first"
                 ))

@@ -83,7 +83,13 @@ fn parse_delay(text: &str) -> Result<Duration> {
     if !(seconds > 0.0 && seconds < 1e9) {
         return Err(bad());
     }
-    Ok(Duration::from_secs_f64(seconds))
+    // Under a microsecond the delay would round to nothing (a busy loop): refused, as
+    // systemd-cgtop refuses what its microsecond clock reads as 0.
+    let delay = Duration::from_secs_f64(seconds);
+    if delay < Duration::from_micros(1) {
+        return Err(bad());
+    }
+    Ok(delay)
 }
 
 fn parse_order(text: &str) -> Result<Column> {
@@ -511,7 +517,20 @@ mod tests {
         assert_eq!(parse_delay("1min").unwrap(), Duration::from_secs(60));
         assert_eq!(parse_delay("100 ms").unwrap(), Duration::from_millis(100));
         assert_eq!(parse_delay("500us").unwrap(), Duration::from_micros(500));
-        for bad in ["", "0", "0s", "x", "1x", "-1", "1.2.3", "s"] {
+        assert_eq!(parse_delay("1us").unwrap(), Duration::from_micros(1));
+        // Found by fuzzing (fuzz/README.md, cli_cgtop): under a microsecond became a delay of 0.
+        for bad in [
+            "",
+            "0",
+            "0s",
+            "x",
+            "1x",
+            "-1",
+            "1.2.3",
+            "s",
+            "0.0000001",
+            "0.5us",
+        ] {
             assert_eq!(
                 parse_delay(bad).unwrap_err().to_string(),
                 format!("invalid delay: '{bad}'")

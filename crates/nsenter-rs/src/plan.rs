@@ -146,7 +146,7 @@ fn parse_id(text: &str, what: &str) -> Result<Id> {
 /// Parse `PID` or `PID:INODE` as util-linux's `ul_parse_pid_str`: a pid from 1 to INT_MAX
 /// (leading blanks and `+` allowed), an inode that is not 0. Any failure is the one message
 /// util-linux 2.42 prints for all of them.
-fn parse_target(text: &str) -> Result<(u32, Option<u64>)> {
+pub fn parse_target(text: &str) -> Result<(u32, Option<u64>)> {
     let bad = || Error::msg("invalid PID argument");
     let (pid, inode) = match text.split_once(':') {
         Some((p, i)) => (p, Some(i)),

@@ -764,9 +764,13 @@ fn meta_of<R: Read>(entry: &mut tar::Entry<'_, R>, raw: &[u8], ended: &Cell<bool
     Ok(meta)
 }
 
-/// A PAX time, `SECONDS[.FRACTION]`.
+/// A PAX time, `SECONDS[.FRACTION]`. The fraction is digits only: anything else is a damaged
+/// header (and cutting it at nine bytes could split a multi-byte character).
 fn pax_time(text: &str) -> Option<(i64, u32)> {
     let (secs, frac) = text.split_once('.').unwrap_or((text, ""));
+    if !frac.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
     let mut nanos = String::from(frac);
     nanos.truncate(9);
     while nanos.len() < 9 {
@@ -1090,6 +1094,10 @@ mod tests {
         assert_eq!(pax_time("12.5"), Some((12, 500_000_000)));
         assert_eq!(pax_time("12.1234567891"), Some((12, 123_456_789)));
         assert_eq!(pax_time("x"), None);
+        // Found by fuzzing (fuzz/README.md, oci_layer): a multi-byte character across the
+        // ninth byte of the fraction panicked.
+        assert_eq!(pax_time("1.12345678\u{e9}"), None);
+        assert_eq!(pax_time("1.+5"), None);
     }
 
     #[test]

@@ -71,7 +71,7 @@ fn request(fd: i32) -> [u8; 28] {
 
 /// The `NETNSA_NSID` attribute of an `RTM_NEWNSID` reply; `None` for an error reply or a
 /// malformed one.
-fn parse_reply(reply: &[u8]) -> Option<NetNsId> {
+pub fn parse_reply(reply: &[u8]) -> Option<NetNsId> {
     let u16_at = |at: usize| nlmsg::u16_at(reply, at);
     let len = usize::try_from(nlmsg::u32_at(reply, 0)?).ok()?;
     if len < nlmsg::HEADER_LEN || len > reply.len() || u16_at(4)? != RTM_NEWNSID {

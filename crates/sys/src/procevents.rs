@@ -188,7 +188,7 @@ fn listen_request(pid: u32) -> Vec<u8> {
 
 /// The events of one datagram: its netlink messages, each a connector message carrying a
 /// `struct proc_event`. Truncated or malformed messages end the decoding.
-fn decode(datagram: &[u8]) -> Vec<ProcEvent> {
+pub fn decode(datagram: &[u8]) -> Vec<ProcEvent> {
     let mut events = Vec::new();
     let mut rest = datagram;
     while let (Some(len), Some(kind)) = (u32_at(rest, 0), u16_at(rest, 4)) {

@@ -125,7 +125,7 @@ pub enum Event {
 
 /// The outcome of decoding the start of the input.
 #[derive(Debug, PartialEq, Eq)]
-enum Decoded {
+pub enum Decoded {
     /// A key and how many bytes it took.
     Key(Key, usize),
     /// The bytes so far begin a key whose end has not arrived.
@@ -133,7 +133,7 @@ enum Decoded {
 }
 
 /// Decode the first key in `bytes` (not empty).
-fn decode(bytes: &[u8]) -> Decoded {
+pub fn decode(bytes: &[u8]) -> Decoded {
     match bytes {
         [] => Decoded::Incomplete,
         [0x1b] => Decoded::Incomplete,
