@@ -98,6 +98,8 @@ start() {
     [ "$(cat /proc/sys/kernel/pid_max)" -ge "$need" ] || echo "$need" > /proc/sys/kernel/pid_max
     while [ "$n" -gt 0 ]; do
         [ "$n" -lt "$per" ] && per=$n
+        # Made here: the redirection of a background command happens in the child, later.
+        : > "$out/ready.$i"
         if [ "$spawner" = spawn_min ]; then
             "$bin/unshare" -fpu "$out/spawn_min" "$per" > "$out/ready.$i" &
         else
