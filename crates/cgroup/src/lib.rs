@@ -374,7 +374,8 @@ impl<'h> Group<'h> {
     /// group's `cgroup.controllers`. Returns the directories it made, deepest last, for
     /// [`Group::undo_create`]. An existing group is not an error (as in libcgroup). An
     /// ancestor that another process removes meanwhile (`cgdelete -r` of a parent) is made
-    /// again, for up to [`RACE_ROUNDS`] rounds; libcgroup failed with "operation not allowed".
+    /// again: a failed step starts the chain again, for up to [`RACE_ROUNDS`] rounds
+    /// (libcgroup failed with "operation not allowed").
     pub fn create(&self, controllers: &[&str]) -> Result<Vec<PathBuf>> {
         let mut made = Vec::new();
         let mut p = self.path.clone();
@@ -391,14 +392,15 @@ impl<'h> Group<'h> {
             for group in &chain {
                 let step = self.create_step(&parent, group, controllers, &mut made);
                 if let Err(e) = step {
-                    let vanished =
-                        matches!(e.errno(), Some(sys::errno::ENOENT | sys::errno::ENODEV))
-                            || !self.hierarchy.group(&parent).exists();
-                    if round < RACE_ROUNDS && vanished {
+                    // Another process may have removed an ancestor, or removed and made it
+                    // again without the controllers enabled yet (v2): the errors vary
+                    // (ENOENT, ENODEV, a missing file, a controller not delegated), so any
+                    // failure is tried again from the top; a real one stays after the rounds.
+                    if round < RACE_ROUNDS {
                         continue 'rounds;
                     }
                     let e = match e.errno() {
-                        // Not raced after all: libcgroup's words for a directory not made.
+                        // Still missing after the rounds: libcgroup's words for it.
                         Some(sys::errno::ENOENT) => {
                             let dir = self.hierarchy.group(group).dir();
                             self.create_failure(
