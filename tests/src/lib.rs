@@ -314,6 +314,50 @@ impl Run {
             stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
         }
     }
+
+    /// Run to the end, which must come within `limit`: a program still running then is a
+    /// hang, killed (by its pid) and reported as the test's failure.
+    pub fn run_within(mut self, limit: std::time::Duration) -> Output {
+        let line = format!("{:?}", self.cmd);
+        let mut child = self
+            .command()
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {line}: {e}"));
+        // The pipes are drained while waiting, so that a full pipe cannot look like a hang.
+        let drain = |pipe: Option<Box<dyn std::io::Read + Send>>| {
+            std::thread::spawn(move || {
+                let mut text = Vec::new();
+                if let Some(mut pipe) = pipe {
+                    let _ = pipe.read_to_end(&mut text);
+                }
+                String::from_utf8_lossy(&text).into_owned()
+            })
+        };
+        let stdout = drain(child.stdout.take().map(|p| Box::new(p) as _));
+        let stderr = drain(child.stderr.take().map(|p| Box::new(p) as _));
+        let start = std::time::Instant::now();
+        let status = loop {
+            match child.try_wait() {
+                Ok(Some(status)) => break status,
+                Ok(None) if start.elapsed() < limit => {
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                }
+                Ok(None) => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    panic!("{line} still ran after {limit:?}: a hang");
+                }
+                Err(e) => panic!("wait for {line}: {e}"),
+            }
+        };
+        Output {
+            code: status.code(),
+            signal: status.signal(),
+            core_dumped: status.core_dumped(),
+            stdout: stdout.join().unwrap_or_default(),
+            stderr: stderr.join().unwrap_or_default(),
+        }
+    }
 }
 
 /// Run `script` with `/bin/sh` inside a new, private mount namespace made by our `unshare`,

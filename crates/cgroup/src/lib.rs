@@ -372,10 +372,12 @@ impl<'h> Group<'h> {
     /// Create the group and any missing ancestors. On v2, first enable `controllers` in the
     /// `cgroup.subtree_control` of the root and of every ancestor, so that they show in the new
     /// group's `cgroup.controllers`. Returns the directories it made, deepest last, for
-    /// [`Group::undo_create`]. An existing group is not an error (as in libcgroup).
+    /// [`Group::undo_create`]. An existing group is not an error (as in libcgroup). An
+    /// ancestor that another process removes meanwhile (`cgdelete -r` of a parent) is made
+    /// again: a failed step starts the chain again, for up to [`RACE_ROUNDS`] rounds
+    /// (libcgroup failed with "operation not allowed").
     pub fn create(&self, controllers: &[&str]) -> Result<Vec<PathBuf>> {
         let mut made = Vec::new();
-        let mut ancestry = vec![GroupPath::root()];
         let mut p = self.path.clone();
         let mut chain = Vec::new();
         while let Some(parent) = p.parent() {
@@ -383,41 +385,76 @@ impl<'h> Group<'h> {
             p = parent;
         }
         chain.reverse();
-        for group in chain {
-            if self.hierarchy.version == Version::V2 {
-                let parent = ancestry.last().cloned().unwrap_or_else(GroupPath::root);
-                if let Err(e) = self
-                    .hierarchy
-                    .group(&parent)
-                    .enable_reported(controllers, Reported::AfterCleanup)
-                {
+        let mut round = 0;
+        'rounds: loop {
+            round += 1;
+            let mut parent = GroupPath::root();
+            for group in &chain {
+                let step = self.create_step(&parent, group, controllers, &mut made);
+                if let Err(e) = step {
+                    // Another process may have removed an ancestor, or removed and made it
+                    // again without the controllers enabled yet (v2): the errors vary
+                    // (ENOENT, ENODEV, a missing file, a controller not delegated), so any
+                    // failure is tried again from the top; a real one stays after the rounds.
+                    if round < RACE_ROUNDS {
+                        continue 'rounds;
+                    }
+                    let e = match e.errno() {
+                        // Still missing after the rounds: libcgroup's words for it.
+                        Some(sys::errno::ENOENT) => {
+                            let dir = self.hierarchy.group(group).dir();
+                            self.create_failure(
+                                &dir,
+                                &std::io::Error::from_raw_os_error(sys::errno::ENOENT),
+                            )
+                        }
+                        _ => e,
+                    };
                     Self::undo(&made);
                     return Err(e);
                 }
+                parent = group.clone();
             }
-            let dir = self.hierarchy.group(&group).dir();
-            match fs::create_dir(&dir) {
-                Ok(()) => made.push(dir),
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-                // A read-only cgroupfs still has the groups it has.
-                Err(e) if e.raw_os_error() == Some(sys::errno::EROFS) && dir.is_dir() => {}
-                Err(e) => {
-                    Self::undo(&made);
-                    return Err(self.create_failure(&dir, &e));
-                }
-            }
-            ancestry.push(group);
+            return Ok(made);
         }
-        Ok(made)
+    }
+
+    /// Make `group`, whose parent is `parent`: on v2, enable `controllers` in the parent first.
+    fn create_step(
+        &self,
+        parent: &GroupPath,
+        group: &GroupPath,
+        controllers: &[&str],
+        made: &mut Vec<PathBuf>,
+    ) -> Result<()> {
+        if self.hierarchy.version == Version::V2 {
+            self.hierarchy
+                .group(parent)
+                .enable_reported(controllers, Reported::AfterCleanup)?;
+        }
+        let dir = self.hierarchy.group(group).dir();
+        match fs::create_dir(&dir) {
+            Ok(()) => made.push(dir),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            // A read-only cgroupfs still has the groups it has.
+            Err(e) if e.raw_os_error() == Some(sys::errno::EROFS) && dir.is_dir() => {}
+            // The parent is gone: [`Group::create`] decides whether to try again.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(Ecg::Other.with_errno(e));
+            }
+            Err(e) => return Err(self.create_failure(&dir, &e)),
+        }
+        Ok(())
     }
 
     /// A group directory `dir` that could not be made: libcgroup's code (not the owner for
-    /// EPERM, else not allowed), and on v2 a directory the caller may not write says so.
+    /// EPERM, else not allowed), and on v2 a directory the caller may not write says so. A
+    /// path past PATH_MAX says "File name too long", as libcgroup 3.2.0's cgcreate does.
     fn create_failure(&self, dir: &Path, e: &std::io::Error) -> Error {
-        let code = if e.raw_os_error() == Some(sys::errno::EPERM) {
-            Ecg::NotOwner
-        } else {
-            Ecg::NotAllowed
+        let code = match e.raw_os_error() {
+            Some(sys::errno::EPERM) => Ecg::NotOwner,
+            Some(sys::errno::ENAMETOOLONG) => return Ecg::Other.with_errno(e),
+            _ => Ecg::NotAllowed,
         };
         let explained = match self.hierarchy.version {
             Version::V2 => delegation::explain_create(dir),
@@ -574,8 +611,11 @@ impl<'h> Group<'h> {
                 .with_status(Ecg::Inval.status()));
         }
         let file = self.setting_file(setting)?;
-        if !file.exists() {
-            return Err(Ecg::ValueNotExist.error());
+        // A path past PATH_MAX says so, instead of calling the setting missing.
+        match file.try_exists() {
+            Ok(true) => {}
+            Ok(false) => return Err(Ecg::ValueNotExist.error()),
+            Err(e) => return Err(Ecg::Other.with_errno(e)),
         }
         self.write_setting(&file, setting, value, Reported::Kernel)
     }
@@ -703,7 +743,26 @@ impl<'h> Group<'h> {
         self.delete_into(&target)
     }
 
+    /// Remove this group and its descendants, their processes into `target`. Another
+    /// process may work on the same tree meanwhile: a group it removed first (ENOENT, or
+    /// ENODEV from a file of a group removed while open) is gone, which is what was asked,
+    /// as in libcgroup; a child or process it added (EBUSY) is removed too, for up to
+    /// [`RACE_ROUNDS`] rounds.
     fn delete_into(&self, target: &Group<'_>) -> Result<()> {
+        let mut round = 0;
+        loop {
+            round += 1;
+            match self.delete_once(target) {
+                Err(e) if e.errno() == Some(sys::errno::EBUSY) && round < RACE_ROUNDS => {}
+                Err(e) if matches!(e.errno(), Some(sys::errno::ENOENT | sys::errno::ENODEV)) => {
+                    return Ok(());
+                }
+                other => return other,
+            }
+        }
+    }
+
+    fn delete_once(&self, target: &Group<'_>) -> Result<()> {
         for child in self.children()? {
             self.hierarchy.group(&child).delete_into(target)?;
         }
@@ -720,6 +779,10 @@ impl<'h> Group<'h> {
         fs::remove_dir(self.dir()).map_err(|e| Ecg::Other.with_errno(e))
     }
 }
+
+/// How many times a step that another process raced with (a parent removed under
+/// `cgcreate`, a child added under `cgdelete -r`) is tried before its failure stands.
+pub const RACE_ROUNDS: u32 = 10;
 
 /// The v2 file that enables controllers for a group's children.
 const SUBTREE_CONTROL: &str = "cgroup.subtree_control";

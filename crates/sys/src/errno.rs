@@ -27,6 +27,12 @@ pub const EROFS: i32 = libc::EROFS;
 /// "Device or resource busy": a group that still has children or members.
 pub const EBUSY: i32 = libc::EBUSY;
 
+/// "No such device": a file of a cgroup that another process removed meanwhile.
+pub const ENODEV: i32 = libc::ENODEV;
+
+/// "File name too long": a path past PATH_MAX, or a component past NAME_MAX.
+pub const ENAMETOOLONG: i32 = libc::ENAMETOOLONG;
+
 /// "No such process": a pid that names no process, or another one than meant.
 pub const ESRCH: i32 = libc::ESRCH;
 
