@@ -152,15 +152,19 @@ impl NsSet {
 
 /// `unshare(2)` the namespaces in `set`. Errors read `unshare failed: <strerror>`.
 pub fn unshare(set: NsSet) -> Result<()> {
-    // SAFETY: the flags are only CLONE_NEW* bits, never CLONE_FILES or CLONE_FS-style bits that
-    // would change the meaning of file descriptors this process holds.
-    unsafe { rustix::thread::unshare_unsafe(set.clone_flags()) }
+    crate::fault::point("unshare", libc::EPERM)
+        // SAFETY: the flags are only CLONE_NEW* bits, never CLONE_FILES or CLONE_FS-style bits
+        // that would change the meaning of file descriptors this process holds.
+        .and_then(|()| unsafe { rustix::thread::unshare_unsafe(set.clone_flags()) })
         .context(|| "unshare failed".to_owned())
 }
 
 /// `setns(2)` into the namespace that `file` (an nsfs file) refers to.
 pub fn setns(file: &File, kind: NsKind) -> Result<()> {
-    rustix::thread::move_into_link_name_space(file.as_fd(), Some(kind.link_type()))
+    crate::fault::point(&format!("setns.{}", kind.proc_name()), libc::EPERM)
+        .and_then(|()| {
+            rustix::thread::move_into_link_name_space(file.as_fd(), Some(kind.link_type()))
+        })
         .context(|| format!("reassociate to namespace '{}' failed", kind.proc_name()))
 }
 
@@ -230,5 +234,7 @@ pub fn in_initial_mount_ns() -> Result<bool> {
 
 /// sethostname(2). Errors read `sethostname failed`.
 pub fn set_hostname(name: &str) -> Result<()> {
-    rustix::system::sethostname(name.as_bytes()).context(|| "sethostname failed".to_owned())
+    crate::fault::point("sethostname", libc::EPERM)
+        .and_then(|()| rustix::system::sethostname(name.as_bytes()))
+        .context(|| "sethostname failed".to_owned())
 }

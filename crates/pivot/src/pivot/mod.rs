@@ -334,18 +334,119 @@ fn mount_kernel_fs(fstype: &str, target: &Path, restrictions: Restrictions) -> R
 /// After the pivot: the requested mounts, the old root detached, then the working directory,
 /// hostname and read-only flag.
 fn furnish(plan: &Plan, ready: Ready, pivoted: Pivoted) -> Result<()> {
+    let mut made = Made::default();
+    let result = furnish_logged(plan, ready, pivoted, &mut made);
+    if result.is_err() {
+        made.undo();
+    }
+    result
+}
+
+/// What [`furnish`] made in the new root, in order: a failure takes it away again, last
+/// first, so that NEWROOT (a directory of the host's) keeps no mount point made for nothing.
+#[derive(Default)]
+struct Made(Vec<Step>);
+
+enum Step {
+    /// A directory, file or link created.
+    Path(PathBuf),
+    /// A mount made.
+    Mount(PathBuf),
+}
+
+impl Made {
+    fn mounted(&mut self, target: &Path) {
+        self.0.push(Step::Mount(target.to_path_buf()));
+    }
+
+    /// Take everything away, last first: a mount before the mount point it covers; what was
+    /// made inside a mount goes with it (its removal then finds nothing).
+    fn undo(self) {
+        for step in self.0.into_iter().rev() {
+            match step {
+                Step::Mount(target) => {
+                    let _ = mount::detach(&target);
+                }
+                Step::Path(path) => {
+                    let removed = std::fs::remove_dir(&path);
+                    if removed.is_err() {
+                        let _ = std::fs::remove_file(&path);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Create the directory `path` with `mode` unless it exists, with its missing parents;
+    /// returns it.
+    fn dir(&mut self, path: impl AsRef<Path>, mode: u32) -> Result<PathBuf> {
+        use std::os::unix::fs::DirBuilderExt;
+        let path = path.as_ref().to_path_buf();
+        let missing: Vec<PathBuf> = path
+            .ancestors()
+            .take_while(|p| !p.as_os_str().is_empty() && !p.is_dir())
+            .map(Path::to_path_buf)
+            .collect();
+        for dir in missing.into_iter().rev() {
+            sys::fault::point_io("mkdir", sys::errno::EACCES)
+                .and_then(|()| std::fs::DirBuilder::new().mode(mode).create(&dir))
+                .map_err(|e| Error::os(format!("cannot create {}", dir.display()), &e))?;
+            self.0.push(Step::Path(dir));
+        }
+        Ok(path)
+    }
+
+    /// An empty file to bind a file onto.
+    fn file(&mut self, path: &Path) -> Result<()> {
+        if path.exists() {
+            return Ok(());
+        }
+        sys::fault::point_io("create", sys::errno::EACCES)
+            .and_then(|()| {
+                std::fs::OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .open(path)
+            })
+            .map(drop)
+            .map_err(|e| Error::os(format!("cannot create {}", path.display()), &e))?;
+        self.0.push(Step::Path(path.to_path_buf()));
+        Ok(())
+    }
+
+    /// A mount point at `target` for `tree`: a directory for a directory, an empty file
+    /// otherwise.
+    fn mount_point(&mut self, tree: &DetachedTree, target: &Path) -> Result<()> {
+        if target.exists() {
+            return Ok(());
+        }
+        if tree.is_dir() {
+            return self.dir(target, 0o755).map(drop);
+        }
+        if let Some(parent) = target.parent() {
+            self.dir(parent, 0o755)?;
+        }
+        self.file(target)
+    }
+}
+
+fn furnish_logged(plan: &Plan, ready: Ready, pivoted: Pivoted, made: &mut Made) -> Result<()> {
     if plan.proc {
-        mount_kernel_fs("proc", &make_dir("/proc", 0o555)?, Restrictions::KERNEL_FS)?;
+        let dir = made.dir("/proc", 0o555)?;
+        mount_kernel_fs("proc", &dir, Restrictions::KERNEL_FS)?;
+        made.mounted(&dir);
     }
     if plan.sys {
         let read_only = Restrictions {
             read_only: true,
             ..Restrictions::KERNEL_FS
         };
-        mount_kernel_fs("sysfs", &make_dir("/sys", 0o555)?, read_only)?;
+        let dir = made.dir("/sys", 0o555)?;
+        mount_kernel_fs("sysfs", &dir, read_only)?;
+        made.mounted(&dir);
     }
     if plan.dev {
-        furnish_dev(ready.devices)?;
+        furnish_dev(ready.devices, made)?;
     }
     if plan.tmp {
         let restrictions = Restrictions {
@@ -353,16 +454,14 @@ fn furnish(plan: &Plan, ready: Ready, pivoted: Pivoted) -> Result<()> {
             nodev: true,
             ..Restrictions::default()
         };
-        mount::mount_new(
-            "tmpfs",
-            &make_dir("/tmp", 0o1777)?,
-            restrictions,
-            Some("mode=1777"),
-        )?;
+        let dir = made.dir("/tmp", 0o1777)?;
+        mount::mount_new("tmpfs", &dir, restrictions, Some("mode=1777"))?;
+        made.mounted(&dir);
     }
     for (bind, tree) in plan.binds.iter().zip(ready.binds) {
-        make_mount_point(&tree, &bind.target)?;
+        made.mount_point(&tree, &bind.target)?;
         tree.attach(&bind.target)?;
+        made.mounted(&bind.target);
     }
     if ready.put_old.is_none() && pivoted == Pivoted::Swapped {
         // The old root sits on top of the new one at "."; detaching takes every mount of the
@@ -380,20 +479,22 @@ fn furnish(plan: &Plan, ready: Ready, pivoted: Pivoted) -> Result<()> {
 }
 
 /// The new /dev: a tmpfs with the host's devices bound in, devpts, shm and the usual links.
-fn furnish_dev(devices: Vec<DetachedTree>) -> Result<()> {
-    let dev = make_dir("/dev", 0o755)?;
+fn furnish_dev(devices: Vec<DetachedTree>, made: &mut Made) -> Result<()> {
+    let dev = made.dir("/dev", 0o755)?;
     let restrictions = Restrictions {
         nosuid: true,
         noexec: true,
         ..Restrictions::default()
     };
     mount::mount_new("tmpfs", &dev, restrictions, Some("mode=755,size=65536k"))?;
+    made.mounted(&dev);
     for (name, tree) in DEVICES.iter().zip(devices) {
         let node = dev.join(name);
-        create_file(&node)?;
+        made.file(&node)?;
         tree.attach(&node)?;
+        made.mounted(&node);
     }
-    let pts = make_dir("/dev/pts", 0o755)?;
+    let pts = made.dir("/dev/pts", 0o755)?;
     let pts_restrictions = Restrictions {
         nosuid: true,
         noexec: true,
@@ -414,7 +515,8 @@ fn furnish_dev(devices: Vec<DetachedTree>) -> Result<()> {
             Some("newinstance,ptmxmode=0666,mode=0620"),
         )
     })?;
-    let shm = make_dir("/dev/shm", 0o1777)?;
+    made.mounted(&pts);
+    let shm = made.dir("/dev/shm", 0o1777)?;
     mount::mount_new(
         "tmpfs",
         &shm,
@@ -424,49 +526,12 @@ fn furnish_dev(devices: Vec<DetachedTree>) -> Result<()> {
         },
         Some("mode=1777"),
     )?;
+    made.mounted(&shm);
     for (name, target) in DEV_LINKS {
         let link = dev.join(name);
-        std::os::unix::fs::symlink(target, &link)
+        sys::fault::point_io("symlink", sys::errno::EACCES)
+            .and_then(|()| std::os::unix::fs::symlink(target, &link))
             .map_err(|e| Error::os(format!("cannot create {}", link.display()), &e))?;
     }
     Ok(())
-}
-
-/// Create the directory `path` with `mode` unless it exists; returns it.
-fn make_dir(path: impl AsRef<Path>, mode: u32) -> Result<PathBuf> {
-    use std::os::unix::fs::DirBuilderExt;
-    let path = path.as_ref().to_path_buf();
-    if !path.is_dir() {
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(mode)
-            .create(&path)
-            .map_err(|e| Error::os(format!("cannot create {}", path.display()), &e))?;
-    }
-    Ok(path)
-}
-
-/// An empty file to bind a file onto.
-fn create_file(path: &Path) -> Result<()> {
-    std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(path)
-        .map(drop)
-        .map_err(|e| Error::os(format!("cannot create {}", path.display()), &e))
-}
-
-/// A mount point at `target` for `tree`: a directory for a directory, an empty file otherwise.
-fn make_mount_point(tree: &DetachedTree, target: &Path) -> Result<()> {
-    if target.exists() {
-        return Ok(());
-    }
-    if tree.is_dir() {
-        return make_dir(target, 0o755).map(drop);
-    }
-    if let Some(parent) = target.parent() {
-        make_dir(parent, 0o755)?;
-    }
-    create_file(target)
 }
