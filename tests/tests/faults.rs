@@ -327,12 +327,34 @@ fn cgcreate_over_several_hierarchies() {
         }
         out
     };
+    // libcgroup's cgcreate made to really fail at a mkdir (below a file: ENOTDIR): the status
+    // and the reason, which the injected failures of a mkdir must give too.
+    let real = tests::reference("cgcreate").map(|theirs| {
+        let out = Run::new(theirs)
+            .arg0("cgcreate")
+            .args(["-g", "cpu:cgroup.procs/x"])
+            .run();
+        let reason = out
+            .stderr
+            .rsplit(": ")
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        (out.code, reason)
+    });
     let steps = each_step("cgcreate", &operation, &|step, out| {
         assert_ne!(out.code, Some(0), "{step}: {out:#?}");
         assert!(
             out.stderr.starts_with("cgcreate: can't create cgroup "),
             "{step}: {out:#?}"
         );
+        if let (Some((code, reason)), true) = (&real, step.starts_with("cgroup.mkdir@")) {
+            assert_eq!(&out.code, code, "{step}: {out:#?}");
+            assert!(
+                out.stderr.ends_with(reason.as_str()),
+                "{step}: {out:#?} vs {reason}"
+            );
+        }
         let left = group_anywhere(&group);
         assert!(left.is_empty(), "cgcreate, {step} failed: left {left:?}");
     });
