@@ -99,10 +99,21 @@ fn in_private_ns(
     trace: &Path,
     more: &[(&str, PathBuf)],
 ) -> Output {
+    in_private_ns_on("0", dir, script, fault, trace, more)
+}
+
+/// [`in_private_ns`] on CPU `cpu` (see unshare_persists_a_mount_namespace_on_a_shared_tmpfs).
+fn in_private_ns_on(
+    cpu: &str,
+    dir: &Path,
+    script: &str,
+    fault: &str,
+    trace: &Path,
+    more: &[(&str, PathBuf)],
+) -> Output {
     let unshare = ours("unshare");
-    // On CPU 0 (see unshare_persists_a_mount_namespace_on_a_shared_tmpfs).
     let mut run = Run::new("taskset")
-        .args(["-c", "0"])
+        .args(["-c", cpu])
         .arg_os(&unshare)
         .args(["-m", "--propagation", "private", "/bin/sh", "-c", script])
         .env("U", &unshare)
@@ -163,10 +174,10 @@ fn unshare_persistence_and_maps() {
 /// changes the propagation and is refused (EINVAL) on the same set-up: its man page example
 /// makes the directory a private mount first.
 ///
-/// Everything runs on CPU 0 (taskset): Linux 6.18 hands out namespace ids from per-CPU
+/// Everything runs on CPU 0 (taskset) here: Linux 6.18 hands out namespace ids from per-CPU
 /// batches, and refuses to bind a mount namespace whose id is not above the binder's
 /// (`mnt_ns_loop`), so a namespace made on another CPU than the binder's can be refused
-/// with the same EINVAL, by util-linux and by us alike, whatever the propagation.
+/// with the same EINVAL (see unshare_persists_a_mount_namespace_made_on_another_cpu).
 #[test]
 fn unshare_persists_a_mount_namespace_on_a_shared_tmpfs() {
     let dir = scratch();
@@ -520,4 +531,31 @@ fn release_binaries_have_no_fault_points() {
             .windows(b"NSUTILS_FAULT".len())
             .any(|w| w == b"NSUTILS_FAULT")
     );
+}
+
+/// The namespace ids of Linux 6.18 come from per-CPU batches: a mount namespace made on a
+/// CPU whose batch is lower than the one of the namespace it was made from gets a lower id,
+/// and the kernel refuses to bind it from there (EINVAL, util-linux 2.42.2 alike, even on a
+/// private mount). unshare then makes it again on another CPU until its id is above. Both
+/// orders of two CPUs, 25 runs each, the script on one and unshare started on the other.
+#[test]
+fn unshare_persists_a_mount_namespace_made_on_another_cpu() {
+    if std::thread::available_parallelism().map_or(1, usize::from) < 2 {
+        tests::skip("one CPU: every namespace id comes from the same batch");
+        return;
+    }
+    for (outer, inner) in [("0", "1"), ("1", "0")] {
+        let dir = scratch();
+        let script = r#"mkdir -p "$D/t" && mount -t tmpfs nsutils-faults "$D/t" && touch "$D/t/mnt" || exit 90
+            ok=0; i=0
+            while [ $i -lt 25 ]; do
+                i=$((i+1))
+                taskset -c "$INNER" sh -c 'exec taskset -c 0,1 "$X" --mount="$D/t/mnt" /bin/true' &&
+                    ok=$((ok+1)) && umount "$D/t/mnt"
+            done
+            echo "ok=$ok""#;
+        let more = [("X", ours("unshare")), ("INNER", PathBuf::from(inner))];
+        let out = in_private_ns_on(outer, dir.path(), script, "", Path::new(""), &more);
+        assert_eq!(out.ok().trim(), "ok=25", "outer CPU {outer}: {out:#?}");
+    }
 }

@@ -240,7 +240,17 @@ pub fn execute(prog: &Prog, plan: &Plan) -> Result<Status> {
         process::set_gid(gid)?;
         process::set_uid(uid)?;
     }
+    // The persistence helper binds the new mount namespace from this one.
+    let outer_mount_ns = plan
+        .persist
+        .iter()
+        .any(|(kind, _)| *kind == NsKind::Mount)
+        .then(ns::own_mount_ns_id)
+        .flatten();
     ns::unshare(plan.namespaces).map_err(|e| hint_create(plan.namespaces, e))?;
+    if let Some(outer) = outer_mount_ns {
+        ns::renew_mount_ns_above(outer)?;
+    }
     // setgroups can only be changed before gid_map is written; util-linux writes it after the
     // helper's maps, where `--map-groups=... --setgroups=deny` then fails with EPERM.
     if let Some(mode) = plan.setgroups {
