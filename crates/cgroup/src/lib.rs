@@ -433,7 +433,9 @@ impl<'h> Group<'h> {
                 .enable_reported(controllers, Reported::AfterCleanup)?;
         }
         let dir = self.hierarchy.group(group).dir();
-        match fs::create_dir(&dir) {
+        let created = sys::fault::point_io("cgroup.mkdir", sys::errno::EACCES)
+            .and_then(|()| fs::create_dir(&dir));
+        match created {
             Ok(()) => made.push(dir),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
             // A read-only cgroupfs still has the groups it has.
@@ -540,10 +542,14 @@ impl<'h> Group<'h> {
         };
         if let Some(owner) = access.owner {
             let (u, g) = ids(owner);
-            rustix::fs::chown(&dir, u, g).map_err(fail)?;
+            sys::fault::point("cgroup.chown", sys::errno::EPERM)
+                .and_then(|()| rustix::fs::chown(&dir, u, g))
+                .map_err(fail)?;
         }
         if let Some(mode) = access.dir_mode {
-            rustix::fs::chmod(&dir, rustix::fs::Mode::from_raw_mode(mode)).map_err(fail)?;
+            sys::fault::point("cgroup.chmod", sys::errno::EPERM)
+                .and_then(|()| rustix::fs::chmod(&dir, rustix::fs::Mode::from_raw_mode(mode)))
+                .map_err(fail)?;
         }
         for entry in fs::read_dir(&dir)
             .map_err(|e| Ecg::Other.with_errno(e))?
@@ -565,7 +571,9 @@ impl<'h> Group<'h> {
             };
             if let Some(o) = owner {
                 let (u, g) = ids(o);
-                rustix::fs::chown(&path, u, g).map_err(fail)?;
+                sys::fault::point("cgroup.chown", sys::errno::EPERM)
+                    .and_then(|()| rustix::fs::chown(&path, u, g))
+                    .map_err(fail)?;
             }
             let mode = if is_task {
                 access.task_mode
@@ -581,7 +589,9 @@ impl<'h> Group<'h> {
                 let owner_bits = (current >> 6) & 0o7;
                 let mask = (owner_bits << 6) | (owner_bits << 3) | owner_bits;
                 let new = mode & mask;
-                rustix::fs::chmod(&path, rustix::fs::Mode::from_raw_mode(new)).map_err(fail)?;
+                sys::fault::point("cgroup.chmod", sys::errno::EPERM)
+                    .and_then(|()| rustix::fs::chmod(&path, rustix::fs::Mode::from_raw_mode(new)))
+                    .map_err(fail)?;
             }
         }
         Ok(())
@@ -776,7 +786,9 @@ impl<'h> Group<'h> {
                 other => other?,
             }
         }
-        fs::remove_dir(self.dir()).map_err(|e| Ecg::Other.with_errno(e))
+        sys::fault::point_io("cgroup.rmdir", sys::errno::EBUSY)
+            .and_then(|()| fs::remove_dir(self.dir()))
+            .map_err(|e| Ecg::Other.with_errno(e))
     }
 }
 
@@ -829,7 +841,9 @@ fn write_control(file: &Path, value: &str) -> std::result::Result<(), WriteFailu
         .truncate(true)
         .open(file)
         .map_err(WriteFailure::Open)?;
-    f.write_all(value.as_bytes()).map_err(WriteFailure::Write)
+    sys::fault::point_io("cgroup.write", sys::errno::EINVAL)
+        .and_then(|()| f.write_all(value.as_bytes()))
+        .map_err(WriteFailure::Write)
 }
 
 fn write_file(file: &Path, value: &str) -> Result<()> {

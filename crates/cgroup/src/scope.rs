@@ -173,7 +173,7 @@ pub fn set_default(owner: Owner, scope: &GroupPath) -> std::io::Result<PathBuf> 
     let base = owner.open_base()?;
     let (dir, _) =
         sys::dirfd::make_dir_at(base.as_fd(), OsStr::new(DIR_NAME), 0o755).map_err(errno_to_io)?;
-    let fd =
+    let (fd, _) =
         sys::dirfd::make_file_at(dir.as_fd(), OsStr::new(FILE_NAME), 0o644).map_err(errno_to_io)?;
     let mut out = std::fs::File::from(fd);
     out.set_len(0)?;

@@ -125,8 +125,16 @@ impl Created {
         Ok(())
     }
 
-    fn undo(self) {
+    /// Remove the directories again, deepest first. overlayfs makes `work` (and `index`)
+    /// inside the work directory as soon as it sets the file system up, so a mount that
+    /// failed late left them in a directory made here: they go first.
+    fn undo(self, work: Option<&Path>) {
         for dir in self.0.iter().rev() {
+            if Some(dir.as_path()) == work {
+                for own in ["work", "index"] {
+                    let _ = std::fs::remove_dir(dir.join(own));
+                }
+            }
             let _ = std::fs::remove_dir(dir);
         }
     }
@@ -261,10 +269,15 @@ fn mount(plan: &MountPlan) -> Result<()> {
             }
             (outcome, _) => outcome,
         };
-        mounted.and_then(|()| idmap::check_writable(given, &given.merged))
+        mounted.and_then(|()| {
+            // A mount that cannot be used as asked is not left behind.
+            idmap::check_writable(given, &given.merged).inspect_err(|_| {
+                let _ = fsmount::unmount(&given.merged, true);
+            })
+        })
     })();
     if result.is_err() {
-        created.undo();
+        created.undo(plan.work.as_deref());
     }
     result.map_err(|e| {
         e.hinted_by(|e| {

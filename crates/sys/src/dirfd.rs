@@ -90,6 +90,7 @@ pub fn open_no_symlinks(
 /// is missing, opened with `O_NOFOLLOW`: a symbolic link there is refused (`ENOTDIR` or
 /// `ELOOP`), never followed. Returns the directory and whether it was made here.
 pub fn make_dir_at(dir: BorrowedFd<'_>, name: &OsStr, mode: u32) -> Result<(OwnedFd, bool), Errno> {
+    crate::fault::point("mkdir", crate::errno::EACCES)?;
     let made = match rustix::fs::mkdirat(dir, name, Mode::from_raw_mode(0o700)) {
         Ok(()) => true,
         Err(rustix::io::Errno::EXIST) => false,
@@ -112,8 +113,13 @@ pub fn make_dir_at(dir: BorrowedFd<'_>, name: &OsStr, mode: u32) -> Result<(Owne
 
 /// The file `name` in `dir`, made empty with exactly `mode` when it is missing; an existing
 /// one is opened as it is, a symbolic link refused (`ELOOP`). Opened write-only, to bind a
-/// file onto or to fill.
-pub fn make_file_at(dir: BorrowedFd<'_>, name: &OsStr, mode: u32) -> Result<OwnedFd, Errno> {
+/// file onto or to fill. Returns the file and whether it was made here.
+pub fn make_file_at(
+    dir: BorrowedFd<'_>,
+    name: &OsStr,
+    mode: u32,
+) -> Result<(OwnedFd, bool), Errno> {
+    crate::fault::point("create", crate::errno::EACCES)?;
     let open = |extra: OFlags| {
         rustix::fs::openat(
             dir,
@@ -125,9 +131,11 @@ pub fn make_file_at(dir: BorrowedFd<'_>, name: &OsStr, mode: u32) -> Result<Owne
     match open(OFlags::CREATE | OFlags::EXCL) {
         Ok(fd) => {
             rustix::fs::fchmod(&fd, Mode::from_raw_mode(mode)).map_err(Errno::from)?;
-            Ok(fd)
+            Ok((fd, true))
         }
-        Err(rustix::io::Errno::EXIST) => open(OFlags::empty()).map_err(Errno::from),
+        Err(rustix::io::Errno::EXIST) => open(OFlags::empty())
+            .map(|fd| (fd, false))
+            .map_err(Errno::from),
         Err(e) => Err(e.into()),
     }
 }
@@ -135,6 +143,7 @@ pub fn make_file_at(dir: BorrowedFd<'_>, name: &OsStr, mode: u32) -> Result<Owne
 /// The symbolic link `name` in `dir`, pointing to `target` (symlinkat(2)); an existing name
 /// is `EEXIST`.
 pub fn make_symlink_at(dir: BorrowedFd<'_>, name: &OsStr, target: &OsStr) -> Result<(), Errno> {
+    crate::fault::point("symlink", crate::errno::EACCES)?;
     rustix::fs::symlinkat(target, dir, name).map_err(Errno::from)
 }
 

@@ -49,22 +49,28 @@ impl FsContext {
     /// Create the file system and mount it at `target`, read-only if asked.
     pub fn mount(self, target: &Path, read_only: bool) -> Result<()> {
         let what = format!("mounting {} on {}", self.fstype, target.display());
-        rustix::mount::fsconfig_create(&self.fd).map_err(|e| self.refusal(&what, e.into()))?;
+        crate::fault::point("fsconfig.create", libc::EINVAL)
+            .and_then(|()| rustix::mount::fsconfig_create(&self.fd))
+            .map_err(|e| self.refusal(&what, e.into()))?;
         let attrs = if read_only {
             MountAttrFlags::MOUNT_ATTR_RDONLY
         } else {
             MountAttrFlags::empty()
         };
-        let mnt = rustix::mount::fsmount(&self.fd, FsMountFlags::FSMOUNT_CLOEXEC, attrs)
+        let mnt = crate::fault::point("fsmount", libc::EPERM)
+            .and_then(|()| rustix::mount::fsmount(&self.fd, FsMountFlags::FSMOUNT_CLOEXEC, attrs))
             .map_err(|e| self.refusal(&what, e.into()))?;
-        rustix::mount::move_mount(
-            mnt.as_fd(),
-            "",
-            rustix::fs::CWD,
-            target,
-            MoveMountFlags::MOVE_MOUNT_F_EMPTY_PATH,
-        )
-        .map_err(|e| Error::os(format!("{what} failed"), e))
+        crate::fault::point("move_mount", libc::ENOENT)
+            .and_then(|()| {
+                rustix::mount::move_mount(
+                    mnt.as_fd(),
+                    "",
+                    rustix::fs::CWD,
+                    target,
+                    MoveMountFlags::MOVE_MOUNT_F_EMPTY_PATH,
+                )
+            })
+            .map_err(|e| Error::os(format!("{what} failed"), e))
     }
 
     /// The error for a refused step: the kernel's own words when it left some in the
@@ -118,7 +124,10 @@ impl ScratchLayers {
         if let Some(size) = size {
             ctx.set("size", size)?;
         }
-        rustix::mount::fsconfig_create(&ctx.fd).map_err(|e| ctx.refusal(what, e.into()))?;
+        crate::fault::point("fsconfig.create", libc::ENOMEM)
+            .and_then(|()| rustix::mount::fsconfig_create(&ctx.fd))
+            .map_err(|e| ctx.refusal(what, e.into()))?;
+        crate::fault::point("fsmount", libc::EPERM).map_err(|e| ctx.refusal(what, e.into()))?;
         let mnt = rustix::mount::fsmount(
             &ctx.fd,
             FsMountFlags::FSMOUNT_CLOEXEC,
@@ -126,7 +135,10 @@ impl ScratchLayers {
         )
         .map_err(|e| ctx.refusal(what, e.into()))?;
         for dir in ["upper", "work"] {
-            rustix::fs::mkdirat(&mnt, dir, rustix::fs::Mode::from_raw_mode(0o755))
+            crate::fault::point("mkdir", libc::ENOSPC)
+                .and_then(|()| {
+                    rustix::fs::mkdirat(&mnt, dir, rustix::fs::Mode::from_raw_mode(0o755))
+                })
                 .map_err(|e| Error::os(format!("{what}: mkdir {dir}"), e))?;
         }
         Ok(ScratchLayers {
@@ -246,7 +258,9 @@ pub fn mount_with_options(
     };
     let data = std::ffi::CString::new(data.as_encoded_bytes())
         .map_err(|_| Error::msg("mount options contain a NUL byte"))?;
-    rustix::mount::mount(source, target, fstype, flags, Some(data.as_c_str())).map_err(|e| {
+    let mounted = crate::fault::point("mount.options", libc::EINVAL)
+        .and_then(|()| rustix::mount::mount(source, target, fstype, flags, Some(data.as_c_str())));
+    mounted.map_err(|e| {
         Error::os(
             format!("mounting {fstype} on {} failed", target.display()),
             e,

@@ -420,7 +420,13 @@ fn write_proc_as(
         .write(true)
         .open(path)
         .context(|| format!("{open_failed} {}", path.display()))?;
-    f.write_all(bytes)
+    // The point is named for the file: uid_map, gid_map, setgroups.
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
+    crate::fault::point_io(&format!("write.{name}"), libc::EPERM)
+        .and_then(|()| f.write_all(bytes))
         .context(|| format!("{write_failed} {}", path.display()))
 }
 

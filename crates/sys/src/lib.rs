@@ -10,6 +10,7 @@
 //! | [`cli`] | getopt_long over a clap definition, `--help` layout, strict number parsing |
 //! | [`error`] | [`Error`], rendered as util-linux prints failures, with its exit status |
 //! | [`dirfd`] | paths in a tree someone less privileged controls: openat2 in-root or without symlinks, modes set exactly |
+//! | [`fault`] | injected failures for the tests (debug builds only) |
 //! | [`diagnose`] | why the host refused a step: the cause that holds and its fix, as a hint |
 //! | [`ns`] | namespace kinds, `unshare(2)`, `setns(2)` |
 //! | [`nsfs`] | the nsfs ioctls (owner, parent, kind, owner uid), a socket's netns, `pidfd_getfd` |
@@ -42,6 +43,7 @@ pub mod dirfd;
 pub mod display;
 pub mod errno;
 pub mod error;
+pub mod fault;
 pub mod fsmount;
 pub mod handles;
 pub mod idmap;

@@ -48,7 +48,8 @@ pub fn set_root_propagation(prop: Propagation) -> Result<()> {
     let Some(flags) = prop.flags() else {
         return Ok(());
     };
-    rustix::mount::mount_change("/", flags | MountPropagationFlags::REC)
+    crate::fault::point("mount.propagation", libc::EINVAL)
+        .and_then(|()| rustix::mount::mount_change("/", flags | MountPropagationFlags::REC))
         .context(|| "cannot change root filesystem propagation".to_owned())
 }
 
@@ -56,7 +57,9 @@ pub fn set_root_propagation(prop: Propagation) -> Result<()> {
 /// then there is nothing of its own to propagate.
 pub fn make_private(dir: &Path) -> Result<()> {
     let flags = MountPropagationFlags::PRIVATE | MountPropagationFlags::REC;
-    match rustix::mount::mount_change(dir, flags) {
+    let changed = crate::fault::point("mount.private", libc::ENOMEM)
+        .and_then(|()| rustix::mount::mount_change(dir, flags));
+    match changed {
         Ok(()) | Err(rustix::io::Errno::INVAL) => Ok(()),
         Err(e) => Err(Error::os(
             format!("cannot change {} filesystem propagation", dir.display()),
@@ -68,14 +71,16 @@ pub fn make_private(dir: &Path) -> Result<()> {
 /// Mount a new proc at `dir`, `nosuid,nodev,noexec`. Errors read `mount DIR failed`.
 pub fn mount_proc(dir: &Path) -> Result<()> {
     let flags = MountFlags::NOSUID | MountFlags::NODEV | MountFlags::NOEXEC;
-    rustix::mount::mount("proc", dir, "proc", flags, None)
+    crate::fault::point("mount.proc", libc::EPERM)
+        .and_then(|()| rustix::mount::mount("proc", dir, "proc", flags, None))
         .context(|| format!("mount {} failed", dir.display()))
 }
 
 /// Mount binfmt_misc at `dir`, `nosuid,nodev,noexec`.
 pub fn mount_binfmt(dir: &Path) -> Result<()> {
     let flags = MountFlags::NOSUID | MountFlags::NODEV | MountFlags::NOEXEC;
-    rustix::mount::mount("binfmt_misc", dir, "binfmt_misc", flags, None)
+    crate::fault::point("mount.binfmt", libc::EPERM)
+        .and_then(|()| rustix::mount::mount("binfmt_misc", dir, "binfmt_misc", flags, None))
         .context(|| format!("mount {} failed", dir.display()))
 }
 
@@ -93,7 +98,8 @@ pub fn binfmt_register(dir: &Path, rule: &[u8]) -> Result<()> {
 
 /// Bind-mount `src` on `dst`. Errors read `mount SRC on DST failed`.
 pub fn bind(src: &Path, dst: &Path) -> Result<()> {
-    rustix::mount::mount_bind(src, dst)
+    crate::fault::point("mount.bind", libc::EINVAL)
+        .and_then(|()| rustix::mount::mount_bind(src, dst))
         .context(|| format!("mount {} on {} failed", src.display(), dst.display()))
 }
 
@@ -101,7 +107,9 @@ pub fn bind(src: &Path, dst: &Path) -> Result<()> {
 /// (pivot_root(2); the working directory and root of this process are left as they are).
 /// Errors read ``failed to change root from `NEW' to `OLD'`` as util-linux's.
 pub fn pivot_root(new_root: &Path, put_old: &Path) -> Result<()> {
-    rustix::process::pivot_root(new_root, put_old).map_err(|e| {
+    let pivoted = crate::fault::point("pivot_root", libc::EINVAL)
+        .and_then(|()| rustix::process::pivot_root(new_root, put_old));
+    pivoted.map_err(|e| {
         Error::os(
             format!(
                 "failed to change root from `{}' to `{}'",
@@ -142,7 +150,9 @@ pub fn is_mount_point(path: &Path) -> Result<bool> {
 /// Move the mount at `from` to `to` (`MS_MOVE`). Errors read `failed to mount moving FROM to
 /// TO`, as switch_root's.
 pub fn move_mount(from: &Path, to: &Path) -> Result<()> {
-    rustix::mount::mount_move(from, to).context(|| {
+    let moved = crate::fault::point("mount.move", libc::EINVAL)
+        .and_then(|()| rustix::mount::mount_move(from, to));
+    moved.context(|| {
         format!(
             "failed to mount moving {} to {}",
             from.display(),
@@ -207,14 +217,17 @@ pub fn mount_new(
         .map(std::ffi::CString::new)
         .transpose()
         .map_err(|_| Error::msg("mount options contain a NUL byte"))?;
-    rustix::mount::mount(
-        fstype,
-        target,
-        fstype,
-        restrictions.flags(),
-        data.as_deref(),
-    )
-    .context(|| format!("mount {fstype} on {} failed", target.display()))
+    crate::fault::point("mount.new", libc::EPERM)
+        .and_then(|()| {
+            rustix::mount::mount(
+                fstype,
+                target,
+                fstype,
+                restrictions.flags(),
+                data.as_deref(),
+            )
+        })
+        .context(|| format!("mount {fstype} on {} failed", target.display()))
 }
 
 /// [`mount_new`] onto the directory `target` already open (found without following a link a
@@ -328,7 +341,8 @@ fn set_read_only_at(
 /// Make the mount at `target` read-only (that mount only, not the ones below it). Errors read
 /// `cannot remount TARGET read-only`.
 pub fn set_read_only(target: &Path) -> Result<()> {
-    set_read_only_at(rustix::fs::CWD, target, false)
+    crate::fault::point("mount.read_only", libc::EPERM)
+        .and_then(|()| set_read_only_at(rustix::fs::CWD, target, false))
         .context(|| format!("cannot remount {} read-only", target.display()))
 }
 
@@ -350,7 +364,8 @@ impl DetachedTree {
         if recursive {
             flags |= OpenTreeFlags::AT_RECURSIVE;
         }
-        let fd = rustix::mount::open_tree(rustix::fs::CWD, source, flags)
+        let fd = crate::fault::point("mount.open_tree", libc::ENOMEM)
+            .and_then(|()| rustix::mount::open_tree(rustix::fs::CWD, source, flags))
             .context(|| format!("cannot bind {}", source.display()))?;
         Ok(DetachedTree {
             fd,
@@ -411,14 +426,18 @@ impl DetachedTree {
     pub fn attach_to(self, target: std::os::fd::BorrowedFd<'_>, shown: &Path) -> Result<()> {
         use rustix::mount::MoveMountFlags;
         use std::os::fd::AsFd;
-        rustix::mount::move_mount(
-            self.fd.as_fd(),
-            "",
-            target,
-            "",
-            MoveMountFlags::MOVE_MOUNT_F_EMPTY_PATH | MoveMountFlags::MOVE_MOUNT_T_EMPTY_PATH,
-        )
-        .context(|| {
+        crate::fault::point("mount.attach", libc::ENOENT)
+            .and_then(|()| {
+                rustix::mount::move_mount(
+                    self.fd.as_fd(),
+                    "",
+                    target,
+                    "",
+                    MoveMountFlags::MOVE_MOUNT_F_EMPTY_PATH
+                        | MoveMountFlags::MOVE_MOUNT_T_EMPTY_PATH,
+                )
+            })
+            .context(|| {
             format!(
                 "mount {} on {} failed",
                 self.source.display(),
@@ -431,20 +450,23 @@ impl DetachedTree {
     pub fn attach(self, target: &Path) -> Result<()> {
         use rustix::mount::MoveMountFlags;
         use std::os::fd::AsFd;
-        rustix::mount::move_mount(
-            self.fd.as_fd(),
-            "",
-            rustix::fs::CWD,
-            target,
-            MoveMountFlags::MOVE_MOUNT_F_EMPTY_PATH,
-        )
-        .context(|| {
-            format!(
-                "mount {} on {} failed",
-                self.source.display(),
-                target.display()
-            )
-        })
+        crate::fault::point("mount.attach", libc::ENOENT)
+            .and_then(|()| {
+                rustix::mount::move_mount(
+                    self.fd.as_fd(),
+                    "",
+                    rustix::fs::CWD,
+                    target,
+                    MoveMountFlags::MOVE_MOUNT_F_EMPTY_PATH,
+                )
+            })
+            .context(|| {
+                format!(
+                    "mount {} on {} failed",
+                    self.source.display(),
+                    target.display()
+                )
+            })
     }
 }
 

@@ -152,15 +152,64 @@ impl NsSet {
 
 /// `unshare(2)` the namespaces in `set`. Errors read `unshare failed: <strerror>`.
 pub fn unshare(set: NsSet) -> Result<()> {
-    // SAFETY: the flags are only CLONE_NEW* bits, never CLONE_FILES or CLONE_FS-style bits that
-    // would change the meaning of file descriptors this process holds.
-    unsafe { rustix::thread::unshare_unsafe(set.clone_flags()) }
+    crate::fault::point("unshare", libc::EPERM)
+        // SAFETY: the flags are only CLONE_NEW* bits, never CLONE_FILES or CLONE_FS-style bits
+        // that would change the meaning of file descriptors this process holds.
+        .and_then(|()| unsafe { rustix::thread::unshare_unsafe(set.clone_flags()) })
         .context(|| "unshare failed".to_owned())
+}
+
+/// `NS_GET_MNTNS_ID`: the id of the mount namespace an nsfs file refers to (Linux 6.8+).
+const NS_GET_MNTNS_ID: u64 = 0x8008_b705;
+
+/// The id the kernel gave this process's mount namespace, `None` before Linux 6.8.
+pub fn own_mount_ns_id() -> Option<u64> {
+    use std::os::fd::AsRawFd;
+    let file = File::open("/proc/self/ns/mnt").ok()?;
+    let mut id: u64 = 0;
+    // SAFETY: NS_GET_MNTNS_ID writes one u64 through the pointer, which points at one; the
+    // descriptor is open for the call's length.
+    let rc = unsafe { libc::ioctl(file.as_raw_fd(), NS_GET_MNTNS_ID as _, &mut id as *mut u64) };
+    (rc == 0).then_some(id)
+}
+
+/// After `unshare(CLONE_NEWNS)`: make sure the new mount namespace's id is above `outer`, the
+/// id of the namespace it was made from, or a process there cannot bind it to a file (the
+/// kernel takes a lower id for a loop of namespaces and answers EINVAL). Since Linux 6.18
+/// ids come from per-CPU batches, so a namespace made on another CPU than its parent can
+/// have a lower one; then a new one is made on each allowed CPU in turn until one is above
+/// (the one before goes with no process in it), and the CPU affinity is given back.
+/// Nothing to do where the kernel has no ids to compare.
+pub fn renew_mount_ns_above(outer: u64) -> Result<()> {
+    use rustix::thread::{CpuSet, sched_getaffinity, sched_setaffinity};
+    if own_mount_ns_id().is_none_or(|id| id > outer) {
+        return Ok(());
+    }
+    let allowed = sched_getaffinity(None).context(|| "sched_getaffinity failed".to_owned())?;
+    let mut renewed = Ok(());
+    for cpu in (0..CpuSet::MAX_CPU).filter(|c| allowed.is_set(*c)) {
+        let mut one = CpuSet::new();
+        one.set(cpu);
+        if sched_setaffinity(None, &one).is_err() {
+            continue;
+        }
+        let mut mount = NsSet::default();
+        mount.insert(NsKind::Mount);
+        renewed = unshare(mount);
+        if renewed.is_err() || own_mount_ns_id().is_some_and(|id| id > outer) {
+            break;
+        }
+    }
+    sched_setaffinity(None, &allowed).context(|| "sched_setaffinity failed".to_owned())?;
+    renewed
 }
 
 /// `setns(2)` into the namespace that `file` (an nsfs file) refers to.
 pub fn setns(file: &File, kind: NsKind) -> Result<()> {
-    rustix::thread::move_into_link_name_space(file.as_fd(), Some(kind.link_type()))
+    crate::fault::point(&format!("setns.{}", kind.proc_name()), libc::EPERM)
+        .and_then(|()| {
+            rustix::thread::move_into_link_name_space(file.as_fd(), Some(kind.link_type()))
+        })
         .context(|| format!("reassociate to namespace '{}' failed", kind.proc_name()))
 }
 
@@ -230,5 +279,7 @@ pub fn in_initial_mount_ns() -> Result<bool> {
 
 /// sethostname(2). Errors read `sethostname failed`.
 pub fn set_hostname(name: &str) -> Result<()> {
-    rustix::system::sethostname(name.as_bytes()).context(|| "sethostname failed".to_owned())
+    crate::fault::point("sethostname", libc::EPERM)
+        .and_then(|()| rustix::system::sethostname(name.as_bytes()))
+        .context(|| "sethostname failed".to_owned())
 }

@@ -39,6 +39,7 @@ pub enum Forked {
 
 /// fork(2). Errors read `fork failed`.
 pub fn fork() -> Result<Forked> {
+    crate::fault::point("fork", libc::EAGAIN).context(|| "fork failed".to_owned())?;
     // SAFETY: nsutils tools are single-threaded, so the child may do anything the parent could.
     match unsafe { nix::unistd::fork() }.context(|| "fork failed".to_owned())? {
         ForkResult::Parent { child } => Ok(Forked::Parent(Child(child.as_raw()))),
@@ -320,22 +321,32 @@ pub fn clear_groups() -> Result<()> {
 
 /// setgid(2). Errors read `setgid() failed`.
 pub fn set_gid(gid: u32) -> Result<()> {
-    nix::unistd::setgid(nix::unistd::Gid::from_raw(gid)).context(|| "setgid() failed".to_owned())
+    crate::fault::point("setgid", libc::EPERM)
+        .map_err(Errno::from)
+        .and_then(|()| nix::unistd::setgid(nix::unistd::Gid::from_raw(gid)).map_err(Errno::from))
+        .context(|| "setgid() failed".to_owned())
 }
 
 /// setuid(2). Errors read `setuid() failed`.
 pub fn set_uid(uid: u32) -> Result<()> {
-    nix::unistd::setuid(nix::unistd::Uid::from_raw(uid)).context(|| "setuid() failed".to_owned())
+    crate::fault::point("setuid", libc::EPERM)
+        .map_err(Errno::from)
+        .and_then(|()| nix::unistd::setuid(nix::unistd::Uid::from_raw(uid)).map_err(Errno::from))
+        .context(|| "setuid() failed".to_owned())
 }
 
 /// chroot(2). Errors read `cannot change root directory to 'DIR'`.
 pub fn change_root(dir: &Path) -> Result<()> {
-    rustix::process::chroot(dir).map_err(|e| change_root_error(dir, e.into()))
+    crate::fault::point("chroot", libc::EPERM)
+        .and_then(|()| rustix::process::chroot(dir))
+        .map_err(|e| change_root_error(dir, e.into()))
 }
 
 /// chdir(2). Errors read `cannot change directory to DIR`.
 pub fn change_dir(dir: &Path) -> Result<()> {
-    rustix::process::chdir(dir).map_err(|e| change_dir_error(dir, e.into()))
+    crate::fault::point("chdir", libc::EACCES)
+        .and_then(|()| rustix::process::chdir(dir))
+        .map_err(|e| change_dir_error(dir, e.into()))
 }
 
 /// fchdir(2) to the directory `dir` (opened already, so no symbolic link is followed now),

@@ -144,7 +144,8 @@ pub fn socket_netns(pidfd: Option<&OwnedFd>, pid: u32, fd: i32) -> Result<File> 
 /// Errors read `reassociate to namespaces failed`.
 pub fn setns_pidfd(pidfd: &OwnedFd, set: NsSet) -> Result<()> {
     let flags = ThreadNameSpaceType::from_bits_retain(set.clone_flags().bits());
-    rustix::thread::move_into_thread_name_spaces(pidfd.as_fd(), flags)
+    crate::fault::point("setns.pidfd", libc::EPERM)
+        .and_then(|()| rustix::thread::move_into_thread_name_spaces(pidfd.as_fd(), flags))
         .context(|| "reassociate to namespaces failed".to_owned())
 }
 

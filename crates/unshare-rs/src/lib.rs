@@ -153,6 +153,12 @@ impl Helper {
         self.gate.open()?;
         self.child.wait_success()
     }
+
+    /// Let the helper go without its work, and reap it.
+    fn abandon(self) {
+        drop(self.gate);
+        let _ = self.child.wait();
+    }
 }
 
 /// Bind `/proc/<pid>/ns/*` onto the persistence files, user namespace first. On failure the
@@ -207,10 +213,13 @@ pub fn execute(prog: &Prog, plan: &Plan) -> Result<Status> {
     let handles = Handles::open(plan)?;
     let pid = process::own_pid();
 
-    // Persistence files of a new mount or user namespace must be bound from outside them.
-    let persist_helper = if !plan.persist.is_empty()
-        && (plan.namespaces.contains(NsKind::Mount) || plan.namespaces.contains(NsKind::User))
-    {
+    // The persistence files are bound from outside the new namespaces (a mount or user
+    // namespace can only be bound from there, and after --root the files' paths would
+    // resolve in the new root), once the set-up inside has succeeded: a failed set-up then
+    // leaves no file bound (util-linux binds first and leaves them), and the new mount
+    // namespace's copy of a shared mount no longer propagates, which would make the kernel
+    // refuse the bind (EINVAL) on a shared file system.
+    let persist_helper = if !plan.persist.is_empty() {
         let persist = plan.persist.clone();
         Some(Helper::spawn(prog, move || bind_ns_files(pid, &persist))?)
     } else {
@@ -231,7 +240,17 @@ pub fn execute(prog: &Prog, plan: &Plan) -> Result<Status> {
         process::set_gid(gid)?;
         process::set_uid(uid)?;
     }
+    // The persistence helper binds the new mount namespace from this one.
+    let outer_mount_ns = plan
+        .persist
+        .iter()
+        .any(|(kind, _)| *kind == NsKind::Mount)
+        .then(ns::own_mount_ns_id)
+        .flatten();
     ns::unshare(plan.namespaces).map_err(|e| hint_create(plan.namespaces, e))?;
+    if let Some(outer) = outer_mount_ns {
+        ns::renew_mount_ns_above(outer)?;
+    }
     // setgroups can only be changed before gid_map is written; util-linux writes it after the
     // helper's maps, where `--map-groups=... --setgroups=deny` then fails with EPERM.
     if let Some(mode) = plan.setgroups {
@@ -261,25 +280,19 @@ pub fn execute(prog: &Prog, plan: &Plan) -> Result<Status> {
             Some(_) => Some(process::pidfd_self()?),
             None => None,
         };
-        // The child starts the program only once the persistence files are in place, so a
-        // failure to bind them cannot leave a program running.
-        let persisted = if plan.persist.is_empty() {
+        // The child tells when its set-up is done (`set_up`), and starts the program only
+        // once the parent had the persistence files bound (`persisted`), so a failure to
+        // bind them cannot leave a program running.
+        let persist_gates = if plan.persist.is_empty() {
             None
         } else {
-            Some(Gate::new()?)
+            Some((Gate::new()?, Gate::new()?))
         };
         let handover = handles.as_ref().map(|_| Handover::new()).transpose()?;
         match process::fork()? {
             Forked::Parent(child) => {
                 if plan.forward_signals {
                     signal::set_forward_target(child.0);
-                }
-                if let Err(e) = persist(plan, persist_helper) {
-                    child.kill_and_reap();
-                    return Err(e);
-                }
-                if let Some(gate) = persisted {
-                    gate.open()?;
                 }
                 let handles = match (handles, handover) {
                     (Some(handles), Some(handover)) => {
@@ -293,6 +306,18 @@ pub fn execute(prog: &Prog, plan: &Plan) -> Result<Status> {
                     }
                     _ => None,
                 };
+                if let (Some((set_up, persisted)), Some(helper)) = (persist_gates, persist_helper) {
+                    // A child whose set-up failed has said why; its status is ours.
+                    if set_up.wait() {
+                        if let Err(e) = helper.release() {
+                            child.kill_and_reap();
+                            return Err(e);
+                        }
+                        persisted.open()?;
+                    } else {
+                        helper.abandon();
+                    }
+                }
                 let end = child.wait()?;
                 // The pid file goes with the process it names.
                 drop(handles);
@@ -312,25 +337,26 @@ pub fn execute(prog: &Prog, plan: &Plan) -> Result<Status> {
                         return Err(Error::Silent(1));
                     }
                 }
-                if persisted.is_some_and(|gate| !gate.wait()) {
-                    return Err(Error::Silent(1));
-                }
-                handover.map_or(Ready::Unasked, Ready::TellParent)
+                let ready = handover.map_or(Ready::Unasked, Ready::TellParent);
+                let persist = move || match persist_gates {
+                    Some((set_up, persisted)) => {
+                        set_up.open()?;
+                        if persisted.wait() {
+                            Ok(())
+                        } else {
+                            Err(Error::Silent(1))
+                        }
+                    }
+                    None => Ok(()),
+                };
+                return Err(become_program(plan, &maps, ready, persist));
             }
         }
     } else {
-        persist(plan, persist_helper)?;
         handles.map_or(Ready::Unasked, Ready::Here)
     };
-    Err(become_program(plan, &maps, ready))
-}
-
-fn persist(plan: &Plan, helper: Option<Helper>) -> Result<()> {
-    match helper {
-        Some(helper) => helper.release(),
-        None if !plan.persist.is_empty() => bind_ns_files(process::own_pid(), &plan.persist),
-        None => Ok(()),
-    }
+    let persist = move || persist_helper.map_or(Ok(()), Helper::release);
+    Err(become_program(plan, &maps, ready, persist))
 }
 
 /// Written by the helper, from the parent user namespace: as root straight into the map
@@ -371,10 +397,16 @@ fn run_helper(prog: &Prog, argv: &[OsString]) -> Result<()> {
     }
 }
 
-/// The steps inside the new namespaces, ending in exec. Returns the error that stopped it.
-fn become_program(plan: &Plan, maps: &Maps, ready: Ready) -> Error {
+/// The steps inside the new namespaces, then `persist` (the persistence files bound), ending
+/// in exec. Returns the error that stopped it.
+fn become_program(
+    plan: &Plan,
+    maps: &Maps,
+    ready: Ready,
+    persist: impl FnOnce() -> Result<()>,
+) -> Error {
     // The handles written here live until the exec, and are removed if it fails.
-    match setup_inside(plan, maps, ready) {
+    match setup_inside(plan, maps, ready).and_then(|handles| persist().map(|()| handles)) {
         Err(e) => e,
         Ok(_handles) if plan.program.is_empty() => process::exec_login_shell(),
         Ok(_handles) => process::exec_program(&plan.program),

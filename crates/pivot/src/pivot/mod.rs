@@ -21,6 +21,7 @@
 pub mod cli;
 pub mod plan;
 
+use std::cell::RefCell;
 use std::ffi::{OsStr, OsString};
 use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
@@ -353,7 +354,9 @@ fn mount_kernel_fs(
             let facts = mounts::Facts::of(&Host::real());
             mounts::kernel_fs_refused(fstype, e.errno()?, &facts)
         })
-    })
+    })?;
+    within.mounted(target);
+    Ok(())
 }
 
 /// After the pivot: the requested mounts, the old root detached, then the working directory,
@@ -362,19 +365,29 @@ fn furnish(plan: &Plan, ready: Ready, pivoted: Pivoted) -> Result<()> {
     let within = Within {
         put_old: ready.put_old.clone(),
         old_mounts: ready.old_mounts.clone(),
+        made: RefCell::default(),
     };
+    let result = furnish_within(plan, ready, pivoted, &within);
+    if result.is_err() {
+        within.undo();
+    }
+    result
+}
+
+/// [`furnish`]'s steps, each mount point made and mount made logged in `within`.
+fn furnish_within(plan: &Plan, ready: Ready, pivoted: Pivoted, within: &Within) -> Result<()> {
     if plan.proc {
-        mount_kernel_fs(&within, "proc", Path::new("/proc"), Restrictions::KERNEL_FS)?;
+        mount_kernel_fs(within, "proc", Path::new("/proc"), Restrictions::KERNEL_FS)?;
     }
     if plan.sys {
         let read_only = Restrictions {
             read_only: true,
             ..Restrictions::KERNEL_FS
         };
-        mount_kernel_fs(&within, "sysfs", Path::new("/sys"), read_only)?;
+        mount_kernel_fs(within, "sysfs", Path::new("/sys"), read_only)?;
     }
     if plan.dev {
-        furnish_dev(&within, ready.devices)?;
+        furnish_dev(within, ready.devices)?;
     }
     if plan.tmp {
         let restrictions = Restrictions {
@@ -385,15 +398,17 @@ fn furnish(plan: &Plan, ready: Ready, pivoted: Pivoted) -> Result<()> {
         let tmp = Path::new("/tmp");
         mount::mount_new_at(
             "tmpfs",
-            make_dir(&within, tmp, 0o1777)?.as_fd(),
+            make_dir(within, tmp, 0o1777)?.as_fd(),
             tmp,
             restrictions,
             Some("mode=1777"),
         )?;
+        within.mounted(tmp);
     }
     for (bind, tree) in plan.binds.iter().zip(ready.binds) {
-        let point = make_mount_point(&within, &tree, &bind.target)?;
+        let point = make_mount_point(within, &tree, &bind.target)?;
         tree.attach_to(point.as_fd(), &bind.target)?;
+        within.mounted(&bind.target);
     }
     if ready.put_old.is_none() && pivoted == Pivoted::Swapped {
         // The old root sits on top of the new one at "."; detaching takes every mount of the
@@ -436,9 +451,11 @@ fn furnish_dev(within: &Within, devices: Vec<DetachedTree>) -> Result<()> {
         restrictions,
         Some("mode=755,size=65536k"),
     )?;
+    within.mounted(dev);
     for (name, tree) in DEVICES.iter().zip(devices) {
         let node = dev.join(name);
         tree.attach_to(create_file(within, &node)?.as_fd(), &node)?;
+        within.mounted(&node);
     }
     let pts = Path::new("/dev/pts");
     let pts_dir = make_dir(within, pts, 0o755)?;
@@ -464,6 +481,7 @@ fn furnish_dev(within: &Within, devices: Vec<DetachedTree>) -> Result<()> {
             Some("newinstance,ptmxmode=0666,mode=0620"),
         )
     })?;
+    within.mounted(pts);
     let shm = Path::new("/dev/shm");
     mount::mount_new_at(
         "tmpfs",
@@ -475,6 +493,7 @@ fn furnish_dev(within: &Within, devices: Vec<DetachedTree>) -> Result<()> {
         },
         Some("mode=1777"),
     )?;
+    within.mounted(shm);
     // The tmpfs just mounted, looked up again (the directory opened before is under it).
     let dev_dir = make_dir(within, dev, 0o755)?;
     for (name, target) in DEV_LINKS {
@@ -493,9 +512,47 @@ struct Within {
     put_old: Option<PathBuf>,
     /// The ids of the old root's mounts there.
     old_mounts: Vec<u64>,
+    /// What was made in the new root, in order: a failure takes it away again, last first,
+    /// so that NEWROOT (a directory of the host's) keeps no mount point made for nothing.
+    made: RefCell<Vec<Made>>,
+}
+
+/// One thing [`furnish`] made.
+enum Made {
+    /// A directory or file created (a mount point).
+    Path(PathBuf),
+    /// A mount made.
+    Mount(PathBuf),
 }
 
 impl Within {
+    /// Log the directory or file `path`, made here.
+    fn made(&self, path: &Path) {
+        self.made.borrow_mut().push(Made::Path(path.to_path_buf()));
+    }
+
+    /// Log a mount made on `target`.
+    fn mounted(&self, target: &Path) {
+        self.made.borrow_mut().push(Made::Mount(target.to_path_buf()));
+    }
+
+    /// Take everything logged away, last first: a mount before the mount point it covers;
+    /// what was made inside a mount goes with it (its removal then finds nothing).
+    fn undo(self) {
+        for step in self.made.into_inner().into_iter().rev() {
+            match step {
+                Made::Mount(target) => {
+                    let _ = mount::detach(&target);
+                }
+                Made::Path(path) => {
+                    if std::fs::remove_dir(&path).is_err() {
+                        let _ = std::fs::remove_file(&path);
+                    }
+                }
+            }
+        }
+    }
+
     /// Refuse `fd`, found for `path`, when it is in the old root and `path` does not say so.
     fn admit(&self, fd: &OwnedFd, path: &Path) -> Result<()> {
         let Some(old) = &self.put_old else {
@@ -533,7 +590,11 @@ fn make_dir(within: &Within, path: &Path, mode: u32) -> Result<OwnedFd> {
                 next
             }
             Err(Errno(sys::errno::ENOENT)) => {
-                dirfd::make_dir_at(dir.as_fd(), name, mode).map_err(fail)?.0
+                let (made, new) = dirfd::make_dir_at(dir.as_fd(), name, mode).map_err(fail)?;
+                if new {
+                    within.made(&walked);
+                }
+                made
             }
             Err(e) => return Err(fail(e)),
         };
@@ -549,7 +610,11 @@ fn create_file(within: &Within, path: &Path) -> Result<OwnedFd> {
         return Err(fail(Errno(sys::errno::EINVAL)));
     };
     let dir = make_dir(within, parent, 0o755)?;
-    dirfd::make_file_at(dir.as_fd(), name, 0o644).map_err(fail)
+    let (file, new) = dirfd::make_file_at(dir.as_fd(), name, 0o644).map_err(fail)?;
+    if new {
+        within.made(path);
+    }
+    Ok(file)
 }
 
 /// A mount point at `target` for `tree`: the file or directory there (found inside the new
