@@ -393,10 +393,10 @@ impl<'h> Group<'h> {
                 let step = self.create_step(&parent, group, controllers, &mut made);
                 if let Err(e) = step {
                     // Another process may have removed an ancestor, or removed and made it
-                    // again without the controllers enabled yet (v2): the errors vary
-                    // (ENOENT, ENODEV, a missing file, a controller not delegated), so any
-                    // failure is tried again from the top; a real one stays after the rounds.
-                    if round < RACE_ROUNDS {
+                    // again without the controllers enabled yet (v2): such a failure is tried
+                    // again from the top; a real one stays after the rounds, and any other
+                    // failure (EACCES, EIO, ...) is reported at once.
+                    if round < RACE_ROUNDS && removal_explains(&e) {
                         continue 'rounds;
                     }
                     let e = match e.errno() {
@@ -795,6 +795,15 @@ impl<'h> Group<'h> {
 /// How many times a step that another process raced with (a parent removed under
 /// `cgcreate`, a child added under `cgdelete -r`) is tried before its failure stands.
 pub const RACE_ROUNDS: u32 = 10;
+
+/// Whether the failed step `e` of [`Group::create`] is one that another process removing or
+/// remaking an ancestor meanwhile explains: a directory or control file gone (ENOENT,
+/// ENODEV, or a control file missing when opened), or on v2 a controller not enabled yet in
+/// the remade parent (the kernel refuses `+controller` with ENOENT).
+fn removal_explains(e: &Error) -> bool {
+    matches!(e.errno(), Some(sys::errno::ENOENT | sys::errno::ENODEV))
+        || e.status() == Ecg::ValueNotExist.status()
+}
 
 /// The v2 file that enables controllers for a group's children.
 const SUBTREE_CONTROL: &str = "cgroup.subtree_control";
