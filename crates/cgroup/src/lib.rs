@@ -710,16 +710,33 @@ impl<'h> Group<'h> {
         // A threaded group's threads go one by one into the target's cgroup.threads (the
         // target is in the same threaded subtree); other groups' processes as a whole.
         let file = target.dir().join(self.task_file());
-        for pid in self.procs()? {
-            match write_file(&file, &pid.to_string()) {
-                // The process ended meanwhile.
-                Err(e) if e.errno() == Some(sys::errno::ESRCH) => {}
-                other => other?,
+        let deadline = std::time::Instant::now() + EXITING_GRACE;
+        loop {
+            for pid in self.procs()? {
+                match write_file(&file, &pid.to_string()) {
+                    // The process ended meanwhile.
+                    Err(e) if e.errno() == Some(sys::errno::ESRCH) => {}
+                    other => other?,
+                }
+            }
+            match fs::remove_dir(self.dir()) {
+                Err(e)
+                    if e.raw_os_error() == Some(sys::errno::EBUSY)
+                        && std::time::Instant::now() < deadline =>
+                {
+                    std::thread::sleep(std::time::Duration::from_millis(10));
+                }
+                done => return done.map_err(|e| Ecg::Other.with_errno(e)),
             }
         }
-        fs::remove_dir(self.dir()).map_err(|e| Ecg::Other.with_errno(e))
     }
 }
+
+/// How long a group may stay busy after its processes were moved out: the kernel counts a
+/// process that is exiting (a container's, SIGKILLed with its pid namespace a moment ago)
+/// in its group until it is gone, cannot move it, and refuses the removal with EBUSY
+/// meanwhile. (A script that deletes its group right after a Ctrl-C met that.)
+const EXITING_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// The v2 file that enables controllers for a group's children.
 const SUBTREE_CONTROL: &str = "cgroup.subtree_control";
