@@ -813,7 +813,11 @@ pub fn processes_marked(key: &str, value: &str) -> Vec<(u32, String)> {
     let mark = format!("{key}={value}");
     let mut found = Vec::new();
     for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
-        let Some(pid) = entry.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<u32>().ok())
+        else {
             continue;
         };
         let environ = std::fs::read(entry.path().join("environ")).unwrap_or_default();
@@ -829,4 +833,3 @@ pub fn processes_marked(key: &str, value: &str) -> Vec<(u32, String)> {
     }
     found
 }
-

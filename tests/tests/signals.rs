@@ -172,7 +172,11 @@ impl Started {
                 send(self.pid(), Target::Group, libc::SIGKILL);
                 let _ = self.child.wait();
                 kill_marked(&self.marker);
-                panic!("{} did not end within {limit:?}: {}", self.marker, self.output());
+                panic!(
+                    "{} did not end within {limit:?}: {}",
+                    self.marker,
+                    self.output()
+                );
             }
             std::thread::sleep(Duration::from_millis(10));
         }
@@ -277,7 +281,10 @@ fn assert_no_group_left(stem: &str, context: &str, output: &str) {
         std::thread::sleep(Duration::from_millis(50));
     }
     let left = groups_named(stem);
-    assert!(left.is_empty(), "{context}: groups left: {left:?}\n{output}");
+    assert!(
+        left.is_empty(),
+        "{context}: groups left: {left:?}\n{output}"
+    );
 }
 
 fn listing(dir: &Path) -> Vec<String> {
@@ -353,13 +360,8 @@ enum Naming {
 }
 
 /// The runs of one script: one undisturbed, whose length spans the delays, then for each
-/// signal `runs_per_signal()` runs, to the process and to the group in turn.
-fn signal_script(
-    test: &str,
-    s: &Scratch,
-    script: &Script,
-    naming: Naming,
-) {
+/// signal `runs` runs, to the process and to the group in turn.
+fn signal_script(test: &str, s: &Scratch, script: &Script, naming: Naming, runs: usize) {
     let mut rng = Rng::for_test(test);
     let mut seen: BTreeMap<(&str, Target, Outcome), usize> = BTreeMap::new();
     let rootfs_before = listing(&s.root.join("bin"));
@@ -400,10 +402,19 @@ fn signal_script(
             .filter(|m| !mounts_before.contains(m))
             .collect();
         assert!(added.is_empty(), "{context}: mounts left {added:?}");
-        assert_eq!(listing(&s.tmp), Vec::<String>::new(), "{context}: files left");
+        assert_eq!(
+            listing(&s.tmp),
+            Vec::<String>::new(),
+            "{context}: files left"
+        );
         assert_eq!(listing(&s.root.join("bin")), rootfs_before, "{context}");
         match signal {
-            None => assert_eq!(outcome, Outcome::Exited(0), "{context}: {}", started.output()),
+            None => assert_eq!(
+                outcome,
+                Outcome::Exited(0),
+                "{context}: {}",
+                started.output()
+            ),
             Some((signo, _, _)) => assert!(
                 script_statuses(signo).contains(&outcome),
                 "{context}: not one of {:?}\n{}",
@@ -415,13 +426,17 @@ fn signal_script(
     };
     let (_, length) = run(None, number);
     eprintln!("{}: an undisturbed run takes {length:?}", script.name);
-    let n = runs_per_signal();
+    let n = runs;
     for (signo, signame) in SIGNALS {
         for i in 0..n {
             number += 1;
             let target = TARGETS[i % 2];
             let delay = rng.delay(i, n, length);
-            let (outcome, _) = run(Some((signo, target, delay)), number);
+            let (outcome, took) = run(Some((signo, target, delay)), number);
+            eprintln!(
+                "{} run {number}: {signame} to the {target:?} at {delay:?}: {outcome:?} after {took:?}",
+                script.name
+            );
             *seen.entry((signame, target, outcome)).or_default() += 1;
         }
     }
@@ -446,6 +461,7 @@ fn container_sh_at_random_signals() {
         &s,
         &script,
         Naming::Env,
+        runs_per_signal(),
     );
 }
 
@@ -463,6 +479,7 @@ fn pod_sh_at_random_signals() {
         &s,
         &script,
         Naming::Pid("nsutils-pod"),
+        runs_per_signal(),
     );
 }
 
@@ -500,6 +517,8 @@ fn limits_sh_at_random_signals() {
         &s,
         &script,
         Naming::Pid("nsutils-limits"),
+        // Its runs are long (seconds of measurement): fewer of them.
+        (runs_per_signal() * 4 / 5).max(2),
     );
 }
 
@@ -530,7 +549,11 @@ fn sigkill_then_readme_cleanup(
     let stem = format!("{stem}-{}", started.pid());
     let _safety = GroupsNamed(stem.clone());
     let deadline = Instant::now() + grace();
-    while !started.left().iter().any(|(_, cmd)| cmd.starts_with(waiting_for)) {
+    while !started
+        .left()
+        .iter()
+        .any(|(_, cmd)| cmd.starts_with(waiting_for))
+    {
         assert!(
             Instant::now() < deadline,
             "no {waiting_for}: {:?}\n{}",
@@ -673,73 +696,75 @@ fn tool_run(
     )
 }
 
+/// `run` for ours and for the reference at once, in two threads: (ours, util-linux's).
+fn side_by_side<T: Send>(
+    mine: &Path,
+    theirs: &Path,
+    run: impl Fn(&'static str, &Path) -> T + Sync,
+) -> (T, T) {
+    std::thread::scope(|scope| {
+        let ours = scope.spawn(|| run("ours", mine));
+        let reference = run("util-linux", theirs);
+        (ours.join().expect("our run"), reference)
+    })
+}
+
 /// For each signal and target: a run of ours and of the reference once the child runs, which
-/// must end alike; then `runs_per_signal()` runs of each at random delays from 0 to that
-/// start-up time, each ending either as that or killed by the signal before the tool had
-/// set up its handling (its child then never started or is gone). Returns the outcomes seen.
-fn tool_side_by_side(test: &str, tool: &str, args: &[&str], ready: usize) {
+/// must end alike; then runs of both at random delays from 0 to that start-up time, each
+/// ending as that, or killed by the signal before the tool had set up its handling (its child
+/// then never started or went with it), or as if no signal had come (`child_status`, the
+/// status of the child's command): the signal reached the tool while it blocked it, and the
+/// child not, or only while it ignored it (a pid 1 ignores a signal it has no handler for).
+fn tool_side_by_side(test: &str, tool: &str, args: &[&str], ready: usize, child_status: i32) {
     let Some(theirs) = reference(tool) else {
         return;
     };
     let mine = ours(tool);
     let logs = scratch();
     let mut rng = Rng::for_test(test);
-    let n = runs_per_signal();
+    let n = (runs_per_signal() / 2).max(2);
     let mut seen: BTreeMap<(&str, Target, &str, ToolEnd), usize> = BTreeMap::new();
     for (signo, signame) in SIGNALS {
         for target in TARGETS {
-            let mut late = Vec::new();
-            let mut startup = Duration::ZERO;
-            for (who, program) in [("ours", &mine), ("util-linux", &theirs)] {
-                let marker = format!("{test}-{}-{signame}-{target:?}-{who}", std::process::id());
-                let (end, took) = tool_run(
-                    program,
-                    args,
-                    &marker,
-                    logs.path().join(&marker),
-                    ready,
-                    (signo, target),
-                    None,
-                );
-                startup = startup.max(took);
-                late.push(end);
-            }
-            assert_eq!(
-                late[0], late[1],
-                "{tool} {args:?}, {signame} to the {target:?} once its child runs: ours, util-linux's"
-            );
-            let early = ToolEnd {
-                outcome: Outcome::Killed(signo),
-                child_outlived: false,
-            };
-            for i in 0..n {
-                let delay = rng.delay(i, n, startup);
-                for (who, program) in [("ours", &mine), ("util-linux", &theirs)] {
+            let run = |delay: Option<Duration>, i: usize| {
+                side_by_side(&mine, &theirs, |who, program| {
                     let marker = format!(
                         "{test}-{}-{signame}-{target:?}-{who}-{i}",
                         std::process::id()
                     );
-                    let (end, _) = tool_run(
-                        program,
-                        args,
-                        &marker,
-                        logs.path().join(&marker),
-                        ready,
-                        (signo, target),
-                        Some(delay),
-                    );
+                    let log = logs.path().join(&marker);
+                    tool_run(program, args, &marker, log, ready, (signo, target), delay)
+                })
+            };
+            let ((late, ours_startup), (reference_late, reference_startup)) = run(None, 0);
+            assert_eq!(
+                late, reference_late,
+                "{tool} {args:?}, {signame} to the {target:?} once its child runs: ours, util-linux's"
+            );
+            eprintln!("{tool} {args:?}: {signame} to the {target:?} once the child runs: {late:?}");
+            let early = ToolEnd {
+                outcome: Outcome::Killed(signo),
+                child_outlived: false,
+            };
+            let undisturbed = ToolEnd {
+                outcome: Outcome::Exited(child_status),
+                child_outlived: false,
+            };
+            let startup = ours_startup.max(reference_startup);
+            for i in 1..=n {
+                let delay = rng.delay(i - 1, n, startup);
+                let ((mine, _), (reference, _)) = run(Some(delay), i);
+                for (who, end) in [("ours", mine), ("util-linux", reference)] {
                     assert!(
-                        end == late[0] || end == early,
-                        "{who} {tool} {args:?}, {signame} to the {target:?} at {delay:?}: {end:?}, not {:?} or {early:?}",
-                        late[0]
+                        [late, early, undisturbed].contains(&end),
+                        "{who} {tool} {args:?}, {signame} to the {target:?} at {delay:?}: {end:?}, not {late:?}, {early:?} or {undisturbed:?}"
                     );
                     *seen.entry((signame, target, who, end)).or_default() += 1;
                 }
             }
-            eprintln!("{tool} {args:?} {signame} to the {target:?}: once the child runs {:?}", late[0]);
         }
     }
-    eprintln!("{tool} {args:?}: outcomes seen {seen:?}");
+    eprintln!("{tool} {args:?}: outcomes seen at random moments {seen:?}");
 }
 
 fn child_seconds() -> &'static str {
@@ -758,6 +783,7 @@ fn unshare_kill_child_at_random_signals() {
         "unshare",
         &["--fork", "--kill-child", "sleep", secs],
         2,
+        0,
     );
     let script = format!("sleep {secs}; exit 3");
     tool_side_by_side(
@@ -772,6 +798,7 @@ fn unshare_kill_child_at_random_signals() {
             "-c",
             &script,
         ],
+        3,
         3,
     );
 }
@@ -806,6 +833,7 @@ fn nsenter_pid_namespace_child_at_random_signals() {
         "nsenter",
         &["-t", &target, "-p", "--", "sleep", child_seconds()],
         2,
+        0,
     );
     drop(holder);
 }
