@@ -128,6 +128,8 @@ struct Started {
     marker: String,
     log: PathBuf,
     at: Instant,
+    /// Its descendants seen while it ran (`wait` looks).
+    seen: Vec<u32>,
 }
 
 impl Started {
@@ -147,6 +149,7 @@ impl Started {
             marker: marker.to_owned(),
             log,
             at: Instant::now(),
+            seen: Vec::new(),
         }
     }
 
@@ -165,6 +168,11 @@ impl Started {
     fn wait(&mut self, limit: Duration) -> Outcome {
         let deadline = Instant::now() + limit;
         loop {
+            for (pid, _) in self.descendants() {
+                if !self.seen.contains(&pid) {
+                    self.seen.push(pid);
+                }
+            }
             if let Some(status) = self.child.try_wait().expect("wait") {
                 return Outcome::of(status);
             }
@@ -184,6 +192,49 @@ impl Started {
 
     fn output(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Its descendants now, as (pid, command line): found from it down through each
+    /// process's `children`, cheap however many processes the host runs (the marker scan of
+    /// `left` reads every process's environment).
+    fn descendants(&self) -> Vec<(u32, String)> {
+        let mut found = Vec::new();
+        let mut next = vec![self.pid()];
+        while let Some(pid) = next.pop() {
+            for task in std::fs::read_dir(format!("/proc/{pid}/task"))
+                .into_iter()
+                .flatten()
+                .flatten()
+            {
+                let children =
+                    std::fs::read_to_string(task.path().join("children")).unwrap_or_default();
+                for child in children.split_whitespace().filter_map(|c| c.parse().ok()) {
+                    let cmdline =
+                        std::fs::read(format!("/proc/{child}/cmdline")).unwrap_or_default();
+                    let words: Vec<String> = cmdline
+                        .split(|b| *b == 0)
+                        .filter(|w| !w.is_empty())
+                        .map(|w| String::from_utf8_lossy(w).into_owned())
+                        .collect();
+                    found.push((child, words.join(" ")));
+                    next.push(child);
+                }
+            }
+        }
+        found
+    }
+
+    /// Whether a descendant seen while it ran is still alive (not gone, not a zombie).
+    fn seen_alive(&self) -> bool {
+        self.seen.iter().any(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .ok()
+                .and_then(|stat| {
+                    let state = stat.rsplit_once(") ")?.1.chars().next()?;
+                    Some(state != 'Z')
+                })
+                .unwrap_or(false)
+        })
     }
 
     /// The processes of this run still there.
@@ -550,18 +601,23 @@ fn sigkill_then_readme_cleanup(
     let _safety = GroupsNamed(stem.clone());
     let deadline = Instant::now() + grace();
     while !started
-        .left()
+        .descendants()
         .iter()
         .any(|(_, cmd)| cmd.starts_with(waiting_for))
     {
         assert!(
             Instant::now() < deadline,
             "no {waiting_for}: {:?}\n{}",
-            started.left(),
+            started.descendants(),
             started.output()
         );
         std::thread::sleep(Duration::from_millis(10));
     }
+    started.seen = started
+        .descendants()
+        .into_iter()
+        .map(|(pid, _)| pid)
+        .collect();
     send(started.pid(), Target::Process, libc::SIGKILL);
     let outcome = started.wait(grace());
     assert_eq!(outcome, Outcome::Killed(libc::SIGKILL));
@@ -569,7 +625,7 @@ fn sigkill_then_readme_cleanup(
     // themselves (the container when its command ends, limits.sh's loops when they see the
     // script gone). No mount: the container's die with its mount namespace.
     assert!(!groups_named(&stem).is_empty(), "no group after kill -9");
-    assert!(!started.left().is_empty(), "no process after kill -9");
+    assert!(started.seen_alive(), "no process after kill -9");
     started.assert_no_process_left(&format!("{} after kill -9", script.name));
     let cleanup = Command::new("/bin/sh")
         .args(["-c", README_CLEANUP])
@@ -649,10 +705,10 @@ struct ToolEnd {
     child_outlived: bool,
 }
 
-/// Run `program args` (marked), wait until `ready` marked processes exist (the tool and its
-/// child are up; none when `delay` is given: then the signal goes `delay` after the start),
-/// then signal it; how it ended, and whether a process of the run was still there a moment
-/// after. Nothing of the run may be left once the child's own time is up.
+/// Run `program args` (marked), wait until it and its descendants are `ready` processes (the
+/// tool and its child are up; not when `delay` is given: then the signal goes `delay` after
+/// the start), then signal it; how it ended, and whether a descendant it had was still there a
+/// moment after. Nothing of the run may be left once the child's own time is up.
 fn tool_run(
     program: &Path,
     args: &[&str],
@@ -672,8 +728,12 @@ fn tool_run(
         }
         None => {
             let deadline = Instant::now() + grace();
-            while started.left().len() < ready {
-                assert!(Instant::now() < deadline, "{marker}: {:?}", started.left());
+            while 1 + started.descendants().len() < ready {
+                assert!(
+                    Instant::now() < deadline,
+                    "{marker}: {:?}",
+                    started.descendants()
+                );
                 std::thread::sleep(Duration::from_millis(2));
             }
             let startup = started.at.elapsed();
@@ -685,7 +745,7 @@ fn tool_run(
     // A child killed along with the tool is gone within this; one that outlives it runs its
     // sleep (seconds) to the end.
     std::thread::sleep(Duration::from_millis(if in_guest() { 500 } else { 100 }));
-    let child_outlived = !started.left().is_empty();
+    let child_outlived = started.seen_alive();
     started.assert_no_process_left(marker);
     (
         ToolEnd {
