@@ -158,8 +158,19 @@ impl Started {
     }
 
     /// Signal it `delay` after its start (at once if that is past).
-    fn signal_at(&self, delay: Duration, target: Target, signal: i32) {
+    fn signal_at(&mut self, delay: Duration, target: Target, signal: i32) {
         std::thread::sleep(delay.saturating_sub(self.at.elapsed()));
+        self.signal(target, signal);
+    }
+
+    /// Signal it now, noting its descendants first: a tool killed at once has none by the
+    /// time `wait` looks.
+    fn signal(&mut self, target: Target, signal: i32) {
+        for (pid, _) in self.descendants() {
+            if !self.seen.contains(&pid) {
+                self.seen.push(pid);
+            }
+        }
         send(self.pid(), target, signal);
     }
 
@@ -737,7 +748,7 @@ fn tool_run(
                 std::thread::sleep(Duration::from_millis(2));
             }
             let startup = started.at.elapsed();
-            send(started.pid(), signal.1, signal.0);
+            started.signal(signal.1, signal.0);
             startup
         }
     };
