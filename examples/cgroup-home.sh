@@ -41,6 +41,9 @@ cgroup_home() {
 # when NSUTILS_SHOW is set. Sets $group (for cgroup_cleanup) and $in_cgroup, the command
 # prefix that runs a program in the group.
 container_group() {
+    # A signal while cgcreate runs ends the script before `group=` below: cgroup_cleanup
+    # then deletes whatever of the group cgcreate had made.
+    creating=$1
     cgcreate -g "memory,cpu:$1"
     group=$1
     cgxset -1 -r "memory.limit_in_bytes=$2" -r cpu.cfs_period_us=100000 \
@@ -54,10 +57,17 @@ container_group() {
 
 # cgroup_cleanup: the EXIT trap of a script with a container group: delete $group, if made
 # (cgdelete moves any process still in it to its parent first; a scope goes by itself once
-# the script has ended), and exit with the script's status.
+# the script has ended), or what an interrupted cgcreate made of it, and exit with the
+# script's status. A signal meanwhile is ignored: it would end the clean-up half-way.
 cgroup_cleanup() {
     status=$?
-    trap - EXIT INT TERM HUP PIPE
-    [ -z "${group:-}" ] || cgdelete -g "memory,cpu:$group" || status=1
+    trap - EXIT
+    trap '' INT TERM HUP PIPE
+    if [ -n "${group:-}" ]; then
+        cgdelete -g "memory,cpu:$group" || status=1
+    elif [ -n "${creating:-}" ]; then
+        # Perhaps in no hierarchy, or in one of the two: not finding it is no error.
+        cgdelete -g "memory,cpu:$creating" 2>/dev/null || :
+    fi
     exit "$status"
 }

@@ -29,16 +29,21 @@ prefix=nsutils-limits-$$
 seconds=${NSUTILS_SECONDS:-3}
 case $seconds in '' | *[!0-9]* | 0) echo "$0: NSUTILS_SECONDS must be a whole number of seconds" >&2; exit 2 ;; esac
 
-pids=   # processes this script started and has not reaped yet
-groups= # controllers:/name of each group it made
+pids=     # processes this script started and has not reaped yet
+groups=   # controllers:/name of each group it made
+creating= # controllers:/name of the group cgcreate is making
 cleanup() {
     status=$?
-    trap - EXIT INT TERM HUP PIPE
+    trap - EXIT
+    # A signal now would end the clean-up half-way.
+    trap '' INT TERM HUP PIPE
     # Only our own children, which are not reaped yet: their PIDs cannot have been reused.
     for pid in $pids; do kill -KILL "$pid" 2>/dev/null || :; done
     for pid in $pids; do wait "$pid" 2>/dev/null || :; done
     # cgdelete moves any process still in a group (a dying pipeline's last member) out first.
     for group in $groups; do cgdelete -g "$group" || status=1; done
+    # What a cgcreate interrupted by a signal made of its group, if anything.
+    [ -z "$creating" ] || cgdelete -g "$creating" 2>/dev/null || :
     exit "$status"
 }
 trap cleanup EXIT
@@ -57,8 +62,9 @@ pause() {
 }
 
 # start CONTROLLERS:GROUP: a busy loop in that group, in the background; its PID in $!.
+# The loop ends by itself once this script is gone, also after a kill -9 (which no trap sees).
 start_loop() {
-    cgexec -g "$1" sh -c 'while :; do :; done' &
+    cgexec -g "$1" sh -c 'while kill -0 "$1" 2>/dev/null; do :; done' loop $$ &
     pids="$pids $!"
 }
 
@@ -124,8 +130,10 @@ cgroup_home "$prefix"
 # new_group CONTROLLERS NAME: create the group $home/$prefix-NAME; its name in $group.
 new_group() {
     group=$home/$prefix-$2
+    creating=$1:$group
     cgcreate -g "$1:$group"
     groups="$groups $1:$group"
+    creating=
 }
 
 # 1. Memory.

@@ -18,12 +18,15 @@ set -eu
 if [ -n "${NSUTILS_BIN:-}" ]; then PATH="$NSUTILS_BIN:$PATH"; fi
 
 if [ "${1:-}" != --inside ]; then
-    dir=$(mktemp -d "${TMPDIR:-/tmp}/nsutils-pod.XXXXXX")
-    trap 'rm -rf -- "$dir"' EXIT
+    # The traps before the directory, which a signal in between would leave; no signal
+    # while it is removed.
+    dir=
+    trap 'trap "" INT TERM HUP PIPE; [ -z "$dir" ] || rm -rf -- "$dir"' EXIT
     trap 'exit 130' INT
     trap 'exit 143' TERM
     trap 'exit 129' HUP
     trap 'exit 141' PIPE
+    dir=$(mktemp -d "${TMPDIR:-/tmp}/nsutils-pod.XXXXXX")
     unshare --mount --propagation private /bin/sh "$0" --inside "$dir"
     exit
 fi
@@ -33,7 +36,9 @@ a=
 b=
 cleanup() {
     status=$?
-    trap - EXIT INT TERM HUP PIPE
+    trap - EXIT
+    # A signal now would end the clean-up half-way.
+    trap '' INT TERM HUP PIPE
     # The containers' pid 1 first (only SIGKILL reaches a pid 1 from outside), then the
     # unshare processes that wait for them.
     for pid in ${a:-} ${b:-} $pids; do kill -KILL "$pid" 2>/dev/null || true; done

@@ -572,7 +572,10 @@ impl Drop for TestGroup {
     }
 }
 
-fn remove_tree(dir: &Path, root: &Path) {
+/// Remove the group at `dir` in the hierarchy mounted at `root` with everything below it (what
+/// [`TestGroup`] does on drop; also for the groups a script named), moving any process still
+/// inside to the hierarchy's root group first.
+pub fn remove_tree(dir: &Path, root: &Path) {
     if !dir.is_dir() {
         return;
     }
@@ -852,3 +855,31 @@ pub fn split_hint<'a>(stderr: &'a str, prog: &str) -> (&'a str, Option<&'a str>)
 /// A shell command prefix that runs the rest as `nobody` with no groups (util-linux's
 /// `setpriv`), for tests that script several steps.
 pub const AS_NOBODY: &str = "/usr/bin/setpriv --reuid=65534 --regid=65534 --clear-groups --";
+
+/// The processes whose environment holds `KEY=VALUE`, as (pid, command line): a test marks
+/// the processes of a run so in their environment, which every child inherits, and finds any
+/// the run left behind, also in other pid namespaces (zombies have no environment to show).
+pub fn processes_marked(key: &str, value: &str) -> Vec<(u32, String)> {
+    let mark = format!("{key}={value}");
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let environ = std::fs::read(entry.path().join("environ")).unwrap_or_default();
+        if environ.split(|b| *b == 0).any(|v| v == mark.as_bytes()) {
+            let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
+            let words: Vec<String> = cmdline
+                .split(|b| *b == 0)
+                .filter(|w| !w.is_empty())
+                .map(|w| String::from_utf8_lossy(w).into_owned())
+                .collect();
+            found.push((pid, words.join(" ")));
+        }
+    }
+    found
+}

@@ -756,44 +756,48 @@ impl<'h> Group<'h> {
     /// Remove this group and its descendants, their processes into `target`. Another
     /// process may work on the same tree meanwhile: a group it removed first (ENOENT, or
     /// ENODEV from a file of a group removed while open) is gone, which is what was asked,
-    /// as in libcgroup; a child or process it added (EBUSY) is removed too, for up to
-    /// [`RACE_ROUNDS`] rounds.
+    /// as in libcgroup; a child or process it added, or a process still exiting (EBUSY), is
+    /// dealt with again until the group goes, for up to [`EXITING_GRACE`].
     fn delete_into(&self, target: &Group<'_>) -> Result<()> {
-        let mut round = 0;
-        loop {
-            round += 1;
-            match self.delete_once(target) {
-                Err(e) if e.errno() == Some(sys::errno::EBUSY) && round < RACE_ROUNDS => {}
-                Err(e) if matches!(e.errno(), Some(sys::errno::ENOENT | sys::errno::ENODEV)) => {
-                    return Ok(());
-                }
-                other => return other,
-            }
+        match self.delete_once(target) {
+            Err(e) if matches!(e.errno(), Some(sys::errno::ENOENT | sys::errno::ENODEV)) => Ok(()),
+            other => other,
         }
     }
 
     fn delete_once(&self, target: &Group<'_>) -> Result<()> {
-        for child in self.children()? {
-            self.hierarchy.group(&child).delete_into(target)?;
-        }
         // A threaded group's threads go one by one into the target's cgroup.threads (the
         // target is in the same threaded subtree); other groups' processes as a whole.
         let file = target.dir().join(self.task_file());
-        for pid in self.procs()? {
-            match write_file(&file, &pid.to_string()) {
-                // The process ended meanwhile.
-                Err(e) if e.errno() == Some(sys::errno::ESRCH) => {}
-                other => other?,
+        let deadline = std::time::Instant::now() + EXITING_GRACE;
+        loop {
+            for child in self.children()? {
+                self.hierarchy.group(&child).delete_into(target)?;
+            }
+            for pid in self.procs()? {
+                match write_file(&file, &pid.to_string()) {
+                    // The process ended meanwhile.
+                    Err(e) if e.errno() == Some(sys::errno::ESRCH) => {}
+                    other => other?,
+                }
+            }
+            let removed = sys::fault::point_io("cgroup.rmdir", sys::errno::EBUSY)
+                .and_then(|()| fs::remove_dir(self.dir()));
+            match removed {
+                Err(e)
+                    if e.raw_os_error() == Some(sys::errno::EBUSY)
+                        && std::time::Instant::now() < deadline =>
+                {
+                    std::thread::sleep(std::time::Duration::from_millis(10));
+                }
+                done => return done.map_err(|e| Ecg::Other.with_errno(e)),
             }
         }
-        sys::fault::point_io("cgroup.rmdir", sys::errno::EBUSY)
-            .and_then(|()| fs::remove_dir(self.dir()))
-            .map_err(|e| Ecg::Other.with_errno(e))
     }
 }
 
-/// How many times a step that another process raced with (a parent removed under
-/// `cgcreate`, a child added under `cgdelete -r`) is tried before its failure stands.
+/// How many times a step of [`Group::create`] that another process raced with (a parent
+/// removed under `cgcreate`) is tried before its failure stands.
 pub const RACE_ROUNDS: u32 = 10;
 
 /// Whether the failed step `e` of [`Group::create`] is one that another process removing or
@@ -804,6 +808,13 @@ fn removal_explains(e: &Error) -> bool {
     matches!(e.errno(), Some(sys::errno::ENOENT | sys::errno::ENODEV))
         || e.status() == Ecg::ValueNotExist.status()
 }
+
+/// How long a group may stay busy after its processes were moved out: the kernel counts a
+/// process that is exiting (a container's, SIGKILLed with its pid namespace a moment ago)
+/// in its group until it is gone, cannot move it, and refuses the removal with EBUSY
+/// meanwhile (a script that deletes its group right after a Ctrl-C met that); another
+/// process may also be adding children or processes (`cgdelete -r` racing `cgcreate`).
+const EXITING_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// The v2 file that enables controllers for a group's children.
 const SUBTREE_CONTROL: &str = "cgroup.subtree_control";
