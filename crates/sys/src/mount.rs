@@ -438,12 +438,12 @@ impl DetachedTree {
                 )
             })
             .context(|| {
-            format!(
-                "mount {} on {} failed",
-                self.source.display(),
-                shown.display()
-            )
-        })
+                format!(
+                    "mount {} on {} failed",
+                    self.source.display(),
+                    shown.display()
+                )
+            })
     }
 
     /// Attach the copy at `target` (move_mount(2)). Errors read `mount SOURCE on TARGET failed`.

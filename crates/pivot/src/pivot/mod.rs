@@ -533,7 +533,9 @@ impl Within {
 
     /// Log a mount made on `target`.
     fn mounted(&self, target: &Path) {
-        self.made.borrow_mut().push(Made::Mount(target.to_path_buf()));
+        self.made
+            .borrow_mut()
+            .push(Made::Mount(target.to_path_buf()));
     }
 
     /// Take everything logged away, last first: a mount before the mount point it covers;
