@@ -39,7 +39,7 @@ complete -c ovlmount -n "__fish_ovlmount_using_subcommand mount" -l tmpfs-upper 
 complete -c ovlmount -n "__fish_ovlmount_using_subcommand mount" -l idmap -d 'idmap every lower layer: [u:|g:|b:]inner:outer:count ... (an id that is inner on disk is seen as outer), or a user namespace file' -r -f
 complete -c ovlmount -n "__fish_ovlmount_using_subcommand mount" -l userns -d 'idmap every lower layer with the maps of this user namespace (/proc/PID/ns/user)' -r -F
 complete -c ovlmount -n "__fish_ovlmount_using_subcommand mount" -s o -l options -d 'overlay\'s own options (lowerdir=..,upperdir=..,workdir=..,index=on,...)' -r
-complete -c ovlmount -n "__fish_ovlmount_using_subcommand mount" -l create -d 'make missing upper, work and merged directories'
+complete -c ovlmount -n "__fish_ovlmount_using_subcommand mount" -l create -d 'make missing upper, work and merged directories (0755, work 0700); refuse a link'
 complete -c ovlmount -n "__fish_ovlmount_using_subcommand mount" -l read-only -d 'mount read-only'
 complete -c ovlmount -n "__fish_ovlmount_using_subcommand mount" -l userxattr -d 'keep overlay\'s xattrs in user.overlay.* (automatic in a user namespace)'
 complete -c ovlmount -n "__fish_ovlmount_using_subcommand mount" -l volatile -d 'skip syncing the upper layer (lost on a crash)'

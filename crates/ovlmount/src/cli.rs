@@ -45,7 +45,7 @@ pub fn mount() -> Command {
                 "create",
                 None,
                 "create",
-                "make missing upper, work and merged directories",
+                "make missing upper, work and merged directories (0755, work 0700); refuse a link",
             ),
             flag("read-only", None, "read-only", "mount read-only"),
             flag(
