@@ -83,6 +83,25 @@ pub fn have(path: &str, package: &str) -> bool {
     }
 }
 
+/// The workspace's `examples/NAME` script, by a path without `..` (the guests have
+/// `examples/` but no `tests/` to go up from).
+pub fn example(name: &str) -> PathBuf {
+    let tests_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    tests_dir
+        .parent()
+        .unwrap_or(tests_dir)
+        .join("examples")
+        .join(name)
+}
+
+/// The directory of this build's binaries, for a script's `NSUTILS_BIN`.
+pub fn bin_dir() -> PathBuf {
+    ours("unshare")
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
+}
+
 /// Say why a test does not run. In CI (`NSUTILS_MUST_RUN=1`) a skip is a failure.
 pub fn skip(reason: &str) {
     if std::env::var_os("NSUTILS_MUST_RUN").is_some_and(|v| v == "1") {

@@ -10,25 +10,11 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use tests::{Run, cgroup_dir, cgroup_mounts, ours, skip};
+use tests::{Run, bin_dir, cgroup_dir, cgroup_mounts, example, ours, skip};
 
 /// The script's runs one at a time: the CPU measurements should not share the CPUs with
 /// another run's busy loops.
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
-
-/// The script in the checkout, by a path without `..` (the VM has the checkout's `examples/`
-/// but no `tests/` directory to go up from).
-fn script() -> PathBuf {
-    let tests = Path::new(env!("CARGO_MANIFEST_DIR"));
-    tests.parent().unwrap_or(tests).join("examples/limits.sh")
-}
-
-fn bin_dir() -> PathBuf {
-    ours("cgcreate")
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_default()
-}
 
 /// Whether the script can run here: root, and the memory, cpu and cpuset controllers
 /// mounted (as our lssubsys lists them, the way the script looks); a skip if not.
@@ -133,7 +119,7 @@ fn example_limits_measures_what_the_limits_promise_and_leaves_nothing() {
         return;
     }
     let before = limits_groups();
-    let out = Run::new(script())
+    let out = Run::new(example("limits.sh"))
         .env("NSUTILS_BIN", bin_dir())
         .env("NSUTILS_SECONDS", "3")
         .run();
@@ -191,7 +177,7 @@ fn example_limits_cleans_up_when_interrupted() {
     }
     let before = limits_groups();
     // Its own process group, as a shell gives a foreground job, for a Ctrl-C to the group.
-    let mut child = Command::new(script())
+    let mut child = Command::new(example("limits.sh"))
         .env("NSUTILS_BIN", bin_dir())
         .env("NSUTILS_SECONDS", "30")
         .process_group(0)

@@ -8,25 +8,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use tests::{
-    MountTableUnchanged, Rootless, Run, TestGroup, busybox_root, cgroup_mounts, ours, scratch,
+    MountTableUnchanged, Rootless, Run, TestGroup, bin_dir, busybox_root, cgroup_mounts, example,
+    ours, scratch,
 };
-
-fn example(name: &str) -> PathBuf {
-    // The workspace root without "..": in the VM only the files the tests use exist.
-    let tests_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
-    tests_dir
-        .parent()
-        .unwrap_or(tests_dir)
-        .join("examples")
-        .join(name)
-}
-
-fn bin_dir() -> PathBuf {
-    ours("unshare")
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_default()
-}
 
 /// A scratch directory anyone may enter, with a busybox root file system in `rootfs` and an
 /// empty world-writable `tmp` for the scripts' own scratch directories.

@@ -18,8 +18,8 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant, SystemTime};
 
 use tests::{
-    TestGroup, busybox_root, cgroup_mounts, mount_table, ours, processes_marked, reference,
-    remove_tree, scratch, skip,
+    TestGroup, bin_dir, busybox_root, cgroup_mounts, example, mount_table, ours, processes_marked,
+    reference, remove_tree, scratch, skip,
 };
 
 /// The environment variable that marks a run's processes; its value names the run.
@@ -275,24 +275,6 @@ fn kill_marked(marker: &str) {
             unsafe { libc::kill(pid, libc::SIGKILL) };
         }
     }
-}
-
-/// The workspace's examples/ script, by a path without `..` (the guests have examples/ but
-/// no tests/ to go up from).
-fn example(name: &str) -> PathBuf {
-    let tests_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
-    tests_dir
-        .parent()
-        .unwrap_or(tests_dir)
-        .join("examples")
-        .join(name)
-}
-
-fn bin_dir() -> PathBuf {
-    ours("unshare")
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_default()
 }
 
 fn is_root() -> bool {
@@ -563,16 +545,20 @@ fn limits_can_run() -> bool {
     true
 }
 
-#[test]
-fn limits_sh_at_random_signals() {
-    let Some(s) = setup() else { return };
-    if !limits_can_run() {
-        return;
-    }
-    let script = Script {
+/// examples/limits.sh with one-second demos, when it can run here (else a skip).
+fn limits_script() -> Option<Script<'static>> {
+    limits_can_run().then(|| Script {
         name: "limits.sh",
         args: vec![],
         env: vec![("NSUTILS_SECONDS", "1".into())],
+    })
+}
+
+#[test]
+fn limits_sh_at_random_signals() {
+    let Some(s) = setup() else { return };
+    let Some(script) = limits_script() else {
+        return;
     };
     signal_script(
         "limits_sh_at_random_signals",
@@ -690,13 +676,8 @@ fn container_sh_sigkill_leaves_a_group_the_readme_cleanup_removes() {
 #[test]
 fn limits_sh_sigkill_leaves_groups_the_readme_cleanup_removes() {
     let Some(s) = setup() else { return };
-    if !limits_can_run() {
+    let Some(script) = limits_script() else {
         return;
-    }
-    let script = Script {
-        name: "limits.sh",
-        args: vec![],
-        env: vec![("NSUTILS_SECONDS", "1".into())],
     };
     // The quota demo's busy loop runs.
     sigkill_then_readme_cleanup(
