@@ -40,8 +40,13 @@ cleanup() {
     # A signal now would end the clean-up half-way.
     trap '' INT TERM HUP PIPE
     # The containers' pid 1 first (only SIGKILL reaches a pid 1 from outside), then the
-    # unshare processes that wait for them.
-    for pid in ${a:-} ${b:-} $pids; do kill -KILL "$pid" 2>/dev/null || true; done
+    # unshare processes that wait for them, and every job of this shell: a signal between a
+    # container's `&` and `pids=` leaves it unrecorded (its unshare's --kill-child then ends
+    # its pid 1), and `wait` would wait for it.
+    jobs -p > "$dir/jobs" 2>/dev/null || true
+    for pid in ${a:-} ${b:-} $pids $(cat "$dir/jobs" 2>/dev/null); do
+        kill -KILL "$pid" 2>/dev/null || true
+    done
     wait
     exit "$status"
 }
