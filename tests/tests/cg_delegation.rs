@@ -39,18 +39,27 @@ fn v2_mount() -> Option<PathBuf> {
 
 /// A controller the root of `mount` enables for its children (so a test group has it), the
 /// one every test enables: memory where there is one, else the first (hugetlb on the hybrid
-/// host, whose other controllers are on v1).
+/// host, whose other controllers are on v1). A root that enables none yet (a freshly booted
+/// hybrid host: nothing has made a v2 group with a controller) gets the first it has
+/// enabled, as `cgcreate -g hugetlb:g` would enable it there.
 fn enabled_controller(mount: &Path) -> String {
-    let enabled = fs::read_to_string(mount.join("cgroup.subtree_control")).unwrap_or_default();
+    let subtree_control = mount.join("cgroup.subtree_control");
+    let enabled = fs::read_to_string(&subtree_control).unwrap_or_default();
     let words: Vec<&str> = enabled.split_whitespace().collect();
-    let chosen = if words.contains(&"memory") {
-        Some("memory")
-    } else {
-        words.first().copied()
-    };
-    chosen
-        .unwrap_or_else(|| panic!("{} enables no controller: {enabled:?}", mount.display()))
-        .to_owned()
+    if words.contains(&"memory") {
+        return "memory".to_owned();
+    }
+    if let Some(first) = words.first() {
+        return (*first).to_owned();
+    }
+    let available = fs::read_to_string(mount.join("cgroup.controllers")).unwrap_or_default();
+    let first = available
+        .split_whitespace()
+        .next()
+        .unwrap_or_else(|| panic!("{} has no controller: {available:?}", mount.display()));
+    fs::write(&subtree_control, format!("+{first}"))
+        .unwrap_or_else(|e| panic!("cannot enable {first} in {}: {e}", mount.display()));
+    first.to_owned()
 }
 
 /// Give `dir` to nobody as systemd's Delegate=yes gives a subtree: the directory and the
