@@ -500,7 +500,7 @@ fn nsenter_setns_steps() {
 /// No release binary has the fault points' variables in it: they are compiled out. Needs
 /// `cargo build --release --workspace --bins` first (.ci/run does it).
 #[test]
-#[ignore]
+#[ignore = "release build: .ci/run runs it after cargo build --release (not in the systemd guest, xtask vm.rs HOST_ONLY_TEST)"]
 fn release_binaries_have_no_fault_points() {
     let debug = ours("unshare");
     let release = debug
