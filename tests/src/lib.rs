@@ -410,6 +410,55 @@ fn has_interpreter(image: &[u8]) -> bool {
     image.starts_with(b"\x7fELF") && headers().unwrap_or(true)
 }
 
+/// The throw-away initramfs of the switch_root tests: a tmpfs made `/` of a private mount
+/// namespace (pivot_root, old root detached), with busybox and our switch_root in `/bin`,
+/// proc, a tmpfs /dev with a null device, sysfs and a tmpfs /run mounted, and a new root
+/// `/new` (a tmpfs with busybox and `proc dev sys` but no `run`). `$SETUP_NEW` runs in the
+/// old root before the switch; `$SWITCH` is the switch_root command line.
+pub const SWITCH_ROOT_INITRAMFS: &str = r#"
+set -e
+mount -t tmpfs nsutils-initramfs "$D"
+mkdir "$D/new" "$D/proc" "$D/dev" "$D/sys" "$D/run" "$D/keep" "$D/oldhost"
+cp -a "$R/." "$D/"
+echo data > "$D/bin/data"
+mount -t tmpfs nsutils-newroot "$D/new"
+mkdir "$D/new/proc" "$D/new/dev" "$D/new/sys"
+cp -a "$R/." "$D/new/"
+echo data > "$D/new/bin/data"
+mount -t tmpfs nsutils-keep "$D/keep"
+echo kept > "$D/keep/file"
+cd "$D"
+/usr/sbin/pivot_root . oldhost
+export PATH=/bin
+mount -t proc proc /proc
+umount -l /oldhost
+rmdir /oldhost
+mount -t tmpfs dev /dev
+mknod /dev/null c 1 3
+mount -t sysfs sys /sys
+mount -t tmpfs run /run
+eval "$SETUP_NEW"
+# A process that keeps the old root as its root, to look into it after the switch; it must
+# have opened /dev/null before /dev moves, which it says by making /ready (its inherited
+# stdin, the host's /dev/null under the detached /oldhost, reads as /dev/null too, so its
+# fd 0 cannot tell).
+sh -c ': > /ready; exec sleep 300' </dev/null &
+export S=$!
+i=0
+until [ -e /ready ] || [ $i -gt 3000 ]; do sleep 0.01; i=$((i + 1)); done
+rm /ready
+grep -c . /proc/self/mountinfo > /run/before
+eval "exec $SWITCH"
+"#;
+
+/// Build the busybox root (plus our switch_root) that [`SWITCH_ROOT_INITRAMFS`] copies, or skip.
+pub fn initramfs_files(dir: &Path) -> Option<PathBuf> {
+    let files = dir.join("files");
+    std::fs::create_dir_all(files.join("bin")).unwrap();
+    std::fs::copy(ours("switch_root"), files.join("bin/switch_root")).unwrap();
+    busybox_root(&files).then_some(files)
+}
+
 /// Make `dir` a minimal root file system: Debian's static busybox at `bin/busybox` and a
 /// relative link to it for every applet in `bin`. `false` (a skip) without busybox-static.
 pub fn busybox_root(dir: &Path) -> bool {

@@ -14,7 +14,10 @@
 
 use std::path::{Path, PathBuf};
 
-use tests::{CgroupMode, Output, Run, TestGroup, busybox_root, cgroup_mode, ours, scratch};
+use tests::{
+    CgroupMode, Output, Run, SWITCH_ROOT_INITRAMFS, TestGroup, busybox_root, cgroup_mode,
+    initramfs_files, ours, scratch,
+};
 
 /// The errno every injected failure has, and its text.
 const INJECTED: &str = "EIO";
@@ -52,6 +55,19 @@ fn retried(trace: &Path, step: &str) -> bool {
 /// `check` gets each failed run. Returns the steps, for the caller to check that the ones
 /// that matter were among them.
 fn each_step(what: &str, operation: &Operation<'_>, check: &dyn Fn(&str, &Output)) -> Vec<String> {
+    each_step_or_on(what, operation, check, &|step, out| {
+        panic!("{what}, {step} failed: the run succeeded without trying again: {out:#?}")
+    })
+}
+
+/// [`each_step`] for an operation that may go on past a failed step without trying it again:
+/// `went_on` gets those runs.
+fn each_step_or_on(
+    what: &str,
+    operation: &Operation<'_>,
+    check: &dyn Fn(&str, &Output),
+    went_on: &dyn Fn(&str, &Output),
+) -> Vec<String> {
     let dir = scratch();
     let trace = dir.path().join("trace");
     let clean = operation("", &trace);
@@ -63,10 +79,9 @@ fn each_step(what: &str, operation: &Operation<'_>, check: &dyn Fn(&str, &Output
         let out = operation(&format!("{step}:{INJECTED}"), &faulted_trace);
         assert!(out.signal.is_none(), "{what}, {step} failed: {out:#?}");
         if out.code == Some(0) {
-            assert!(
-                retried(&faulted_trace, step),
-                "{what}, {step} failed: the run succeeded without trying again: {out:#?}"
-            );
+            if !retried(&faulted_trace, step) {
+                went_on(step, &out);
+            }
             continue;
         }
         check(step, &out);
@@ -293,6 +308,121 @@ fn pivot_mount_sequence() {
             "{needed} not among {steps:?}"
         );
     }
+}
+
+/// switch_root as the init of a throw-away initramfs (tests/src/lib.rs): each step failed in
+/// turn. Before the new root is entered, a failure puts every mount back where it was and
+/// clears nothing (the initramfs's shell goes on: the mount points are those of before and
+/// its files are there); a carried file system that will not move is reported and unmounted
+/// by force as util-linux does, and init runs; a failed fork, after the switch, is reported
+/// and init runs with the old root left as it is.
+#[test]
+fn switch_root_steps() {
+    let dir = scratch();
+    let Some(files) = initramfs_files(dir.path()) else {
+        return;
+    };
+    let root = dir.path().join("root");
+    std::fs::create_dir(&root).unwrap_or_else(|e| panic!("mkdir: {e}"));
+    // The trace is written to /keep, a file system of its own that the switch neither moves
+    // nor clears; init reads it through the process that keeps the old root.
+    let init = r#"echo "init ran"
+        sed "s/^/trace: /" /proc/$S/root/keep/trace 2>/dev/null
+        [ -e /proc/$S/root/bin/data ] && echo "old root kept"
+        kill $S"#;
+    // switch_root runs as a child of this shell, whose root stays the initramfs: after a
+    // failure it looks at what was left; after init ran, init has said everything.
+    let switch = format!(
+        r#"NSUTILS_FAULT="$F" NSUTILS_FAULT_TRACE=/keep/trace /bin/switch_root /new /bin/sh -c '{init}'
+        st=$?
+        [ $st = 0 ] && exit 0
+        cut -d" " -f5 /proc/self/mountinfo | sort | cmp -s - /keep/before || echo "left: mounts"
+        [ -e /bin/data ] || echo "left: cleared"
+        sed "s/^/trace: /" /keep/trace
+        kill $S
+        exit $st"#
+    );
+    let operation = |fault: &str, trace: &Path| {
+        let out = Run::new(ours("unshare"))
+            .args([
+                "-m",
+                "--propagation",
+                "private",
+                "/bin/sh",
+                "-c",
+                SWITCH_ROOT_INITRAMFS,
+            ])
+            .env("D", &root)
+            .env("R", &files)
+            .env("F", fault)
+            .env(
+                "SETUP_NEW",
+                r#"cut -d" " -f5 /proc/self/mountinfo | sort > /keep/before"#,
+            )
+            .env("SWITCH", "sh -c \"$SWITCH_NOW\"")
+            .env("SWITCH_NOW", &switch)
+            .run();
+        let lines: Vec<&str> = out
+            .stdout
+            .lines()
+            .filter_map(|l| l.strip_prefix("trace: "))
+            .collect();
+        std::fs::write(trace, lines.join("\n") + "\n").unwrap_or_else(|e| panic!("{e}"));
+        out
+    };
+    let steps = each_step_or_on(
+        "switch_root",
+        &operation,
+        &|step, out| {
+            let first = out.stderr.lines().next().unwrap_or_default();
+            assert!(
+                first.starts_with("switch_root: ") && first.ends_with(INJECTED_TEXT),
+                "{step}: not reported as that failure: {out:#?}"
+            );
+            assert!(!out.stdout.contains("left: "), "{step}: {out:#?}");
+            assert_eq!(out.code, Some(1), "{step}: {out:#?}");
+            assert!(
+                out.stderr.ends_with("switch_root: failed. Sorry.\n"),
+                "{step}: {out:#?}"
+            );
+        },
+        &|step, out| {
+            // The steps after which init runs all the same.
+            let stderr = match step {
+                "mount.move@1" => {
+                    "switch_root: failed to mount moving /dev to /new/dev: Input/output error\nswitch_root: forcing unmount of /dev\n"
+                }
+                "mount.move@2" => {
+                    "switch_root: failed to mount moving /proc to /new/proc: Input/output error\nswitch_root: forcing unmount of /proc\n"
+                }
+                "mount.move@3" => {
+                    "switch_root: failed to mount moving /sys to /new/sys: Input/output error\nswitch_root: forcing unmount of /sys\n"
+                }
+                "fork@1" => {
+                    "switch_root: fork failed: Input/output error\nswitch_root: the old root is left as it is\n"
+                }
+                _ => panic!("{step}: init ran: {out:#?}"),
+            };
+            assert_eq!(out.stderr, stderr, "{step}: {out:#?}");
+            assert!(out.stdout.starts_with("init ran\n"), "{step}: {out:#?}");
+            if step == "fork@1" {
+                assert!(out.stdout.contains("old root kept"), "{step}: {out:#?}");
+            }
+        },
+    );
+    assert_eq!(
+        steps,
+        [
+            "mount.move@1",
+            "mount.move@2",
+            "mount.move@3",
+            "chdir@1",
+            "open.root@1",
+            "mount.move@4",
+            "chroot@1",
+            "fork@1"
+        ]
+    );
 }
 
 /// The controllers of the cgroup tests' groups: each in a hierarchy of its own on v1.

@@ -3,7 +3,8 @@
 //! mount namespace), checked through the kernel's mount table.
 
 use tests::{
-    MountTableUnchanged, Rootless, Run, busybox_root, ours, reference, scratch, split_hint,
+    MountTableUnchanged, Rootless, Run, SWITCH_ROOT_INITRAMFS, busybox_root, initramfs_files, ours,
+    reference, scratch, split_hint,
 };
 
 /// Ours and the reference `theirs`, both called `name` (argv[0]), on the same arguments.
@@ -91,55 +92,6 @@ fn pivots_into_a_tmpfs() {
     assert!(text.lines().any(|l| l.starts_with("old: ")), "{text}");
 }
 
-/// The throw-away initramfs of the switch_root tests: a tmpfs made `/` of a private mount
-/// namespace (pivot_root, old root detached), with busybox and our switch_root in `/bin`,
-/// proc, a tmpfs /dev with a null device, sysfs and a tmpfs /run mounted, and a new root
-/// `/new` (a tmpfs with busybox and `proc dev sys` but no `run`). `$SETUP_NEW` runs in the
-/// old root before the switch; `$SWITCH` is the switch_root command line.
-const INITRAMFS: &str = r#"
-set -e
-mount -t tmpfs nsutils-initramfs "$D"
-mkdir "$D/new" "$D/proc" "$D/dev" "$D/sys" "$D/run" "$D/keep" "$D/oldhost"
-cp -a "$R/." "$D/"
-echo data > "$D/bin/data"
-mount -t tmpfs nsutils-newroot "$D/new"
-mkdir "$D/new/proc" "$D/new/dev" "$D/new/sys"
-cp -a "$R/." "$D/new/"
-echo data > "$D/new/bin/data"
-mount -t tmpfs nsutils-keep "$D/keep"
-echo kept > "$D/keep/file"
-cd "$D"
-/usr/sbin/pivot_root . oldhost
-export PATH=/bin
-mount -t proc proc /proc
-umount -l /oldhost
-rmdir /oldhost
-mount -t tmpfs dev /dev
-mknod /dev/null c 1 3
-mount -t sysfs sys /sys
-mount -t tmpfs run /run
-eval "$SETUP_NEW"
-# A process that keeps the old root as its root, to look into it after the switch; it must
-# have opened /dev/null before /dev moves, which it says by making /ready (its inherited
-# stdin, the host's /dev/null under the detached /oldhost, reads as /dev/null too, so its
-# fd 0 cannot tell).
-sh -c ': > /ready; exec sleep 300' </dev/null &
-export S=$!
-i=0
-until [ -e /ready ] || [ $i -gt 3000 ]; do sleep 0.01; i=$((i + 1)); done
-rm /ready
-grep -c . /proc/self/mountinfo > /run/before
-eval "exec $SWITCH"
-"#;
-
-/// Build the busybox root (plus our switch_root) that INITRAMFS copies, or skip.
-fn initramfs_files(dir: &std::path::Path) -> Option<std::path::PathBuf> {
-    let files = dir.join("files");
-    std::fs::create_dir_all(files.join("bin")).unwrap();
-    std::fs::copy(ours("switch_root"), files.join("bin/switch_root")).unwrap();
-    busybox_root(&files).then_some(files)
-}
-
 #[test]
 fn switch_root_carries_mounts_over_and_clears_the_initramfs() {
     let _host = MountTableUnchanged::new();
@@ -160,7 +112,14 @@ fn switch_root_carries_mounts_over_and_clears_the_initramfs() {
         kill $S
         exit 7' first-arg second"#;
     let out = Run::new(ours("unshare"))
-        .args(["-m", "--propagation", "private", "/bin/sh", "-c", INITRAMFS])
+        .args([
+            "-m",
+            "--propagation",
+            "private",
+            "/bin/sh",
+            "-c",
+            SWITCH_ROOT_INITRAMFS,
+        ])
         .env("D", &root)
         .env("R", &files)
         .env("SETUP_NEW", ":")
@@ -265,7 +224,14 @@ fn switch_root_refuses_before_moving_anything() {
         let setup = format!("mkdir /new/notmounted; echo m > /new/marker; {setup}");
         let switch = format!("{switch}{after}");
         let out = Run::new(ours("unshare"))
-            .args(["-m", "--propagation", "private", "/bin/sh", "-c", INITRAMFS])
+            .args([
+                "-m",
+                "--propagation",
+                "private",
+                "/bin/sh",
+                "-c",
+                SWITCH_ROOT_INITRAMFS,
+            ])
             .env("D", &root)
             .env("R", &files)
             .env("SETUP_NEW", &setup)

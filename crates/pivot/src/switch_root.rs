@@ -6,7 +6,9 @@
 //! Fixed upstream bugs (listed in switch_root(8)): what would make the switch fail is checked
 //! before anything moves (NEWROOT not a directory, not a mount point, or already `/`; INIT
 //! missing or not executable inside NEWROOT), where util-linux had already moved or detached
-//! the API file systems and, run as PID 1, left a system without an init; `--` ends the
+//! the API file systems and, run as PID 1, left a system without an init; a later step that
+//! fails before NEWROOT is entered moves everything back; a failed fork after the switch
+//! still runs init (util-linux exited, as PID 1); `--` ends the
 //! options (util-linux took it for NEWROOT); a directory of the four that does not exist is
 //! skipped instead of producing a move failure and a forced unmount.
 
@@ -150,7 +152,9 @@ fn reworded(e: Error, what: String) -> Error {
 }
 
 /// Carry the API file systems over, make `new_root` the root, and clear the old one in a
-/// child process while this one goes on to exec init.
+/// child process while this one goes on to exec init. A failure before the new root is
+/// entered moves everything back where it was; one after it (the child's fork) is reported
+/// and init runs all the same, as there is no way back and PID 1 must not exit.
 fn switch(prog: &Prog, new_root: &Path) -> Result<()> {
     // The mount table, for the hint of a refused move: read now, as /proc moves or goes away
     // below.
@@ -158,6 +162,8 @@ fn switch(prog: &Prog, new_root: &Path) -> Result<()> {
     let dev_of = |path: &Path| std::fs::metadata(path).ok().map(|m| m.dev());
     let old_dev = dev_of(Path::new("/"));
     let new_dev = dev_of(new_root);
+    let mut carried = Vec::new();
+    let mut unreachable = Vec::new();
     for dir in CARRIED.map(Path::new) {
         // Not there, or just a directory of the old root: nothing to carry.
         let Some(dev) = dev_of(dir) else { continue };
@@ -167,38 +173,82 @@ fn switch(prog: &Prog, new_root: &Path) -> Result<()> {
         let target = join(new_root, dir);
         if dev_of(&target) != new_dev {
             // No place for it in the new root (or something is mounted there already): it
-            // would be unreachable after the switch.
-            let _ = mount::detach(dir);
+            // would be unreachable after the switch, and is detached once the switch is done.
+            unreachable.push(dir);
             continue;
         }
-        if let Err(e) = mount::move_mount(dir, &target) {
-            e.report(prog);
-            Error::msg(format!("forcing unmount of {}", dir.display())).report(prog);
-            let _ = mount::force_unmount(dir);
+        match mount::move_mount(dir, &target) {
+            Ok(()) => carried.push((dir, target)),
+            Err(e) => {
+                e.report(prog);
+                Error::msg(format!("forcing unmount of {}", dir.display())).report(prog);
+                let _ = mount::force_unmount(dir);
+            }
         }
     }
-    process::change_dir(new_root).map_err(|e| {
-        reworded(
-            e,
-            format!("failed to change directory to {}", new_root.display()),
-        )
-    })?;
-    let old_root = OldRoot::open()?;
-    mount::move_mount(new_root, Path::new("/")).map_err(|e| {
-        e.hinted_by(|e| mounts::move_refused(&Host::real(), e.errno()?, Path::new("."), &table?))
-    })?;
-    process::change_root(Path::new("."))
-        .map_err(|e| reworded(e, "failed to change root".to_owned()))?;
-    process::change_dir(Path::new("/"))?;
-    if let Forked::Child = process::fork()? {
-        if old_root.is_initramfs() {
-            for failure in old_root.clear() {
-                failure.report(prog);
+    let put_back = |moved_root: bool| {
+        if moved_root {
+            // The working directory is the new root, mounted on the old `/`, which is still
+            // this process's root: NEWROOT's path reaches the directory it came from.
+            if let Err(e) = mount::move_mount(Path::new("."), new_root) {
+                e.report(prog);
             }
-        } else {
-            Error::msg("old root filesystem is not an initramfs").report(prog);
         }
-        std::process::exit(0);
+        for (dir, target) in carried.iter().rev() {
+            if let Err(e) = mount::move_mount(target, dir) {
+                e.report(prog);
+            }
+        }
+    };
+    let entered = process::change_dir(new_root)
+        .map_err(|e| {
+            reworded(
+                e,
+                format!("failed to change directory to {}", new_root.display()),
+            )
+        })
+        .and_then(|()| OldRoot::open());
+    let old_root = match entered {
+        Ok(old_root) => old_root,
+        Err(e) => {
+            put_back(false);
+            return Err(e);
+        }
+    };
+    if let Err(e) = mount::move_mount(new_root, Path::new("/")) {
+        put_back(false);
+        return Err(e.hinted_by(|e| {
+            mounts::move_refused(&Host::real(), e.errno()?, Path::new("."), &table?)
+        }));
+    }
+    if let Err(e) = process::change_root(Path::new(".")) {
+        put_back(true);
+        return Err(reworded(e, "failed to change root".to_owned()));
+    }
+    // The working directory is the new root already: chdir("/") would change nothing.
+    match process::fork() {
+        Ok(Forked::Child) => {
+            // Out of the way of init: the mounts no path reaches, then the initramfs's files.
+            for dir in &unreachable {
+                // CARRIED's paths are absolute; relative to the old root they lose the `/`.
+                if let Err(e) = old_root.detach(dir.strip_prefix("/").unwrap_or(dir)) {
+                    e.report(prog);
+                }
+            }
+            if old_root.is_initramfs() {
+                for failure in old_root.clear() {
+                    failure.report(prog);
+                }
+            } else {
+                Error::msg("old root filesystem is not an initramfs").report(prog);
+            }
+            std::process::exit(0);
+        }
+        Ok(Forked::Parent(_)) => {}
+        Err(e) => {
+            e.report(prog);
+            Error::msg("the old root is left as it is").report(prog);
+        }
     }
     Ok(())
 }

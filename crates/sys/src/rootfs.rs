@@ -132,13 +132,25 @@ pub struct OldRoot {
 impl OldRoot {
     /// Open the current `/`. Errors read `cannot open /`.
     pub fn open() -> Result<OldRoot> {
-        let dir = rustix::fs::open(
-            "/",
-            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
-            Mode::empty(),
-        )
-        .context(|| "cannot open /".to_owned())?;
+        let dir = crate::fault::point("open.root", libc::EMFILE)
+            .and_then(|()| {
+                rustix::fs::open(
+                    "/",
+                    OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+                    Mode::empty(),
+                )
+            })
+            .context(|| "cannot open /".to_owned())?;
         Ok(OldRoot { dir })
+    }
+
+    /// Detach (`MNT_DETACH`) the mount on `name`, a path relative to the old root, once the
+    /// old root is no longer reachable by path: the working directory is made the old root
+    /// first (fchdir(2) reaches outside a chroot), and stays there, so the caller changes
+    /// it afterwards. Errors read `umount NAME failed`.
+    pub fn detach(&self, name: &Path) -> Result<()> {
+        rustix::process::fchdir(&self.dir).context(|| "cannot change directory".to_owned())?;
+        crate::mount::detach(name)
     }
 
     /// Whether it is an initramfs: a ramfs or a tmpfs, whose files live in memory and are
