@@ -131,6 +131,26 @@ fn side_by_side(args: &[&str]) {
     side_by_side_env(args, None);
 }
 
+/// util-linux's lsns run by `run`, again while it lost a race with the processes other tests
+/// start and end: it gives up silently (status 1, no output) when a process exits while it
+/// reads /proc (a positive ESRCH compared with negative codes), and warns "Unsupported ioctl
+/// NS_GET_NSTYPE" when a process closes a namespace descriptor and opens another file under
+/// its number between its stat(2) and open(2) of it (other tests run lsns, which does that).
+fn settled(run: impl Fn() -> Output) -> Output {
+    let raced = |out: &Output| {
+        (out.code == Some(1) && out.stderr.is_empty() && out.stdout.is_empty())
+            || out.stderr == "lsns: Unsupported ioctl NS_GET_NSTYPE\n"
+    };
+    let mut theirs = run();
+    for _ in 0..10 {
+        if !raced(&theirs) {
+            break;
+        }
+        theirs = run();
+    }
+    theirs
+}
+
 /// [`side_by_side`] with `LIBSMARTCOLS_JSON` set to `json` (or left unset).
 fn side_by_side_env(args: &[&str], json: Option<&str>) {
     let Some(reference) = reference("lsns") else {
@@ -144,23 +164,7 @@ fn side_by_side_env(args: &[&str], json: Option<&str>) {
         }
         .run()
     };
-    // util-linux gives up silently (status 1, no output) when a process exits while it reads
-    // /proc (a positive ESRCH compared with negative codes); other tests start and end
-    // processes all the time, so that case is run again.
-    // And it warns "Unsupported ioctl NS_GET_NSTYPE" when a process closes a namespace
-    // descriptor and opens another file under its number between util-linux's stat(2) and
-    // open(2) of it (other tests run lsns, which does that): run again too.
-    let raced = |out: &Output| {
-        (out.code == Some(1) && out.stderr.is_empty() && out.stdout.is_empty())
-            || out.stderr == "lsns: Unsupported ioctl NS_GET_NSTYPE\n"
-    };
-    let mut theirs = run(&reference);
-    for _ in 0..10 {
-        if !raced(&theirs) {
-            break;
-        }
-        theirs = run(&reference);
-    }
+    let mut theirs = settled(|| run(&reference));
     if json == Some("lines") {
         // The colon util-linux 2.42.2 leaves out in this layout (NOTES; see
         // json_lines_trees_are_json).
@@ -970,10 +974,12 @@ fn json_lines_trees_are_json() {
         assert!(row["children"].is_array(), "{row}");
     }
     if let Some(reference) = reference("lsns") {
-        let theirs = Run::new(&reference)
-            .args(args)
-            .env("LIBSMARTCOLS_JSON", "lines")
-            .run();
+        let theirs = settled(|| {
+            Run::new(&reference)
+                .args(args)
+                .env("LIBSMARTCOLS_JSON", "lines")
+                .run()
+        });
         assert!(theirs.ok().contains("\"children\"[{"), "{theirs:#?}");
         assert_eq!(
             theirs.ok().replace("\"children\"[", "\"children\":["),
