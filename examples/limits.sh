@@ -38,8 +38,11 @@ cleanup() {
     # A signal now would end the clean-up half-way.
     trap '' INT TERM HUP PIPE
     # Only our own children, which are not reaped yet: their PIDs cannot have been reused.
-    for pid in $pids; do kill -KILL "$pid" 2>/dev/null || :; done
-    for pid in $pids; do wait "$pid" 2>/dev/null || :; done
+    # Every job of this shell too: a signal between a job's `&` and `pids=` leaves it
+    # unrecorded.
+    jobs=$(jobs -p 2>/dev/null) || jobs=
+    for pid in $pids $jobs; do kill -KILL "$pid" 2>/dev/null || :; done
+    for pid in $pids $jobs; do wait "$pid" 2>/dev/null || :; done
     # cgdelete moves any process still in a group (a dying pipeline's last member) out first.
     for group in $groups; do cgdelete -g "$group" || status=1; done
     # What a cgcreate interrupted by a signal made of its group, if anything.

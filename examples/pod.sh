@@ -19,14 +19,18 @@ if [ -n "${NSUTILS_BIN:-}" ]; then PATH="$NSUTILS_BIN:$PATH"; fi
 
 if [ "${1:-}" != --inside ]; then
     # The traps before the directory, which a signal in between would leave; no signal
-    # while it is removed.
+    # while it is removed. A signal to the process group can end mktemp after it made the
+    # directory but before it printed the name: the name has this shell's PID in it, so the
+    # trap finds it then.
+    tmp=${TMPDIR:-/tmp}
     dir=
-    trap 'trap "" INT TERM HUP PIPE; [ -z "$dir" ] || rm -rf -- "$dir"' EXIT
+    trap 'trap "" INT TERM HUP PIPE
+        if [ -n "$dir" ]; then rm -rf -- "$dir"; else rm -rf -- "$tmp/nsutils-pod.$$".??????; fi' EXIT
     trap 'exit 130' INT
     trap 'exit 143' TERM
     trap 'exit 129' HUP
     trap 'exit 141' PIPE
-    dir=$(mktemp -d "${TMPDIR:-/tmp}/nsutils-pod.XXXXXX")
+    dir=$(mktemp -d "$tmp/nsutils-pod.$$.XXXXXX")
     unshare --mount --propagation private /bin/sh "$0" --inside "$dir"
     exit
 fi

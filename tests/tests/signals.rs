@@ -527,6 +527,37 @@ fn pod_sh_at_random_signals() {
     );
 }
 
+/// The one moment a random signal seldom hits: mktemp has made pod.sh's directory and is
+/// killed (a signal to the process group) before it prints the name. A `mktemp` first in
+/// PATH makes the directory with the real one, then signals the script and ends unprinted.
+#[test]
+fn pod_sh_signalled_during_mktemp_leaves_no_directory() {
+    use std::os::unix::fs::PermissionsExt;
+    let Some(s) = setup() else { return };
+    let wrappers = s.logs.join("wrappers");
+    std::fs::create_dir(&wrappers).expect("mkdir");
+    let mktemp = wrappers.join("mktemp");
+    std::fs::write(
+        &mktemp,
+        "#!/bin/sh\n/usr/bin/mktemp \"$@\" > /dev/null || exit\nkill -TERM $PPID\nexit 143\n",
+    )
+    .expect("write");
+    std::fs::set_permissions(&mktemp, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let path = format!(
+        "{}:{}",
+        wrappers.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = Command::new(example("pod.sh"))
+        .env("NSUTILS_BIN", bin_dir())
+        .env("PATH", path)
+        .env("TMPDIR", &s.tmp)
+        .output()
+        .expect("pod.sh");
+    assert_eq!(out.status.code(), Some(143), "{out:?}");
+    assert_eq!(listing(&s.tmp), Vec::<String>::new(), "{out:?}");
+}
+
 /// The controllers limits.sh needs are mounted (a skip if not).
 fn limits_can_run() -> bool {
     let listed = std::process::Command::new(ours("lssubsys"))
