@@ -641,6 +641,9 @@ fn cgdelete_side_by_side_with_libcgroup() {
         args(&["-b", "--recursive", "-g", &format!("cpu:{n}")]),
         args(&["-g", &format!("cpu:{n}"), "-g", &format!("memory:{child}")]),
         args(&["-g", &format!("memory:{n}-missing")]),
+        // The group as typed in the message: leading and trailing `/` kept.
+        args(&["-g", &format!("memory:/{n}-missing/")]),
+        args(&[&format!("memory:/{n}/c")]),
         args(&["-g", &format!("nsutilsnosuch:{n}")]),
         args(&[&format!("*:{child}")]),
         args(&[n]),

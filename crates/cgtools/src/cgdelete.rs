@@ -125,7 +125,8 @@ pub fn execute(prog: &Prog, plan: &Plan) -> Result<Status> {
                 .delete(plan.recursive)
                 .or_else(|e| stop_scope(&spec.path, plan.defaults.owner, e));
             if let Err(e) = deleted {
-                let e = e.context(format!("cannot remove group '{}'", spec.path.as_str()));
+                // The group as typed, leading `/` and all, as libcgroup names it.
+                let e = e.context(format!("cannot remove group '{}'", spec.typed));
                 status = e.status();
                 common::by_argv0(prog, e).report(prog);
             }
