@@ -383,12 +383,16 @@ impl Run {
 /// so that whatever it mounts never reaches the host's mount table. `$U` is our `unshare`,
 /// `$D` the directory given.
 pub fn sh_in_private_mount_ns(dir: &Path, script: &str) -> Output {
-    let unshare = ours("unshare");
-    Run::new(&unshare)
-        .args(["-m", "--propagation", "private", "/bin/sh", "-c", script])
-        .env("U", &unshare)
+    private_mount_ns(script)
+        .env("U", ours("unshare"))
         .env("D", dir)
         .run()
+}
+
+/// `script` with `/bin/sh` inside a new, private mount namespace made by our `unshare`, to
+/// run once more is added (arguments: `$0` first).
+pub fn private_mount_ns(script: &str) -> Run {
+    Run::new(ours("unshare")).args(["-m", "--propagation", "private", "/bin/sh", "-c", script])
 }
 
 /// Whether the ELF64 image names a program interpreter (a `PT_INTERP` program header): a
@@ -415,7 +419,7 @@ fn has_interpreter(image: &[u8]) -> bool {
 /// proc, a tmpfs /dev with a null device, sysfs and a tmpfs /run mounted, and a new root
 /// `/new` (a tmpfs with busybox and `proc dev sys` but no `run`). `$SETUP_NEW` runs in the
 /// old root before the switch; `$SWITCH` is the switch_root command line.
-pub const SWITCH_ROOT_INITRAMFS: &str = r#"
+const SWITCH_ROOT_INITRAMFS: &str = r#"
 set -e
 mount -t tmpfs nsutils-initramfs "$D"
 mkdir "$D/new" "$D/proc" "$D/dev" "$D/sys" "$D/run" "$D/keep" "$D/oldhost"
@@ -450,6 +454,17 @@ rm /ready
 grep -c . /proc/self/mountinfo > /run/before
 eval "exec $SWITCH"
 "#;
+
+/// Our unshare running [`SWITCH_ROOT_INITRAMFS`] in a private mount namespace: the initramfs
+/// made in `root` (an empty directory) from `files` ([`initramfs_files`]), with `$SETUP_NEW`
+/// and `$SWITCH` (run later, as a command of its own, from `$SWITCH_NOW`).
+pub fn switch_root_initramfs(root: &Path, files: &Path, setup_new: &str, switch: &str) -> Run {
+    private_mount_ns(SWITCH_ROOT_INITRAMFS)
+        .env("D", root)
+        .env("R", files)
+        .env("SETUP_NEW", setup_new)
+        .env("SWITCH", switch)
+}
 
 /// Build the busybox root (plus our switch_root) that [`SWITCH_ROOT_INITRAMFS`] copies, or skip.
 pub fn initramfs_files(dir: &Path) -> Option<PathBuf> {

@@ -678,16 +678,8 @@ fn run_once(bin: &Path, rules: Option<&str>, no_cgconfig: bool, args: &[&str]) -
     let script = format!(
         "{NAMESPACE}cd \"$D\"; timeout 10 ./cgrulesengd \"$@\" </dev/null; s=$?; ls -A /run; exit $s"
     );
-    let mut run = Run::new(ours("unshare"))
-        .args([
-            "-m",
-            "--propagation",
-            "private",
-            "/bin/sh",
-            "-c",
-            &script,
-            "sh",
-        ])
+    let mut run = tests::private_mount_ns(&script)
+        .args(["sh"])
         .args(args)
         .env("D", dir.path());
     if no_cgconfig {

@@ -132,16 +132,8 @@ impl Tree {
 
     /// `command` in the view of this tree, run in directory `dir`.
     fn in_view(&self, dir: &Path, command: &[&str]) -> Output {
-        Run::new(ours("unshare"))
-            .args([
-                "-m",
-                "--propagation",
-                "private",
-                "/bin/sh",
-                "-c",
-                VIEW,
-                "sh",
-            ])
+        tests::private_mount_ns(VIEW)
+            .args(["sh"])
             .args(command)
             .env("G", &self.group.name)
             .env("IN", dir)

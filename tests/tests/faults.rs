@@ -15,8 +15,8 @@
 use std::path::{Path, PathBuf};
 
 use tests::{
-    CgroupMode, Output, Run, SWITCH_ROOT_INITRAMFS, TestGroup, busybox_root, cgroup_mode,
-    initramfs_files, ours, scratch,
+    CgroupMode, Output, Run, TestGroup, busybox_root, cgroup_mode, initramfs_files, ours, scratch,
+    switch_root_initramfs,
 };
 
 /// The errno every injected failure has, and its text.
@@ -343,23 +343,9 @@ fn switch_root_steps() {
         exit $st"#
     );
     let operation = |fault: &str, trace: &Path| {
-        let out = Run::new(ours("unshare"))
-            .args([
-                "-m",
-                "--propagation",
-                "private",
-                "/bin/sh",
-                "-c",
-                SWITCH_ROOT_INITRAMFS,
-            ])
-            .env("D", &root)
-            .env("R", &files)
+        let before = r#"cut -d" " -f5 /proc/self/mountinfo | sort > /keep/before"#;
+        let out = switch_root_initramfs(&root, &files, before, "sh -c \"$SWITCH_NOW\"")
             .env("F", fault)
-            .env(
-                "SETUP_NEW",
-                r#"cut -d" " -f5 /proc/self/mountinfo | sort > /keep/before"#,
-            )
-            .env("SWITCH", "sh -c \"$SWITCH_NOW\"")
             .env("SWITCH_NOW", &switch)
             .run();
         let lines: Vec<&str> = out

@@ -3,8 +3,8 @@
 //! mount namespace), checked through the kernel's mount table.
 
 use tests::{
-    MountTableUnchanged, Rootless, Run, SWITCH_ROOT_INITRAMFS, busybox_root, initramfs_files, ours,
-    reference, scratch, split_hint,
+    MountTableUnchanged, Rootless, Run, busybox_root, initramfs_files, ours, reference, scratch,
+    split_hint, switch_root_initramfs,
 };
 
 /// Ours and the reference `theirs`, both called `name` (argv[0]), on the same arguments.
@@ -111,20 +111,7 @@ fn switch_root_carries_mounts_over_and_clears_the_initramfs() {
         echo "kept: $(cat /proc/$S/root/keep/file)"
         kill $S
         exit 7' first-arg second"#;
-    let out = Run::new(ours("unshare"))
-        .args([
-            "-m",
-            "--propagation",
-            "private",
-            "/bin/sh",
-            "-c",
-            SWITCH_ROOT_INITRAMFS,
-        ])
-        .env("D", &root)
-        .env("R", &files)
-        .env("SETUP_NEW", ":")
-        .env("SWITCH", init)
-        .run();
+    let out = switch_root_initramfs(&root, &files, ":", init).run();
     assert_eq!(out.code, Some(7), "{out:#?}");
     let lines: Vec<&str> = out.stdout.lines().collect();
     assert_eq!(lines[0], "args: first-arg second", "{out:#?}");
@@ -223,19 +210,7 @@ fn switch_root_refuses_before_moving_anything() {
     ] {
         let setup = format!("mkdir /new/notmounted; echo m > /new/marker; {setup}");
         let switch = format!("{switch}{after}");
-        let out = Run::new(ours("unshare"))
-            .args([
-                "-m",
-                "--propagation",
-                "private",
-                "/bin/sh",
-                "-c",
-                SWITCH_ROOT_INITRAMFS,
-            ])
-            .env("D", &root)
-            .env("R", &files)
-            .env("SETUP_NEW", &setup)
-            .env("SWITCH", "sh -c \"$SWITCH_NOW\"")
+        let out = switch_root_initramfs(&root, &files, &setup, "sh -c \"$SWITCH_NOW\"")
             .env("SWITCH_NOW", &switch)
             .run();
         assert_eq!(
