@@ -159,6 +159,51 @@ fn pivot_does_not_change_to_a_working_directory_outside_the_new_root() {
     );
 }
 
+/// `unshare --root --wd` into a root that has a proc mounted in it, where the root's owner
+/// linked the working directory to `/proc/PID/cwd` of a host process: after chroot(2) that
+/// magic link leads out of the root, and util-linux 2.42.2 runs the command in the host's
+/// directory. Ours looks the directory up inside the root only: refused, nothing runs.
+#[test]
+fn unshare_does_not_change_to_a_working_directory_outside_the_root() {
+    let _host = MountTableUnchanged::new();
+    let d = scratch();
+    let Some(root) = rootfs_with_a_user_dir(d.path()) else {
+        return;
+    };
+    std::fs::create_dir(root.join("proc")).unwrap();
+    let host = Sleeper::with_cwd(d.path());
+    let link = root.join("srv/w");
+    as_nobody(&[
+        "ln",
+        "-s",
+        &format!("/proc/{}/cwd", host.pid()),
+        &link.to_string_lossy(),
+    ]);
+    let run = |unshare: &Path| {
+        tests::private_mount_ns(
+            r#"mount -t proc proc "$D/rootfs/proc" && exec "$T" -R "$D/rootfs" -w /srv/w /bin/sh -c 'echo ran in $(pwd); ls'"#,
+        )
+        .env("D", d.path())
+        .env("T", unshare)
+        .run()
+    };
+    let out = run(&ours("unshare"));
+    assert_eq!(out.code, Some(1), "{out:#?}");
+    assert_eq!(out.stdout, "", "the command ran");
+    assert_eq!(
+        out.stderr,
+        "unshare: cannot change directory to /srv/w: Too many levels of symbolic links\n"
+    );
+    if let Some(theirs) = tests::reference("unshare") {
+        let out = run(&theirs);
+        assert_eq!(out.code, Some(0), "{out:#?}");
+        assert!(
+            out.stdout.contains("rootfs"),
+            "util-linux's ran in the host's directory: {out:#?}"
+        );
+    }
+}
+
 /// The mount points pivot makes have its modes (0555 proc and sys, 0755 dev and a bind's
 /// directory with its parents, 1777 tmp, 0644 a file's) under umask 000 and 077 alike.
 #[test]

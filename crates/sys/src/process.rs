@@ -349,6 +349,20 @@ pub fn change_dir(dir: &Path) -> Result<()> {
         .map_err(|e| change_dir_error(dir, e.into()))
 }
 
+/// chdir(2) to `dir` looked up inside the current root only ([`crate::dirfd::open_in_root`]):
+/// an absolute link counts from the root, and `/proc`'s magic links, which lead out of a
+/// chroot or a new root once a proc is mounted in it, are refused (`ELOOP`). For a directory
+/// named inside a root someone else may have filled. Errors read as [`change_dir`]'s.
+pub fn change_dir_in_root(dir: &Path) -> Result<()> {
+    use crate::dirfd::{Access, open_dir, open_in_root};
+    let found = crate::fault::point("chdir", libc::EACCES)
+        .map_err(Errno::from)
+        .and_then(|()| open_dir(Path::new("/")))
+        .and_then(|root| open_in_root(root.as_fd(), dir, Access::Place))
+        .map_err(|e| change_dir_error(dir, e))?;
+    change_dir_to(found.as_fd(), dir)
+}
+
 /// fchdir(2) to the directory `dir` (opened already, so no symbolic link is followed now),
 /// `shown` as its name in errors, which read as [`change_dir`]'s.
 pub fn change_dir_to(dir: std::os::fd::BorrowedFd<'_>, shown: &Path) -> Result<()> {

@@ -445,7 +445,13 @@ fn setup_inside(plan: &Plan, maps: &Maps, ready: Ready) -> Result<Option<Handles
         .as_deref()
         .or(plan.root.as_ref().map(|_| Path::new("/")))
     {
-        process::change_dir(wd)?;
+        if plan.root.is_some() {
+            // Inside the new root only: one that holds a mounted proc would otherwise let a
+            // planted link (w -> /proc/1/cwd) leave the program in a directory of the host.
+            process::change_dir_in_root(wd)?;
+        } else {
+            process::change_dir(wd)?;
+        }
     }
     if let Some(dir) = &plan.mount_proc {
         if plan.root.is_none() && plan.propagation != Propagation::Private {

@@ -417,15 +417,7 @@ fn furnish_within(plan: &Plan, ready: Ready, pivoted: Pivoted, within: &Within) 
     }
     // Inside the new root only: by now its /proc may be mounted, whose magic links (a
     // planted /w -> /proc/1/cwd) would leave the command in a directory of the host.
-    let fail = |e: Errno| {
-        Error::os(
-            format!("cannot change directory to {}", plan.workdir.display()),
-            e,
-        )
-    };
-    let root = dirfd::open_dir(Path::new("/")).map_err(fail)?;
-    let workdir = dirfd::open_in_root(root.as_fd(), &plan.workdir, Access::Place).map_err(fail)?;
-    sys::process::change_dir_to(workdir.as_fd(), &plan.workdir)?;
+    sys::process::change_dir_in_root(&plan.workdir)?;
     if let Some(name) = &plan.hostname {
         sys::ns::set_hostname(name)?;
     }
