@@ -542,6 +542,62 @@ fn cgconfigparser_groups() {
     assert!(steps.iter().any(|s| s == "cgroup.write@1"), "{steps:?}");
 }
 
+/// cgconfigparser's `mount` section, then a group: a failed step (a directory made for the
+/// mount point, the mount, the group's) leaves no mount, no directory it made and no group.
+/// It mounts a new named v1 hierarchy, so it runs on a v1-only host, the v1 guest, only (as
+/// cg_config.rs's config_mount_section): on this hybrid host nothing cgroup may be mounted,
+/// and v2 has no v1 to mount.
+#[test]
+fn cgconfigparser_mount_section() {
+    if cgroup_mode() != CgroupMode::V1 {
+        return;
+    }
+    let group = TestGroup::new("faults-cfmnt");
+    let dir = scratch();
+    let file = dir.path().join("cgconfig.conf");
+    let config = format!(
+        "mount {{ \"name=nsutils-test-{pid}\" = {point}; }}\ngroup {name} {{ pids {{ pids.max = 100; }} }}\n",
+        pid = std::process::id(),
+        point = dir.path().join("m/n").display(),
+        name = group.name
+    );
+    std::fs::write(&file, config).unwrap_or_else(|e| panic!("write: {e}"));
+    let script = format!(
+        r#"{MOUNTS_BEFORE}
+        NSUTILS_FAULT="$F" NSUTILS_FAULT_TRACE="$T" "$P" -l "$D/cgconfig.conf"; st=$?
+        if [ $st != 0 ]; then
+            {MOUNTS_AFTER}
+            [ ! -e "$D/m" ] || echo "left: $D/m"
+        fi
+        exit $st"#
+    );
+    let more = [("P", ours("cgconfigparser"))];
+    let operation = |fault: &str, trace: &Path| {
+        let out = in_private_ns(dir.path(), &script, fault, trace, &more);
+        // A successful run's mount went with its namespace; its directories and group stay.
+        let _ = std::fs::remove_dir(dir.path().join("m/n"));
+        let _ = std::fs::remove_dir(dir.path().join("m"));
+        if out.code == Some(0) {
+            let _ = Run::new(ours("cgdelete"))
+                .args(["-g", &format!("pids:{}", group.name)])
+                .run();
+        }
+        out
+    };
+    let steps = each_step("cgconfigparser mount", &operation, &|step, out| {
+        assert_ne!(out.code, Some(0), "{step}: {out:#?}");
+        assert!(!out.stdout.contains("left: "), "{step}: {out:#?}");
+        let left = group_anywhere(&group);
+        assert!(left.is_empty(), "{step}: left {left:?}");
+    });
+    for needed in ["mkdir@1", "mkdir@2", "mount.new@1", "cgroup.mkdir@1"] {
+        assert!(
+            steps.iter().any(|s| s == needed),
+            "{needed} not among {steps:?}"
+        );
+    }
+}
+
 /// cgexec: a failed move runs nothing; cgdelete -r: a failed step says so (what it had
 /// removed stays removed, as with libcgroup; the next run makes the tree again).
 #[test]

@@ -364,6 +364,7 @@ impl Mounted {
             }
         }
         for dir in missing.into_iter().rev() {
+            sys::fault::point_io("mkdir", sys::errno::EACCES)?;
             std::fs::create_dir(&dir)?;
             self.dirs.push(dir);
         }
