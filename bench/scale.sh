@@ -66,8 +66,8 @@ else
     spawner=sleep
 fi
 
-# measure RUNS ARGV...: "median_ms peak_rss_kib" (an argument @FILE stands for the words in
-# FILE). posix_spawn keeps the timing free of the runner's own size; the peak RSS comes from
+# measure RUNS ARGV...: "median_ms peak_rss_kib median_user_ms median_system_ms" (an argument
+# @FILE stands for the words in FILE). posix_spawn keeps the timing free of the runner's own size; the peak RSS comes from
 # one run under time(1), whose own floor the header prints.
 cat > "$out/measure.py" <<'PY'
 import os, statistics, subprocess, sys, time
@@ -76,18 +76,21 @@ for a in sys.argv[3:]:
     argv += open(a[1:]).read().split() if a.startswith("@") else [a]
 null = os.open(os.devnull, os.O_WRONLY)
 quiet = [(os.POSIX_SPAWN_DUP2, null, 1), (os.POSIX_SPAWN_DUP2, null, 2)]
-times = []
+times, user, system = [], [], []
 for i in range(runs + 1):
     start = time.perf_counter()
     pid = os.posix_spawn(argv[0], argv, os.environ, file_actions=quiet)
-    _, status = os.waitpid(pid, 0)
+    _, status, usage = os.wait4(pid, 0)
     if status != 0:
         sys.exit(f"bench/scale.sh: {' '.join(argv)[:200]} failed ({status})")
     if i:
         times.append(time.perf_counter() - start)
+        user.append(usage.ru_utime)
+        system.append(usage.ru_stime)
 rss = os.path.join(os.environ["OUT"], "rss")
 subprocess.run(timer + ["-f", "%M", "-o", rss] + argv, stdout=null, stderr=null, check=True)
-print(f"{statistics.median(times) * 1000:.2f} {open(rss).read().split()[-1]}")
+ms = lambda xs: statistics.median(xs) * 1000
+print(f"{ms(times):.2f} {open(rss).read().split()[-1]} {ms(user):.2f} {ms(system):.2f}")
 PY
 measure() { OUT=$out python3 "$out/measure.py" "$runs" "$timer" "$@"; }
 
@@ -123,11 +126,13 @@ start() {
 
 echo "# $(nproc) CPUs, $(uname -r), spawner $spawner, $runs runs; RSS by '$timer -f %M' (floor: true = $($timer -f %M true 2>&1 >/dev/null | tail -n 1) KiB)"
 printf '%-24s %8s %10s %10s %7s %11s %11s %9s %9s\n' case n "ours ms" "ref ms" ratio "ours us/n" "ref us/n" "ours KiB" "ref KiB"
-row() { # label, n, ours "ms KiB", ref "ms KiB"
+# The "bench:" line also splits our time per n into user and kernel (system) CPU time, which
+# shows where a time that is not flat goes.
+row() { # label, n, ours "ms KiB user_ms sys_ms", ref "ms KiB user_ms sys_ms"
     set -- "$1" "$2" $3 $4
-    awk -v l="$1" -v n="$2" -v o="$3" -v ok="$4" -v r="$5" -v rk="$6" 'BEGIN {
+    awk -v l="$1" -v n="$2" -v o="$3" -v ok="$4" -v ou="$5" -v os="$6" -v r="$7" -v rk="$8" 'BEGIN {
         printf "%-24s %8d %10.1f %10.1f %7.3f %11.2f %11.2f %9d %9d\n", l, n, o, r, o / r, 1000 * o / n, 1000 * r / n, ok, rk
-        printf "bench: %s n=%d: median_ratio=%.3f ours_ms=%.2f ref_ms=%.2f ours_us_per_n=%.2f ref_us_per_n=%.2f ours_rss_kib=%d ref_rss_kib=%d\n", l, n, o / r, o, r, 1000 * o / n, 1000 * r / n, ok, rk
+        printf "bench: %s n=%d: median_ratio=%.3f ours_ms=%.2f ref_ms=%.2f ours_us_per_n=%.2f ref_us_per_n=%.2f ours_user_us_per_n=%.2f ours_sys_us_per_n=%.2f ours_rss_kib=%d ref_rss_kib=%d\n", l, n, o / r, o, r, 1000 * o / n, 1000 * r / n, 1000 * ou / n, 1000 * os / n, ok, rk
     }'
 }
 
@@ -139,9 +144,9 @@ for n in $counts; do
         row "lsns (processes)" "$procs" "$(measure "$bin/lsns")" "$(measure "$ref/util-linux/bin/lsns")"
     else
         set -- $(measure "$bin/lsns")
-        awk -v n="$procs" -v o="$1" -v ok="$2" 'BEGIN {
+        awk -v n="$procs" -v o="$1" -v ok="$2" -v ou="$3" -v os="$4" 'BEGIN {
             printf "%-24s %8d %10.1f %10s %7s %11.2f %11s %9d %9s\n", "lsns (processes)", n, o, "-", "-", 1000 * o / n, "-", ok, "-"
-            printf "bench: lsns (processes) n=%d: ours_ms=%.2f ours_us_per_n=%.2f ours_rss_kib=%d (util-linux not timed above REF_MAX)\n", n, o, 1000 * o / n, ok
+            printf "bench: lsns (processes) n=%d: ours_ms=%.2f ours_us_per_n=%.2f ours_user_us_per_n=%.2f ours_sys_us_per_n=%.2f ours_rss_kib=%d (util-linux not timed above REF_MAX)\n", n, o, 1000 * o / n, 1000 * ou / n, 1000 * os / n, ok
         }'
     fi
 done

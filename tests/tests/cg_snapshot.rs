@@ -25,7 +25,8 @@ use tests::{CgroupMode, Output, Run, TestGroup, cgroup_mode, cgroup_mounts, ours
 /// The `sh` script that makes the view (run by our `unshare -m --propagation private`):
 /// each cgroup mount whose directory has `$G` is replaced by a bind mount of `$G` (made
 /// before the original is unmounted, then moved over by binding again), other cgroup mounts
-/// are unmounted; then `cd $IN` and run the command given as arguments.
+/// are unmounted; the scratch directory of the binds is removed; then `cd $IN` and run the
+/// command given as arguments.
 const VIEW: &str = r#"
 set -e
 S=$(mktemp -d)
@@ -41,6 +42,7 @@ for at in "$S"/*.at; do
     [ -e "$at" ] || continue
     mount --bind "${at%.at}" "$(cat "$at")"; umount "${at%.at}"
 done
+rm -r "$S"
 set +e
 cd "$IN"
 exec "$@"
