@@ -598,6 +598,41 @@ fn cgconfigparser_mount_section() {
     }
 }
 
+/// cgclassify --sticky of a process into a group over several hierarchies: a failed move in
+/// any of them is reported as libcgroup reports a real one (`Error changing group of pid N:
+/// ...`, a failure status), and the process is not lost: it stays in a group of each
+/// hierarchy (where it was, or the target where the move came first, as with libcgroup).
+#[test]
+fn cgclassify_sticky() {
+    let group = TestGroup::new("faults-classify");
+    let spec = format!("{}:{}", controllers(), group.name);
+    Run::new(ours("cgcreate")).args(["-g", &spec]).run().ok();
+    let sleeper = tests::Sleeper::new();
+    let pid = sleeper.pid().to_string();
+    let operation = |fault: &str, trace: &Path| {
+        Run::new(ours("cgclassify"))
+            .arg0("cgclassify")
+            .args(["--sticky", "-g", &spec, &pid])
+            .env("NSUTILS_FAULT", fault)
+            .env("NSUTILS_FAULT_TRACE", trace)
+            .run()
+    };
+    let steps = each_step("cgclassify --sticky", &operation, &|step, out| {
+        assert_ne!(out.code, Some(0), "{step}: {out:#?}");
+        assert!(
+            out.stderr
+                .starts_with(&format!("Error changing group of pid {pid}: ")),
+            "{step}: {out:#?}"
+        );
+        let cgroup = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap_or_default();
+        assert!(!cgroup.is_empty(), "{step}: the process is gone");
+    });
+    assert!(
+        steps.iter().any(|s| s.starts_with("cgroup.write@")),
+        "{steps:?}"
+    );
+}
+
 /// cgexec: a failed move runs nothing; cgdelete -r: a failed step says so (what it had
 /// removed stays removed, as with libcgroup; the next run makes the tree again).
 #[test]
