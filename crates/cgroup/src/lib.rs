@@ -86,6 +86,17 @@ impl Hierarchy {
     }
 }
 
+/// Held while a tool makes or removes the same group in several hierarchies (cgcreate,
+/// cgdelete, cgconfigparser): nsutils' tools then take turns, so that one's create and
+/// another's delete of the same path cannot interleave hierarchy by hierarchy and leave the
+/// group in some hierarchies only. An exclusive flock(2) on the first hierarchy's mount point,
+/// which every process of the mount namespace finds the same; released when dropped.
+/// libcgroup's tools do not take it.
+#[derive(Debug)]
+pub struct TreeLock {
+    _dir: Option<std::os::fd::OwnedFd>,
+}
+
 /// Every mounted hierarchy, in mount-table order (the order libcgroup's listings use).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Hierarchies {
@@ -97,6 +108,17 @@ pub struct Hierarchies {
 }
 
 impl Hierarchies {
+    /// The [`TreeLock`], when there is more than one hierarchy (on one, each change is a
+    /// single mkdir or rmdir). A mount point that cannot be opened or locked means no lock:
+    /// the change goes ahead as libcgroup's would.
+    pub fn lock_tree(&self) -> TreeLock {
+        let dir = match self.list.as_slice() {
+            [first, _, ..] => sys::dirfd::lock_dir(&first.mount_point).ok(),
+            _ => None,
+        };
+        TreeLock { _dir: dir }
+    }
+
     /// Read `/proc/self/mountinfo`, `/proc/cgroups` and the cgroup2 `cgroup.controllers`.
     pub fn discover() -> Result<Self> {
         let mounts = sys::mount::mountinfo()?;

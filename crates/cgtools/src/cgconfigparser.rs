@@ -237,6 +237,8 @@ fn create(config: &Config, defaults: &mut Perm, shown: &str) -> Result<()> {
     if let Some(perm) = config.default {
         *defaults = perm;
     }
+    // Our other tools wait while this load makes groups in several hierarchies.
+    let _turn = all.lock_tree();
     match config::apply_groups(&all, config, *defaults, &below) {
         Ok(_) => Ok(()),
         Err(e) => {

@@ -155,6 +155,8 @@ pub fn execute(plan: &Plan) -> Result<()> {
         let targets = spec.hierarchies(&all).map_err(|name| unknown(&name))?;
         work.push((spec, targets));
     }
+    // Our other tools wait while this one makes groups in several hierarchies.
+    let _turn = all.lock_tree();
     let mut made = Vec::new();
     for (spec, targets) in &work {
         let path = match &plan.scope {

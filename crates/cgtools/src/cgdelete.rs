@@ -113,6 +113,8 @@ pub fn execute(prog: &Prog, plan: &Plan) -> Result<Status> {
     let unknown = |name: &str| {
         Error::msg(format!("controller {name} can't be added")).with_status(Ecg::Fail.status())
     };
+    // Our other tools wait while this one removes groups from several hierarchies.
+    let _turn = all.lock_tree();
     for spec in &common::resolve(&plan.specs, &plan.defaults.names(&all))? {
         // `*` is not a controller to libcgroup's cgdelete: refused like an unknown one.
         if spec.controllers == Controllers::All {

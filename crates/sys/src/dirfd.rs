@@ -163,6 +163,15 @@ pub fn open_dir(path: &Path) -> Result<OwnedFd, Errno> {
     .map_err(Errno::from)
 }
 
+/// The directory `path` opened and locked with an exclusive flock(2), waiting for another
+/// holder to let go; the lock lasts as long as the descriptor. A lock between cooperating
+/// processes only: it keeps nothing else out of the directory.
+pub fn lock_dir(path: &Path) -> Result<OwnedFd, Errno> {
+    let dir = open_dir(path)?;
+    rustix::fs::flock(&dir, rustix::fs::FlockOperation::LockExclusive).map_err(Errno::from)?;
+    Ok(dir)
+}
+
 /// The id of the mount the file `fd` refers to is on, as `/proc/PID/mountinfo` numbers mounts
 /// (statx's `STATX_MNT_ID`, Linux 5.8+).
 pub fn mount_id(fd: impl AsFd) -> Result<u64, Errno> {
