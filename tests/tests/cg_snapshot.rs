@@ -664,8 +664,24 @@ fn snapshot_round_trip() {
         );
         assert_eq!(kernel_view(&tree.group), before);
         let again = tree.snapshot("ours", &["-s", "-b", &empty]);
-        assert_eq!(again.stdout, text);
+        assert_eq!(without_gauges(&again.stdout), without_gauges(&text));
     }
+}
+
+/// A snapshot with the numbers of the files that only report what happened (high-water marks
+/// such as `memory.peak`, pressure averages) taken out: loading a file charges the groups a
+/// little memory, so two snapshots around a load may differ there and nowhere else.
+fn without_gauges(text: &str) -> String {
+    text.lines()
+        .map(|line| {
+            if line.contains(".peak=") || line.contains("avg10=") {
+                line.replace(|c: char| c.is_ascii_digit(), "N")
+            } else {
+                line.to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// NOTES: the task file's owner is written as `uid`/`gid` in the `task` section, which
